@@ -1,0 +1,1 @@
+"""Headless command-line tools: ``train``, ``gradcheck``, ``download``. No Qt."""

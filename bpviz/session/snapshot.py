@@ -1,0 +1,165 @@
+"""What the session publishes and the views draw: phases and immutable snapshots.
+
+Layer numbers follow the paper: l = 1 … L, so ``weights[l - 1]`` is W^l with shape
+``(n_l, n_{l-1})`` and ``a[0]`` is the input x = a^0. Every array in a snapshot is a
+read-only copy: nothing the worker does later changes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+
+Arrays = tuple[np.ndarray | None, ...]
+
+
+class PhaseKind(StrEnum):
+    """The kinds of step of one mini-batch, in the paper's order (IV.4)."""
+
+    FORWARD = "forward"  # z^l = W^l a^{l-1} + b^l, a^l = σ(z^l)
+    COST = "cost"  # C = mean over the batch of the cost of (a^L, y)
+    DELTA = "delta"  # δ^L = ∂C/∂a^L ⊙ σ'(z^L);  δ^l = (W^{l+1})^T δ^{l+1} ⊙ σ'(z^l)
+    GRADIENT = "gradient"  # ∂C/∂W^l = δ^l (a^{l-1})^T,  ∂C/∂b^l = δ^l
+    UPDATE = "update"  # W ← W − η ∂C/∂W,  b ← b − η ∂C/∂b
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One phase: its kind and the paper's layer l (None for COST and UPDATE)."""
+
+    kind: PhaseKind
+    layer: int | None = None
+
+    @property
+    def label(self) -> str:
+        """Short human label, e.g. ``"forward l=1"``, ``"δ^2"``, ``"update"``."""
+        if self.kind is PhaseKind.FORWARD:
+            return f"forward l={self.layer}"
+        if self.kind is PhaseKind.DELTA:
+            return f"δ^{self.layer}"
+        if self.kind is PhaseKind.GRADIENT:
+            return f"∂C/∂W^{self.layer}"
+        return self.kind.value
+
+
+def phases_for(n_layers: int) -> tuple[Phase, ...]:
+    """The phases of one mini-batch for a network with L = ``n_layers`` weight layers.
+
+    forward 1 … L → cost → δ^L … δ^1 → gradients L … 1 → update; 3L + 2 phases.
+    """
+    if n_layers < 1:
+        raise ValueError(f"a network needs at least one weight layer, got {n_layers}")
+    down = range(n_layers, 0, -1)
+    return (
+        *(Phase(PhaseKind.FORWARD, l) for l in range(1, n_layers + 1)),
+        Phase(PhaseKind.COST),
+        *(Phase(PhaseKind.DELTA, l) for l in down),
+        *(Phase(PhaseKind.GRADIENT, l) for l in down),
+        Phase(PhaseKind.UPDATE),
+    )
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    """Everything that defines a training run; network fields take effect on reset."""
+
+    sizes: tuple[int, ...] = (784, 30, 10)
+    hidden: str = "sigmoid"  # sigmoid | tanh | relu | leaky_relu
+    output: str = "sigmoid"  # sigmoid | softmax
+    cost: str = "quadratic"  # quadratic | cross_entropy
+    init: str = "scaled"  # scaled: N(0, 1/n_in) | normal: N(0, 1)
+    seed: int = 0
+    batch_size: int = 10
+    eta: float = 3.0
+
+    @property
+    def n_layers(self) -> int:
+        """L, the number of weight layers."""
+        return len(self.sizes) - 1
+
+
+@dataclass(frozen=True)
+class EpochMetrics:
+    """Held-out evaluation at the end of an epoch.
+
+    ``per_class_accuracy`` is ``(n_classes,)``; ``confusion`` is ``(n_classes, n_classes)``
+    int64 counts, rows = true class, columns = predicted class.
+    """
+
+    epoch: int
+    step: int
+    train_loss: float
+    test_loss: float
+    test_accuracy: float
+    per_class_accuracy: np.ndarray
+    confusion: np.ndarray
+    seconds: float
+
+
+@dataclass(frozen=True)
+class HistoryView:
+    """A small, immutable view of the history for plotting.
+
+    Loss of every mini-batch, decimated into at most a few thousand buckets that keep
+    each bucket's min, max and mean (spikes are never dropped): ``loss_step`` (first
+    step of each bucket), ``loss_min``, ``loss_max``, ``loss_mean``, all ``(k,)``.
+    """
+
+    loss_step: np.ndarray
+    loss_min: np.ndarray
+    loss_max: np.ndarray
+    loss_mean: np.ndarray
+    epochs: tuple[EpochMetrics, ...] = ()
+    eta_changes: tuple[tuple[int, float], ...] = ()  # (step from which it applies, η)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The state of the session after one phase (or after reset, with ``phase=None``).
+
+    Per-layer tuples have L entries, index l − 1 for layer l, except ``a`` which has
+    L + 1 (``a[0]`` is x). Entries the current mini-batch has not computed yet are None.
+
+    Shapes (m = batch size): ``x`` ``(m, n_0)``; ``labels`` ``(m,)`` int; ``y`` ``(m, n_L)``
+    one-hot; ``z[l-1]``, ``a[l]``, ``dC_da[l-1]``, ``sigma_prime[l-1]``, ``delta[l-1]``
+    ``(m, n_l)``; ``grad_w[l-1]``, ``weights[l-1]`` ``(n_l, n_{l-1})``; ``grad_b[l-1]``,
+    ``biases[l-1]`` ``(n_l,)``. ``sigma_prime[L-1]`` is None for a softmax output, where
+    δ^L = a^L − y directly. ``weights_before``/``biases_before`` are the parameters the
+    mini-batch started from; ``weights``/``biases`` are the current ones (after the
+    update once the UPDATE phase has run).
+    """
+
+    config: SessionConfig
+    phase: Phase | None
+    phase_index: int  # index of ``phase`` in phases_for(L); -1 when phase is None
+    step: int  # completed updates (mini-batches) since reset
+    epoch: int  # 0-based epoch the current mini-batch belongs to
+    batch_in_epoch: int  # mini-batches completed in the current epoch
+    batches_per_epoch: int
+    eta: float  # η the (next) update uses
+    weights: tuple[np.ndarray, ...]
+    biases: tuple[np.ndarray, ...]
+    weights_before: tuple[np.ndarray, ...]
+    biases_before: tuple[np.ndarray, ...]
+    x: np.ndarray | None = None
+    labels: np.ndarray | None = None
+    y: np.ndarray | None = None
+    z: Arrays = ()
+    a: Arrays = ()
+    dC_da: Arrays = ()
+    sigma_prime: Arrays = ()
+    delta: Arrays = ()
+    grad_w: Arrays = ()
+    grad_b: Arrays = ()
+    loss: float | None = None
+    history: HistoryView | None = None
+    last_eval: EpochMetrics | None = None
+    running: bool = False
+    message: str | None = None  # e.g. what diverged and the η in use
+
+    @property
+    def n_layers(self) -> int:
+        """L."""
+        return len(self.weights)

@@ -1,0 +1,45 @@
+"""Shared fixtures: offscreen Qt, a thread-leak guard, the full MNIST when available."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+_MNIST_FILES = (
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+)
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_threads():
+    """Fail any test that leaves a thread running (workers must be stopped)."""
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 2.0
+    while True:
+        leaked = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+        if not leaked or time.monotonic() > deadline:
+            break
+        time.sleep(0.01)
+    assert not leaked, f"test left threads running: {[t.name for t in leaked]}"
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    """The full MNIST directory from ``BPVIZ_MNIST_DIR``; skips loudly when absent."""
+    value = os.environ.get("BPVIZ_MNIST_DIR")
+    if not value or not all((Path(value) / f).is_file() for f in _MNIST_FILES):
+        pytest.skip(
+            "FULL MNIST NOT AVAILABLE: set BPVIZ_MNIST_DIR to a directory with the four "
+            "IDX .gz files (.ci/run sets it to ../shared/mnist)"
+        )
+    return Path(value)
