@@ -99,6 +99,29 @@ class EpochMetrics:
 
 
 @dataclass(frozen=True)
+class SeriesView:
+    """A decimated series: bucket k starts at step ``step[k]`` and holds ``min[k]``,
+    ``max[k]`` and ``mean[k]`` of its values; all ``(k,)``, read-only."""
+
+    step: np.ndarray
+    min: np.ndarray
+    max: np.ndarray
+    mean: np.ndarray
+
+
+@dataclass(frozen=True)
+class WatchView:
+    """A watched weight w_ij of W^l (row i, column j of ``weights[l-1]``): its value
+    after every update (``w``) and ∂C/∂w_ij of that update (``grad``), decimated."""
+
+    l: int
+    i: int
+    j: int
+    w: SeriesView
+    grad: SeriesView
+
+
+@dataclass(frozen=True)
 class HistoryView:
     """A small, immutable view of the history for plotting.
 
@@ -112,7 +135,15 @@ class HistoryView:
     loss_max: np.ndarray
     loss_mean: np.ndarray
     epochs: tuple[EpochMetrics, ...] = ()
-    eta_changes: tuple[tuple[int, float], ...] = ()  # (step from which it applies, η)
+    # (s, η): the updates of step s on use η. Steps are 1-based: step s is the s-th
+    # mini-batch, as in ``loss_step``; the first entry is (1, initial η).
+    eta_changes: tuple[tuple[int, float], ...] = ()
+    watches: tuple[WatchView, ...] = ()
+
+    @property
+    def loss(self) -> SeriesView:
+        """The loss buckets as one SeriesView."""
+        return SeriesView(self.loss_step, self.loss_min, self.loss_max, self.loss_mean)
 
 
 @dataclass(frozen=True)
