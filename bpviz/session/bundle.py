@@ -1,0 +1,281 @@
+"""The data files of a snapshot export bundle: ``state.npz``, ``metrics.csv``, ``snapshot.json``.
+
+No Qt: the headless trainer and the window both write these; the pictures (PNG, SVG) are
+added by ``bpviz.ui.export``. Array names in ``state.npz`` follow the paper with the layer
+number appended (l = 1 … L): ``W1`` is W^1 ``(n_1, n_0)``, ``delta2`` is δ^2 ``(m, n_2)``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import platform
+import sys
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from bpviz.session.snapshot import EpochMetrics, HistoryView, Snapshot
+
+STATE_FILE = "state.npz"
+METRICS_FILE = "metrics.csv"
+SNAPSHOT_FILE = "snapshot.json"
+DATA_FILES = (STATE_FILE, METRICS_FILE, SNAPSHOT_FILE)
+METRICS_COLUMNS = ("series", "step", "epoch", "value")
+
+# name prefix → what it is, in the paper's terms; per-layer entries get the layer appended.
+MEANINGS = {
+    "x": "input x = a^0, (m, n_0)",
+    "labels": "class of each example, (m,)",
+    "y": "one-hot target y, (m, n_L)",
+    "W": "W^l after the phase shown, (n_l, n_{l-1})",
+    "b": "b^l after the phase shown, (n_l,)",
+    "W_before": "W^l the mini-batch started from, (n_l, n_{l-1})",
+    "b_before": "b^l the mini-batch started from, (n_l,)",
+    "z": "z^l = W^l a^{l-1} + b^l, (m, n_l)",
+    "a": "a^l = σ(z^l), (m, n_l)",
+    "dC_da": "∂C/∂a^l, (m, n_l)",
+    "sigma_prime": "σ'(z^l), (m, n_l)",
+    "delta": "δ^l = ∂C/∂a^l ⊙ σ'(z^l), (m, n_l)",
+    "grad_W": "∂C/∂W^l = δ^l (a^{l-1})^T averaged over the batch, (n_l, n_{l-1})",
+    "grad_b": "∂C/∂b^l = δ^l averaged over the batch, (n_l,)",
+    "per_class_accuracy": "held-out accuracy of each class at the last epoch end, (n_classes,)",
+    "confusion": "held-out confusion matrix (rows true, columns predicted), int64",
+}
+
+
+def snapshot_arrays(snapshot: Snapshot) -> dict[str, np.ndarray]:
+    """Every array of ``snapshot`` by its ``state.npz`` name (entries not computed yet left out).
+
+    Per-layer names carry the paper's l: ``W1``, ``b1``, ``z1``, ``a0`` (= x) … ``aL``,
+    ``dC_da1``, ``sigma_prime1``, ``delta1``, ``grad_W1``, ``grad_b1``, ``W1_before``.
+    """
+    out: dict[str, np.ndarray] = {}
+    for name in ("x", "labels", "y"):
+        value = getattr(snapshot, name)
+        if value is not None:
+            out[name] = value
+    per_layer = {
+        "W": snapshot.weights,
+        "b": snapshot.biases,
+        "z": snapshot.z,
+        "dC_da": snapshot.dC_da,
+        "sigma_prime": snapshot.sigma_prime,
+        "delta": snapshot.delta,
+        "grad_W": snapshot.grad_w,
+        "grad_b": snapshot.grad_b,
+    }
+    for prefix, values in per_layer.items():
+        for l, value in enumerate(values, start=1):
+            if value is not None:
+                out[f"{prefix}{l}"] = value
+    for l, value in enumerate(snapshot.a):  # a[0] is x
+        if value is not None:
+            out[f"a{l}"] = value
+    for prefix, values in (("W", snapshot.weights_before), ("b", snapshot.biases_before)):
+        for l, value in enumerate(values, start=1):
+            out[f"{prefix}{l}_before"] = value
+    if snapshot.last_eval is not None:
+        out["per_class_accuracy"] = snapshot.last_eval.per_class_accuracy
+        out["confusion"] = snapshot.last_eval.confusion
+    return {name: np.asarray(value) for name, value in out.items()}
+
+
+def meaning(name: str) -> str:
+    """What the ``state.npz`` array ``name`` holds, e.g. ``"delta2"`` → δ^l's description."""
+    if name in MEANINGS:
+        return MEANINGS[name]
+    base = name.removesuffix("_before")
+    prefix = base.rstrip("0123456789")
+    layer = base[len(prefix) :]
+    key = prefix + ("_before" if name.endswith("_before") else "")
+    text = MEANINGS.get(key, name)
+    return f"layer l={layer}: {text}" if layer else text
+
+
+def write_state_npz(path: Path, snapshot: Snapshot) -> dict[str, np.ndarray]:
+    """Write the snapshot's arrays to ``path`` (plain ``.npz``, no pickled objects)."""
+    arrays = snapshot_arrays(snapshot)
+    with open(path, "wb") as f:
+        np.savez_compressed(f, allow_pickle=False, **arrays)
+    return arrays
+
+
+def _epoch_of_steps(steps: np.ndarray, epochs: tuple[EpochMetrics, ...]) -> np.ndarray:
+    """0-based epoch of each step, from the steps at which the epochs ended."""
+    ends = np.array([m.step for m in epochs], dtype=np.int64)
+    return np.searchsorted(ends, steps, side="left")
+
+
+def metrics_rows(
+    history: HistoryView | None, loss_per_step: np.ndarray | None = None
+) -> list[tuple[str, int, int | str, float]]:
+    """The rows of ``metrics.csv``: ``(series, step, epoch, value)``.
+
+    Series: ``loss`` for every mini-batch when ``loss_per_step`` (``(steps,)``, step s at
+    index s − 1) is given, otherwise the plotted buckets as ``loss_min``/``loss_max``/
+    ``loss_mean`` at each bucket's first step; per epoch ``train_loss``, ``test_loss``,
+    ``test_accuracy``, ``seconds`` at the epoch's last step; and ``eta`` at each step from
+    which a new η applies.
+    """
+    if history is None:
+        return []
+    rows: list[tuple[str, int, int | str, float]] = []
+    if loss_per_step is not None:
+        steps = np.arange(1, len(loss_per_step) + 1, dtype=np.int64)
+        epochs = _epoch_of_steps(steps, history.epochs)
+        rows += [
+            ("loss", int(s), int(e), float(v))
+            for s, e, v in zip(steps, epochs, loss_per_step, strict=True)
+        ]
+    else:
+        epochs = _epoch_of_steps(history.loss_step, history.epochs)
+        for series in ("loss_min", "loss_max", "loss_mean"):
+            values = getattr(history, series)
+            rows += [
+                (series, int(s), int(e), float(v))
+                for s, e, v in zip(history.loss_step, epochs, values, strict=True)
+            ]
+    for m in history.epochs:
+        for series in ("train_loss", "test_loss", "test_accuracy", "seconds"):
+            rows.append((series, m.step, m.epoch, float(getattr(m, series))))
+    for step, eta in history.eta_changes:
+        epoch = int(_epoch_of_steps(np.array([step]), history.epochs)[0])
+        rows.append(("eta", int(step), epoch, float(eta)))
+    return rows
+
+
+def write_metrics_csv(
+    path: Path, history: HistoryView | None, loss_per_step: np.ndarray | None = None
+) -> int:
+    """Write ``metrics.csv`` (long format: one value a row, see ``metrics_rows``); rows written."""
+    rows = metrics_rows(history, loss_per_step)
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(METRICS_COLUMNS)
+        for series, step, epoch, value in rows:
+            writer.writerow((series, step, epoch, repr(value)))
+    return len(rows)
+
+
+def versions() -> dict[str, str]:
+    """Versions of bpviz, Python, NumPy and the platform (the Qt side adds its own)."""
+    from bpviz import __version__
+
+    return {
+        "bpviz": __version__,
+        "python": sys.version.split()[0],
+        "numpy": np.__version__,
+        "platform": platform.platform(),
+    }
+
+
+def _epoch_json(m: EpochMetrics | None) -> dict | None:
+    if m is None:
+        return None
+    return {
+        "epoch": m.epoch,
+        "step": m.step,
+        "train_loss": m.train_loss,
+        "test_loss": m.test_loss,
+        "test_accuracy": m.test_accuracy,
+        "seconds": m.seconds,
+    }
+
+
+def snapshot_metadata(
+    snapshot: Snapshot,
+    arrays: dict[str, np.ndarray],
+    *,
+    data_source: str = "",
+    extra_versions: dict[str, str] | None = None,
+    files: list[str] | None = None,
+    loss_per_step: bool = False,
+) -> dict:
+    """The content of ``snapshot.json``: configuration, seed, step, epoch, phase, η, data
+    source, versions, and a table of the arrays in ``state.npz``."""
+    phase = snapshot.phase
+    return {
+        "format": "bpviz-snapshot",
+        "version": 1,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "config": asdict(snapshot.config),
+        "seed": snapshot.config.seed,
+        "step": snapshot.step,
+        "epoch": snapshot.epoch,
+        "batch_in_epoch": snapshot.batch_in_epoch,
+        "batches_per_epoch": snapshot.batches_per_epoch,
+        "phase": None
+        if phase is None
+        else {
+            "label": phase.label,
+            "kind": phase.kind.value,
+            "layer": phase.layer,
+            "index": snapshot.phase_index,
+        },
+        "eta": snapshot.eta,
+        "loss": snapshot.loss,
+        "last_eval": _epoch_json(snapshot.last_eval),
+        "message": snapshot.message,
+        "data_source": data_source,
+        "versions": {**versions(), **(extra_versions or {})},
+        "metrics_loss": "per step" if loss_per_step else "decimated buckets (min/max/mean)",
+        "arrays": {
+            name: {"shape": list(a.shape), "dtype": str(a.dtype), "meaning": meaning(name)}
+            for name, a in arrays.items()
+        },
+        "files": sorted(files or DATA_FILES),
+    }
+
+
+def write_bundle_data(
+    folder: Path,
+    snapshot: Snapshot,
+    *,
+    data_source: str = "",
+    loss_per_step: np.ndarray | None = None,
+    extra_versions: dict[str, str] | None = None,
+    extra_files: list[str] | None = None,
+) -> list[Path]:
+    """Write ``state.npz``, ``metrics.csv`` and ``snapshot.json`` into ``folder`` (created).
+
+    ``loss_per_step`` is the full per-mini-batch loss (the session's history) when the
+    caller has it; otherwise ``metrics.csv`` has the snapshot's decimated loss buckets.
+    ``extra_files`` names the pictures the caller writes beside them (listed in the JSON).
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    arrays = write_state_npz(folder / STATE_FILE, snapshot)
+    write_metrics_csv(folder / METRICS_FILE, snapshot.history, loss_per_step)
+    meta = snapshot_metadata(
+        snapshot,
+        arrays,
+        data_source=data_source,
+        extra_versions=extra_versions,
+        files=[*DATA_FILES, *(extra_files or [])],
+        loss_per_step=loss_per_step is not None,
+    )
+    text = json.dumps(meta, indent=2, ensure_ascii=False, allow_nan=True)
+    (folder / SNAPSHOT_FILE).write_text(text + "\n", encoding="utf-8")
+    return [folder / name for name in DATA_FILES]
+
+
+def new_bundle_folder(out_dir: Path, snapshot: Snapshot, now: datetime | None = None) -> Path:
+    """Create and return a fresh timestamped folder, e.g.
+    ``out_dir/bpviz-20261129-094500-step000120``; never reuses an existing one."""
+    now = now or datetime.now()
+    base = f"bpviz-{now:%Y%m%d-%H%M%S}-step{snapshot.step:06d}"
+    if snapshot.phase is not None and snapshot.phase_index >= 0:
+        base += f"-phase{snapshot.phase_index:02d}"
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for k in range(1000):
+        folder = out_dir / (base if k == 0 else f"{base}-{k + 1}")
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        return folder
+    raise FileExistsError(f"could not create a new bundle folder under {out_dir}")
