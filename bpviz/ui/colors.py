@@ -1,0 +1,71 @@
+"""Colours shared by every view: one diverging map for signed quantities, one sequential.
+
+Signed quantities (δ^l, ∂C/∂a^l, ∂C/∂W^l, W^l, ΔW^l) use ``DIVERGING`` centred at zero with
+symmetric levels ±m; unsigned ones (a^l, σ'(z^l), pixels) use ``SEQUENTIAL``. Both maps are
+dark at zero, so "nothing here" looks like the background; entries a mini-batch has not
+computed yet are drawn in ``MISSING`` grey.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from pyqtgraph.Qt import QtGui
+
+BACKGROUND = "#16181d"
+FOREGROUND = "#d8dde6"
+MISSING = "#555a66"
+MISSING_AREA = "#2a2d35"  # background of a plot whose quantity is not computed yet
+HIGHLIGHT = (255, 214, 10)  # the layer or item the current phase concerns
+POSITIVE = "#e6504a"
+NEGATIVE = "#1981fa"
+
+DIVERGING: pg.ColorMap = pg.colormap.get("CET-D4")  # blue – black – red
+SEQUENTIAL: pg.ColorMap = pg.colormap.get("inferno")  # black – red – yellow
+GREYS: pg.ColorMap = pg.colormap.get("CET-L1")  # black – white, for digits
+
+N_COLORS = 256
+DIVERGING_LUT: np.ndarray = DIVERGING.getLookupTable(nPts=N_COLORS, alpha=True)
+SEQUENTIAL_LUT: np.ndarray = SEQUENTIAL.getLookupTable(nPts=N_COLORS, alpha=True)
+GREYS_LUT: np.ndarray = GREYS.getLookupTable(nPts=N_COLORS, alpha=True)
+
+_BRUSHES: dict[int, list[QtGui.QBrush]] = {}
+
+
+def symmetric_level(values: np.ndarray | None, floor: float = 1e-12) -> float:
+    """m = max |values| (at least ``floor``), for levels (−m, m) centred at zero."""
+    if values is None or values.size == 0:
+        return 1.0
+    m = float(np.nanmax(np.abs(values)))
+    if not np.isfinite(m):
+        return 1.0
+    return max(m, floor)
+
+
+def brushes(lut: np.ndarray) -> list[QtGui.QBrush]:
+    """One cached QBrush per entry of ``lut`` (``(N, 4)`` uint8), built once per map."""
+    key = id(lut)
+    if key not in _BRUSHES:
+        _BRUSHES[key] = [pg.mkBrush(*(int(c) for c in row)) for row in lut]
+    return _BRUSHES[key]
+
+
+def lut_indices(values: np.ndarray, lo: float, hi: float, n: int = N_COLORS) -> np.ndarray:
+    """Map ``values`` linearly from [lo, hi] to integer indices 0 … n − 1 (clipped)."""
+    scale = (n - 1) / (hi - lo) if hi > lo else 0.0
+    idx = (np.nan_to_num(values) - lo) * scale
+    return np.clip(idx, 0, n - 1).astype(np.intp)
+
+
+def sigma_prime_max(activation: str) -> float:
+    """The largest value σ'(z) can take: 1/4 for the sigmoid, 1 for tanh and (leaky) ReLU."""
+    return 0.25 if activation == "sigmoid" else 1.0
+
+
+def style_plot(plot: pg.PlotItem) -> None:
+    """Shared look of the axes: light labels on the dark background."""
+    for name in ("left", "bottom", "right", "top"):
+        axis = plot.getAxis(name)
+        axis.setPen(pg.mkPen(FOREGROUND))
+        axis.setTextPen(pg.mkPen(FOREGROUND))
+        axis.enableAutoSIPrefix(False)

@@ -1,0 +1,90 @@
+"""What every view shares: drawing only when visible, and the selected example of the batch."""
+
+from __future__ import annotations
+
+import numpy as np
+from pyqtgraph.Qt import QtCore, QtWidgets
+
+from bpviz.session.snapshot import Snapshot
+
+BATCH_MEAN = -1  # the example index that stands for "mean over the mini-batch"
+
+
+def pick(values: np.ndarray | None, example: int | None) -> np.ndarray | None:
+    """Row ``example`` of a ``(m, n)`` batch array, or the batch mean ``(n,)`` for None.
+
+    An index past the end of a smaller batch falls back to the last example.
+    """
+    if values is None:
+        return None
+    if example is None:
+        return values.mean(axis=0)
+    return values[min(example, values.shape[0] - 1)]
+
+
+def entry(values: tuple[np.ndarray | None, ...], index: int) -> np.ndarray | None:
+    """``values[index]``, or None when the tuple is shorter (not computed yet)."""
+    return values[index] if 0 <= index < len(values) else None
+
+
+class SnapshotView(QtWidgets.QWidget):
+    """Base of the views: ``show_snapshot`` draws now when visible, else on the next show.
+
+    Subclasses implement ``_render(snapshot)``, which must only touch existing graphics
+    items (setData / setImage) unless the network's shape changed.
+    """
+
+    example_changed = QtCore.Signal(int)  # selected example; −1 = batch mean
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._snapshot: Snapshot | None = None
+        self._drawn: Snapshot | None = None
+        self._example: int | None = 0
+
+    @property
+    def snapshot(self) -> Snapshot | None:
+        """The latest snapshot given to ``show_snapshot``."""
+        return self._snapshot
+
+    @property
+    def example(self) -> int | None:
+        """Selected example of the mini-batch (0-based), or None for the batch mean."""
+        return self._example
+
+    def show_snapshot(self, snapshot: Snapshot) -> None:
+        """Draw ``snapshot`` (cheap; skipped while hidden and when already drawn)."""
+        self._snapshot = snapshot
+        if self.isVisible() and snapshot is not self._drawn:
+            self._drawn = snapshot
+            self._render(snapshot)
+
+    def redraw(self) -> None:
+        """Draw the latest snapshot again (after a setting of the view changed)."""
+        if self._snapshot is not None and self.isVisible():
+            self._drawn = self._snapshot
+            self._render(self._snapshot)
+
+    def set_example(self, index: int | None) -> None:
+        """Show example ``index`` of the batch (None or −1: the batch mean); emits
+        ``example_changed`` when the selection changes."""
+        if index is not None and index < 0:
+            index = None
+        if index == self._example:
+            return
+        self._example = index
+        self._example_set(index)
+        self.redraw()
+        self.example_changed.emit(BATCH_MEAN if index is None else index)
+
+    def _example_set(self, index: int | None) -> None:
+        """Hook: reflect a new selection in the view's own controls."""
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._snapshot is not None and self._snapshot is not self._drawn:
+            self._drawn = self._snapshot
+            self._render(self._snapshot)
+
+    def _render(self, snapshot: Snapshot) -> None:
+        raise NotImplementedError

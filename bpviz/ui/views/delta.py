@@ -1,0 +1,158 @@
+"""The δ view: for every layer, the factors of δ^l side by side.
+
+Row l shows ∂C/∂a^l (= (W^{l+1})^T δ^{l+1} for a hidden layer, the cost's derivative for
+the output), σ'(z^l) and their product δ^l = ∂C/∂a^l ⊙ σ'(z^l), each over the neurons
+i = 0 … n_l − 1 of the layer, as bars (positive red, negative blue). σ'(z^l) is drawn on
+the fixed scale [0, max σ'], so saturated neurons (σ' ≈ 0, which stop δ) stand out.
+The output layer is the top row, so δ is read flowing downward, as it is computed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from pyqtgraph.Qt import QtWidgets
+
+from bpviz.session.snapshot import PhaseKind, Snapshot
+from bpviz.ui import colors
+from bpviz.ui.views._base import SnapshotView, entry, pick
+from bpviz.ui.views._widgets import ExampleSpin, superscript
+
+ROW_HIGHLIGHT = (*colors.HIGHLIGHT, 28)
+
+
+class _Bars:
+    """One cell: a signed bar chart (two filled step curves) or an unsigned one."""
+
+    def __init__(self, plot: pg.PlotItem, signed: bool) -> None:
+        self.plot, self.signed = plot, signed
+        pens = [(colors.POSITIVE, 1.0), (colors.NEGATIVE, 1.0)] if signed else [("#f5a623", 1.0)]
+        self.curves = []
+        for color, _ in pens:
+            curve = pg.PlotCurveItem(
+                x=np.zeros(2),
+                y=np.zeros(1),
+                stepMode="center",
+                fillLevel=0,
+                brush=pg.mkBrush(color),
+                pen=pg.mkPen(color),
+            )
+            plot.addItem(curve)
+            self.curves.append(curve)
+        self.note = pg.TextItem("not computed yet", color=colors.MISSING, anchor=(0.5, 0.5))
+        plot.addItem(self.note, ignoreBounds=True)
+        self.limit = 0.0
+        self.values: np.ndarray | None = None
+
+    def set_size(self, n: int, fixed: float | None) -> None:
+        self.edges = np.arange(n + 1, dtype=float) - 0.5
+        self.plot.setXRange(-0.5, n - 0.5, padding=0.01)
+        self.note.setPos((n - 1) / 2, 0)
+        self.fixed = fixed
+        if fixed is not None:
+            self.plot.setYRange(0, fixed, padding=0.05)
+            self.note.setPos((n - 1) / 2, fixed / 2)
+
+    def show(self, values: np.ndarray | None) -> None:
+        """Draw ``values`` ``(n,)``, or mark the cell as not computed yet (None)."""
+        self.values = values
+        self.note.setVisible(values is None)
+        if values is None:
+            for curve in self.curves:
+                curve.setData(self.edges, np.zeros(len(self.edges) - 1))
+            return
+        if self.signed:
+            self.curves[0].setData(self.edges, np.maximum(values, 0))
+            self.curves[1].setData(self.edges, np.minimum(values, 0))
+            m = colors.symmetric_level(values)
+            if m > self.limit or m < self.limit / 4:  # hysteresis: axes rarely repaint
+                self.limit = 1.15 * m
+                self.plot.setYRange(-self.limit, self.limit, padding=0)
+        else:
+            self.curves[0].setData(self.edges, values)
+
+
+class DeltaView(SnapshotView):
+    """δ^l with its factors ∂C/∂a^l and σ'(z^l), one row per layer (output on top).
+
+    Signals: ``example_changed(int)`` (−1 = batch mean).
+    """
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._sizes: tuple[int, ...] = ()
+        self._rows: dict[int, tuple[_Bars, _Bars, _Bars]] = {}  # layer l → cells
+        self._highlighted: int | None = None
+        self.caption = QtWidgets.QLabel(
+            "δˡ = ∂C/∂aˡ ⊙ σ'(zˡ), with ∂C/∂aˡ = (Wˡ⁺¹)ᵀ δˡ⁺¹ for a hidden layer"
+        )
+        self.caption.setWordWrap(True)
+        self.example_spin = ExampleSpin(self)
+        self.example_spin.valueChanged.connect(self.set_example)
+        bar = QtWidgets.QHBoxLayout()
+        bar.addWidget(self.caption, 1)
+        bar.addWidget(self.example_spin)
+        self.canvas = pg.GraphicsLayoutWidget()
+        self.canvas.setBackground(colors.BACKGROUND)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(bar)
+        layout.addWidget(self.canvas, 1)
+
+    def _example_set(self, index: int | None) -> None:
+        self.example_spin.set_example(index)
+
+    def cells(self, layer: int) -> tuple[_Bars, _Bars, _Bars]:
+        """The (∂C/∂a^l, σ'(z^l), δ^l) cells of paper layer ``layer``; ``.values`` is drawn."""
+        return self._rows[layer]
+
+    def _build(self, snapshot: Snapshot) -> None:
+        self.canvas.clear()
+        self._rows = {}
+        self._highlighted = None
+        config = snapshot.config
+        self._sizes = tuple(config.sizes)
+        L = config.n_layers
+        for row, l in enumerate(range(L, 0, -1)):
+            s = superscript(l)
+            name = "output" if l == L else "hidden"
+            activation = config.output if l == L else config.hidden
+            cells = []
+            for col, (title, signed) in enumerate(
+                ((f"∂C/∂a{s}", True), (f"⊙ σ'(z{s})", False), (f"= δ{s}", True))
+            ):
+                plot = self.canvas.addPlot(row=row, col=col)
+                plot.setMenuEnabled(False)
+                plot.hideButtons()
+                plot.setMouseEnabled(False, False)
+                plot.setTitle(title, color=colors.FOREGROUND, size="9pt")
+                colors.style_plot(plot)
+                plot.getAxis("left").setWidth(46)
+                if col == 0:
+                    plot.setLabel("left", f"l = {l} ({name})", color=colors.FOREGROUND)
+                if row == L - 1:
+                    plot.setLabel("bottom", "neuron i", color=colors.FOREGROUND)
+                bars = _Bars(plot, signed)
+                fixed = None if signed else colors.sigma_prime_max(activation)
+                bars.set_size(config.sizes[l], fixed)
+                if not signed and l == L and activation == "softmax":
+                    bars.note.setText("softmax: δᴸ = aᴸ − y\n(no σ' factor)")
+                cells.append(bars)
+            self._rows[l] = tuple(cells)
+
+    def _render(self, snapshot: Snapshot) -> None:
+        if tuple(snapshot.config.sizes) != self._sizes:
+            self._build(snapshot)
+        self.example_spin.set_batch_size(snapshot.config.batch_size)
+        for l, (dC_da, sigma_prime, delta) in self._rows.items():
+            dC_da.show(pick(entry(snapshot.dC_da, l - 1), self.example))
+            sigma_prime.show(pick(entry(snapshot.sigma_prime, l - 1), self.example))
+            delta.show(pick(entry(snapshot.delta, l - 1), self.example))
+        phase = snapshot.phase
+        layer = phase.layer if phase is not None and phase.kind is PhaseKind.DELTA else None
+        if layer != self._highlighted:
+            for l, cells in self._rows.items():
+                color = ROW_HIGHLIGHT if l == layer else None
+                for bars in cells:
+                    bars.plot.getViewBox().setBackgroundColor(color)
+            self._highlighted = layer

@@ -1,0 +1,316 @@
+"""The gradient heatmaps: ∂C/∂W^l (or W^l, or ΔW^l = −η ∂C/∂W^l) of one layer, and the
+first layer as one 28×28 tile per hidden neuron.
+
+Row i, column j of the heatmap is w_ij^l, the weight from neuron j of layer l − 1 to neuron
+i of layer l (W^l is ``(n_l, n_{l-1})``). Tile i is row i of the first layer's matrix
+reshaped to the input's 28×28 pixels: what neuron i's incoming gradient looks like. The
+colours are symmetric about zero; the levels are either each frame's max |·| (auto) or
+kept per layer and quantity (fixed; drag the colour bar to change them).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from pyqtgraph.Qt import QtCore, QtWidgets
+
+from bpviz.session.snapshot import PhaseKind, Snapshot
+from bpviz.ui import colors
+from bpviz.ui.views._base import SnapshotView, entry
+from bpviz.ui.views._widgets import PickImage, superscript
+
+GRADIENT, WEIGHTS, UPDATE = "grad", "weights", "update"
+QUANTITIES = {
+    GRADIENT: ("∂C/∂W{l}", "∂C/∂w"),
+    WEIGHTS: ("W{l}", "w"),
+    UPDATE: ("ΔW{l} = −η ∂C/∂W{l}", "Δw"),
+}
+AUTO, FIXED = "auto", "fixed"
+
+
+def tile_grid(n: int) -> tuple[int, int]:
+    """(rows, columns) of a near-square grid of n tiles."""
+    cols = max(1, math.ceil(math.sqrt(n)))
+    return math.ceil(n / cols), cols
+
+
+class _Panel:
+    """A PlotItem with a PickImage and a colour bar, rows downward like a matrix."""
+
+    def __init__(self, canvas: pg.GraphicsLayoutWidget, col: int, left: str, bottom: str):
+        self.plot = canvas.addPlot(row=0, col=col)
+        self.plot.setMenuEnabled(False)
+        self.plot.hideButtons()
+        self.plot.invertY(True)
+        self.plot.setLabel("left", left, color=colors.FOREGROUND)
+        self.plot.setLabel("bottom", bottom, color=colors.FOREGROUND)
+        colors.style_plot(self.plot)
+        self.image = PickImage()
+        self.plot.addItem(self.image)
+        self.bar = pg.ColorBarItem(
+            values=(-1, 1), colorMap=colors.DIVERGING, width=14, interactive=False
+        )
+        self.bar.setImageItem(self.image)
+        colors.style_plot(self.bar)
+        canvas.addItem(self.bar, row=0, col=col + 1)
+        self.note = pg.TextItem("", color=colors.FOREGROUND, anchor=(0.5, 0.5))
+        self.plot.addItem(self.note, ignoreBounds=True)
+        self.shape: tuple[int, ...] = ()
+        self.drawn: object = None
+
+    def show(self, data: np.ndarray, level: float) -> None:
+        """Draw ``data`` with levels (−level, level); keep the view when the shape is kept."""
+        self.image.setImage(data, autoLevels=False)
+        if self.bar.levels() != (-level, level):
+            self.bar.setLevels((-level, level))
+        if data.shape != self.shape:
+            self.shape = data.shape
+            self.plot.setRange(xRange=(0, data.shape[1]), yRange=(0, data.shape[0]), padding=0)
+            self.note.setPos(data.shape[1] / 2, data.shape[0] / 2)
+
+
+class GradientView(SnapshotView):
+    """Heatmap of ∂C/∂W^l, W^l or ΔW^l for a chosen layer, plus the first layer's tiles.
+
+    Setters: ``set_quantity("grad" | "weights" | "update")``, ``set_layer(l)`` (1 … L),
+    ``set_levels_mode("auto" | "fixed")``, ``set_tiles_visible(bool)``.
+    Signal: ``weight_clicked(l, i, j)`` when a heatmap cell (w_ij^l) or a tile pixel
+    (l = 1, i = tile, j = pixel) is clicked.
+    """
+
+    weight_clicked = QtCore.Signal(int, int, int)
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.quantity, self.layer, self.levels_mode = GRADIENT, 1, AUTO
+        self._fixed: dict[tuple[str, int], float] = {}
+        self._sizes: tuple[int, ...] = ()
+        self._tile_buffers: tuple[np.ndarray, np.ndarray] | None = None
+        self._matrix: np.ndarray | None = None  # what the heatmap shows, for hover
+        self._tile_matrix: np.ndarray | None = None
+
+        self.quantity_box = QtWidgets.QComboBox()
+        for key, (name, _) in QUANTITIES.items():
+            self.quantity_box.addItem(name.format(l="ˡ"), key)
+        self.quantity_box.setToolTip("Show the gradient ∂C/∂Wˡ, the weights Wˡ or the update")
+        self.layer_box = QtWidgets.QComboBox()
+        self.layer_box.setToolTip("Which weight matrix Wˡ (l = 1 … L) the heatmap shows")
+        self.levels_box = QtWidgets.QComboBox()
+        self.levels_box.addItem("levels: auto", AUTO)
+        self.levels_box.addItem("levels: fixed per layer", FIXED)
+        self.levels_box.setToolTip(
+            "auto: ± the largest |value| of every frame; fixed: kept per layer and "
+            "quantity (drag the colour bar to change) so growth and decay are visible"
+        )
+        self.tiles_box = QtWidgets.QCheckBox("W¹ tiles")
+        self.tiles_box.setChecked(True)
+        self.tiles_box.setToolTip("Row i of W¹ (or ∂C/∂W¹) as a 28×28 image, one per neuron i")
+        self.status = QtWidgets.QLabel()
+        self.status.setMinimumWidth(120)
+        self.hover = QtWidgets.QLabel()
+        self.hover.setMinimumWidth(200)
+        self.quantity_box.currentIndexChanged.connect(
+            lambda _: self.set_quantity(self.quantity_box.currentData())
+        )
+        self.layer_box.currentIndexChanged.connect(lambda k: k >= 0 and self.set_layer(k + 1))
+        self.levels_box.currentIndexChanged.connect(
+            lambda _: self.set_levels_mode(self.levels_box.currentData())
+        )
+        self.tiles_box.toggled.connect(self.set_tiles_visible)
+        bar = QtWidgets.QHBoxLayout()
+        for widget in (self.quantity_box, self.layer_box, self.levels_box, self.tiles_box):
+            bar.addWidget(widget)
+        bar.addWidget(self.status, 1)
+        bar.addWidget(self.hover)
+
+        self.canvas = pg.GraphicsLayoutWidget()
+        self.canvas.setBackground(colors.BACKGROUND)
+        self.heatmap = _Panel(self.canvas, 0, "neuron i of layer l", "neuron j of layer l − 1")
+        self.tiles = _Panel(self.canvas, 2, "", "one 28×28 tile per neuron i of layer 1")
+        self.tiles.plot.hideAxis("left")
+        self.tiles.plot.getAxis("bottom").setStyle(showValues=False)
+        self.tiles.plot.setAspectLocked(True)
+        self.canvas.ci.layout.setColumnStretchFactor(0, 3)
+        self.canvas.ci.layout.setColumnStretchFactor(2, 2)
+        for panel in (self.heatmap, self.tiles):
+            panel.bar.sigLevelsChangeFinished.connect(self._levels_dragged)
+        self.heatmap.image.clicked.connect(lambda i, j: self.weight_clicked.emit(self.layer, i, j))
+        self.tiles.image.clicked.connect(self._tile_clicked)
+        self.heatmap.image.hovered.connect(self._hover_heatmap)
+        self.tiles.image.hovered.connect(self._hover_tiles)
+
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(bar)
+        layout.addWidget(self.canvas, 1)
+
+    # -- setters ------------------------------------------------------------------
+    def set_quantity(self, quantity: str) -> None:
+        """Show "grad" (∂C/∂W^l), "weights" (W^l) or "update" (ΔW^l = −η ∂C/∂W^l)."""
+        if quantity not in QUANTITIES:
+            raise ValueError(f"quantity must be one of {list(QUANTITIES)}, got {quantity!r}")
+        self.quantity = quantity
+        self.quantity_box.setCurrentIndex(list(QUANTITIES).index(quantity))
+        self.redraw()
+
+    def set_layer(self, layer: int) -> None:
+        """Show W^layer (paper numbering, 1 … L)."""
+        self.layer = layer
+        if self.layer_box.count() >= layer:
+            self.layer_box.setCurrentIndex(layer - 1)
+        self.redraw()
+
+    def set_levels_mode(self, mode: str) -> None:
+        """Levels "auto" (± max |·| every frame) or "fixed" (kept per layer and quantity)."""
+        if mode not in (AUTO, FIXED):
+            raise ValueError(f"levels mode must be 'auto' or 'fixed', got {mode!r}")
+        self.levels_mode = mode
+        self._fixed.clear()
+        self.levels_box.setCurrentIndex(0 if mode == AUTO else 1)
+        for panel in (self.heatmap, self.tiles):
+            panel.bar.interactive = mode == FIXED
+        self.redraw()
+
+    def set_tiles_visible(self, visible: bool) -> None:
+        """Show or hide the first layer's tiles."""
+        self.tiles_box.setChecked(visible)
+        for item in (self.tiles.plot, self.tiles.bar):
+            item.setVisible(visible)
+        self.redraw()
+
+    # -- drawing ------------------------------------------------------------------
+    def matrix(self, snapshot: Snapshot, layer: int) -> np.ndarray | None:
+        """The chosen quantity for W^layer, ``(n_l, n_{l-1})``, or None if not computed."""
+        if self.quantity == WEIGHTS:
+            return snapshot.weights[layer - 1]
+        grad = entry(snapshot.grad_w, layer - 1)
+        if grad is None or self.quantity == GRADIENT:
+            return grad
+        return -snapshot.eta * grad
+
+    def _render(self, snapshot: Snapshot) -> None:
+        sizes = tuple(snapshot.config.sizes)
+        if sizes != self._sizes:
+            self._sizes = sizes
+            self._fixed.clear()
+            self.layer_box.blockSignals(True)
+            self.layer_box.clear()
+            self.layer_box.addItems([f"W{superscript(l)}" for l in range(1, len(sizes))])
+            self.layer = min(self.layer, len(sizes) - 1)
+            self.layer_box.setCurrentIndex(self.layer - 1)
+            self.layer_box.blockSignals(False)
+            side = math.isqrt(sizes[0])
+            self._tile_side = side if side * side == sizes[0] else 0
+            self._tile_buffers = None
+        name = QUANTITIES[self.quantity][0].format(l=superscript(self.layer))
+        phase = snapshot.phase
+        busy = phase is not None and phase.kind is PhaseKind.GRADIENT and phase.layer == self.layer
+        self.heatmap.plot.setTitle(
+            name + (" — being computed" if busy else ""),
+            color=colors.HIGHLIGHT if busy else colors.FOREGROUND,
+            size="9pt",
+        )
+        self._matrix = self.matrix(snapshot, self.layer)
+        level = self._draw(self.heatmap, self._matrix, self.layer, name, sizes)
+        self._show_levels(level)
+        if self.tiles_box.isChecked() and self._tile_side:
+            self._tile_matrix = self.matrix(snapshot, 1)
+            self._draw_tiles(self._tile_matrix, sizes)
+
+    def _level(self, values: np.ndarray | None, layer: int) -> float:
+        if self.levels_mode == AUTO:
+            return colors.symmetric_level(values)
+        key = (self.quantity, layer)
+        if key not in self._fixed and values is not None:
+            self._fixed[key] = colors.symmetric_level(values)
+        return self._fixed.get(key, 1.0)
+
+    def _draw(self, panel: _Panel, values, layer: int, name: str, sizes) -> float:
+        level = self._level(values, layer)
+        if values is None:
+            values = np.full((sizes[layer], sizes[layer - 1]), np.nan)
+        panel.note.setText(f"{name} not computed yet\nin this mini-batch")
+        missing = bool(np.isnan(values.flat[0]))
+        panel.note.setVisible(missing)
+        panel.plot.getViewBox().setBackgroundColor(colors.MISSING_AREA if missing else None)
+        if values is not panel.drawn or panel.bar.levels() != (-level, level):
+            panel.show(values, level)
+            panel.drawn = values
+        return level
+
+    def _draw_tiles(self, values: np.ndarray | None, sizes) -> None:
+        n, side = sizes[1], self._tile_side
+        rows, cols = tile_grid(n)
+        if self._tile_buffers is None:
+            padded = np.full((rows * cols, side + 1, side + 1), np.nan)
+            image = np.full((rows * (side + 1), cols * (side + 1)), np.nan)
+            self._tile_buffers = (padded, image)
+        padded, image = self._tile_buffers
+        if values is not None and values is self.tiles.drawn:
+            return
+        if values is None:
+            padded[:n, :side, :side] = np.nan
+        else:
+            np.copyto(padded[:n, :side, :side], values.reshape(n, side, side))
+        np.copyto(
+            image.reshape(rows, side + 1, cols, side + 1),
+            padded.reshape(rows, cols, side + 1, side + 1).transpose(0, 2, 1, 3),
+        )
+        level = self._level(values, 1)
+        self.tiles.note.setText("not computed yet")
+        self.tiles.note.setVisible(values is None)
+        self.tiles.plot.getViewBox().setBackgroundColor(
+            colors.MISSING_AREA if values is None else None
+        )
+        self.tiles.show(image, level)
+        self.tiles.drawn = values
+
+    def _show_levels(self, level: float) -> None:
+        if self.levels_mode == AUTO:
+            text = f"±{level:.3g} (auto: max |·| of this frame)"
+        else:
+            text = f"±{level:.3g} (fixed for W{superscript(self.layer)}; drag the bar)"
+        if text != self.status.text():
+            self.status.setText(text)
+
+    # -- interaction ----------------------------------------------------------------
+    def _levels_dragged(self, bar: pg.ColorBarItem) -> None:
+        if self.levels_mode != FIXED:
+            return
+        lo, hi = bar.levels()
+        layer = self.layer if bar is self.heatmap.bar else 1
+        self._fixed[(self.quantity, layer)] = max(abs(lo), abs(hi))
+        self.redraw()
+
+    def tile_weight(self, row: int, col: int) -> tuple[int, int] | None:
+        """(i, j) of W^1 under pixel (row, col) of the tile image, None on a gap."""
+        side = self._tile_side
+        if not side:
+            return None
+        _, cols = tile_grid(self._sizes[1])
+        i = (row // (side + 1)) * cols + col // (side + 1)
+        r, c = row % (side + 1), col % (side + 1)
+        if r == side or c == side or i >= self._sizes[1]:
+            return None
+        return i, r * side + c
+
+    def _tile_clicked(self, row: int, col: int) -> None:
+        hit = self.tile_weight(row, col)
+        if hit is not None:
+            self.weight_clicked.emit(1, *hit)
+
+    def _hover_heatmap(self, i: int, j: int) -> None:
+        self._hover(self.layer, i, j, self._matrix, i >= 0)
+
+    def _hover_tiles(self, row: int, col: int) -> None:
+        hit = self.tile_weight(row, col) if row >= 0 else None
+        self._hover(1, *(hit or (-1, -1)), self._tile_matrix, hit is not None)
+
+    def _hover(self, layer: int, i: int, j: int, values, inside: bool) -> None:
+        if not inside or values is None:
+            self.hover.setText("")
+            return
+        symbol = QUANTITIES[self.quantity][1]
+        self.hover.setText(f"{symbol}ᵢⱼ{superscript(layer)} = {values[i, j]:+.4g}  (i={i}, j={j})")
