@@ -1,0 +1,57 @@
+"""Checks that turn bad input into a ValueError naming the problem."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def frozen(array: np.ndarray | None) -> np.ndarray | None:
+    """Mark ``array`` read-only and return it (None passes through)."""
+    if array is not None:
+        array.flags.writeable = False
+    return array
+
+
+def check_layer(l: int, n_layers: int) -> None:
+    """The paper's layer number l must lie in 1 … ``n_layers``."""
+    if isinstance(l, bool) or not isinstance(l, int | np.integer) or not 1 <= l <= n_layers:
+        raise ValueError(f"layer l must be an integer in 1…{n_layers}, got {l!r}")
+
+
+def check_eta(eta: float) -> float:
+    """η must be a finite number ≥ 0."""
+    eta = float(eta)
+    if not math.isfinite(eta) or eta < 0:
+        raise ValueError(f"learning rate η must be finite and ≥ 0, got {eta}")
+    return eta
+
+
+def as_batch(x: np.ndarray, n: int, dtype: np.dtype, name: str = "x") -> np.ndarray:
+    """A C-contiguous ``(m, n)`` array of ``dtype`` with finite values, m ≥ 1."""
+    x = np.asarray(x)
+    if x.ndim != 2 or x.shape[1] != n or x.shape[0] < 1:
+        raise ValueError(f"{name} must have shape (m, {n}) with m ≥ 1, got {x.shape}")
+    if not np.issubdtype(x.dtype, np.number) or np.iscomplexobj(x):
+        raise ValueError(f"{name} must be real numbers, got dtype {x.dtype}")
+    x = np.ascontiguousarray(x, dtype=dtype)
+    if not np.isfinite(x).all():
+        raise ValueError(f"{name} contains NaN or infinity")
+    return x
+
+
+def as_targets(y: np.ndarray, m: int, n: int, dtype: np.dtype) -> np.ndarray:
+    """Targets y ``(m, n)``: one-hot rows as given, or integer labels ``(m,)`` one-hot encoded."""
+    from bpviz.engine.network import one_hot
+
+    y = np.asarray(y)
+    if y.ndim == 1 and np.issubdtype(y.dtype, np.integer):
+        if y.shape[0] != m:
+            raise ValueError(f"{y.shape[0]} labels for a batch of {m}")
+        return one_hot(y, n, dtype)
+    return as_batch(y, n, dtype, "y") if y.shape[:1] == (m,) else _bad_targets(y, m, n)
+
+
+def _bad_targets(y: np.ndarray, m: int, n: int) -> np.ndarray:
+    raise ValueError(f"y must have shape ({m}, {n}) or be {m} integer labels, got {y.shape}")
