@@ -1,0 +1,294 @@
+"""The evaluation panel: the held-out set through the current network.
+
+Accuracy and mean cost C, per-class accuracy, and the confusion matrix (rows = true
+class, columns = predicted) as an image with the counts written in. Clicking a cell
+lists its examples as thumbnails; clicking a thumbnail (or a tile of the worst-mistakes
+gallery) emits ``example_chosen`` with that digit, for the window to run one forward and
+backward pass on it and show it in every view.
+
+The evaluation runs on a copy of the snapshot's parameters (``bpviz.session.probe``),
+after every epoch (when ``last_eval`` changes) and on demand.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from pyqtgraph.Qt import QtCore, QtWidgets
+
+from bpviz.data.dataset import Dataset
+from bpviz.session.probe import Evaluation, evaluate
+from bpviz.session.snapshot import Snapshot
+from bpviz.ui.colors import BACKGROUND, FOREGROUND, HIGHLIGHT, SEQUENTIAL_LUT, style_plot
+from bpviz.ui.views._base import SnapshotView
+from bpviz.ui.views.mistakes import MistakeGallery, digit_pixmap
+
+MAX_THUMBNAILS = 300  # a diagonal cell holds ~1,000 digits; the list shows the first ones
+N_MISTAKES = 24
+THUMB = 42
+
+
+class ConfusionImage(pg.ImageItem):
+    """The matrix as an image, row-major: pixel (t, p) is cell (true t, predicted p)."""
+
+    cell_clicked = QtCore.Signal(int, int)  # true class, predicted class
+
+    def __init__(self) -> None:
+        super().__init__(axisOrder="row-major")
+
+    def mouseClickEvent(self, event) -> None:  # pyqtgraph's click handler
+        if event.button() != QtCore.Qt.MouseButton.LeftButton or self.image is None:
+            return
+        pos = event.pos()
+        row, col = int(np.floor(pos.y())), int(np.floor(pos.x()))
+        rows, cols = self.image.shape[:2]
+        if 0 <= row < rows and 0 <= col < cols:
+            event.accept()
+            self.cell_clicked.emit(row, col)
+
+
+class EvaluationPanel(SnapshotView):
+    """Held-out accuracy, mean cost, per-class accuracy, confusion matrix, mistakes.
+
+    Call ``set_dataset`` with the data the session trains on, then feed snapshots with
+    ``show_snapshot``. ``example_chosen(x, label, text)``: x ``(n_0,)`` floats in [0, 1].
+    """
+
+    example_chosen = QtCore.Signal(object, int, str)
+    evaluated = QtCore.Signal(object)  # the new Evaluation
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.dataset: Dataset | None = None
+        self.evaluation: Evaluation | None = None
+        self.evaluated_step: int | None = None
+        self.cell: tuple[int, int] | None = None
+        self.cell_indices = np.zeros(0, dtype=np.int64)
+        self._eval_key: object = None
+        self._texts: list[pg.TextItem] = []
+        self._class_texts: list[pg.TextItem] = []
+
+        self.header = QtWidgets.QLabel("No evaluation yet")
+        self.header.setWordWrap(True)
+        self.evaluate_button = QtWidgets.QPushButton("Evaluate now")
+        self.evaluate_button.setToolTip(
+            "Run the whole held-out set through the network as it is now (forward pass "
+            "z^l = W^l a^{l-1} + b^l, a^l = σ(z^l) only; nothing is trained)"
+        )
+        self.evaluate_button.clicked.connect(self.evaluate_now)
+        top = QtWidgets.QHBoxLayout()
+        top.addWidget(self.header, 1)
+        top.addWidget(self.evaluate_button)
+
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground(BACKGROUND)
+        self.matrix_plot: pg.PlotItem = self.graphics.addPlot(row=0, col=0)
+        self.matrix_plot.setTitle("confusion (rows = true, columns = predicted)", size="9pt")
+        self.matrix_plot.setLabel("left", "true class")
+        self.matrix_plot.setLabel("bottom", "predicted class")
+        self.matrix_plot.invertY(True)
+        self.matrix_plot.setAspectLocked(True)
+        self.matrix_plot.setMouseEnabled(False, False)
+        self.matrix_plot.hideButtons()
+        self.image = ConfusionImage()
+        self.image.setLookupTable(SEQUENTIAL_LUT)
+        self.image.cell_clicked.connect(self.select_cell)
+        self.matrix_plot.addItem(self.image)
+        self.outline = QtWidgets.QGraphicsRectItem(0, 0, 1, 1)
+        self.outline.setPen(pg.mkPen(HIGHLIGHT, width=3, cosmetic=True))
+        self.outline.setZValue(10)
+        self.outline.hide()
+        self.matrix_plot.addItem(self.outline)
+        self.class_plot: pg.PlotItem = self.graphics.addPlot(row=0, col=1)
+        self.class_plot.setTitle("per-class accuracy", size="9pt")
+        self.class_plot.invertY(True)
+        self.class_plot.setYLink(self.matrix_plot)
+        self.class_plot.setMouseEnabled(False, False)
+        self.class_plot.hideButtons()
+        self.class_plot.setXRange(0, 1, padding=0.02)
+        self.class_plot.getAxis("left").setStyle(showValues=False)
+        self.class_bars = pg.BarGraphItem(x0=[], y=[], height=0.7, width=[], brush="#3fbf6f")
+        self.class_plot.addItem(self.class_bars)
+        self.graphics.ci.layout.setColumnStretchFactor(0, 3)
+        self.graphics.ci.layout.setColumnStretchFactor(1, 1)
+        for plot in (self.matrix_plot, self.class_plot):
+            style_plot(plot)
+        self.graphics.setToolTip(
+            "Cell (t, p) counts the held-out examples of true class t the network "
+            "predicts as p (largest a^L_p); colour = fraction of class t, square-root "
+            "scale. Click a cell to list its examples."
+        )
+
+        self.thumbnails = QtWidgets.QListWidget()
+        self.thumbnails.setViewMode(QtWidgets.QListView.ViewMode.IconMode)
+        self.thumbnails.setIconSize(QtCore.QSize(THUMB, THUMB))
+        self.thumbnails.setResizeMode(QtWidgets.QListView.ResizeMode.Adjust)
+        self.thumbnails.setMovement(QtWidgets.QListView.Movement.Static)
+        self.thumbnails.setUniformItemSizes(True)
+        self.thumbnails.setToolTip("Click a digit to load it in every view")
+        self.thumbnails.itemClicked.connect(
+            lambda item: self.choose(int(item.data(QtCore.Qt.ItemDataRole.UserRole)))
+        )
+        self.cell_label = QtWidgets.QLabel("Click a cell of the confusion matrix")
+        cell_page = QtWidgets.QWidget()
+        cell_layout = QtWidgets.QVBoxLayout(cell_page)
+        cell_layout.setContentsMargins(0, 0, 0, 0)
+        cell_layout.addWidget(self.cell_label)
+        cell_layout.addWidget(self.thumbnails, 1)
+        self.gallery = MistakeGallery()
+        self.gallery.chosen.connect(self.choose)
+        self.tabs = QtWidgets.QTabWidget()
+        self.tabs.addTab(cell_page, "Examples in cell")
+        self.tabs.addTab(self.gallery, "Worst mistakes")
+        self.tabs.setTabToolTip(1, "The most confident wrong answers: largest a^L at a wrong class")
+
+        splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
+        splitter.addWidget(self.graphics)
+        splitter.addWidget(self.tabs)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top)
+        layout.addWidget(splitter, 1)
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        """The data set's class names (digits or Fashion-MNIST's)."""
+        if self.dataset is not None:
+            return self.dataset.class_names
+        return tuple(str(c) for c in range(10))
+
+    def set_dataset(self, dataset: Dataset) -> None:
+        """Evaluate on ``dataset``'s held-out split from now on (re-evaluates if shown)."""
+        self.dataset = dataset
+        self._eval_key = None
+        self._set_ticks()
+        if self.snapshot is not None:
+            self.redraw()
+
+    def _render(self, snapshot: Snapshot) -> None:
+        # Re-evaluate after every epoch (the session's last_eval changes) and after a
+        # reset (new config), not on every phase.
+        key = (id(snapshot.config), snapshot.last_eval and snapshot.last_eval.step)
+        if key != self._eval_key and self.dataset is not None:
+            self._eval_key = key
+            self.evaluate_now()
+
+    def evaluate_now(self) -> None:
+        """Evaluate the latest snapshot's network on the held-out set and redraw."""
+        if self.snapshot is None or self.dataset is None:
+            self.header.setText("No network or no data yet")
+            return
+        data = self.dataset
+        try:
+            result = evaluate(self.snapshot, data.test_images, data.test_labels)
+        except ValueError as error:  # e.g. a diverged network (parameters not finite)
+            self.header.setText(f"Cannot evaluate: {error}")
+            return
+        self.evaluation = result
+        self.evaluated_step = self.snapshot.step
+        self._draw(result)
+        self.evaluated.emit(result)
+
+    def _draw(self, result: Evaluation) -> None:
+        k = result.n_classes
+        confusion = result.confusion
+        self.header.setText(
+            f"Held-out set ({result.labels.size:,} examples) after step "
+            f"{self.evaluated_step:,}: accuracy <b>{100 * result.accuracy:.2f} %</b>, "
+            f"mean cost C = <b>{result.loss:.4f}</b>"
+        )
+        rows = np.maximum(confusion.sum(axis=1, keepdims=True), 1)
+        self.image.setImage(np.sqrt(confusion / rows), levels=(0.0, 1.0))
+        self.image.setRect(QtCore.QRectF(0, 0, k, k))
+        self._set_texts(confusion)
+        accuracy = np.nan_to_num(result.per_class_accuracy)
+        self.class_bars.setOpts(x0=np.zeros(k), y=np.arange(k) + 0.5, width=accuracy)
+        while len(self._class_texts) < k:
+            item = pg.TextItem("", color="#101010", anchor=(1.0, 0.5))
+            self.class_plot.addItem(item)
+            self._class_texts.append(item)
+        for c, item in enumerate(self._class_texts):
+            item.setVisible(c < k)
+            if c < k:
+                item.setText(f"{100 * accuracy[c]:.0f} %")
+                item.setPos(max(accuracy[c], 0.3), c + 0.5)
+        self._set_ticks()
+        self.matrix_plot.setRange(xRange=(0, k), yRange=(0, k), padding=0.02)
+        wrong = result.worst_mistakes(N_MISTAKES)
+        images = self.dataset.test_images if self.dataset is not None else None
+        if images is not None:
+            self.gallery.set_mistakes(
+                wrong, images, result.labels, result.outputs, self.class_names
+            )
+        if self.cell is not None:
+            self.select_cell(*self.cell)
+
+    def _set_texts(self, confusion: np.ndarray) -> None:
+        k = confusion.shape[0]
+        if len(self._texts) != k * k:
+            for item in self._texts:
+                self.matrix_plot.removeItem(item)
+            self._texts = []
+            for t in range(k):
+                for p in range(k):
+                    item = pg.TextItem("", anchor=(0.5, 0.5))
+                    item.setPos(p + 0.5, t + 0.5)
+                    self.matrix_plot.addItem(item)
+                    self._texts.append(item)
+        rows = np.maximum(confusion.sum(axis=1), 1)
+        for n, item in enumerate(self._texts):
+            t, p = divmod(n, k)
+            bright = np.sqrt(confusion[t, p] / rows[t]) > 0.6
+            item.setText(str(confusion[t, p]), color="#101010" if bright else FOREGROUND)
+
+    def _set_ticks(self) -> None:
+        names = self.class_names
+        k = len(names)
+        digits = all(name.isdigit() for name in names)
+        left = [(c + 0.5, name if digits else f"{c} {name}") for c, name in enumerate(names)]
+        bottom = [(c + 0.5, str(c) if not digits else names[c]) for c in range(k)]
+        self.matrix_plot.getAxis("left").setTicks([left])
+        self.matrix_plot.getAxis("bottom").setTicks([bottom])
+
+    def text_counts(self) -> np.ndarray:
+        """The counts written in the cells, as a ``(k, k)`` array (what the user reads)."""
+        k = round(np.sqrt(len(self._texts)))
+        return np.array([int(t.toPlainText()) for t in self._texts], dtype=np.int64).reshape(k, k)
+
+    def select_cell(self, true: int, predicted: int) -> None:
+        """List the examples of cell (true, predicted) as thumbnails."""
+        if self.evaluation is None or self.dataset is None:
+            return
+        names = self.class_names
+        self.cell = (true, predicted)
+        self.outline.setRect(predicted, true, 1, 1)
+        self.outline.show()
+        self.cell_indices = self.evaluation.cell(true, predicted)
+        shown = self.cell_indices[:MAX_THUMBNAILS]
+        more = f" (showing the first {shown.size:,})" if shown.size < self.cell_indices.size else ""
+        self.cell_label.setText(
+            f"true {names[true]}, predicted {names[predicted]}: "
+            f"{self.cell_indices.size:,} examples{more}"
+        )
+        self.thumbnails.clear()
+        images = self.dataset.test_images
+        for index in shown:
+            item = QtWidgets.QListWidgetItem(digit_pixmap(images[index], THUMB), "")
+            item.setData(QtCore.Qt.ItemDataRole.UserRole, int(index))
+            item.setToolTip(f"held-out #{index}")
+            self.thumbnails.addItem(item)
+        self.tabs.setCurrentIndex(0)
+
+    def choose(self, index: int) -> None:
+        """Emit ``example_chosen`` for held-out example ``index``."""
+        if self.dataset is None:
+            return
+        label = int(self.dataset.test_labels[index])
+        x = Dataset.to_float(self.dataset.test_images[index], np.float64)
+        names = self.class_names
+        text = f"held-out #{index}, true class {names[label]}"
+        if self.evaluation is not None:
+            text += f", predicted {names[int(self.evaluation.predictions[index])]}"
+        self.example_chosen.emit(x, label, text)
