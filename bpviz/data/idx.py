@@ -1,0 +1,189 @@
+"""Reading LeCun's IDX format (the MNIST files), raw or gzip-compressed, safely.
+
+An IDX file is a magic number ``00 00 <type> <ndim>``, one big-endian uint32 per
+dimension, then the data, row-major. MNIST's images are ``(n, 28, 28)`` and its labels
+``(n,)``, both of type ``0x08`` (unsigned byte), the only type read here.
+
+Everything a file claims is checked against the bytes actually present before any
+array is made, so a lying header can neither allocate a huge array nor return a
+half-filled one: the result is either the whole, exact array or a :class:`DataError`.
+Compression is recognised by content (gzip's ``1f 8b``), not by the file name.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from bpviz.data.errors import DataError
+
+IDX_UBYTE = 0x08
+GZIP_MAGIC = b"\x1f\x8b"
+# Deflate cannot expand data more than ~1032:1; a header promising more than that
+# from the compressed size is lying (or the file is truncated).
+MAX_DEFLATE_RATIO = 1032
+
+
+def header_size(ndim: int) -> int:
+    """Bytes before the data: the 4-byte magic and one uint32 per dimension."""
+    return 4 + 4 * ndim
+
+
+def parse_header(head: bytes, ndim: int, name: str) -> tuple[int, ...]:
+    """Check the magic number of an IDX file expected to have ``ndim`` dimensions and
+    return its dimensions. ``head`` is the file's first ``header_size(ndim)`` bytes
+    (fewer if the file is shorter)."""
+    if len(head) < 4:
+        raise DataError(f"{name}: file is too short to be IDX ({len(head)} bytes)")
+    if head[0] != 0 or head[1] != 0:
+        raise DataError(
+            f"{name}: not an IDX file (magic number starts {head[:2].hex(' ')}, expected 00 00)"
+        )
+    if head[2] != IDX_UBYTE:
+        raise DataError(
+            f"{name}: unsupported IDX data type 0x{head[2]:02x} "
+            f"(only unsigned bytes, 0x{IDX_UBYTE:02x}, as in MNIST)"
+        )
+    if head[3] != ndim:
+        raise DataError(
+            f"{name}: has {head[3]} dimensions, expected {ndim} "
+            f"({'images n×rows×cols' if ndim == 3 else 'labels n'})"
+        )
+    if len(head) < header_size(ndim):
+        raise DataError(f"{name}: header is truncated ({len(head)} of {header_size(ndim)} bytes)")
+    dims = tuple(int.from_bytes(head[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    if 0 in dims:
+        raise DataError(f"{name}: header declares an empty array {dims}")
+    return dims
+
+
+def describe(dims: tuple[int, ...]) -> str:
+    """``"60,000 images of 28×28"`` / ``"60,000 labels"``, for messages."""
+    if len(dims) == 3:
+        return f"{dims[0]:,} images of {dims[1]}×{dims[2]}"
+    return f"{dims[0]:,} labels" if len(dims) == 1 else f"array {dims}"
+
+
+def decode_raw(blob: bytes, ndim: int, name: str) -> np.ndarray:
+    """Decode an uncompressed IDX file's bytes. Returns a read-only uint8 view of
+    ``blob``: ``(n, rows*cols)`` for images (``ndim == 3``), ``(n,)`` for labels."""
+    dims = parse_header(blob[: header_size(ndim)], ndim, name)
+    _check_length(len(blob) - header_size(ndim), dims, name)
+    data = np.frombuffer(blob, dtype=np.uint8, offset=header_size(ndim))
+    return _shape(data, dims)
+
+
+def decode_gzip(blob: bytes, ndim: int, name: str) -> tuple[bytes, bytes, np.ndarray]:
+    """Decompress and decode a gzip-compressed IDX file's bytes.
+
+    Returns ``(header, body, array)``: the decompressed IDX header and data (for a
+    cache of the raw file) and the array as :func:`decode_raw` gives it.
+    """
+    stream = _GunzipStream(blob, name)
+    head = stream.read(header_size(ndim))
+    dims = parse_header(head, ndim, name)
+    size = math.prod(dims)
+    bound = len(blob) * MAX_DEFLATE_RATIO
+    if size > bound:
+        raise DataError(
+            f"{name}: header declares {describe(dims)} ({size:,} bytes), more than a "
+            f"{len(blob):,}-byte gzip file can hold (file truncated or header corrupt)"
+        )
+    body = stream.read(size)
+    _check_length(len(body), dims, name)
+    if stream.read(1):  # also runs the stream to its end: gzip's CRC and length checks
+        raise DataError(
+            f"{name}: unexpected bytes after the {size:,} bytes of {describe(dims)} "
+            "(padded file, or the header understates the size)"
+        )
+    return head, body, _shape(np.frombuffer(body, dtype=np.uint8), dims)
+
+
+def decode(blob: bytes, ndim: int, name: str) -> np.ndarray:
+    """Decode an IDX file's bytes, gzip-compressed or raw (detected by content)."""
+    if blob[:2] == GZIP_MAGIC:
+        return decode_gzip(blob, ndim, name)[2]
+    return decode_raw(blob, ndim, name)
+
+
+def encode(array: np.ndarray) -> bytes:
+    """The IDX bytes of a uint8 array (any number of dimensions): the inverse of
+    :func:`decode_raw` for labels ``(n,)`` and images ``(n, rows, cols)``."""
+    if array.dtype != np.uint8 or not 1 <= array.ndim <= 255:
+        raise ValueError(f"IDX needs a uint8 array of 1–255 dimensions, got {array.dtype}")
+    dims = b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    return bytes((0, 0, IDX_UBYTE, array.ndim)) + dims + np.ascontiguousarray(array).tobytes()
+
+
+def read_bytes(path: Path) -> bytes:
+    """A file's bytes, with a :class:`DataError` naming the file on failure."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a directory, expected an IDX file") from None
+    except OSError as error:
+        raise DataError(f"{path}: cannot read ({error.strerror or error})") from None
+
+
+def read_idx(path: str | Path, ndim: int) -> np.ndarray:
+    """Read one IDX file (raw or gzip) with ``ndim`` dimensions; see :func:`decode_raw`."""
+    path = Path(path)
+    return decode(read_bytes(path), ndim, str(path))
+
+
+def _check_length(present: int, dims: tuple[int, ...], name: str) -> None:
+    size = math.prod(dims)
+    if present < size:
+        raise DataError(
+            f"{name}: truncated: header declares {describe(dims)} ({size:,} bytes of data) "
+            f"but only {present:,} bytes are present"
+        )
+    if present > size:
+        raise DataError(
+            f"{name}: {present - size:,} unexpected bytes after the {size:,} bytes of "
+            f"{describe(dims)} (padded file, or the header understates the size)"
+        )
+
+
+def _shape(data: np.ndarray, dims: tuple[int, ...]) -> np.ndarray:
+    return data.reshape(dims[0], -1) if len(dims) == 3 else data.reshape(dims)
+
+
+class _GunzipStream:
+    """Decompresses gzip data on demand, never producing more than asked for
+    (so memory follows the bytes actually present, not what a header claims)."""
+
+    def __init__(self, blob: bytes, name: str) -> None:
+        self._inflater = zlib.decompressobj(wbits=31)
+        self._input = blob
+        self._name = name
+
+    def read(self, n: int) -> bytes:
+        """Up to ``n`` bytes; fewer only where the data ends."""
+        chunks: list[bytes] = []
+        got = 0
+        while got < n:
+            if self._inflater.eof:
+                rest = self._inflater.unused_data
+                if not rest.strip(b"\0"):  # end of the last member (zero padding is allowed)
+                    break
+                self._inflater = zlib.decompressobj(wbits=31)  # another gzip member
+                self._input = rest
+            elif not self._input:
+                raise DataError(f"{self._name}: compressed data ends early (truncated download?)")
+            before = len(self._input)
+            try:
+                out = self._inflater.decompress(self._input, n - got)
+            except zlib.error as error:
+                raise DataError(f"{self._name}: corrupt gzip data ({error})") from None
+            self._input = self._inflater.unconsumed_tail
+            if not out and not self._inflater.eof and len(self._input) == before:
+                raise DataError(f"{self._name}: compressed data ends early (truncated download?)")
+            chunks.append(out)
+            got += len(out)
+        return b"".join(chunks)

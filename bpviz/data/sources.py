@@ -1,0 +1,71 @@
+"""Which data set to use: an explicit choice, ``BPVIZ_DATA``, a downloaded MNIST, or the
+embedded sample — in that order."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+from bpviz.data.dataset import Dataset
+from bpviz.data.errors import DataError
+from bpviz.data.mnist import has_idx_files, load_idx_dir
+from bpviz.data.sample import load_sample
+
+ENV_DATA = "BPVIZ_DATA"
+SAMPLE = "sample"
+
+
+def user_data_dir() -> Path:
+    """bpviz's per-user data directory (platformdirs), e.g. ``~/.local/share/bpviz``."""
+    return platformdirs.user_data_path("bpviz", appauthor=False)
+
+
+def default_mnist_dir() -> Path:
+    """Where ``python -m bpviz download`` puts the full MNIST: ``user_data_dir()/mnist``."""
+    return user_data_dir() / "mnist"
+
+
+def resolve_source(data: str | os.PathLike[str] | None = None) -> tuple[Dataset, str]:
+    """Pick and load the data set.
+
+    Order: ``data`` (a directory of IDX files, or ``"sample"``); the environment variable
+    ``BPVIZ_DATA`` (the same); the full MNIST in :func:`default_mnist_dir` (downloaded
+    earlier); the embedded sample. An explicit choice that cannot be loaded raises; a
+    damaged download falls back to the sample and says so.
+
+    Returns:
+        ``(dataset, description)``: the description is one line for stderr or the status
+        bar, e.g. ``"MNIST from /data/mnist (60,000 train / 10,000 held-out), set by
+        BPVIZ_DATA"``.
+
+    Raises:
+        DataError: ``data`` or ``BPVIZ_DATA`` names something that cannot be loaded.
+    """
+    if data is not None and str(data) != "":
+        dataset = _load_choice(str(data), "")
+        return dataset, f"{dataset.source}, chosen explicitly"
+    env = os.environ.get(ENV_DATA, "")
+    if env:
+        dataset = _load_choice(env, f"{ENV_DATA}={env}: ")
+        return dataset, f"{dataset.source}, set by {ENV_DATA}"
+    downloaded = default_mnist_dir()
+    if has_idx_files(downloaded):
+        try:
+            dataset = load_idx_dir(downloaded)
+        except DataError as error:
+            sample = load_sample()
+            return sample, f"{sample.source} — the download in {downloaded} is unusable: {error}"
+        return dataset, f"{dataset.source}, downloaded earlier"
+    sample = load_sample()
+    return sample, f"{sample.source}; `python -m bpviz download` fetches the full 60,000"
+
+
+def _load_choice(choice: str, context: str) -> Dataset:
+    if choice == SAMPLE:
+        return load_sample()
+    try:
+        return load_idx_dir(Path(choice).expanduser())
+    except DataError as error:
+        raise DataError(f"{context}{error}") from None
