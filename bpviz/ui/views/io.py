@@ -1,0 +1,236 @@
+"""The input and output view: the mini-batch's digits, the selected one large, and its
+output a^L beside the one-hot target y, with the prediction argmax_k a_k^L.
+
+Click a digit of the grid to select that example (``example_changed`` tells the other views).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from pyqtgraph.Qt import QtCore, QtWidgets
+
+from bpviz.session.snapshot import Snapshot
+from bpviz.ui import colors
+from bpviz.ui.views._base import SnapshotView, entry, pick
+from bpviz.ui.views._widgets import ExampleSpin, PickImage
+from bpviz.ui.views.gradient import tile_grid
+
+MAX_GRID = 100  # digits drawn in the grid; a larger batch shows its first MAX_GRID
+RIGHT, WRONG = "#4cd964", "#ff453a"
+
+
+def _plot(canvas: pg.GraphicsLayoutWidget, col: int) -> pg.PlotItem:
+    plot = canvas.addPlot(row=0, col=col)
+    plot.setMenuEnabled(False)
+    plot.hideButtons()
+    plot.setMouseEnabled(False, False)
+    colors.style_plot(plot)
+    return plot
+
+
+class InputOutputView(SnapshotView):
+    """Digits of the batch with labels (and predictions), the selected example, a^L vs y.
+
+    Setters: ``set_example(index_or_None)``, ``set_class_names(names)``.
+    Signal: ``example_changed(int)`` (−1 = batch mean).
+    """
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._class_names = [str(k) for k in range(10)]
+        self._shape: tuple[int, int] = (0, 0)  # (digits in the grid, pixels per digit)
+        self._n_out = 0
+        self._texts: list[pg.TextItem] = []
+        self._grid_of: tuple = ()  # (x, a^L) the grid shows, to skip redrawing it
+        self.caption = QtWidgets.QLabel("the mini-batch x (labels; → prediction when wrong)")
+        self.example_spin = ExampleSpin(self)
+        self.example_spin.valueChanged.connect(self.set_example)
+        bar = QtWidgets.QHBoxLayout()
+        bar.addWidget(self.caption, 1)
+        bar.addWidget(self.example_spin)
+
+        self.canvas = pg.GraphicsLayoutWidget()
+        self.canvas.setBackground(colors.BACKGROUND)
+        self.grid_plot = _plot(self.canvas, 0)
+        self.grid_plot.invertY(True)
+        self.grid_plot.setAspectLocked(True)
+        self.grid_plot.hideAxis("left")
+        self.grid_plot.hideAxis("bottom")
+        self.grid = PickImage()
+        self.grid.setLookupTable(colors.GREYS_LUT)
+        self.grid_plot.addItem(self.grid)
+        self.grid.clicked.connect(self._grid_clicked)
+        self.selection = QtWidgets.QGraphicsRectItem()
+        self.selection.setPen(pg.mkPen(colors.HIGHLIGHT, width=2))
+        self.grid_plot.addItem(self.selection)
+
+        self.digit_plot = _plot(self.canvas, 1)
+        self.digit_plot.invertY(True)
+        self.digit_plot.setAspectLocked(True)
+        self.digit_plot.hideAxis("left")
+        self.digit_plot.hideAxis("bottom")
+        self.digit = pg.ImageItem(axisOrder="row-major", lut=colors.GREYS_LUT)
+        self.digit_plot.addItem(self.digit)
+
+        self.out_plot = _plot(self.canvas, 2)
+        self.out_plot.setLabel("left", "aᴸ (bars) vs y (outline)", color=colors.FOREGROUND)
+        self.out_plot.setLabel("bottom", "class k", color=colors.FOREGROUND)
+        self.out_plot.setYRange(0, 1.05, padding=0)
+        self.output = pg.BarGraphItem(x=[0], height=[0], width=0.7, brush="#f5a623", pen=None)
+        self.target = pg.BarGraphItem(
+            x=[0], height=[0], width=0.9, brush=None, pen=pg.mkPen(colors.FOREGROUND, width=2)
+        )
+        self.out_plot.addItem(self.output)
+        self.out_plot.addItem(self.target)
+        for col, stretch in enumerate((4, 3, 3)):
+            self.canvas.ci.layout.setColumnStretchFactor(col, stretch)
+
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(bar)
+        layout.addWidget(self.canvas, 1)
+
+    # -- setters ------------------------------------------------------------------
+    def set_class_names(self, names: Sequence[str]) -> None:
+        """Name the classes (index k = class k); default "0" … "9"."""
+        self._class_names = [str(n) for n in names]
+        self._n_out = 0  # relabel the axis on the next draw
+        self.redraw()
+
+    def _example_set(self, index: int | None) -> None:
+        self.example_spin.set_example(index)
+
+    def _name(self, k: int) -> str:
+        return self._class_names[k] if k < len(self._class_names) else str(k)
+
+    # -- drawing ------------------------------------------------------------------
+    def _render(self, snapshot: Snapshot) -> None:
+        self.example_spin.set_batch_size(snapshot.config.batch_size)
+        x, labels = snapshot.x, snapshot.labels
+        a_L = entry(snapshot.a, snapshot.n_layers)
+        self._draw_grid(x, labels, a_L)
+        self._draw_digit(snapshot, x, labels, a_L)
+        self._draw_output(snapshot, a_L)
+
+    def _layout_grid(self, m: int, side: int) -> None:
+        self._shape = (m, side)
+        rows, cols = tile_grid(m)
+        self._buffer = np.zeros((rows * (side + 1) + 1, cols * (side + 1) + 1))
+        self._padded = np.zeros((rows * cols, side + 1, side + 1))
+        while len(self._texts) < m:
+            text = pg.TextItem(anchor=(0, 0))
+            self.grid_plot.addItem(text)
+            self._texts.append(text)
+        for k, text in enumerate(self._texts):
+            text.setVisible(k < m)
+            r, c = divmod(k, cols)
+            text.setPos(c * (side + 1) + 1, r * (side + 1) + 1)
+        self.grid_plot.setRange(
+            xRange=(0, self._buffer.shape[1]), yRange=(0, self._buffer.shape[0]), padding=0.01
+        )
+
+    def _draw_grid(self, x, labels, a_L) -> None:
+        if self._grid_of and x is self._grid_of[0] and a_L is self._grid_of[1]:
+            self._draw_selection()
+            return
+        self._grid_of = (x, a_L)
+        if x is None:
+            self.grid.clear()
+            for text in self._texts:
+                text.setVisible(False)
+            return
+        m = min(x.shape[0], MAX_GRID)
+        side = int(np.sqrt(x.shape[1]))
+        if side * side != x.shape[1]:
+            return
+        if (m, side) != self._shape:
+            self._layout_grid(m, side)
+        rows, cols = tile_grid(m)
+        np.copyto(self._padded[:m, 1:, 1:], x[:m].reshape(m, side, side))
+        np.copyto(
+            self._buffer[: rows * (side + 1), : cols * (side + 1)].reshape(
+                rows, side + 1, cols, side + 1
+            ),
+            self._padded.reshape(rows, cols, side + 1, side + 1).transpose(0, 2, 1, 3),
+        )
+        self.grid.setImage(self._buffer, levels=(0.0, 1.0))
+        predicted = None if a_L is None else np.argmax(a_L[:m], axis=1)
+        for k in range(m):
+            label = self._name(int(labels[k])) if labels is not None else "?"
+            if predicted is None or labels is None:
+                self._texts[k].setText(label, color=colors.FOREGROUND)
+            elif predicted[k] == labels[k]:
+                self._texts[k].setText(label, color=RIGHT)
+            else:
+                self._texts[k].setText(f"{label}→{self._name(int(predicted[k]))}", color=WRONG)
+        self._draw_selection()
+        shown = f"the first {m} of {x.shape[0]}" if m < x.shape[0] else f"all {m}"
+        text = f"mini-batch x: {shown} digits · label (→ prediction when wrong; click to select)"
+        if text != self.caption.text():
+            self.caption.setText(text)
+
+    def _draw_selection(self) -> None:
+        m, side = self._shape
+        if self.example is None or self.example >= m:
+            self.selection.setVisible(False)
+            return
+        _, cols = tile_grid(m)
+        r, c = divmod(self.example, cols)
+        step = side + 1
+        self.selection.setRect(QtCore.QRectF(c * step + 0.5, r * step + 0.5, step, step))
+        self.selection.setVisible(True)
+
+    def _draw_digit(self, snapshot: Snapshot, x, labels, a_L) -> None:
+        image = pick(x, self.example)
+        if image is None:
+            self.digit.clear()
+            self.digit_plot.setTitle("no mini-batch yet", color=colors.MISSING)
+            return
+        side = int(np.sqrt(image.size))
+        self.digit.setImage(image.reshape(side, side), levels=(0.0, 1.0))
+        if self.example is None:
+            title = f"batch mean of {x.shape[0]} digits"
+        else:
+            k = min(self.example, x.shape[0] - 1)
+            title = f"example {k}: label {self._name(int(labels[k]))}"
+        self.digit_plot.setTitle(title, color=colors.FOREGROUND, size="10pt")
+
+    def _draw_output(self, snapshot: Snapshot, a_L) -> None:
+        n = snapshot.config.sizes[-1]
+        if n != self._n_out:
+            self._n_out = n
+            ticks = [[(k, self._name(k)) for k in range(n)]]
+            self.out_plot.getAxis("bottom").setTicks(ticks)
+            self.out_plot.setXRange(-0.6, n - 0.4, padding=0)
+            self._x = np.arange(n, dtype=float)
+        y = pick(snapshot.y, self.example)
+        out = pick(a_L, self.example)
+        self.target.setOpts(x=self._x, height=np.zeros(n) if y is None else y)
+        if out is None:
+            self.output.setOpts(x=self._x, height=np.zeros(n))
+            self.out_plot.setTitle("aᴸ not computed yet", color=colors.MISSING, size="10pt")
+            return
+        self.output.setOpts(x=self._x, height=out)
+        k = int(np.argmax(out))
+        if self.example is None:
+            right = int(np.sum(np.argmax(a_L, axis=1) == snapshot.labels))
+            title = f"batch mean · {right} of {a_L.shape[0]} right"
+            color = colors.FOREGROUND
+        else:
+            label = int(snapshot.labels[min(self.example, len(snapshot.labels) - 1)])
+            mark = "✓" if k == label else "✗"
+            title = f"prediction {self._name(k)} (aₖᴸ = {out[k]:.2f}) {mark}"
+            color = RIGHT if k == label else WRONG
+        self.out_plot.setTitle(title, color=color, size="10pt")
+
+    def _grid_clicked(self, row: int, col: int) -> None:
+        m, side = self._shape
+        if not m:
+            return
+        _, cols = tile_grid(m)
+        k = (row // (side + 1)) * cols + col // (side + 1)
+        if k < m:
+            self.set_example(k)

@@ -1,0 +1,195 @@
+"""The loss and accuracy view: C of every mini-batch, smoothed, and the epochs' test accuracy.
+
+The history arrives decimated into buckets that keep min, max and mean of the loss of the
+mini-batches they hold; the band between min and max is drawn, so a spike is never lost
+however long the run. A trailing moving average of the bucket means is the smoothed curve;
+test accuracy at the end of each epoch sits on the right axis; dashed lines mark the steps
+from which a new η applied. Hovering shows the numbers under the cursor.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from pyqtgraph.Qt import QtCore, QtWidgets
+
+from bpviz.session.snapshot import HistoryView, Snapshot
+from bpviz.ui import colors
+
+BAND = (90, 150, 230, 70)
+MEAN = (120, 170, 240, 160)
+SMOOTH = "#ffd60a"
+ACCURACY = "#4cd964"
+ETA = (230, 80, 200, 200)
+
+
+def smooth(values: np.ndarray, window: int) -> np.ndarray:
+    """Trailing moving average over ``window`` entries (fewer at the start), ``(k,)``."""
+    if window <= 1 or values.size == 0:
+        return np.asarray(values, dtype=float)
+    c = np.cumsum(np.concatenate(([0.0], np.nan_to_num(values, posinf=0.0))))
+    k = np.arange(1, values.size + 1)
+    lo = np.maximum(k - window, 0)
+    return (c[k] - c[lo]) / (k - lo)
+
+
+class LossView(QtWidgets.QWidget):
+    """Loss per mini-batch (min–max band, mean, smoothed) and test accuracy per epoch.
+
+    Setter: ``set_log_scale(bool)``. ``show_snapshot`` redraws only when the history changed.
+    """
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._history: HistoryView | None = None
+        self._key: tuple = ()
+        self._pending: HistoryView | None = None
+        self._smoothed = np.zeros(0)
+
+        self.readout = QtWidgets.QLabel("hover over the plot for values")
+        self.log_box = QtWidgets.QCheckBox("log C")
+        self.log_box.setToolTip("Logarithmic loss axis (slow late progress stays visible)")
+        self.log_box.toggled.connect(self.set_log_scale)
+        bar = QtWidgets.QHBoxLayout()
+        bar.addWidget(self.readout, 1)
+        bar.addWidget(self.log_box)
+
+        self.canvas = pg.GraphicsLayoutWidget()
+        self.canvas.setBackground(colors.BACKGROUND)
+        self.plot: pg.PlotItem = self.canvas.addPlot()
+        self.plot.setMenuEnabled(False)
+        self.plot.hideButtons()
+        self.plot.setLabel("bottom", "step s (mini-batch)", color=colors.FOREGROUND)
+        self.plot.setLabel("left", "cost C", color=colors.FOREGROUND)
+        self.plot.showAxis("right")
+        self.plot.setLabel("right", "test accuracy (%)", color=ACCURACY)
+        self.plot.showGrid(x=True, y=True, alpha=0.15)
+        colors.style_plot(self.plot)
+        self.legend = self.plot.addLegend(
+            offset=(10, -10), labelTextColor=colors.FOREGROUND, brush=(22, 24, 29, 200)
+        )
+
+        self.low = pg.PlotDataItem(pen=pg.mkPen(BAND), connect="finite")
+        self.high = pg.PlotDataItem(pen=pg.mkPen(BAND), connect="finite")
+        self.band = pg.FillBetweenItem(self.low, self.high, brush=pg.mkBrush(BAND))
+        self.mean = pg.PlotDataItem(pen=pg.mkPen(MEAN, width=1), name="C per mini-batch")
+        self.smoothed = pg.PlotDataItem(pen=pg.mkPen(SMOOTH, width=2), name="smoothed")
+        for item in (self.low, self.high, self.band, self.mean, self.smoothed):
+            self.plot.addItem(item)
+        self.legend.addItem(self.high, "min–max of C")
+
+        self.accuracy_box = pg.ViewBox()
+        self.plot.scene().addItem(self.accuracy_box)
+        self.plot.getAxis("right").linkToView(self.accuracy_box)
+        self.accuracy_box.setXLink(self.plot)
+        self.accuracy_box.setYRange(0, 100, padding=0.02)
+        self.accuracy_box.setMouseEnabled(False, False)
+        self.accuracy = pg.PlotDataItem(
+            pen=pg.mkPen(ACCURACY, width=2), symbol="o", symbolSize=7, symbolBrush=ACCURACY
+        )
+        self.accuracy_box.addItem(self.accuracy)
+        self.legend.addItem(self.accuracy, "test accuracy")
+        self.plot.getViewBox().sigResized.connect(self._sync_boxes)
+
+        self._eta_lines: list[pg.InfiniteLine] = []
+        self.cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen(colors.FOREGROUND, width=1))
+        self.cursor.setVisible(False)
+        self.plot.addItem(self.cursor, ignoreBounds=True)
+        self.plot.scene().sigMouseMoved.connect(self._hover)
+
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(bar)
+        layout.addWidget(self.canvas, 1)
+
+    def _sync_boxes(self) -> None:
+        self.accuracy_box.setGeometry(self.plot.getViewBox().sceneBoundingRect())
+        self.accuracy_box.linkedViewChanged(self.plot.getViewBox(), self.accuracy_box.XAxis)
+
+    def set_log_scale(self, log: bool) -> None:
+        """Draw the loss on a logarithmic axis."""
+        self.log_box.setChecked(log)
+        self.plot.setLogMode(y=log)
+
+    def show_snapshot(self, snapshot: Snapshot) -> None:
+        """Redraw from ``snapshot.history`` when it changed (nothing to do otherwise)."""
+        history = snapshot.history
+        if history is None or history is self._history:
+            return
+        n = len(history.loss_step)
+        key = (
+            n,
+            float(history.loss_step[-1]) if n else None,
+            float(history.loss_mean[-1]) if n else None,
+            float(history.loss_max[-1]) if n else None,
+            len(history.epochs),
+            len(history.eta_changes),
+        )
+        self._history = history
+        if key == self._key:
+            return
+        self._key = key
+        if self.isVisible():
+            self._draw(history)
+        else:
+            self._pending = history
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._pending is not None:
+            self._draw(self._pending)
+            self._pending = None
+
+    def _draw(self, history: HistoryView) -> None:
+        steps = np.asarray(history.loss_step, dtype=float)
+        self.low.setData(steps, history.loss_min)
+        self.high.setData(steps, history.loss_max)
+        self.mean.setData(steps, history.loss_mean)
+        self._smoothed = smooth(history.loss_mean, max(1, len(steps) // 40))
+        self.smoothed.setData(steps, self._smoothed)
+        epochs = history.epochs
+        self.accuracy.setData(
+            [float(e.step) for e in epochs], [100.0 * e.test_accuracy for e in epochs]
+        )
+        changes = history.eta_changes[1:]  # the first entry is the initial η
+        while len(self._eta_lines) < len(changes):
+            line = pg.InfiniteLine(
+                angle=90,
+                pen=pg.mkPen(ETA, width=1, style=QtCore.Qt.PenStyle.DashLine),
+                label="",
+                labelOpts={"position": 0.92, "color": ETA, "anchors": [(0, 0), (0, 0)]},
+            )
+            self.plot.addItem(line, ignoreBounds=True)
+            self._eta_lines.append(line)
+        for k, line in enumerate(self._eta_lines):
+            line.setVisible(k < len(changes))
+            if k < len(changes):
+                step, eta = changes[k]
+                line.setValue(float(step))
+                line.label.setFormat(f" η = {eta:g}")
+
+    def _hover(self, pos) -> None:
+        history = self._history
+        vb = self.plot.getViewBox()
+        if (
+            history is None
+            or not len(history.loss_step)
+            or not vb.sceneBoundingRect().contains(pos)
+        ):
+            self.cursor.setVisible(False)
+            return
+        x = vb.mapSceneToView(pos).x()
+        k = int(np.clip(np.searchsorted(history.loss_step, x, side="right") - 1, 0, None))
+        k = min(k, len(history.loss_step) - 1)
+        self.cursor.setValue(float(history.loss_step[k]))
+        self.cursor.setVisible(True)
+        text = (
+            f"step {int(history.loss_step[k]):,}: C = {history.loss_mean[k]:.4g} "
+            f"(min {history.loss_min[k]:.4g}, max {history.loss_max[k]:.4g}), "
+            f"smoothed {self._smoothed[k]:.4g}"
+        )
+        done = [e for e in history.epochs if e.step <= x]
+        if done:
+            e = done[-1]
+            text += f" · epoch {e.epoch}: test accuracy {100 * e.test_accuracy:.2f}%"
+        self.readout.setText(text)
