@@ -28,24 +28,29 @@ from bpviz.session.snapshot import Phase, PhaseKind, Snapshot, phases_for
 EVAL_CHUNK = 2000  # examples per forward pass in ``evaluate`` (bounds the memory of z, a)
 
 
-def network_of(snapshot: Snapshot) -> Network:
-    """A new engine Network with the snapshot's configuration and current parameters.
+def network_of(snapshot: Snapshot, reuse: Network | None = None) -> Network:
+    """An engine Network with the snapshot's configuration and current parameters.
 
-    The dtype is the snapshot's (the session's); the copy shares no memory with it.
+    The dtype is the snapshot's (the session's); the network shares no memory with it.
+    ``reuse``, a network this function returned before, gets the parameters copied in
+    when its shape and functions match (cheap: no new allocation or initialisation).
     Raises ValueError when the parameters are not finite (a diverged session).
     """
     config = snapshot.config
-    net = Network(
-        config.sizes,
-        hidden=config.hidden,
-        output=config.output,
-        cost=config.cost,
-        init=config.init,
-        seed=config.seed,
-        dtype=snapshot.weights[0].dtype,
-    )
-    net.set_parameters(snapshot.weights, snapshot.biases)
-    return net
+    dtype = snapshot.weights[0].dtype
+    same = (config.sizes, config.hidden, config.output, config.cost, dtype)
+    if reuse is None or (reuse.sizes, reuse.hidden, reuse.output, reuse.cost, reuse.dtype) != same:
+        reuse = Network(
+            config.sizes,
+            hidden=config.hidden,
+            output=config.output,
+            cost=config.cost,
+            init=config.init,
+            seed=config.seed,
+            dtype=dtype,
+        )
+    reuse.set_parameters(snapshot.weights, snapshot.biases)
+    return reuse
 
 
 def as_input(images: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -134,9 +139,8 @@ def evaluate(snapshot: Snapshot, images: np.ndarray, labels: np.ndarray) -> Eval
     return Evaluation(outputs=outputs, labels=labels, loss=total / n if n else 0.0)
 
 
-def outputs_of(snapshot: Snapshot, x: np.ndarray) -> np.ndarray:
-    """a^L ``(m, n_L)`` for inputs x ``(m, n_0)`` or ``(n_0,)`` — the live forward pass."""
-    net = network_of(snapshot)
+def outputs_of(net: Network, x: np.ndarray) -> np.ndarray:
+    """a^L ``(m, n_L)`` of ``net`` for inputs x ``(m, n_0)`` or ``(n_0,)`` (uint8 or float)."""
     return net.forward(as_input(x, net.dtype)).a[-1]
 
 
