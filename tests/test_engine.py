@@ -127,19 +127,25 @@ def test_forward_and_backward_are_the_per_layer_building_blocks_bit_for_bit():
         np.testing.assert_array_equal(gw, b.grad_w[l - 1])
         np.testing.assert_array_equal(gb, b.grad_b[l - 1])
     twin = net.copy()
-    twin.apply_gradients(b.grad_w, b.grad_b, 0.5)
+    twin.apply_deltas(b.delta, f.a, 0.5)
     net.apply(b, 0.5)
     np.testing.assert_array_equal(twin.parameters, net.parameters)
 
 
 def test_step_is_forward_backward_update():
-    net = Network([6, 4, 3], seed=5)
-    twin = net.copy()
+    """W ← W − η ∂C/∂W, b ← b − η ∂C/∂b (η/m folded into δ, so equal up to rounding)."""
+    net = Network([6, 4, 3], seed=5, dtype=np.float64)
+    twin, plain = net.copy(), net.copy()
     x, labels = batch(net, 5)
     b = net.step(x, labels, 3.0)
-    expected = [W - np.float32(3.0) * g for W, g in zip(twin.weights, b.grad_w, strict=True)]
-    for W, e in zip(net.weights, expected, strict=True):
-        np.testing.assert_array_equal(W, e)
+    for W, W0, g in zip(
+        net.weights + net.biases, twin.weights + twin.biases, b.grad_w + b.grad_b, strict=True
+    ):
+        np.testing.assert_allclose(W, W0 - 3.0 * g, rtol=1e-13, atol=1e-15)
+    plain.apply_gradients(b.grad_w, b.grad_b, 3.0)
+    np.testing.assert_allclose(plain.parameters, net.parameters, rtol=1e-13, atol=1e-15)
+    twin.apply(twin.backward(twin.forward(x), labels), 3.0)
+    np.testing.assert_array_equal(twin.parameters, net.parameters)
     assert net.step(x, labels, 3.0).loss < b.loss
 
 

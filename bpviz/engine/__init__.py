@@ -6,6 +6,19 @@ results; ``evaluate`` scores a whole test set; ``gradient_check`` compares backp
 central finite differences.
 """
 
+from bpviz.engine.evaluate import Evaluation, evaluate
+from bpviz.engine.fast import FastTrainer
+from bpviz.engine.gradcheck import GradientCheck, gradient_check
 from bpviz.engine.network import BackwardTrace, ForwardTrace, Network, one_hot
 
-__all__ = ["BackwardTrace", "ForwardTrace", "Network", "one_hot"]
+__all__ = [
+    "BackwardTrace",
+    "Evaluation",
+    "FastTrainer",
+    "ForwardTrace",
+    "GradientCheck",
+    "Network",
+    "evaluate",
+    "gradient_check",
+    "one_hot",
+]

@@ -81,3 +81,18 @@ def layer_gradients(
     """Batch sums Σ_x δ^l (a^{l-1})^T and Σ_x δ^l; the caller divides by m."""
     np.matmul(delta.T, a_prev, out=grad_w)
     np.add.reduce(delta, axis=0, out=grad_b)
+
+
+def scaled_update(
+    delta: np.ndarray,
+    a_prev: np.ndarray,
+    scale: float,
+    scaled: np.ndarray,
+    update_w: np.ndarray,
+    update_b: np.ndarray,
+) -> None:
+    """η ∂C/∂W^l and η ∂C/∂b^l with η/m folded into δ once: δ̃ = δ^l · scale (scale = η/m),
+    ``update_w`` = Σ_x δ̃ (a^{l-1})^T, ``update_b`` = Σ_x δ̃."""
+    np.multiply(delta, scale, out=scaled)
+    np.matmul(scaled.T, a_prev, out=update_w)
+    np.add.reduce(scaled, axis=0, out=update_b)

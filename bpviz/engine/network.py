@@ -16,6 +16,7 @@ preallocated buffers.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,7 +24,7 @@ import numpy as np
 
 from bpviz.engine import kernels
 from bpviz.engine.functions import COSTS, HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
-from bpviz.engine.validation import as_batch, as_targets, check_eta, check_layer, frozen
+from bpviz.engine.validation import QUIET, as_batch, as_targets, check_eta, check_layer, frozen
 
 INITS = ("scaled", "normal")
 DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -54,7 +55,8 @@ class BackwardTrace:
     ``sigma_prime[l-1]`` = σ'(z^l) ``(m, n_l)``, None for a softmax output;
     ``delta[l-1]`` = δ^l = ∂C_x/∂z^l ``(m, n_l)``;
     ``grad_w[l-1]`` = ∂C/∂W^l = mean_x δ^l (a^{l-1})^T ``(n_l, n_{l-1})``;
-    ``grad_b[l-1]`` = ∂C/∂b^l = mean_x δ^l ``(n_l,)``; ``loss`` = C, the batch mean cost.
+    ``grad_b[l-1]`` = ∂C/∂b^l = mean_x δ^l ``(n_l,)``; ``loss`` = C, the batch mean cost;
+    ``forward``: the forward trace this pass started from (its a^{l-1} enter the update).
     """
 
     dC_da: tuple[np.ndarray, ...]
@@ -63,6 +65,7 @@ class BackwardTrace:
     grad_w: tuple[np.ndarray, ...]
     grad_b: tuple[np.ndarray, ...]
     loss: float
+    forward: ForwardTrace
 
 
 def one_hot(labels: np.ndarray | Sequence[int], n: int, dtype=np.float32) -> np.ndarray:
@@ -182,17 +185,19 @@ class Network:
     def forward_layer(self, l: int, a_prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """z^l = W^l a^{l-1} + b^l and a^l = σ(z^l); a_prev ``(m, n_{l-1})`` → two ``(m, n_l)``."""
         check_layer(l, self.n_layers)
-        a_prev = as_batch(a_prev, self.sizes[l - 1], self.dtype, f"a^{l - 1}")
+        # Only the input x must be finite: a diverging network's activations may not be.
+        a_prev = as_batch(a_prev, self.sizes[l - 1], self.dtype, f"a^{l - 1}", finite=l == 1)
         m, n = a_prev.shape[0], self.sizes[l]
         z, a = np.empty((m, n), self.dtype), np.empty((m, n), self.dtype)
-        with np.errstate(over="ignore"):
+        with np.errstate(**QUIET):
             kernels.forward_layer(self, l, a_prev, z, a)
         return frozen(z), frozen(a)
 
     def cost_value(self, a_L: np.ndarray, y: np.ndarray) -> float:
         """C, the mean cost over the batch of outputs a^L ``(m, n_L)`` against targets y."""
         y = as_targets(y, a_L.shape[0], self.sizes[-1], self.dtype)
-        return self.cost_function.value(np.asarray(a_L, self.dtype), y)
+        with np.errstate(**QUIET):
+            return self.cost_function.value(np.asarray(a_L, self.dtype), y)
 
     def output_delta(
         self, z_L: np.ndarray, a_L: np.ndarray, y: np.ndarray
@@ -206,7 +211,7 @@ class Network:
         shape = y.shape
         dC_da, delta = np.empty(shape, self.dtype), np.empty(shape, self.dtype)
         sp = None if self.activations[-1].prime is None else np.empty(shape, self.dtype)
-        with np.errstate(divide="ignore", over="ignore"):
+        with np.errstate(**QUIET):
             kernels.output_delta(self, z_L, a_L, y, dC_da, sp, delta)
         return frozen(dC_da), frozen(sp), frozen(delta)
 
@@ -217,7 +222,8 @@ class Network:
         check_layer(l, self.n_layers - 1)
         shape = (np.shape(delta_next)[0], self.sizes[l])
         dC_da, sp, delta = (np.empty(shape, self.dtype) for _ in range(3))
-        kernels.hidden_delta(self, l, delta_next, z_l, a_l, dC_da, sp, delta)
+        with np.errstate(**QUIET):
+            kernels.hidden_delta(self, l, delta_next, z_l, a_l, dC_da, sp, delta)
         return frozen(dC_da), frozen(sp), frozen(delta)
 
     def layer_gradients(
@@ -227,16 +233,52 @@ class Network:
         check_layer(l, self.n_layers)
         grad_w = np.empty(self.weights[l - 1].shape, self.dtype)
         grad_b = np.empty(self.biases[l - 1].shape, self.dtype)
-        kernels.layer_gradients(delta_l, a_prev, grad_w, grad_b)
         m = np.shape(delta_l)[0]
-        np.divide(grad_w, m, out=grad_w)
-        np.divide(grad_b, m, out=grad_b)
+        with np.errstate(**QUIET):
+            kernels.layer_gradients(delta_l, a_prev, grad_w, grad_b)
+            np.divide(grad_w, m, out=grad_w)
+            np.divide(grad_b, m, out=grad_b)
         return frozen(grad_w), frozen(grad_b)
+
+    def apply_deltas(
+        self, delta: Sequence[np.ndarray], a: Sequence[np.ndarray], eta: float
+    ) -> None:
+        """The update W^l ← W^l − η ∂C/∂W^l, b^l ← b^l − η ∂C/∂b^l, in place, for every l.
+
+        Computed as the fast path does, η/m folded into δ once: with δ̃^l = δ^l · (η/m),
+        W^l ← W^l − Σ_x δ̃^l (a^{l-1})^T and b^l ← b^l − Σ_x δ̃^l. ``delta`` holds the L
+        arrays δ^l ``(m, n_l)``, ``a`` the forward activations a^0 … a^{L-1} (or all L + 1).
+        ``step``, ``apply`` and ``FastTrainer`` all update this way: bit-identical results.
+        """
+        eta = check_eta(eta)
+        if len(delta) != self.n_layers or len(a) < self.n_layers:
+            raise ValueError(f"expected {self.n_layers} δ arrays and a^0 … a^{self.n_layers - 1}")
+        m = np.shape(delta[0])[0]
+        update = np.empty_like(self.parameters)
+        u_w, u_b = kernels.parameter_views(update, self.sizes)
+        for l in range(1, self.n_layers + 1):
+            shape = (m, self.sizes[l])
+            if np.shape(delta[l - 1]) != shape or np.shape(a[l - 1]) != (m, self.sizes[l - 1]):
+                raise ValueError(f"δ^{l} and a^{l - 1} must have {m} rows of this network's sizes")
+            scaled = np.empty(shape, self.dtype)
+            with np.errstate(**QUIET):
+                kernels.scaled_update(
+                    delta[l - 1], a[l - 1], eta / m, scaled, u_w[l - 1], u_b[l - 1]
+                )
+        np.subtract(self.parameters, update, out=self.parameters)
+
+    def apply(self, backward: BackwardTrace, eta: float) -> None:
+        """The update of ``apply_deltas`` from a backward trace (and its forward trace)."""
+        self.apply_deltas(backward.delta, backward.forward.a, eta)
 
     def apply_gradients(
         self, grad_w: Sequence[np.ndarray], grad_b: Sequence[np.ndarray], eta: float
     ) -> None:
-        """W^l ← W^l − η ∂C/∂W^l and b^l ← b^l − η ∂C/∂b^l, in place, for every layer."""
+        """W^l ← W^l − η grad_w[l-1], b^l ← b^l − η grad_b[l-1], for any given gradients.
+
+        Equal to ``apply`` up to rounding only: use ``apply``/``apply_deltas`` to match
+        ``step`` and the fast path bit for bit.
+        """
         eta = check_eta(eta)
         grads = (*grad_w, *grad_b)
         if len(grads) != 2 * self.n_layers:
@@ -244,12 +286,7 @@ class Network:
         for p, g in zip(self.weights + self.biases, grads, strict=True):
             if np.shape(g) != p.shape:
                 raise ValueError(f"gradient shape {np.shape(g)} does not match {p.shape}")
-            step = np.multiply(g, eta, dtype=self.dtype)
-            np.subtract(p, step, out=p)
-
-    def apply(self, backward: BackwardTrace, eta: float) -> None:
-        """The update W ← W − η ∂C/∂W, b ← b − η ∂C/∂b from a backward trace."""
-        self.apply_gradients(backward.grad_w, backward.grad_b, eta)
+            np.subtract(p, np.multiply(g, eta, dtype=self.dtype), out=p)
 
     # --- whole passes ---
 
@@ -284,13 +321,18 @@ class Network:
             grad_w=tuple(g for g, _ in grads),
             grad_b=tuple(g for _, g in grads),
             loss=loss,
+            forward=trace,
         )
 
     def step(self, x: np.ndarray, y: np.ndarray, eta: float) -> BackwardTrace:
-        """Forward, backward and update on one mini-batch; returns the backward trace."""
+        """Forward, backward and update on one mini-batch; returns the backward trace.
+
+        If the loss is not finite (diverged), the parameters are left unchanged.
+        """
         eta = check_eta(eta)
         backward = self.backward(self.forward(x), y)
-        self.apply(backward, eta)
+        if math.isfinite(backward.loss):  # a diverged batch leaves the parameters alone
+            self.apply(backward, eta)
         return backward
 
     def weight_contributions(

@@ -6,6 +6,10 @@ import math
 
 import numpy as np
 
+# A diverging network overflows (e^{-z}), divides by zero and makes ∞ − ∞: it shows up as
+# non-finite values and a non-finite loss, not as warnings.
+QUIET = {"over": "ignore", "divide": "ignore", "invalid": "ignore", "under": "ignore"}
+
 
 def frozen(array: np.ndarray | None) -> np.ndarray | None:
     """Mark ``array`` read-only and return it (None passes through)."""
@@ -28,15 +32,17 @@ def check_eta(eta: float) -> float:
     return eta
 
 
-def as_batch(x: np.ndarray, n: int, dtype: np.dtype, name: str = "x") -> np.ndarray:
-    """A C-contiguous ``(m, n)`` array of ``dtype`` with finite values, m ≥ 1."""
+def as_batch(
+    x: np.ndarray, n: int, dtype: np.dtype, name: str = "x", finite: bool = True
+) -> np.ndarray:
+    """A C-contiguous ``(m, n)`` array of ``dtype``, m ≥ 1, with finite values if ``finite``."""
     x = np.asarray(x)
     if x.ndim != 2 or x.shape[1] != n or x.shape[0] < 1:
         raise ValueError(f"{name} must have shape (m, {n}) with m ≥ 1, got {x.shape}")
     if not np.issubdtype(x.dtype, np.number) or np.iscomplexobj(x):
         raise ValueError(f"{name} must be real numbers, got dtype {x.dtype}")
     x = np.ascontiguousarray(x, dtype=dtype)
-    if not np.isfinite(x).all():
+    if finite and not np.isfinite(x).all():
         raise ValueError(f"{name} contains NaN or infinity")
     return x
 
