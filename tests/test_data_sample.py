@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bpviz.data import DIGIT_NAMES, load_idx_dir, load_sample
+from bpviz.data import DIGIT_NAMES, DataError, load_idx_dir, load_sample
+from bpviz.data.sample import load_sample_file
 
 ROOT = Path(__file__).resolve().parent.parent
 CSV = ROOT.parent / "shared" / "mnist-sample" / "mnist_5k.csv.gz"
@@ -63,3 +64,23 @@ def test_script_reproduces_the_shipped_file(tmp_path) -> None:
     assert (
         hashlib.sha256(out.read_bytes()).digest() == hashlib.sha256(shipped.read_bytes()).digest()
     )
+
+
+def test_damaged_sample_file_is_a_clear_error(tmp_path) -> None:
+    shipped = ROOT / "resources" / "mnist_sample.npz"
+    cut = tmp_path / "cut.npz"
+    cut.write_bytes(shipped.read_bytes()[:5000])
+    with pytest.raises(DataError, match=r"cut\.npz: the embedded sample is missing or damaged"):
+        load_sample_file(cut)
+    with pytest.raises(DataError, match="missing or damaged"):
+        load_sample_file(tmp_path / "absent.npz")
+    odd = tmp_path / "odd.npz"
+    zeros = np.zeros((3, 10), dtype=np.uint8)
+    labels = np.zeros(3, dtype=np.uint8)
+    np.savez(odd, train_images=zeros, train_labels=labels, test_images=zeros, test_labels=labels)
+    with pytest.raises(DataError, match=r"odd\.npz: the embedded sample has unexpected contents"):
+        load_sample_file(odd)
+    pickled = tmp_path / "pickled.npz"
+    np.savez(pickled, train_images=np.array([object()]), train_labels=labels)
+    with pytest.raises(DataError, match="missing or damaged"):
+        load_sample_file(pickled)

@@ -2,7 +2,8 @@
 
 The server's paths pick a behaviour: /ok/ (honours Range), /plain/ (ignores Range),
 /missing/ (404), /corrupt/ (one byte flipped), /truncated/ (announces the full length,
-sends half, closes), /drop/ (sends half, then resets the connection).
+sends half, closes), /drop/ (sends half, then resets the connection), /badrange/ (a
+wrong 206 answer).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from bpviz.data import (
     DataError,
     DownloadCancelled,
     DownloadError,
+    download,
     download_mnist,
     load_idx_dir,
 )
@@ -41,7 +43,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_error(404)
             return
         start = 0
-        if mode == "ok" and self.headers.get("Range"):
+        if mode == "badrange":  # claims a partial answer that is not what was asked for
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes 0-{len(body) - 1}/{len(body)}")
+        elif mode == "ok" and self.headers.get("Range"):
             start = int(self.headers["Range"].removeprefix("bytes=").rstrip("-"))
             if start >= len(body):
                 self.send_error(416)
@@ -155,12 +160,14 @@ def test_broken_transfer_resumes_from_the_next_mirror(server, tmp_path, fault: s
     assert not list(tmp_path.glob("*.part"))
 
 
-def test_stale_part_from_another_source_is_restarted_cleanly(server, tmp_path) -> None:
-    url, _, checksums = server
+@pytest.mark.parametrize("mode", ["ok", "plain"])
+def test_stale_part_is_restarted_cleanly(server, tmp_path, mode: str) -> None:
+    url, log, checksums = server
     name = SMALL[0]
     (tmp_path / f"{name}.part").write_bytes(b"\x1f\x8b" + bytes(1000))  # garbage, resumable
-    download_mnist(tmp_path, mirrors=[f"{url}/ok/"], checksums={name: checksums[name]})
+    download_mnist(tmp_path, mirrors=[f"{url}/{mode}/"], checksums={name: checksums[name]})
     assert md5_of(tmp_path / name) == checksums[name]
+    assert [rng for _, rng in log] == (["bytes=1002-", None] if mode == "ok" else ["bytes=1002-"])
 
 
 def test_all_mirrors_failing_gives_one_message(server, tmp_path) -> None:
@@ -251,3 +258,34 @@ def test_cli_failure_exit_status_and_message(server, tmp_path, capsys) -> None:
     bad.write_text("not a checksum line\n")
     assert download_cli(["--dir", str(tmp_path), "--checksums", str(bad)]) == 1
     assert "bad.txt:1: expected '<md5>  <file name>'" in capsys.readouterr().err
+
+
+def test_wrong_partial_answer_and_oversized_file_are_mirror_failures(
+    server, tmp_path, monkeypatch
+) -> None:
+    url, _, checksums = server
+    name = SMALL[0]
+    (tmp_path / f"{name}.part").write_bytes(b"x" * 10)
+    with pytest.raises(DownloadError, match=r"bad Content-Range 'bytes 0-28880/28881'"):
+        download_mnist(tmp_path, [f"{url}/badrange/"], checksums={name: checksums[name]})
+    monkeypatch.setattr(download, "MAX_BYTES", 10_000)
+    with pytest.raises(DownloadError, match="more than 10,000 bytes: not an MNIST file"):
+        download_mnist(tmp_path / "big", [f"{url}/ok/"], checksums={name: checksums[name]})
+    assert not (tmp_path / "big" / name).exists()
+
+
+def test_unwritable_part_file_stops_with_its_name(server, tmp_path) -> None:
+    url, _, checksums = server
+    name = SMALL[0]
+    (tmp_path / f"{name}.part").mkdir()  # something that cannot be opened for writing
+    with pytest.raises(DataError, match=rf"{name}\.part: cannot write \(Is a directory\)"):
+        download_mnist(tmp_path, [f"{url}/ok/"], checksums={name: checksums[name]})
+
+
+def test_cli_checksum_file_errors(tmp_path, capsys) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n")
+    assert download_cli(["--dir", str(tmp_path), "--checksums", str(empty)]) == 1
+    assert "empty.txt: no checksums in the file" in capsys.readouterr().err
+    assert download_cli(["--dir", str(tmp_path), "--checksums", str(tmp_path / "no.txt")]) == 1
+    assert "no.txt: cannot read the checksum file" in capsys.readouterr().err

@@ -11,6 +11,8 @@ from __future__ import annotations
 import functools
 import zipfile
 from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
 
 import numpy as np
 
@@ -30,7 +32,11 @@ def load_sample() -> Dataset:
     Raises:
         DataError: if the packaged file is missing or damaged (a broken install).
     """
-    ref = resources.files("bpviz.resources") / SAMPLE_FILE
+    return load_sample_file(resources.files("bpviz.resources") / SAMPLE_FILE)
+
+
+def load_sample_file(ref: Traversable | Path) -> Dataset:
+    """Load a sample ``.npz`` as made by ``scripts/make_sample.py`` (no pickles)."""
     try:
         with ref.open("rb") as f, np.load(f, allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in _ARRAYS}
@@ -44,6 +50,7 @@ def load_sample() -> Dataset:
         raise DataError(
             f"{ref}: the embedded sample is missing or damaged ({error}); reinstall bpviz"
         ) from None
-    if dataset.n_inputs != 784 or max(dataset.train_labels.max(), dataset.test_labels.max()) > 9:
+    labels_max = max(dataset.train_labels.max(initial=0), dataset.test_labels.max(initial=0))
+    if dataset.n_inputs != 784 or labels_max > 9:
         raise DataError(f"{ref}: the embedded sample has unexpected contents; reinstall bpviz")
     return dataset
