@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import ziamath
-from pyqtgraph.Qt import QtCore, QtWidgets
+from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 from PySide6.QtSvgWidgets import QSvgWidget
 
 from bpviz.session.snapshot import Snapshot
@@ -30,6 +30,22 @@ THROTTLE_MS = 200  # while training runs, the numbers are re-typeset at most 5 t
 def typeset(latex: str, size: float = 17.0, color: str = colors.FOREGROUND) -> bytes:
     """SVG bytes of ``latex`` (cached: the algorithm's lines are typeset once)."""
     return ziamath.Latex(latex, size=size, color=color).svg().encode()
+
+
+def dark_panel(widget: QtWidgets.QWidget) -> None:
+    """Give a panel the views' dark background and light text (formulas are typeset light)."""
+    palette = widget.palette()
+    for role, color in (
+        (QtGui.QPalette.ColorRole.Window, colors.BACKGROUND),
+        (QtGui.QPalette.ColorRole.WindowText, colors.FOREGROUND),
+        (QtGui.QPalette.ColorRole.Text, colors.FOREGROUND),
+        (QtGui.QPalette.ColorRole.Base, "#22252c"),
+        (QtGui.QPalette.ColorRole.Button, "#2a2e37"),
+        (QtGui.QPalette.ColorRole.ButtonText, colors.FOREGROUND),
+    ):
+        palette.setColor(role, QtGui.QColor(color))
+    widget.setPalette(palette)
+    widget.setAutoFillBackground(True)
 
 
 class MathLabel(QSvgWidget):
@@ -108,6 +124,7 @@ class EquationView(SnapshotView):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.header)
         layout.addWidget(scroll, 1)
+        dark_panel(self)
 
         self._timer = QtCore.QTimer(self)
         self._timer.setSingleShot(True)

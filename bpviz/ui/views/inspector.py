@@ -28,6 +28,7 @@ from bpviz.ui.inspection import (
     sample_layer,
 )
 from bpviz.ui.views._base import SnapshotView
+from bpviz.ui.views.equations import dark_panel
 
 TOLERANCE = 1e-6  # float64 backprop and central differences agree to this relative error
 
@@ -128,6 +129,7 @@ class InspectorView(SnapshotView):
         layout.addLayout(checks)
         layout.addWidget(self.check_label)
         layout.addWidget(self.tabs, 1)
+        dark_panel(self)
 
         for spin in (self.layer_spin, self.i_spin, self.j_spin):
             spin.valueChanged.connect(self._form_changed)
