@@ -144,6 +144,13 @@ def outputs_of(net: Network, x: np.ndarray) -> np.ndarray:
     return net.forward(as_input(x, net.dtype)).a[-1]
 
 
+def _frozen_copies(arrays) -> tuple[np.ndarray, ...]:
+    copies = tuple(np.array(a, copy=True) for a in arrays)
+    for a in copies:
+        a.flags.writeable = False
+    return copies
+
+
 def probe(
     snapshot: Snapshot, x: np.ndarray, labels: np.ndarray, *, message: str | None = None
 ) -> Snapshot:
@@ -152,8 +159,9 @@ def probe(
 
     Returns ``dataclasses.replace(snapshot, …)`` at the phase ∂C/∂W^1 (the last before
     the update) with x, labels, y, z, a, ∂C/∂a, σ', δ, ∂C/∂W, ∂C/∂b and C filled in,
-    ``weights_before``/``biases_before`` equal to ``weights``/``biases`` (nothing was
-    applied) and ``running=False``. The update it would make is −η ∂C/∂W^l.
+    ``weights``/``biases`` read-only copies of the parameters used, ``weights_before``/
+    ``biases_before`` the same (nothing was applied) and ``running=False``. The update
+    it would make is −η ∂C/∂W^l.
     """
     net = network_of(snapshot)
     x = as_input(x, net.dtype)
@@ -163,15 +171,19 @@ def probe(
     y = one_hot(labels, net.sizes[-1], dtype=net.dtype)
     forward = net.forward(x)
     backward = net.backward(forward, y)
-    labels.flags.writeable = False
-    y.flags.writeable = False
+    # The parameters the pass used, copied: the snapshot's may be views that change later.
+    weights, biases = _frozen_copies(net.weights), _frozen_copies(net.biases)
+    for array in (labels, y):
+        array.flags.writeable = False
     phase = Phase(PhaseKind.GRADIENT, 1)
     return replace(
         snapshot,
         phase=phase,
         phase_index=phases_for(snapshot.n_layers).index(phase),
-        weights_before=snapshot.weights,
-        biases_before=snapshot.biases,
+        weights=weights,
+        biases=biases,
+        weights_before=weights,
+        biases_before=biases,
         x=forward.a[0],
         labels=labels,
         y=y,

@@ -12,6 +12,8 @@ after every epoch (when ``last_eval`` changes) and on demand.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtWidgets
@@ -50,16 +52,23 @@ class ConfusionImage(pg.ImageItem):
 class EvaluationPanel(SnapshotView):
     """Held-out accuracy, mean cost, per-class accuracy, confusion matrix, mistakes.
 
-    Call ``set_dataset`` with the data the session trains on, then feed snapshots with
-    ``show_snapshot``. ``example_chosen(x, label, text)``: x ``(n_0,)`` floats in [0, 1].
+    The held-out set is ``set_dataset``'s, or ``data_source()`` (read at every
+    evaluation, e.g. the window's current data). Feed snapshots with ``show_snapshot``.
+    ``example_chosen(x, label, text)``: x ``(n_0,)`` floats in [0, 1].
     """
 
     example_chosen = QtCore.Signal(object, int, str)
     evaluated = QtCore.Signal(object)  # the new Evaluation
 
-    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(
+        self,
+        parent: QtWidgets.QWidget | None = None,
+        *,
+        data_source: Callable[[], Dataset | None] | None = None,
+    ) -> None:
         super().__init__(parent)
-        self.dataset: Dataset | None = None
+        self._dataset: Dataset | None = None
+        self._data_source = data_source
         self.evaluation: Evaluation | None = None
         self.evaluated_step: int | None = None
         self.cell: tuple[int, int] | None = None
@@ -153,6 +162,11 @@ class EvaluationPanel(SnapshotView):
         layout.addWidget(splitter, 1)
 
     @property
+    def dataset(self) -> Dataset | None:
+        """The data whose held-out split is evaluated."""
+        return self._data_source() if self._data_source is not None else self._dataset
+
+    @property
     def class_names(self) -> tuple[str, ...]:
         """The data set's class names (digits or Fashion-MNIST's)."""
         if self.dataset is not None:
@@ -161,8 +175,20 @@ class EvaluationPanel(SnapshotView):
 
     def set_dataset(self, dataset: Dataset) -> None:
         """Evaluate on ``dataset``'s held-out split from now on (re-evaluates if shown)."""
-        self.dataset = dataset
+        self._dataset = dataset
+        self.data_changed()
+
+    def set_class_names(self, names: tuple[str, ...]) -> None:
+        """The window's hook when the data set changes: evaluate afresh on the new one."""
+        self.data_changed()
+
+    def data_changed(self) -> None:
+        """Forget the evaluation of the old data; evaluate again when next drawn."""
         self._eval_key = None
+        self.evaluation = None
+        self.cell = None
+        self.outline.hide()
+        self.thumbnails.clear()
         self._set_ticks()
         if self.snapshot is not None:
             self.redraw()
