@@ -66,6 +66,16 @@ class Series:
         self._data[self.n] = value
         self.n += 1
 
+    def extend(self, values: np.ndarray) -> None:
+        """Add the values of the next ``len(values)`` steps."""
+        count = len(values)
+        if self.n + count > self._data.shape[0]:
+            grown = np.empty(max(2 * self._data.shape[0], self.n + count), np.float32)
+            grown[: self.n] = self._data[: self.n]
+            self._data = grown
+        self._data[self.n : self.n + count] = values
+        self.n += count
+
     @property
     def values(self) -> np.ndarray:
         """All values so far, ``(n,)`` float32 (a read-only view)."""
@@ -193,6 +203,14 @@ class History:
             watch.w.truncate(steps - watch.w.first_step + 1)
             watch.grad.truncate(steps - watch.grad.first_step + 1)
         self.epochs = [m for m in self.epochs if m.step <= steps]
+        self._view = None
+
+    def truncate_eta(self, steps: int, eta: float) -> None:
+        """Forget η changes after step ``steps + 1`` and make ``eta`` the one in use then."""
+        kept = [(s, e) for s, e in self.eta_changes if s <= steps + 1]
+        self.eta_changes = kept or [(1, float(eta))]
+        if self.eta_changes[-1][1] != eta:
+            self.record_eta(steps + 1, eta)
         self._view = None
 
     def epoch_mean_loss(self, first_step: int) -> float:

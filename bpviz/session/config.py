@@ -1,0 +1,77 @@
+"""Checking what a session is asked to do, and the seeded order of each epoch."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+
+from bpviz.data.dataset import Dataset
+from bpviz.engine import Network
+from bpviz.session.snapshot import SessionConfig
+
+ETA_MAX = 1e6  # larger η are refused as absurd (the divergence demo uses 1e4)
+
+
+def check_eta(eta: float) -> float:
+    """η as a float; ValueError unless a finite number in (0, ETA_MAX]."""
+    if isinstance(eta, bool | str):
+        raise ValueError(f"η must be a number, got {eta!r}")
+    try:
+        value = float(eta)
+    except (TypeError, ValueError):
+        raise ValueError(f"η must be a number, got {eta!r}") from None
+    if not 0.0 < value <= ETA_MAX:  # NaN fails this too
+        raise ValueError(f"η must be a finite number in (0, {ETA_MAX:g}], got {eta!r}")
+    return value
+
+
+def check_config(config: SessionConfig, dataset: Dataset) -> SessionConfig:
+    """Validate ``config`` against ``dataset`` (ValueError naming the problem).
+
+    Returns the config with ``sizes`` as a tuple of ints and ``eta`` as a float.
+    """
+    sizes = tuple(config.sizes)
+    if len(sizes) < 2 or not all(isinstance(n, int | np.integer) and n >= 1 for n in sizes):
+        raise ValueError(f"sizes must be at least two positive integers, got {config.sizes!r}")
+    sizes = tuple(int(n) for n in sizes)
+    if sizes[0] != dataset.n_inputs:
+        raise ValueError(
+            f"the input layer has {sizes[0]} neurons but the images have {dataset.n_inputs} pixels"
+        )
+    if sizes[-1] != dataset.n_classes:
+        raise ValueError(
+            f"the output layer has {sizes[-1]} neurons but the data has {dataset.n_classes} classes"
+        )
+    n_train = dataset.train_images.shape[0]
+    if isinstance(config.batch_size, bool) or not 1 <= config.batch_size <= n_train:
+        raise ValueError(f"batch size must be in 1…{n_train}, got {config.batch_size!r}")
+    if isinstance(config.seed, bool) or not isinstance(config.seed, int) or config.seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {config.seed!r}")
+    config = replace(config, sizes=sizes, eta=check_eta(config.eta))
+    make_network(config)  # the engine names what else is wrong (activation, cost, init)
+    return config
+
+
+def epoch_order(seed: int, epoch: int, n: int) -> np.ndarray:
+    """The seeded order ``(n,)`` int64 in which epoch ``epoch`` visits the training set."""
+    return np.random.default_rng([seed, epoch]).permutation(n)
+
+
+def make_network(config: SessionConfig) -> Network:
+    """The engine network ``config`` describes (float32)."""
+    return Network(
+        config.sizes,
+        hidden=config.hidden,
+        output=config.output,
+        cost=config.cost,
+        init=config.init,
+        seed=config.seed,
+        dtype=np.float32,
+    )
+
+
+def all_finite(arrays) -> bool:
+    """All entries finite (a float64 sum of finite float32 values cannot overflow)."""
+    return all(math.isfinite(np.add.reduce(a, axis=None, dtype=np.float64)) for a in arrays)

@@ -1,0 +1,297 @@
+"""All of bpviz's threading: a Session trained on one worker thread (plain ``threading``).
+
+The GUI thread calls the command methods (``run``, ``pause``, ``step_batch``, …); each is
+validated in the caller's thread (a bad η raises ValueError there), then queued and
+applied by the worker at the next phase boundary — never dropped, always in order. The
+worker publishes Snapshots latest-wins: ``latest()`` returns the newest (read-only
+arrays, safe to keep), ``serial`` counts publications. Running at full speed it publishes
+at most ``publish_hz`` times a second, the mini-batch before each publication on the
+traced path (so the views see every z, a, δ) and the others on the engine's fast path —
+bit-identical either way, so what is published never changes the numbers. Every single
+step command publishes its result. An exception inside the worker becomes the
+snapshot's ``message`` and the worker goes on serving commands.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections import deque
+from dataclasses import replace
+
+import numpy as np
+
+from bpviz.data.dataset import Dataset
+from bpviz.session.session import Session, check_config, check_eta
+from bpviz.session.snapshot import SessionConfig, Snapshot
+
+RUN_CHUNK = 1_000_000  # most fast-path steps between two looks at the clock and queue
+
+
+def _check_pace(steps_per_second: float | None) -> float | None:
+    if steps_per_second is None:
+        return None
+    if isinstance(steps_per_second, bool | str):
+        raise ValueError(f"pace must be a number of steps per second, got {steps_per_second!r}")
+    value = float(steps_per_second)
+    if not 0.0 < value < float("inf"):
+        raise ValueError(f"pace must be a positive number of steps per second, got {value}")
+    return value
+
+
+class Worker:
+    """Drives ``session`` on a thread named ``bpviz-worker``; see the module doc.
+
+    The worker owns the session from ``start()`` to ``stop()``: read it from another
+    thread only while ``wait_idle()`` holds (tests do), otherwise use ``latest()``.
+    """
+
+    def __init__(self, session: Session, *, publish_hz: float = 60.0) -> None:
+        if not 0.0 < float(publish_hz) < float("inf"):
+            raise ValueError(f"publish_hz must be positive, got {publish_hz!r}")
+        self.session = session
+        self._period = 1.0 / float(publish_hz)
+        self._cond = threading.Condition()
+        self._queue: deque[tuple[str, tuple]] = deque()
+        self._interrupt = threading.Event()  # set while commands wait: ends a fast run early
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+        self._idle = True  # nothing queued, nothing being applied, not running
+        self._running = False  # the worker thread's state (written only by it)
+        self._pace: float | None = None
+        self._next_step_at = 0.0
+        self._next_publish_at = 0.0
+        # what the queued commands will leave, to validate new ones in the caller's thread
+        self._config, self._dataset = session.config, session.dataset
+        self._latest: Snapshot | None = None
+        self._serial = 0
+        self.publish()
+
+    # --- lifecycle ---
+
+    def start(self) -> None:
+        """Start the thread (once; later calls do nothing)."""
+        with self._cond:
+            if self._thread is not None:
+                return
+            self._thread = threading.Thread(target=self._main, name="bpviz-worker", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 1.0) -> None:
+        """Stop after the current mini-batch and join the thread (idempotent). Commands
+        still queued are discarded."""
+        with self._cond:
+            self._stopping = True
+            self._interrupt.set()
+            self._cond.notify_all()
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        """True while the worker trains continuously (run until pause)."""
+        return self._running
+
+    @property
+    def serial(self) -> int:
+        """Number of snapshots published so far."""
+        return self._serial
+
+    def latest(self) -> Snapshot | None:
+        """The latest published snapshot (immutable, read-only arrays)."""
+        with self._cond:
+            return self._latest
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Wait until every queued command is applied and the worker is paused; True if so."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._idle and not self._queue, timeout)
+
+    # --- commands (any thread) ---
+
+    def run(self) -> None:
+        """Train continuously (at the pace set by ``set_pace``) until ``pause``."""
+        self._submit("run")
+
+    def pause(self) -> None:
+        """Stop before the next mini-batch (or phase) starts."""
+        self._submit("pause")
+
+    def step_batch(self) -> None:
+        """Pause if running, then complete one mini-batch (the rest of one under way)."""
+        self._submit("step_batch")
+
+    def step_phase(self) -> None:
+        """Pause if running, then run exactly one phase."""
+        self._submit("step_phase")
+
+    def reset(self, config: SessionConfig | None = None, *, new_seed: bool = False) -> None:
+        """Pause and start afresh with ``config`` (or the current one), with a fresh random
+        seed if ``new_seed``; ValueError here if ``config`` is invalid."""
+        with self._cond:
+            base = self._config if config is None else config
+            if new_seed:
+                base = replace(base, seed=secrets.randbelow(2**31))
+            checked = check_config(base, self._dataset)
+            self._config = checked
+            self._enqueue("reset", (None if config is None else checked, checked.seed))
+
+    def set_eta(self, eta: float) -> None:
+        """Use η from the next update on (ValueError here if invalid)."""
+        self._submit("set_eta", check_eta(eta))
+
+    def set_pace(self, steps_per_second: float | None) -> None:
+        """Limit running to ``steps_per_second`` (None: full speed)."""
+        self._submit("set_pace", _check_pace(steps_per_second))
+
+    def set_dataset(self, dataset: Dataset) -> None:
+        """Train on ``dataset``; takes effect with the reset it implies."""
+        with self._cond:
+            sizes = (dataset.n_inputs, *self._config.sizes[1:-1], dataset.n_classes)
+            self._config = check_config(replace(self._config, sizes=sizes), dataset)
+            self._dataset = dataset
+            self._enqueue("set_dataset", (dataset,))
+
+    def add_watch(self, l: int, i: int, j: int) -> None:
+        """Record w_ij of W^l and ∂C/∂w_ij at every step (ValueError if no such weight)."""
+        with self._cond:
+            sizes = self._config.sizes
+            ok = all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in (l, i, j))
+            if not (ok and 1 <= l < len(sizes) and 0 <= i < sizes[l] and 0 <= j < sizes[l - 1]):
+                raise ValueError(f"no weight w_ij^l with (l, i, j) = {(l, i, j)} in {sizes}")
+            self._enqueue("add_watch", (int(l), int(i), int(j)))
+
+    def remove_watch(self, l: int, i: int, j: int) -> None:
+        """Stop recording w_ij of W^l."""
+        self._submit("remove_watch", l, i, j)
+
+    def _submit(self, name: str, *args) -> None:
+        with self._cond:
+            self._enqueue(name, args)
+
+    def _enqueue(self, name: str, args: tuple) -> None:
+        if self._stopping:
+            raise RuntimeError(f"the worker is stopped; {name} was not applied")
+        self._queue.append((name, args))
+        self._idle = False
+        self._interrupt.set()
+        self._cond.notify_all()
+
+    # --- the thread ---
+
+    def publish(self) -> None:
+        """Publish the session's snapshot now (the worker calls this; so may a test
+        before ``start``)."""
+        snapshot = self.session.snapshot(running=self._running)
+        with self._cond:
+            self._latest = snapshot
+            self._serial += 1
+
+    def _main(self) -> None:
+        with np.errstate(all="ignore"):  # overflow in a diverging run is handled, not printed
+            while True:
+                with self._cond:
+                    commands = self._wait_for_work()
+                    if commands is None:
+                        self._queue.clear()
+                        self._running, self._idle = False, True
+                        self._cond.notify_all()
+                        return
+                for name, args in commands:
+                    self._guarded(self._apply, name, args)
+                if not commands and self._running:
+                    self._guarded(self._advance)
+
+    def _wait_for_work(self) -> list | None:
+        """Under the lock: the queued commands, [] when a running step is due, None to
+        stop. Marks the worker idle and sleeps while there is nothing to do."""
+        while not self._stopping:
+            if self._queue:
+                commands = list(self._queue)
+                self._queue.clear()
+                self._interrupt.clear()
+                return commands
+            if self._running:
+                wait = self._next_step_at - time.perf_counter() if self._pace else 0.0
+                if wait <= 0:
+                    return []
+                self._cond.wait(wait)
+            else:
+                self._idle = True
+                self._cond.notify_all()
+                self._cond.wait()
+        return None
+
+    def _guarded(self, action, *args) -> None:
+        try:
+            action(*args)
+        except Exception as error:  # the thread must survive and say what happened
+            self._running = False
+            self.session.message = f"{type(error).__name__}: {error}"
+            try:
+                self.publish()
+            except Exception:  # the snapshot itself failed: publish the message alone
+                with self._cond:
+                    if self._latest is not None:
+                        self._latest = replace(
+                            self._latest, running=False, message=self.session.message
+                        )
+                    self._serial += 1
+
+    def _apply(self, name: str, args: tuple) -> None:
+        session = self.session
+        if name == "run":
+            session.message = None
+            self._running = True
+            now = time.perf_counter()
+            self._next_step_at, self._next_publish_at = now, now + self._period
+        elif name in ("pause", "step_batch", "step_phase", "reset", "set_dataset"):
+            self._running = False
+            if name == "step_batch":
+                session.step_batch()
+            elif name == "step_phase":
+                session.step_phase()
+            elif name == "reset":
+                config, seed = args
+                session.reset(config, seed=seed)
+            elif name == "set_dataset":
+                session.set_dataset(*args)
+        elif name == "set_eta":
+            session.set_eta(*args)
+        elif name == "set_pace":
+            self._pace = args[0]
+            self._next_step_at = time.perf_counter()
+        elif name == "add_watch":
+            session.add_watch(*args)
+        elif name == "remove_watch":
+            session.remove_watch(*args)
+        else:  # pragma: no cover - the methods above are the only producers
+            raise ValueError(f"unknown command {name!r}")
+        if not self._running or name == "run":
+            self.publish()
+
+    def _advance(self) -> None:
+        """One stretch of running: fast steps until a publication is due, then one traced
+        mini-batch that is published. With a pace, one mini-batch per due time."""
+        session, now = self.session, time.perf_counter()
+        if self._pace is not None:
+            self._next_step_at = max(self._next_step_at + 1.0 / self._pace, now - 0.25)
+            if now < self._next_publish_at:
+                session.run(1)
+            else:
+                session.step_batch()
+                self._publish_running(now)
+        elif now < self._next_publish_at:
+            session.run(RUN_CHUNK, until=self._next_publish_at, interrupt=self._interrupt)
+        else:
+            session.step_batch()
+            self._publish_running(now)
+        if session.diverged:
+            self._running = False
+            self.publish()
+
+    def _publish_running(self, now: float) -> None:
+        self._next_publish_at = now + self._period  # so never more than publish_hz
+        self.publish()
