@@ -84,3 +84,9 @@ def test_damaged_sample_file_is_a_clear_error(tmp_path) -> None:
     np.savez(pickled, train_images=np.array([object()]), train_labels=labels)
     with pytest.raises(DataError, match="missing or damaged"):
         load_sample_file(pickled)
+
+
+def test_repr_is_short() -> None:
+    text = repr(load_sample())
+    expected = "train=(4000, 784), test=(1000, 784), classes=10)"
+    assert text.startswith("Dataset('embedded MNIST sample") and text.endswith(expected)

@@ -60,6 +60,13 @@ class Dataset:
                     f"{split} images {images.shape} and labels {labels.shape} do not match"
                 )
 
+    def __repr__(self) -> str:
+        """Shapes and source only: the arrays would fill a screen."""
+        return (
+            f"Dataset({self.source or 'unnamed'!r}, train={self.train_images.shape}, "
+            f"test={self.test_images.shape}, classes={self.n_classes})"
+        )
+
     @property
     def n_inputs(self) -> int:
         """Pixels per image (784 for MNIST)."""
