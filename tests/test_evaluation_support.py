@@ -1,36 +1,24 @@
 """Shared by the evaluation, drawing-pad and probe tests: real digits and real snapshots.
 
-Real MNIST digits from the 5,000-digit sample in /work/shared (or the repository's
-embedded sample when that is absent), a network trained on them with the engine, and
-the Snapshot the session would publish for it (after reset: ``phase=None``).
+Real MNIST digits from the embedded sample, a network trained on them with the engine,
+and the Snapshot the session would publish for it (between mini-batches: ``phase=None``).
 """
 
 from __future__ import annotations
 
-import gzip
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
-import pytest
 
-from bpviz.data.dataset import Dataset
+from bpviz.data import Dataset, load_sample
 from bpviz.engine.network import Network, one_hot
 from bpviz.session.snapshot import SessionConfig, Snapshot
-
-SAMPLE_CSV = Path("/work/shared/mnist-sample/mnist_5k.csv.gz")
 
 
 @lru_cache(maxsize=1)
 def sample_dataset() -> Dataset:
-    """4,000 training and 1,000 held-out real MNIST digits, shuffled once."""
-    if not SAMPLE_CSV.is_file():
-        pytest.skip(f"MNIST SAMPLE NOT AVAILABLE at {SAMPLE_CSV}")
-    with gzip.open(SAMPLE_CSV, "rt") as f:
-        table = np.loadtxt(f, delimiter=",", dtype=np.uint8)
-    order = np.random.default_rng(0).permutation(table.shape[0])  # the file is sorted
-    images, labels = table[order, :784], table[order, 784]
-    return Dataset(images[:4000], labels[:4000], images[4000:], labels[4000:], source="sample")
+    """The embedded sample: 4,000 training and 1,000 held-out real MNIST digits."""
+    return load_sample()
 
 
 def read_only(arrays):
