@@ -88,6 +88,7 @@ class NetworkView(SnapshotView):
         self._node_y: list[np.ndarray] = []  # per layer 0 … L: y of each neuron
         self._input_rect = QtCore.QRectF()
         self._input_side = 0
+        self._missing_brush = pg.mkBrush(colors.MISSING)
         self.vb.sigResized.connect(self._resize_nodes)
         self.plot.scene().sigMouseClicked.connect(self._clicked)
 
@@ -259,7 +260,7 @@ class NetworkView(SnapshotView):
                 item.setImage(values[::-1, None], levels=(lo, hi), lut=lut)
             return
         if values is None:
-            item.setBrush(pg.mkBrush(colors.MISSING))
+            item.setBrush([self._missing_brush] * len(self._node_y[l]))
             return
         palette = colors.brushes(lut)
         item.setBrush([palette[k] for k in colors.lut_indices(values, lo, hi)])

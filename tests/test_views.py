@@ -1,0 +1,180 @@
+"""Every view accepts every snapshot (each phase, partial, reset, wide, deep, softmax) and
+the network and δ views draw the snapshot's numbers."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+from snapshots import make_snapshots, snapshot_at
+from viewtools import brush_rgba, click, shown
+
+from bpviz.session.snapshot import PhaseKind, SessionConfig, Snapshot
+from bpviz.ui import colors
+from bpviz.ui.views import (
+    DeltaView,
+    GradientView,
+    InputOutputView,
+    LossView,
+    NetworkView,
+)
+
+ALL_VIEWS = (NetworkView, DeltaView, GradientView, LossView, InputOutputView)
+NETWORKS = [
+    dict(sizes=(784, 30, 10)),
+    dict(sizes=(784, 512, 256, 10)),
+    dict(sizes=(784, 100, 10), output="softmax", cost="cross_entropy"),
+    dict(sizes=(784, 40, 30, 20, 10), hidden="tanh"),
+    dict(sizes=(784, 16, 10), hidden="relu", batch_size=1),
+]
+
+
+def bare_snapshot(sizes=(784, 30, 10)) -> Snapshot:
+    """Right after reset, before any mini-batch: parameters only, everything else empty."""
+    W = tuple(np.zeros((b, a)) for a, b in itertools.pairwise(sizes))
+    B = tuple(np.zeros(b) for b in sizes[1:])
+    return Snapshot(
+        config=SessionConfig(sizes=sizes),
+        phase=None,
+        phase_index=-1,
+        step=0,
+        epoch=0,
+        batch_in_epoch=0,
+        batches_per_epoch=1,
+        eta=3.0,
+        weights=W,
+        biases=B,
+        weights_before=W,
+        biases_before=B,
+    )
+
+
+@pytest.mark.parametrize("view_class", ALL_VIEWS)
+@pytest.mark.parametrize("network", NETWORKS, ids=lambda n: "-".join(map(str, n["sizes"])))
+def test_every_view_accepts_every_phase_and_reshapes(qtbot, view_class, network):
+    view = shown(qtbot, view_class())
+    view.show_snapshot(bare_snapshot())
+    for snapshot in make_snapshots(**network):
+        view.show_snapshot(snapshot)
+        qtbot.wait(1)
+    view.show_snapshot(bare_snapshot(network["sizes"]))  # back to an empty batch
+    view.grab()  # paints without error
+
+
+def test_hidden_view_draws_when_shown(qtbot):
+    view = NetworkView()
+    qtbot.addWidget(view)
+    snapshot = snapshot_at(PhaseKind.FORWARD, 2)
+    view.show_snapshot(snapshot)
+    assert view.input_image.image is None or not np.any(view.input_image.image)
+    view.show()
+    qtbot.waitExposed(view)
+    np.testing.assert_allclose(view.input_image.image, snapshot.x[0].reshape(28, 28)[::-1])
+
+
+def test_network_nodes_show_activations_then_deltas(qtbot):
+    view = shown(qtbot, NetworkView())
+    forward = snapshot_at(PhaseKind.FORWARD, 2)
+    view.show_snapshot(forward)
+    hidden, output = view._columns
+    idx = colors.lut_indices(forward.a[2][0], 0.0, 1.0)
+    np.testing.assert_array_equal(brush_rgba(output), colors.SEQUENTIAL_LUT[idx])
+    assert "aˡ" in view.caption.text()
+
+    delta = snapshot_at(PhaseKind.DELTA, 2)
+    view.show_snapshot(delta)
+    d = delta.delta[1][0]
+    m = np.abs(d).max()
+    idx = colors.lut_indices(d, -m, m)
+    np.testing.assert_array_equal(brush_rgba(output), colors.DIVERGING_LUT[idx])
+    # δ^1 is not computed yet: grey nodes
+    missing = np.array(pg.mkColor(colors.MISSING).getRgb())
+    assert (brush_rgba(hidden) == missing).all()
+    assert "δ" in view.caption.text()
+    assert view.highlight.isVisible() and view.highlight.rect().contains(2.0, 0.5)
+
+    view.set_example(None)  # batch mean
+    mean = delta.delta[1].mean(axis=0)
+    idx = colors.lut_indices(mean, -np.abs(mean).max(), np.abs(mean).max())
+    np.testing.assert_array_equal(brush_rgba(output), colors.DIVERGING_LUT[idx])
+
+
+def test_network_wide_layers_are_strips_and_edges_are_the_strongest(qtbot):
+    view = shown(qtbot, NetworkView(max_edges=300))
+    snapshot = snapshot_at(PhaseKind.DELTA, 1, sizes=(784, 512, 256, 10))
+    view.show_snapshot(snapshot)
+    strip = view._columns[0]
+    np.testing.assert_array_equal(strip.image[:, 0], snapshot.delta[0][0][::-1])
+    assert "300 strongest of 401,408" in view.caption.text()
+    assert "300 strongest of 2,560" in view.caption.text()
+    w1 = snapshot.weights[0]
+    shown_1 = {
+        (i, j)
+        for l, i, j in zip(view.edges._l, view.edges._i, view.edges._j, strict=True)
+        if l == 1
+    }
+    strongest = np.argsort(np.abs(w1).ravel())[-300:]
+    assert shown_1 == {divmod(int(k), w1.shape[1]) for k in strongest}
+
+
+def test_network_example_selector_and_signal(qtbot):
+    view = shown(qtbot, NetworkView())
+    view.show_snapshot(snapshot_at(PhaseKind.COST))
+    with qtbot.waitSignal(view.example_changed) as blocker:
+        view.example_spin.setValue(3)
+    assert blocker.args == [3] and view.example == 3
+    with qtbot.waitSignal(view.example_changed) as blocker:
+        view.set_example(None)
+    assert blocker.args == [-1] and view.example_spin.text() == "batch mean"
+
+
+def test_network_clicks_map_to_neurons_and_edges(qtbot):
+    view = shown(qtbot, NetworkView())
+    view.set_class_names(["zero", "one"])
+    view.show_snapshot(snapshot_at(PhaseKind.COST, sizes=(784, 2, 2)))
+    assert [t.toPlainText() for t in view._out_labels] == ["zero", "one"]
+    gv, vb = view.canvas, view.vb
+    y1, y2 = view._node_y[1], view._node_y[2]
+    with qtbot.waitSignal(view.neuron_clicked) as blocker:
+        click(gv, vb, 2.0, y2[1])
+    assert blocker.args == [2, 1]
+    # edge w_10^2: from neuron 0 of layer 1 to neuron 1 of layer 2, a quarter of the way
+    with qtbot.waitSignal(view.edge_clicked) as blocker:
+        click(gv, vb, 1.25, 0.75 * y1[0] + 0.25 * y2[1])
+    assert blocker.args == [2, 1, 0]
+    rect = view._input_rect
+    side = rect.width() / 28
+    with qtbot.waitSignal(view.neuron_clicked) as blocker:  # pixel row 5, column 10
+        click(gv, vb, rect.left() + 10.5 * side, rect.bottom() - 5.5 * rect.height() / 28)
+    assert blocker.args == [0, 5 * 28 + 10]
+
+
+def test_delta_view_draws_the_three_factors(qtbot):
+    view = shown(qtbot, DeltaView(), height=700)
+    snapshot = snapshot_at(PhaseKind.DELTA, 1, sizes=(784, 30, 20, 10))
+    view.show_snapshot(snapshot)
+    for l in (1, 2, 3):
+        dC_da, sigma_prime, delta = view.cells(l)
+        np.testing.assert_array_equal(dC_da.values, snapshot.dC_da[l - 1][0])
+        np.testing.assert_array_equal(sigma_prime.values, snapshot.sigma_prime[l - 1][0])
+        np.testing.assert_array_equal(delta.values, snapshot.delta[l - 1][0])
+        _, y = delta.curves[0].getData()
+        np.testing.assert_array_equal(y, np.maximum(snapshot.delta[l - 1][0], 0))
+    assert view.cells(1)[0].plot.getViewBox().background.isVisible()  # δ^1 row highlighted
+    view.set_example(None)
+    np.testing.assert_allclose(view.cells(2)[2].values, snapshot.delta[1].mean(axis=0))
+
+    partial = snapshot_at(PhaseKind.DELTA, 3, sizes=(784, 30, 20, 10))
+    view.show_snapshot(partial)
+    assert view.cells(1)[2].values is None and view.cells(1)[2].note.isVisible()
+    assert view.cells(3)[2].values is not None
+
+
+def test_delta_view_softmax_has_no_sigma_prime_at_the_output(qtbot):
+    view = shown(qtbot, DeltaView())
+    kwargs = dict(sizes=(784, 30, 10), output="softmax", cost="cross_entropy")
+    view.show_snapshot(snapshot_at(PhaseKind.DELTA, 1, **kwargs))
+    cell = view.cells(2)[1]
+    assert cell.values is None and "softmax" in cell.note.toPlainText()

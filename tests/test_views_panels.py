@@ -1,0 +1,145 @@
+"""The gradient heatmaps, the loss view and the input/output view draw the snapshot's
+numbers, map clicks to (l, i, j) and examples, and redraw only what changed."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import numpy as np
+from snapshots import fake_history, snapshot_at
+from viewtools import click, hover, shown
+
+from bpviz.session.snapshot import PhaseKind
+from bpviz.ui.views import GradientView, InputOutputView, LossView
+from bpviz.ui.views.gradient import tile_grid
+
+
+def test_gradient_heatmap_shows_grad_weights_and_update(qtbot):
+    view = shown(qtbot, GradientView())
+    snapshot = snapshot_at(PhaseKind.GRADIENT, 1, sizes=(784, 30, 10))
+    view.show_snapshot(snapshot)
+    np.testing.assert_array_equal(view.heatmap.image.image, snapshot.grad_w[0])
+    m = np.abs(snapshot.grad_w[0]).max()
+    assert view.heatmap.bar.levels() == (-m, m)  # symmetric, centred at zero
+    assert "auto" in view.status.text()
+    view.set_layer(2)
+    np.testing.assert_array_equal(view.heatmap.image.image, snapshot.grad_w[1])
+    view.set_quantity("weights")
+    np.testing.assert_array_equal(view.heatmap.image.image, snapshot.weights[1])
+    view.quantity_box.setCurrentIndex(2)  # ΔW = −η ∂C/∂W, through the combo box
+    assert view.quantity == "update"
+    np.testing.assert_allclose(view.heatmap.image.image, -snapshot.eta * snapshot.grad_w[1])
+
+
+def test_gradient_not_computed_yet_is_empty(qtbot):
+    view = shown(qtbot, GradientView())
+    view.show_snapshot(snapshot_at(PhaseKind.GRADIENT, 2, sizes=(784, 30, 10)))
+    assert np.isnan(view.heatmap.image.image).all() and view.heatmap.note.isVisible()
+    assert np.isnan(view.tiles.image.image).all()
+    view.set_layer(2)
+    assert not view.heatmap.note.isVisible()
+
+
+def test_gradient_levels_fixed_per_layer(qtbot):
+    view = shown(qtbot, GradientView())
+    first = snapshot_at(PhaseKind.GRADIENT, 1, sizes=(784, 30, 10), seed=1)
+    later = snapshot_at(PhaseKind.GRADIENT, 1, sizes=(784, 30, 10), seed=2)
+    view.set_levels_mode("fixed")
+    view.show_snapshot(first)
+    m1 = np.abs(first.grad_w[0]).max()
+    view.show_snapshot(later)
+    assert view.heatmap.bar.levels() == (-m1, m1) and "fixed" in view.status.text()
+    view.set_levels_mode("auto")
+    m2 = np.abs(later.grad_w[0]).max()
+    assert m1 != m2 and view.heatmap.bar.levels() == (-m2, m2)
+
+
+def test_gradient_tiles_are_rows_of_w1(qtbot):
+    view = shown(qtbot, GradientView())
+    snapshot = snapshot_at(PhaseKind.GRADIENT, 1, sizes=(784, 512, 256, 10))
+    view.show_snapshot(snapshot)
+    rows, cols = tile_grid(512)
+    assert (rows, cols) == (23, 23)
+    image = view.tiles.image.image
+    assert image.shape == (23 * 29, 23 * 29)
+    i = 100
+    r, c = divmod(i, cols)
+    tile = image[r * 29 : r * 29 + 28, c * 29 : c * 29 + 28]
+    np.testing.assert_array_equal(tile, snapshot.grad_w[0][i].reshape(28, 28))
+
+
+def test_gradient_clicks_give_l_i_j(qtbot):
+    view = shown(qtbot, GradientView(), width=1100, height=600)
+    view.show_snapshot(snapshot_at(PhaseKind.UPDATE, sizes=(784, 30, 10)))
+    view.set_layer(2)
+    with qtbot.waitSignal(view.weight_clicked) as blocker:
+        click(view.canvas, view.heatmap.image, 17.5, 4.5)  # column j = 17, row i = 4
+    assert blocker.args == [2, 4, 17]
+    hover(view.canvas, view.heatmap.image, 17.5, 4.5)
+    assert "i=4, j=17" in view.hover.text()
+    _, cols = tile_grid(30)
+    tile, r, c = 7, 3, 20
+    row, col = (tile // cols) * 29 + r, (tile % cols) * 29 + c
+    with qtbot.waitSignal(view.weight_clicked) as blocker:
+        click(view.canvas, view.tiles.image, col + 0.5, row + 0.5)
+    assert blocker.args == [1, tile, r * 28 + c]
+
+
+def test_loss_view_draws_history_and_redraws_only_on_change(qtbot):
+    view = shown(qtbot, LossView())
+    snapshot = snapshot_at(PhaseKind.COST, history_steps=400)
+    history = snapshot.history
+    view.show_snapshot(snapshot)
+    _x, y = view.mean.getData()
+    np.testing.assert_array_equal(y, history.loss_mean)
+    np.testing.assert_array_equal(view.low.getData()[1], history.loss_min)
+    np.testing.assert_array_equal(view.high.getData()[1], history.loss_max)
+    assert view.high.getData()[1].max() > 0.5  # the spike survives decimation
+    _ax, ay = view.accuracy.getData()
+    np.testing.assert_allclose(ay, [100 * e.test_accuracy for e in history.epochs])
+    visible = [line for line in view._eta_lines if line.isVisible()]
+    assert [line.value() for line in visible] == [s for s, _ in history.eta_changes[1:]]
+
+    view.mean.setData([0.0], [0.0])  # the same history again: nothing is redrawn
+    view.show_snapshot(dataclasses.replace(snapshot, step=snapshot.step + 1))
+    assert len(view.mean.getData()[1]) == 1
+    longer = dataclasses.replace(snapshot, history=fake_history(800))
+    view.show_snapshot(longer)
+    assert len(view.mean.getData()[1]) == len(longer.history.loss_mean)
+
+    steps = longer.history.loss_step
+    hover(view.canvas, view.plot.getViewBox(), float(steps[20]) + 0.5, 0.3)
+    found = re.match(r"step ([\d,]+): C = (\S+) \(min (\S+), max (\S+)\)", view.readout.text())
+    k = int(np.searchsorted(steps, int(found[1].replace(",", ""))))
+    assert abs(k - 20) <= 3  # within a few pixels of the pointer
+    history = longer.history
+    assert found.groups()[1:] == tuple(
+        f"{v[k]:.4g}" for v in (history.loss_mean, history.loss_min, history.loss_max)
+    )
+    assert view.cursor.isVisible()
+
+
+def test_input_output_view(qtbot):
+    view = shown(qtbot, InputOutputView(), width=1000, height=400)
+    snapshot = snapshot_at(PhaseKind.COST, batch_size=10)
+    view.show_snapshot(snapshot)
+    np.testing.assert_array_equal(view.digit.image, snapshot.x[0].reshape(28, 28))
+    np.testing.assert_array_equal(view.output.opts["height"], snapshot.a[-1][0])
+    np.testing.assert_array_equal(view.target.opts["height"], snapshot.y[0])
+    predicted = np.argmax(snapshot.a[-1], axis=1)
+    for k, text in enumerate(view._texts[:10]):
+        label = str(snapshot.labels[k])
+        expected = label if predicted[k] == snapshot.labels[k] else f"{label}→{predicted[k]}"
+        assert text.toPlainText() == expected
+    _, cols = tile_grid(10)
+    with qtbot.waitSignal(view.example_changed) as blocker:  # the digit in row 1, column 2
+        click(view.canvas, view.grid, (2 * 29) + 14, 29 + 14)
+    k = cols + 2
+    assert blocker.args == [k] and view.example == k
+    np.testing.assert_array_equal(view.digit.image, snapshot.x[k].reshape(28, 28))
+    np.testing.assert_array_equal(view.output.opts["height"], snapshot.a[-1][k])
+    view.set_example(None)
+    np.testing.assert_allclose(view.output.opts["height"], snapshot.a[-1].mean(axis=0))
+    view.show_snapshot(snapshot_at(PhaseKind.FORWARD, 1, batch_size=10))  # a^L not yet
+    assert not view.output.opts["height"].any() and "not computed" in view.out_plot.titleLabel.text
