@@ -310,7 +310,9 @@ def test_g_checks_the_selected_weight(inspector, qtbot):
     inspector.set_selection(3, 1, 2)
     inspector.show_snapshot(snap)
     inspector.activateWindow()
-    qtbot.keyClick(inspector, QtCore.Qt.Key.Key_G)
+    inspector.tabs.setFocus()  # not a text field, which would take the letter itself
+    qtbot.waitUntil(inspector.tabs.hasFocus)
+    qtbot.keyClick(inspector.tabs, QtCore.Qt.Key.Key_G)
     check = inspector.last_check
     assert check is not None and check.result.worst_entry == (3, 1, 2)
     assert check.result.worst_relative_error < 1e-6

@@ -138,9 +138,11 @@ class InspectorView(SnapshotView):
         self.check_button.clicked.connect(self.check_selected)
         self.layer_button.clicked.connect(self.check_layer)
         self.check_done.connect(self._show_check)
-        shortcut = QtGui.QShortcut(QtGui.QKeySequence("G"), self)
-        shortcut.setContext(QtCore.Qt.ShortcutContext.ApplicationShortcut)
-        shortcut.activated.connect(self.check_selected)
+        # g while the focus is in the panel; the main window replaces it by a window-wide
+        # action (two shortcuts for one key would be ambiguous and neither would fire)
+        self.check_shortcut = QtGui.QShortcut(QtGui.QKeySequence("G"), self)
+        self.check_shortcut.setContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.check_shortcut.activated.connect(self.check_selected)
 
     # --- selection ---
 
