@@ -17,7 +17,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import replace
 
 import numpy as np
@@ -66,6 +66,8 @@ class Worker:
         self._config, self._dataset = session.config, session.dataset
         self._latest: Snapshot | None = None
         self._serial = 0
+        self.submitted: Counter[str] = Counter()  # commands queued, by name
+        self.applied: Counter[str] = Counter()  # commands applied (or failed), by name
         self.publish()
 
     # --- lifecycle ---
@@ -175,6 +177,7 @@ class Worker:
         if self._stopping:
             raise RuntimeError(f"the worker is stopped; {name} was not applied")
         self._queue.append((name, args))
+        self.submitted[name] += 1
         self._idle = False
         self._interrupt.set()
         self._cond.notify_all()
@@ -201,6 +204,7 @@ class Worker:
                         return
                 for name, args in commands:
                     self._guarded(self._apply, name, args)
+                    self.applied[name] += 1
                 if not commands and self._running:
                     self._guarded(self._advance)
 
