@@ -1,0 +1,69 @@
+"""The status bar: data source, epoch, step, phase, loss, test accuracy, steps/s, η."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+
+from PySide6.QtWidgets import QLabel, QStatusBar
+
+from bpviz.session.snapshot import Snapshot
+
+FIELDS = {
+    "source": "The training data: the embedded sample, the full MNIST or a folder of IDX files",
+    "epoch": "Epoch: passes over the training set so far (counted from 1)",
+    "step": "Steps: mini-batch updates W ← W − η ∂C/∂W since reset",
+    "phase": "The phase of backpropagation just computed (forward, cost, δ^l, ∂C/∂W^l, update)",
+    "loss": "C, the cost of the current mini-batch (mean over its m examples)",
+    "accuracy": "Test accuracy on the held-out images after the last completed epoch",
+    "rate": "Training speed: mini-batch updates per second",
+    "eta": "η, the learning rate the next update uses",
+}
+
+
+class TrainingStatus:
+    """Permanent labels in ``bar``, refreshed from snapshots (cheap: text only)."""
+
+    def __init__(self, bar: QStatusBar) -> None:
+        self.labels: dict[str, QLabel] = {}
+        for key, tip in FIELDS.items():
+            label = QLabel()
+            label.setObjectName(f"status_{key}")
+            label.setToolTip(tip)
+            bar.addPermanentWidget(label)
+            self.labels[key] = label
+        self._steps: deque[tuple[float, int]] = deque(maxlen=64)
+        self.steps_per_second = 0.0
+
+    def set_source(self, description: str) -> None:
+        """Show which data set is in use (elided; the full text is in the tooltip)."""
+        label = self.labels["source"]
+        label.setText(description if len(description) <= 40 else description[:39] + "…")
+        label.setToolTip(f"{FIELDS['source']}\n{description}")
+
+    def show_snapshot(self, snapshot: Snapshot) -> None:
+        """Refresh every field from ``snapshot``."""
+        now = time.monotonic()
+        self._steps.append((now, snapshot.step))
+        while len(self._steps) > 2 and now - self._steps[0][0] > 2.0:
+            self._steps.popleft()
+        (t0, s0), (t1, s1) = self._steps[0], self._steps[-1]
+        self.steps_per_second = (s1 - s0) / (t1 - t0) if t1 > t0 and s1 >= s0 else 0.0
+        batches = max(snapshot.batches_per_epoch, 1)
+        text = {
+            "epoch": f"epoch {snapshot.epoch + 1} ({snapshot.batch_in_epoch}/{batches})",
+            "step": f"step {snapshot.step:,}",
+            "phase": f"phase: {snapshot.phase.label if snapshot.phase else 'ready'}",
+            "loss": "C = —" if snapshot.loss is None else f"C = {snapshot.loss:.4f}",
+            "accuracy": (
+                "test acc —"
+                if snapshot.last_eval is None
+                else f"test acc {100 * snapshot.last_eval.test_accuracy:.2f}%"
+            ),
+            "rate": f"{self.steps_per_second:,.0f} steps/s" if snapshot.running else "paused",
+            "eta": f"η = {snapshot.eta:g}",
+        }
+        for key, value in text.items():
+            label = self.labels[key]
+            if label.text() != value:
+                label.setText(value)

@@ -1,0 +1,181 @@
+"""What the controls do: each user request becomes one worker call, bad input a message.
+
+Functions take the ``MainWindow``; ``connect`` ties the toolbar to them and ``sync``
+keeps the controls in step with what the worker reports.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QSignalBlocker
+from PySide6.QtWidgets import QDialog, QFileDialog
+
+from bpviz.session.snapshot import Snapshot
+from bpviz.ui import settings as store
+from bpviz.ui.dialogs import DownloadDialog, NetworkDialog, show_message
+
+if TYPE_CHECKING:
+    from bpviz.ui.main_window import MainWindow
+
+ETA_MAX = 1000.0  # beyond this every update overshoots: the network diverges at once
+
+
+def connect(w: MainWindow) -> None:
+    """Tie the toolbar's actions and controls to the functions below."""
+    w.act.run.toggled.connect(lambda on: run(w, on))
+    w.act.step_batch.triggered.connect(lambda: step(w, w.worker.step_batch))
+    w.act.step_phase.triggered.connect(lambda: step(w, w.worker.step_phase))
+    w.act.reset.triggered.connect(lambda: reset(w))
+    w.act.network.triggered.connect(lambda: edit_network(w))
+    w.eta.eta_requested.connect(lambda eta: set_eta(w, eta))
+    w.pace.pace_changed.connect(lambda pace: set_pace(w, pace))
+    w.batch.batch_size_changed.connect(lambda m: set_batch_size(w, m))
+
+
+def run(w: MainWindow, on: bool) -> None:
+    """Start or pause continuous training."""
+    if on:
+        w.worker.run()
+    else:
+        w.worker.pause()
+
+
+def step(w: MainWindow, command) -> None:
+    """Pause if running, then do one step (a mini-batch or a phase)."""
+    if w.worker.running:
+        w.worker.pause()
+    _show_running(w, False)
+    command()
+
+
+def reset(w: MainWindow, config=None) -> None:
+    """Start again from fresh parameters with ``config`` (default: the window's)."""
+    if config is not None:
+        w.apply_config(config)
+    w.worker.reset(config=w.config)
+    _show_running(w, False)
+    w.statusBar().showMessage(f"Reset: network {'-'.join(map(str, w.config.sizes))}", 4000)
+
+
+def check_eta(eta: float) -> str | None:
+    """Why ``eta`` cannot be a learning rate, or None when it can."""
+    if not math.isfinite(eta):
+        return f"η must be a finite number, got {eta}."
+    if eta <= 0:
+        return (
+            f"η must be positive, got {eta:g}: the update W ← W − η ∂C/∂W steps against "
+            "the gradient only when η > 0 (η = 0 would not learn at all)."
+        )
+    if eta > ETA_MAX:
+        return (
+            f"η = {eta:g} is too large: every update would overshoot and the network "
+            f"diverges. Choose 0 < η ≤ {ETA_MAX:g} (3.0 suits sigmoid + quadratic cost)."
+        )
+    return None
+
+
+def set_eta(w: MainWindow, eta: float) -> bool:
+    """Use ``eta`` from the next update on; a clear message (and no change) when bad."""
+    if w.closed:
+        return False
+    problem = check_eta(eta)
+    if problem is None:
+        try:
+            w.worker.set_eta(eta)
+        except ValueError as exc:
+            problem = str(exc)
+    if problem is not None:
+        w.eta.set_eta(w.config.eta)
+        w.statusBar().showMessage(f"η not changed: {problem}", 8000)
+        show_message(w, "Learning rate η", problem)
+        return False
+    w.eta.set_eta(eta)
+    w.apply_config(replace(w.config, eta=eta))
+    return True
+
+
+def set_pace(w: MainWindow, pace: float | None) -> None:
+    """Train at ``pace`` steps per second (None: full speed)."""
+    w.worker.set_pace(pace)
+    store.save_pace(w.settings, pace)
+
+
+def set_batch_size(w: MainWindow, m: int) -> None:
+    """Remember the batch size m for the next reset."""
+    w.apply_config(replace(w.config, batch_size=m))
+    w.statusBar().showMessage(f"Batch size m = {m} applies on Reset (Ctrl+R)", 5000)
+
+
+def edit_network(w: MainWindow) -> None:
+    """The network & cost dialog; accepting resets with the new configuration."""
+    dialog = NetworkDialog(w.config, w)
+    if dialog.exec() == QDialog.DialogCode.Accepted:
+        reset(w, dialog.config())
+
+
+def set_data_source(w: MainWindow, choice: str | None) -> bool:
+    """Train on ``choice`` (None: best available; see ``bpviz.data.resolve_source``)."""
+    from bpviz.data import DataError, resolve_source
+
+    try:
+        dataset, description = resolve_source(choice)
+    except DataError as exc:
+        show_message(w, "Data source", str(exc))
+        return False
+    w.worker.set_dataset(dataset)
+    w.dataset = dataset
+    w.set_class_names(dataset.class_names)
+    sizes = (dataset.n_inputs, *w.config.sizes[1:-1], dataset.n_classes)
+    w.apply_config(replace(w.config, sizes=sizes))
+    w.data_choice = choice
+    store.save_data_choice(w.settings, choice)
+    w.status.set_source(description)
+    w.statusBar().showMessage(f"Data: {description}", 5000)
+    return True
+
+
+def choose_folder(w: MainWindow) -> bool:
+    """Ask for a folder of MNIST IDX files and train on it."""
+    folder = QFileDialog.getExistingDirectory(w, "Folder with MNIST IDX files")
+    return bool(folder) and set_data_source(w, folder)
+
+
+def download_mnist(w: MainWindow) -> DownloadDialog:
+    """Download the full MNIST with a cancellable progress dialog, then train on it."""
+    from bpviz.data import download_mnist as download
+
+    dialog = DownloadDialog(download, w)
+    dialog.succeeded.connect(lambda path: set_data_source(w, str(path)))
+    dialog.failed.connect(
+        lambda text: (
+            w.statusBar().showMessage("Download cancelled", 5000)
+            if text == "cancelled"
+            else show_message(w, "Download full MNIST", f"The download failed: {text}")
+        )
+    )
+    w.download = dialog
+    dialog.start()
+    return dialog
+
+
+def _show_running(w: MainWindow, running: bool) -> None:
+    if w.act.run.isChecked() != running:
+        with QSignalBlocker(w.act.run):
+            w.act.run.setChecked(running)
+    w.act.run.setText("Pause" if running else "Run")
+
+
+def sync(w: MainWindow, snapshot: Snapshot) -> None:
+    """Follow the worker: run state, η set elsewhere, and its messages (divergence)."""
+    _show_running(w, bool(w.worker.running))
+    previous = getattr(w, "_synced", None)
+    if previous is not None and snapshot.eta != previous.eta and not w.eta.spin.hasFocus():
+        w.eta.set_eta(snapshot.eta)
+    if snapshot.message and (previous is None or snapshot.message != previous.message):
+        w.statusBar().showMessage(snapshot.message, 15000)
+        if not snapshot.running:
+            show_message(w, "Training stopped", snapshot.message)
+    w._synced = snapshot

@@ -1,0 +1,198 @@
+"""The main window: docks built from one list, the toolbar, menus, and the frame timer.
+
+Adding a panel: append a ``DockSpec`` to ``DOCKS`` (its ``make(window)`` returns the
+widget, and may connect to views made before it via ``window.views[key]``). A widget with
+``show_snapshot(snapshot)`` is fed every new snapshot and must keep that cheap while
+hidden (``views._base.SnapshotView`` draws on the next show); one with
+``set_example(i)``/``example_changed`` or ``set_class_names`` joins those too.
+
+Adding a menu action: a builder in ``bpviz/ui/menus.py`` (``MENU_BUILDERS``)
+or ``window.menu("&File").addAction(...)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QWidget
+
+from bpviz.data.dataset import Dataset
+from bpviz.session.snapshot import SessionConfig, Snapshot
+from bpviz.ui import controls_wiring as wiring
+from bpviz.ui import settings as store
+from bpviz.ui.controls import BatchSizeControl, EtaControl, PaceControl, build_toolbar, make_actions
+from bpviz.ui.controls_status import TrainingStatus
+from bpviz.ui.menus import build_menus
+
+LEFT = Qt.DockWidgetArea.LeftDockWidgetArea
+RIGHT = Qt.DockWidgetArea.RightDockWidgetArea
+BOTTOM = Qt.DockWidgetArea.BottomDockWidgetArea
+FRAME_MS = 25  # at most 40 repaints a second: enough to watch, cheap on the GIL
+
+
+@dataclass(frozen=True)
+class DockSpec:
+    """One dockable panel: ``key`` names it in the saved layout; ``tab_with`` shares tabs."""
+
+    key: str
+    title: str
+    make: Callable[[MainWindow], QWidget]
+    area: Qt.DockWidgetArea
+    tab_with: str | None = None
+    tooltip: str = ""
+
+
+def _view(module: str, name: str) -> Callable[[MainWindow], QWidget]:
+    def make(window: MainWindow) -> QWidget:
+        cls = getattr(__import__(f"bpviz.ui.views.{module}", fromlist=[name]), name)
+        return cls()
+
+    return make
+
+
+DOCKS: list[DockSpec] = [
+    DockSpec("network", "Network", _view("network", "NetworkView"), LEFT,
+             tooltip="a^l forward, δ^l backward, edges coloured by W^l"),
+    DockSpec("io", "Input and output", _view("io", "InputOutputView"), RIGHT,
+             tooltip="The mini-batch x, the selected digit, a^L against y"),
+    DockSpec("delta", "δ and its factors", _view("delta", "DeltaView"), BOTTOM,
+             tooltip="δ^l = (W^{l+1})^T δ^{l+1} ⊙ σ'(z^l) with ∂C/∂a^l and σ'(z^l)"),
+    DockSpec("gradients", "Gradients ∂C/∂W", _view("gradient", "GradientView"), BOTTOM,
+             tooltip="∂C/∂W^l = δ^l (a^{l-1})^T, W^l or ΔW^l as heatmaps"),
+    DockSpec("loss", "Loss and accuracy", _view("loss", "LossView"), BOTTOM,
+             tooltip="C per mini-batch, smoothed, and test accuracy per epoch"),
+]  # fmt: skip
+
+
+class MainWindow(QMainWindow):
+    """Docks and wiring. ``worker`` trains; the window polls ``worker.latest()``."""
+
+    snapshot_shown = Signal(object)  # after every repaint, with the snapshot drawn
+
+    def __init__(
+        self, worker, config: SessionConfig, dataset: Dataset, source: str, settings: QSettings
+    ) -> None:
+        super().__init__()
+        self.setObjectName("bpviz_main")
+        self.setWindowTitle("bpviz — backpropagation, live")
+        self.setDockNestingEnabled(True)
+        self.worker = worker
+        self.settings = settings
+        self.config = config  # what the next reset uses
+        self.dataset = dataset  # what the worker trains on
+        self.data_choice = store.load_data_choice(settings)
+        self.frames = 0  # repaints so far (benchmarks read it)
+        self.latest: Snapshot | None = None
+        self.views: dict[str, QWidget] = {}
+        self.docks: dict[str, QDockWidget] = {}
+        self._menus: dict[str, QMenu] = {}
+        self.closed = False
+        self.download = None
+
+        self.act = make_actions(self)
+        self.pace = PaceControl()
+        self.eta = EtaControl()
+        self.batch = BatchSizeControl()
+        self.addToolBar(build_toolbar(self, self.act, self.pace, self.eta, self.batch))
+        self.status = TrainingStatus(self.statusBar())
+        self.status.set_source(source)
+        for spec in DOCKS:
+            self.add_dock(spec)
+        self.set_class_names(dataset.class_names)
+        build_menus(self)
+        wiring.connect(self)
+        self.eta.set_eta(config.eta)
+        self.batch.set_batch_size(config.batch_size)
+        self.pace.set_pace(store.load_pace(settings))
+        self.worker.set_pace(self.pace.pace())
+
+        self.resize(1340, 700)
+        self.default_state = self.saveState()
+        geometry, state = store.load_layout(settings)
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+        self._timer = QTimer(self, interval=FRAME_MS)
+        self._timer.timeout.connect(self.refresh)
+        self._timer.start()
+
+    def add_dock(self, spec: DockSpec) -> QDockWidget:
+        """Create ``spec``'s widget in a dock (tabbed with ``spec.tab_with`` if given)."""
+        widget = spec.make(self)
+        dock = QDockWidget(spec.title, self)
+        dock.setObjectName(f"dock_{spec.key}")
+        dock.setWidget(widget)
+        dock.setToolTip(spec.tooltip)
+        dock.toggleViewAction().setStatusTip(f"Show or hide: {spec.tooltip}")
+        if spec.tab_with in self.docks:
+            self.tabifyDockWidget(self.docks[spec.tab_with], dock)
+        else:
+            self.addDockWidget(spec.area, dock)
+        if hasattr(widget, "example_changed"):
+            widget.example_changed.connect(self.select_example)
+        self.views[spec.key] = widget
+        self.docks[spec.key] = dock
+        return dock
+
+    def menu(self, title: str) -> QMenu:
+        """The top-level menu called ``title`` (e.g. ``"&File"``), created on first use."""
+        if title not in self._menus:
+            self._menus[title] = self.menuBar().addMenu(title)
+        return self._menus[title]
+
+    def refresh(self) -> bool:
+        """Draw the newest snapshot in every visible view; False when nothing was new."""
+        snapshot = self.worker.latest()
+        if snapshot is None or snapshot is self.latest:
+            return False
+        self.latest = snapshot
+        for widget in self.views.values():
+            if hasattr(widget, "show_snapshot"):  # cheap while hidden: drawn when shown
+                widget.show_snapshot(snapshot)
+        self.status.show_snapshot(snapshot)
+        wiring.sync(self, snapshot)
+        self.frames += 1
+        self.snapshot_shown.emit(snapshot)
+        return True
+
+    def select_example(self, index: int) -> None:
+        """Show example ``index`` of the mini-batch (−1: batch mean) in every view."""
+        for widget in self.views.values():
+            if hasattr(widget, "set_example"):
+                widget.set_example(index)
+
+    def set_class_names(self, names: tuple[str, ...]) -> None:
+        """Label output neurons with the data set's class names."""
+        for widget in self.views.values():
+            if hasattr(widget, "set_class_names"):
+                widget.set_class_names(names)
+
+    def apply_config(self, config: SessionConfig) -> None:
+        """Remember ``config`` for the next reset (and in the settings)."""
+        self.config = config
+        store.save_config(self.settings, config)
+
+    def set_batch_size(self, m: int) -> None:
+        """The batch size for the next reset."""
+        self.apply_config(replace(self.config, batch_size=m))
+
+    def shutdown(self) -> None:
+        """Stop painting, the worker and any download; safe to call twice."""
+        if self.closed:
+            return
+        self.closed = True
+        self._timer.stop()
+        if self.download is not None:
+            self.download.shutdown()
+        self.worker.stop()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        store.save_layout(self.settings, self.saveGeometry(), self.saveState())
+        store.save_pace(self.settings, self.pace.pace())
+        self.settings.sync()
+        self.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,142 @@
+"""The menu bar, one small builder per menu.
+
+To add a menu or an action: write ``build_x_menu(window)`` (get the menu with
+``window.menu("&Title")``, which creates it on first use) and list it in
+``MENU_BUILDERS`` — their order is the menu bar's order.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QApplication
+
+from bpviz.ui import controls_wiring as wiring
+from bpviz.ui.dialogs import show_message
+
+if TYPE_CHECKING:
+    from bpviz.ui.main_window import MainWindow
+
+
+def data_choices() -> tuple[tuple[str, str | None, str], ...]:
+    """(menu text, ``resolve_source`` argument, tooltip) of each data source."""
+    from bpviz.data import default_mnist_dir
+
+    return (
+        ("Best available", None, "The full MNIST if downloaded, else the embedded sample"),
+        ("Embedded sample", "sample", "5,000 real MNIST digits shipped with bpviz (offline)"),
+        (
+            "Full MNIST",
+            str(default_mnist_dir()),
+            "60,000 training / 10,000 test digits, once downloaded (File ▸ Download)",
+        ),
+    )
+
+
+def _action(w: MainWindow, text: str, tip: str, slot, shortcut: str = "") -> QAction:
+    act = QAction(text, w)
+    act.setStatusTip(tip)
+    act.setToolTip(tip)
+    if shortcut:
+        act.setShortcut(QKeySequence(shortcut))
+    act.triggered.connect(slot)
+    return act
+
+
+def build_file_menu(w: MainWindow) -> None:
+    """File: download the full MNIST, quit."""
+    menu = w.menu("&File")
+    menu.setToolTipsVisible(True)
+    w.download_action = _action(
+        w,
+        "Download full MNIST…",
+        "Fetch the 60,000 + 10,000 MNIST digits into your data folder (about 11 MB)",
+        lambda: wiring.download_mnist(w),
+    )
+    menu.addAction(w.download_action)
+    menu.addSeparator()
+    menu.addAction(_action(w, "Quit", "Close bpviz", w.close, "Ctrl+Q"))
+
+
+def build_run_menu(w: MainWindow) -> None:
+    """Run: the toolbar's commands with their shortcuts."""
+    menu = w.menu("&Run")
+    menu.setToolTipsVisible(True)
+    for act in (w.act.run, w.act.step_batch, w.act.step_phase, w.act.reset):
+        menu.addAction(act)
+    menu.addSeparator()
+    menu.addAction(w.act.network)
+
+
+def build_data_menu(w: MainWindow) -> None:
+    """Data: which images to train on."""
+    menu = w.menu("&Data")
+    menu.setToolTipsVisible(True)
+    group = QActionGroup(w)
+    for text, choice, tip in data_choices():
+        act = _action(w, text, tip, lambda _=False, c=choice: wiring.set_data_source(w, c))
+        act.setCheckable(True)
+        act.setChecked(choice == w.data_choice)
+        group.addAction(act)
+        menu.addAction(act)
+    menu.addSeparator()
+    menu.addAction(
+        _action(
+            w,
+            "Folder…",
+            "A folder with train-/t10k- images and labels in IDX format (.gz or not)",
+            lambda: wiring.choose_folder(w),
+        )
+    )
+
+
+def build_view_menu(w: MainWindow) -> None:
+    """View: show/hide each panel, restore the default layout."""
+    menu = w.menu("&View")
+    for dock in w.docks.values():
+        menu.addAction(dock.toggleViewAction())
+    menu.addSeparator()
+    menu.addAction(
+        _action(
+            w,
+            "Restore default layout",
+            "Put every panel back where it started",
+            lambda: w.restoreState(w.default_state),
+        )
+    )
+
+
+def build_help_menu(w: MainWindow) -> None:
+    """Help: about."""
+    from bpviz import __version__
+
+    text = (
+        f"bpviz {__version__}: watch backpropagation train a NumPy network on MNIST.\n\n"
+        "z^l = W^l a^{l-1} + b^l,  a^l = σ(z^l)\n"
+        "δ^L = ∂C/∂a^L ⊙ σ'(z^L),  δ^l = (W^{l+1})^T δ^{l+1} ⊙ σ'(z^l)\n"
+        "∂C/∂W^l = δ^l (a^{l-1})^T,  ∂C/∂b^l = δ^l,  W ← W − η ∂C/∂W"
+    )
+    menu = w.menu("&Help")
+    menu.addAction(
+        _action(
+            w, "About bpviz", "Version and the equations shown",
+            lambda: show_message(w, "About bpviz", text, error=False),
+        )
+    )  # fmt: skip
+    menu.addAction(_action(w, "About Qt", "Qt version", QApplication.aboutQt))
+
+
+MENU_BUILDERS = (
+    build_file_menu,
+    build_run_menu,
+    build_data_menu,
+    build_view_menu,
+    build_help_menu,
+)
+
+
+def build_menus(w: MainWindow) -> None:
+    """Build every menu in ``MENU_BUILDERS`` order."""
+    for build in MENU_BUILDERS:
+        build(w)
