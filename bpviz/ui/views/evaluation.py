@@ -151,11 +151,12 @@ class EvaluationPanel(SnapshotView):
         self.tabs.addTab(self.gallery, "Worst mistakes")
         self.tabs.setTabToolTip(1, "The most confident wrong answers: largest a^L at a wrong class")
 
-        splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
+        self.splitter = splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
         splitter.addWidget(self.graphics)
         splitter.addWidget(self.tabs)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
+        self.matrix_plot.getViewBox().sigResized.connect(self._fit_texts)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
@@ -251,6 +252,24 @@ class EvaluationPanel(SnapshotView):
         if self.cell is not None:
             self.select_cell(*self.cell)
 
+    def resizeEvent(self, event) -> None:
+        """Matrix above the lists when tall, beside them when wide (a short dock)."""
+        super().resizeEvent(event)
+        wide = self.width() > 1.4 * self.height()
+        orientation = QtCore.Qt.Orientation.Horizontal if wide else QtCore.Qt.Orientation.Vertical
+        if self.splitter.orientation() != orientation:
+            self.splitter.setOrientation(orientation)
+
+    def _fit_texts(self) -> None:
+        """Counts in a font that fits the cells; hidden when the cells are too small."""
+        width = self.matrix_plot.getViewBox().viewPixelSize()[0]
+        cell = 1.0 / width if width > 0 else 0.0
+        font = self.font()
+        font.setPointSizeF(float(np.clip(cell * 0.3, 6.0, 9.0)))
+        for item in self._texts:
+            item.setFont(font)
+            item.setVisible(cell >= 18)
+
     def _set_texts(self, confusion: np.ndarray) -> None:
         k = confusion.shape[0]
         if len(self._texts) != k * k:
@@ -263,6 +282,7 @@ class EvaluationPanel(SnapshotView):
                     item.setPos(p + 0.5, t + 0.5)
                     self.matrix_plot.addItem(item)
                     self._texts.append(item)
+            self._fit_texts()
         rows = np.maximum(confusion.sum(axis=1), 1)
         for n, item in enumerate(self._texts):
             t, p = divmod(n, k)
