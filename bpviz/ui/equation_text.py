@@ -75,6 +75,17 @@ def parse_numbers(latex: str) -> list[float]:
     ]
 
 
+def split_numbers(latex: str) -> tuple[str, str]:
+    """``"δ = (Σ…)·σ' = 0.0451 × 0.2931 = 0.0132"`` → the symbolic part ``"δ = (Σ…)·σ'"``
+    and the numeric part ``"= 0.0451 × 0.2931 = 0.0132"`` (typeset separately: the
+    symbolic part repeats from frame to frame, the numbers do not)."""
+    parts = latex.split(" = ")
+    for k, part in enumerate(parts):
+        if k and _NUMBER.search(part):
+            return " = ".join(parts[:k]), "= " + " = ".join(parts[k:])
+    return latex, ""
+
+
 def _idx(*indices: int) -> str:
     """Subscript of concrete indices: ``37`` for (3, 7), ``12,7`` when one has two digits."""
     return ("," if any(k >= 10 for k in indices) else "").join(str(k) for k in indices)

@@ -8,6 +8,7 @@ are written out for the selected neuron or weight with the numbers the engine us
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import ziamath
@@ -16,14 +17,22 @@ from PySide6.QtSvgWidgets import QSvgWidget
 
 from bpviz.session.snapshot import Snapshot
 from bpviz.ui import colors
-from bpviz.ui.equation_text import Line, active_keys, algorithm, focus_caption, substituted
+from bpviz.ui.equation_text import (
+    Line,
+    active_keys,
+    algorithm,
+    focus_caption,
+    split_numbers,
+    substituted,
+)
 from bpviz.ui.inspection import Selection
 from bpviz.ui.views._base import SnapshotView
 
 ziamath.config.svg2 = False  # SVG 1.1 paths without <symbol>: what QtSvg draws correctly
 HIGHLIGHT_CSS = "rgb({}, {}, {})".format(*colors.HIGHLIGHT)
 CAPTION = "#8b93a3"
-THROTTLE_MS = 200  # while training runs, the numbers are re-typeset at most 5 times a second
+# while training runs, the numbers are re-typeset at most once a second (~0.1 s each time)
+THROTTLE_MS = 1000
 
 
 @lru_cache(maxsize=1024)
@@ -168,8 +177,8 @@ class EquationView(SnapshotView):
         self.substitutions = substituted(snapshot, sel, example)
         phase = "reset" if snapshot.phase is None else snapshot.phase.label
         self.header.setText(
-            f"<b>Phase: {phase}</b> (step {snapshot.step}) — "
-            f"{focus_caption(snapshot, sel, example)}"
+            f"<b>Phase: {_html(phase)}</b> (step {snapshot.step}) — "
+            f"{_html(focus_caption(snapshot, sel, example))}"
         )
         self._place_substitutions()
 
@@ -183,16 +192,27 @@ class EquationView(SnapshotView):
             box = QtWidgets.QFrame(self.body)
             box_layout = QtWidgets.QHBoxLayout(box)
             box_layout.setContentsMargins(28, 0, 8, 4)
-            math = MathLabel(box)
-            math.set_latex(line.latex, size=15.0)
-            math.setToolTip(line.caption)
-            box_layout.addWidget(math)
+            box_layout.setSpacing(3)
+            box.latex = line.latex
+            # the symbolic part is typeset once (cached); only the numbers are new
+            for part in split_numbers(line.latex):
+                if part:
+                    math = MathLabel(box)
+                    math.set_latex(part, size=15.0)
+                    math.setToolTip(line.caption)
+                    box_layout.addWidget(math, 0, QtCore.Qt.AlignmentFlag.AlignVCenter)
             note = QtWidgets.QLabel(line.caption)
             note.setStyleSheet(f"color: {CAPTION};")
             box_layout.addWidget(note)
             box_layout.addStretch(1)
             self.rows_layout.insertWidget(self.rows_layout.indexOf(row) + 1, box)
             self._subs.append(box)
+
+
+def _html(text: str) -> str:
+    """``"w_3,7^2"`` → ``w<sub>3,7</sub><sup>2</sup>`` for the rich-text header."""
+    text = re.sub(r"_([\d,]+)", r"<sub>\1</sub>", text)
+    return re.sub(r"\^(\d+)", r"<sup>\1</sup>", text)
 
 
 def _fits(sel: Selection, sizes: tuple[int, ...]) -> bool:
