@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from bpviz.data import DIGIT_NAMES, FASHION_NAMES, DataError, load_idx_dir
+from bpviz.data import DIGIT_NAMES, FASHION_NAMES, DataError, cache, load_idx_dir
 from bpviz.data.idx import encode
 
 NAMES = {
@@ -158,3 +158,14 @@ def test_explicit_kind(tmp_path) -> None:
     assert load_idx_dir(tmp_path / "set", "fashion", cache_dir=False).class_names == FASHION_NAMES
     with pytest.raises(ValueError, match="kind must be"):
         load_idx_dir(tmp_path / "set", "kmnist", cache_dir=False)  # type: ignore[arg-type]
+
+
+def test_failed_cache_write_leaves_no_temporary_file(tmp_path) -> None:
+    write_set(tmp_path / "set", [1, 2], [3])
+    cache_dir = tmp_path / "cache"
+    labels = tmp_path / "set" / "train-labels-idx1-ubyte.gz"
+    _, name = cache._names(labels)
+    (cache_dir / name).mkdir(parents=True)  # the rename onto it fails
+    assert load_idx_dir(tmp_path / "set", cache_dir=cache_dir).train_labels.tolist() == [1, 2]
+    assert not [p.name for p in cache_dir.iterdir() if p.name.startswith(".tmp-")]
+    assert (cache_dir / name).is_dir() and len(list(cache_dir.iterdir())) == 4

@@ -3,7 +3,7 @@
 The server's paths pick a behaviour: /ok/ (honours Range), /plain/ (ignores Range),
 /missing/ (404), /corrupt/ (one byte flipped), /truncated/ (announces the full length,
 sends half, closes), /drop/ (sends half, then resets the connection), /badrange/ (a
-wrong 206 answer).
+wrong 206 answer), /stall/ (silent until the test releases it).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import http.server
 import socket
 import struct
 import threading
+import time
 from typing import ClassVar
 
 import pytest
@@ -35,9 +36,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
     files: ClassVar[dict[str, bytes]] = {}
     log: ClassVar[list[tuple[str, str | None]]] = []
 
+    release: ClassVar[threading.Event] = threading.Event()
+
     def do_GET(self) -> None:
         self.log.append((self.path, self.headers.get("Range")))
         _, mode, name = self.path.split("/", 2)
+        if mode == "stall":  # accept, then say nothing until released
+            self.release.wait(5)
+            self.close_connection = True
+            return
         body = self.files.get(name)
         if mode == "missing" or body is None:
             self.send_error(404)
@@ -86,6 +93,7 @@ def server(mnist_dir):
     """(base URL, request log, checksums of the served files); stopped and joined after."""
     Handler.files = {name: (mnist_dir / name).read_bytes() for name in MNIST_MD5}
     Handler.log = []
+    Handler.release = threading.Event()
     httpd = Server(("127.0.0.1", 0), Handler)
     thread = threading.Thread(
         target=httpd.serve_forever, args=(0.02,), name="test-http", daemon=True
@@ -95,6 +103,7 @@ def server(mnist_dir):
     try:
         yield f"http://127.0.0.1:{httpd.server_address[1]}", Handler.log, checksums
     finally:
+        Handler.release.set()
         httpd.shutdown()
         httpd.server_close()
         thread.join(5)
@@ -289,3 +298,14 @@ def test_cli_checksum_file_errors(tmp_path, capsys) -> None:
     assert "empty.txt: no checksums in the file" in capsys.readouterr().err
     assert download_cli(["--dir", str(tmp_path), "--checksums", str(tmp_path / "no.txt")]) == 1
     assert "no.txt: cannot read the checksum file" in capsys.readouterr().err
+
+
+def test_silent_server_times_out_and_the_next_mirror_is_used(server, tmp_path) -> None:
+    url, _, checksums = server
+    name = SMALL[1]
+    start = time.monotonic()
+    download_mnist(
+        tmp_path, [f"{url}/stall/", f"{url}/ok/"], checksums={name: checksums[name]}, timeout=0.3
+    )
+    assert time.monotonic() - start < 3
+    assert md5_of(tmp_path / name) == checksums[name]
