@@ -88,10 +88,15 @@ class Server(http.server.ThreadingHTTPServer):
         pass
 
 
+@pytest.fixture(scope="module")
+def served_files(mnist_dir) -> dict[str, bytes]:
+    return {name: (mnist_dir / name).read_bytes() for name in MNIST_MD5}
+
+
 @pytest.fixture
-def server(mnist_dir):
+def server(served_files):
     """(base URL, request log, checksums of the served files); stopped and joined after."""
-    Handler.files = {name: (mnist_dir / name).read_bytes() for name in MNIST_MD5}
+    Handler.files = served_files
     Handler.log = []
     Handler.release = threading.Event()
     httpd = Server(("127.0.0.1", 0), Handler)
@@ -99,7 +104,7 @@ def server(mnist_dir):
         target=httpd.serve_forever, args=(0.02,), name="test-http", daemon=True
     )
     thread.start()
-    checksums = {name: hashlib.md5(data).hexdigest() for name, data in Handler.files.items()}
+    checksums = {name: hashlib.md5(data).hexdigest() for name, data in served_files.items()}
     try:
         yield f"http://127.0.0.1:{httpd.server_address[1]}", Handler.log, checksums
     finally:
