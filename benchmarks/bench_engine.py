@@ -1,0 +1,184 @@
+"""The engine's speed on the paper's network (784-30-10, sigmoid, quadratic, batch 10, float32).
+
+Figures, all measured in this one run, in interleaved rounds so the machine's noise hits
+every contender alike (each rate is the best of the rounds):
+
+- ``engine_steps_per_s``: mini-batch steps per second of ``FastTrainer.train_epoch``
+  (gather, forward, cost, backward, update; a loss per step) over shuffled MNIST.
+- ``engine_vs_loop``: that rate over a per-example loop in the style of the classic
+  tutorial code (column vectors, float64, one backprop per digit).
+- ``engine_vs_floor``: the step's time over the time of its five bare matrix products
+  (z^1, z^2, (W^2)^T δ^2, the two updates) with preallocated outputs — 1.0 is the floor.
+- ``engine_vs_torch``: the rate over the same network in torch tensors with a manual
+  backward (float32, one thread, its fastest here); only when torch is importable.
+- ``engine_epoch_seconds``: one full epoch of 60,000 digits (best of the rounds).
+
+Data: the full MNIST from ``BPVIZ_MNIST_DIR`` when there, else 60,000 random digits (the
+cost of a step does not depend on the pixels). Run alone: ``python3 benchmarks/bench_engine.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+from bpviz.engine import FastTrainer, Network
+
+SIZES = (784, 30, 10)
+BATCH = 10
+
+
+def training_set() -> tuple[np.ndarray, np.ndarray]:
+    """(images (60000, 784) uint8, labels (60000,))."""
+    path = os.environ.get("BPVIZ_MNIST_DIR")
+    if path:
+        try:
+            from bpviz.data import load_idx_dir
+
+            data = load_idx_dir(path)
+            return data.train_images, data.train_labels
+        except Exception as error:  # the figures do not depend on the pixels
+            print(f"bench_engine: using random digits ({error})", file=sys.stderr)
+    rng = np.random.default_rng(0)
+    return rng.integers(0, 256, (60000, 784), dtype=np.uint8), rng.integers(0, 10, 60000)
+
+
+def engine_rate(trainer: FastTrainer, order: np.ndarray, steps: int) -> float:
+    chunk = order[: steps * BATCH]
+    start = time.perf_counter()
+    trainer.train_epoch(chunk, 0.5)
+    return steps / (time.perf_counter() - start)
+
+
+def floor_rate(steps: int) -> float:
+    """The five matrix products of one step, on operands of the step's shapes."""
+    rng = np.random.default_rng(1)
+    f = np.float32
+    x, W1, W2 = (rng.random(s, dtype=f) for s in ((BATCH, 784), (30, 784), (10, 30)))
+    d2, d1 = rng.random((BATCH, 10), dtype=f), rng.random((BATCH, 30), dtype=f)
+    z1, z2, back = np.empty((BATCH, 30), f), np.empty((BATCH, 10), f), np.empty((BATCH, 30), f)
+    u1, u2 = np.empty((30, 784), f), np.empty((10, 30), f)
+    matmul = np.matmul
+    start = time.perf_counter()
+    for _ in range(steps):
+        matmul(x, W1.T, out=z1)
+        matmul(z1, W2.T, out=z2)
+        matmul(d2, W2, out=back)
+        matmul(d2.T, z1, out=u2)
+        matmul(d1.T, x, out=u1)
+    return steps / (time.perf_counter() - start)
+
+
+def loop_rate(images: np.ndarray, labels: np.ndarray, order: np.ndarray, steps: int) -> float:
+    """The classic tutorial's style: one column vector per digit, backprop per example."""
+    rng = np.random.default_rng(2)
+    weights = [rng.standard_normal((30, 784)), rng.standard_normal((10, 30))]
+    biases = [rng.standard_normal((30, 1)), rng.standard_normal((10, 1))]
+    xs = [images[i].reshape(784, 1) / 255.0 for i in order[: steps * BATCH]]
+    ys = [np.eye(10)[labels[i]].reshape(10, 1) for i in order[: steps * BATCH]]
+
+    def sigmoid(z):
+        return 1.0 / (1.0 + np.exp(-z))
+
+    start = time.perf_counter()
+    for s in range(steps):
+        nabla_w = [np.zeros(w.shape) for w in weights]
+        nabla_b = [np.zeros(b.shape) for b in biases]
+        for x, y in zip(
+            xs[s * BATCH : (s + 1) * BATCH], ys[s * BATCH : (s + 1) * BATCH], strict=True
+        ):
+            activation, activations, zs = x, [x], []
+            for w, b in zip(weights, biases, strict=True):
+                z = np.dot(w, activation) + b
+                zs.append(z)
+                activation = sigmoid(z)
+                activations.append(activation)
+            delta = (activations[-1] - y) * sigmoid(zs[-1]) * (1 - sigmoid(zs[-1]))
+            nabla_b[-1] += delta
+            nabla_w[-1] += np.dot(delta, activations[-2].T)
+            sp = sigmoid(zs[-2]) * (1 - sigmoid(zs[-2]))
+            delta = np.dot(weights[-1].T, delta) * sp
+            nabla_b[-2] += delta
+            nabla_w[-2] += np.dot(delta, activations[-3].T)
+        weights = [w - (0.5 / BATCH) * nw for w, nw in zip(weights, nabla_w, strict=True)]
+        biases = [b - (0.5 / BATCH) * nb for b, nb in zip(biases, nabla_b, strict=True)]
+    return steps / (time.perf_counter() - start)
+
+
+def torch_rate(images: np.ndarray, labels: np.ndarray, order: np.ndarray, steps: int) -> float:
+    """The same network in torch tensors, manual backward, in-place updates, one thread."""
+    import torch
+
+    torch.set_num_threads(1)
+    g = torch.Generator().manual_seed(3)
+    X = torch.from_numpy(np.multiply(images, 1.0 / 255.0, dtype=np.float32))
+    Y = torch.eye(10)[torch.from_numpy(labels.astype(np.int64))]
+    W1, W2 = torch.randn(30, 784, generator=g) / 28, torch.randn(10, 30, generator=g) / 30**0.5
+    b1, b2 = torch.randn(30, generator=g), torch.randn(10, generator=g)
+    idx = torch.from_numpy(order[: steps * BATCH].astype(np.int64))
+    scale = 0.5 / BATCH
+    with torch.no_grad():
+        start = time.perf_counter()
+        for s in range(steps):
+            rows = idx[s * BATCH : (s + 1) * BATCH]
+            x, y = X.index_select(0, rows), Y.index_select(0, rows)
+            a1 = torch.sigmoid(torch.addmm(b1, x, W1.t()))
+            a2 = torch.sigmoid(torch.addmm(b2, a1, W2.t()))
+            d2 = (a2 - y) * a2 * (1 - a2)
+            d1 = (d2 @ W2) * a1 * (1 - a1)
+            W2.sub_(d2.t() @ a1, alpha=scale)
+            b2.sub_(d2.sum(0), alpha=scale)
+            W1.sub_(d1.t() @ x, alpha=scale)
+            b1.sub_(d1.sum(0), alpha=scale)
+            float(((a2 - y) ** 2).sum())  # a loss per step, as the engine records
+        return steps / (time.perf_counter() - start)
+
+
+def has_torch() -> bool:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    except OSError as error:  # installed but unloadable
+        print(f"bench_engine: torch does not load ({error}); no engine_vs_torch", file=sys.stderr)
+        return False
+    return True
+
+
+def run(quick: bool = False) -> dict[str, float]:
+    images, labels = training_set()
+    rng = np.random.default_rng(0)
+    trainer = FastTrainer(Network(SIZES, seed=0), images, labels, BATCH)
+    rounds, steps, loop_steps = (3, 1500, 100) if quick else (5, 4000, 300)
+    torch_ok = has_torch()
+    best = {"engine": 0.0, "floor": 0.0, "loop": 0.0, "torch": 0.0}
+    epoch = float("inf")
+    engine_rate(trainer, rng.permutation(60000), 500)  # warm up: buffers, caches
+    for _ in range(rounds):
+        order = rng.permutation(60000)
+        best["engine"] = max(best["engine"], engine_rate(trainer, order, steps))
+        best["floor"] = max(best["floor"], floor_rate(steps))
+        best["loop"] = max(best["loop"], loop_rate(images, labels, order, loop_steps))
+        if torch_ok:
+            best["torch"] = max(best["torch"], torch_rate(images, labels, order, steps))
+        if not quick or epoch == float("inf"):
+            start = time.perf_counter()
+            trainer.train_epoch(rng.permutation(60000), 0.5)
+            epoch = min(epoch, time.perf_counter() - start)
+    figures = {
+        "engine_steps_per_s": round(best["engine"], 1),
+        "engine_vs_loop": round(best["engine"] / best["loop"], 2),
+        "engine_vs_floor": round(best["floor"] / best["engine"], 3),
+        "engine_epoch_seconds": round(epoch, 3),
+    }
+    if torch_ok:
+        figures["engine_vs_torch"] = round(best["engine"] / best["torch"], 2)
+    return figures
+
+
+if __name__ == "__main__":
+    print(json.dumps(run("--quick" in sys.argv[1:]), indent=2))
