@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import tracemalloc
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -156,19 +157,30 @@ def mutated_idx(draw) -> tuple[bytes, int]:
     return bytes(blob), ndim
 
 
+@pytest.fixture(scope="module")
+def fuzz_file(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("fuzz") / "train-images-idx3-ubyte"
+
+
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(mutated_idx())
-def test_fuzz_reader_gives_an_exact_array_or_our_error(case: tuple[bytes, int]) -> None:
+@given(case=mutated_idx())
+def test_fuzz_reader_gives_an_exact_array_or_our_error(
+    fuzz_file: Path, case: tuple[bytes, int]
+) -> None:
     blob, ndim = case
+    fuzz_file.write_bytes(blob)
     try:
         array = decode(blob, ndim, "fuzz")
     except DataError as error:
         assert str(error).startswith("fuzz: ")
+        with pytest.raises(DataError, match=f"^{fuzz_file}: "):  # the file reader agrees
+            read_idx(fuzz_file, ndim)
         return
     raw = zlib.decompressobj(wbits=31).decompress(blob) if blob[:2] == b"\x1f\x8b" else blob
     dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
     assert array.dtype == np.uint8 and array.shape[0] == dims[0]
     assert array.size == int(np.prod(dims)) == len(raw) - (4 + 4 * ndim)
+    np.testing.assert_array_equal(read_idx(fuzz_file, ndim), array)
 
 
 @settings(max_examples=300, deadline=None)
@@ -180,3 +192,18 @@ def test_fuzz_arbitrary_bytes(blob: bytes, ndim: int) -> None:
         except DataError:
             continue
         assert array.dtype == np.uint8 and array.ndim == (2 if ndim == 3 else 1)
+
+
+def test_huge_padded_raw_file_is_refused_before_reading(tmp_path) -> None:
+    path = tmp_path / "labels"
+    with open(path, "wb") as f:
+        f.write(encode(LABELS))
+        f.truncate(2_000_000_000)  # sparse: 2 GB of padding, never read
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataError, match="1,999,999,985 unexpected bytes after the 7 bytes"):
+            read_idx(path, 1)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1_000_000

@@ -12,8 +12,11 @@ Compression is recognised by content (gzip's ``1f 8b``), not by the file name.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -120,20 +123,50 @@ def encode(array: np.ndarray) -> bytes:
 
 def read_bytes(path: Path) -> bytes:
     """A file's bytes, with a :class:`DataError` naming the file on failure."""
-    try:
+    with _reporting(path):
         return path.read_bytes()
+
+
+def read_file(path: Path, ndim: int) -> tuple[np.ndarray, tuple[bytes, bytes] | None]:
+    """Read one IDX file, raw or gzip.
+
+    A raw file's size is checked against its header before its data is read, so a
+    padded or mislabelled huge file is refused without reading it.
+
+    Returns:
+        ``(array, decompressed)``: the array as :func:`decode_raw` gives it and, for a
+        gzip file, its decompressed ``(header, body)`` (None for a raw file).
+    """
+    name = str(path)
+    with _reporting(path), open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        start = f.read(header_size(ndim))
+        if start[:2] == GZIP_MAGIC:
+            head, body, array = decode_gzip(start + f.read(), ndim, name)
+            return array, (head, body)
+        dims = parse_header(start, ndim, name)
+        _check_length(size - len(start), dims, name)
+        data = f.read(math.prod(dims) + 1)  # one more: the file may have grown since
+    _check_length(len(data), dims, name)
+    return _shape(np.frombuffer(data, dtype=np.uint8), dims), None
+
+
+def read_idx(path: str | Path, ndim: int) -> np.ndarray:
+    """Read one IDX file (raw or gzip) with ``ndim`` dimensions; see :func:`decode_raw`."""
+    return read_file(Path(path), ndim)[0]
+
+
+@contextlib.contextmanager
+def _reporting(path: Path) -> Iterator[None]:
+    """Turn the OS's errors about ``path`` into a :class:`DataError` naming it."""
+    try:
+        yield
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
     except IsADirectoryError:
         raise DataError(f"{path}: is a directory, expected an IDX file") from None
     except OSError as error:
         raise DataError(f"{path}: cannot read ({error.strerror or error})") from None
-
-
-def read_idx(path: str | Path, ndim: int) -> np.ndarray:
-    """Read one IDX file (raw or gzip) with ``ndim`` dimensions; see :func:`decode_raw`."""
-    path = Path(path)
-    return decode(read_bytes(path), ndim, str(path))
 
 
 def _check_length(present: int, dims: tuple[int, ...], name: str) -> None:

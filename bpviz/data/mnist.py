@@ -135,12 +135,9 @@ def _read(path: Path, ndim: int, cache_dir: Path | None) -> np.ndarray:
             return idx.decode_raw(cached, ndim, str(path))
         except DataError:
             pass  # a damaged copy: decompress the source again and replace it
-    blob = idx.read_bytes(path)
-    if blob[:2] != idx.GZIP_MAGIC:
-        return idx.decode_raw(blob, ndim, str(path))
-    head, body, array = idx.decode_gzip(blob, ndim, str(path))
-    if cache_dir is not None:
-        cache.store(path, cache_dir, (head, body))
+    array, decompressed = idx.read_file(path, ndim)
+    if decompressed is not None and cache_dir is not None:
+        cache.store(path, cache_dir, decompressed)
     return array
 
 
