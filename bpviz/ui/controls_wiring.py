@@ -143,9 +143,14 @@ def choose_folder(w: MainWindow) -> bool:
     return bool(folder) and set_data_source(w, folder)
 
 
-def download_mnist(w: MainWindow) -> DownloadDialog:
-    """Download the full MNIST with a cancellable progress dialog, then train on it."""
-    from bpviz.data import download_mnist as download
+def download_mnist(w: MainWindow, download=None) -> DownloadDialog:
+    """Download the full MNIST with a cancellable progress dialog, then train on it.
+
+    ``download(progress=…, cancel=…) -> folder`` defaults to ``bpviz.data.download_mnist``
+    (the official mirrors, into the user's data folder).
+    """
+    if download is None:
+        from bpviz.data import download_mnist as download
 
     dialog = DownloadDialog(download, w)
     dialog.succeeded.connect(lambda path: set_data_source(w, str(path)))

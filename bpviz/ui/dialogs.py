@@ -170,6 +170,7 @@ class DownloadDialog(QProgressDialog):
         self.setAutoReset(False)
         self._cancel = threading.Event()
         self._progress: tuple[str, int, int] | None = None
+        self.shown: tuple[str, int, int] | None = None  # the progress last displayed
         self._outcome: tuple[bool, object] | None = None
         self._thread = threading.Thread(
             target=self._run, args=(download,), name="mnist-download", daemon=True
@@ -209,7 +210,7 @@ class DownloadDialog(QProgressDialog):
 
     def _poll(self) -> None:
         if self._progress is not None:
-            name, done, total = self._progress
+            name, done, total = self.shown = self._progress
             if total > 0:
                 self.setMaximum(1000)
                 self.setValue(int(1000 * min(done / total, 1.0)))

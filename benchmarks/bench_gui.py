@@ -1,0 +1,152 @@
+"""The window's cost: frames painted per second, and training speed with the window open.
+
+Figures (all measured in this one run, headless and windowed interleaved so that the
+machine's noise hits both alike):
+
+- ``gui_fps``: paints per second of the network view while training at full speed with
+  every view visible (784-30-10).
+- ``gui_throughput_ratio``: training steps/s with the window open and painting, divided
+  by steps/s of the same worker with no window.
+- ``gui_fps_wide``: the same paints per second for 784-512-256-10.
+- ``gui_throughput_ratio_thread``, ``gui_fps_thread``: the same with the worker on a
+  thread of the window's process instead of a child process (the alternative).
+
+Run alone: ``QT_QPA_PLATFORM=offscreen python3 benchmarks/bench_gui.py [--quick]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import replace
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QApplication, QGraphicsView
+
+from bpviz.data import load_sample
+from bpviz.session.remote import RemoteWorker
+from bpviz.session.session import Session
+from bpviz.session.snapshot import SessionConfig
+from bpviz.session.worker import Worker
+from bpviz.ui import settings as store
+from bpviz.ui.app import PUBLISH_HZ
+from bpviz.ui.main_window import MainWindow
+
+WIDE = (784, 512, 256, 10)
+
+
+class PaintCounter(QObject):
+    """Counts paint events of one widget (a frame actually drawn on screen)."""
+
+    def __init__(self, widget) -> None:
+        super().__init__()
+        self.count = 0
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.count += 1
+        return False
+
+
+def spin(app: QApplication, seconds: float) -> None:
+    """Run the Qt event loop for ``seconds``."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        app.processEvents()
+        time.sleep(0.001)
+
+
+def steps_per_second(worker: Worker, app: QApplication | None, seconds: float) -> float:
+    """Full-speed training steps per second over ``seconds`` (after a short warm-up)."""
+    worker.set_pace(None)
+    worker.run()
+    wait = spin if app is not None else (lambda _app, s: time.sleep(s))
+    wait(app, 0.3)
+    first = worker.latest()
+    t0 = time.perf_counter()
+    wait(app, seconds)
+    last = worker.latest()
+    rate = (last.step - first.step) / (time.perf_counter() - t0)
+    worker.pause()
+    worker.wait_idle(timeout=5.0)
+    return rate
+
+
+def headless(dataset, config: SessionConfig, seconds: float) -> float:
+    """Steps per second of a worker with no window."""
+    worker = Worker(Session(dataset, config), publish_hz=PUBLISH_HZ)
+    worker.start()
+    try:
+        return steps_per_second(worker, None, seconds)
+    finally:
+        worker.stop()
+
+
+def windowed(app, dataset, config, seconds: float, settings_path: str, remote: bool = True):
+    """(steps/s, paints/s) with the window open, every view visible, painting; training
+    in a child process as the app does (``remote``) or on a thread of this process."""
+    if remote:
+        worker = RemoteWorker(dataset, config, publish_hz=PUBLISH_HZ)
+    else:
+        worker = Worker(Session(dataset, config), publish_hz=PUBLISH_HZ)
+        worker.start()
+    window = MainWindow(worker, config, dataset, "benchmark", store.open_settings(settings_path))
+    window.resize(1340, 700)
+    window.show()
+    spin(app, 0.5)
+    view = window.views["network"].findChild(QGraphicsView)
+    counter = PaintCounter(view.viewport() if view is not None else window.views["network"])
+    try:
+        start = counter.count
+        t0 = time.perf_counter()
+        rate = steps_per_second(worker, app, seconds)
+        fps = (counter.count - start) / (time.perf_counter() - t0)
+    finally:
+        window.close()
+        app.processEvents()
+    return rate, fps
+
+
+def run(quick: bool = False) -> dict[str, float]:
+    """The GUI figures, one run; ``quick`` shortens every measurement."""
+    import tempfile
+
+    app = QApplication.instance() or QApplication([])
+    seconds = 2.0 if quick else 5.0
+    dataset = load_sample()
+    config = SessionConfig()
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = os.path.join(tmp, "bench.ini")
+        alone, remote, thread, fps, fps_thread = [], [], [], [], []
+        for _ in range(1 if quick else 2):  # interleaved: noise hits all alike
+            alone.append(headless(dataset, config, seconds))
+            rate, frames = windowed(app, dataset, config, seconds, settings)
+            remote.append(rate)
+            fps.append(frames)
+            rate, frames = windowed(app, dataset, config, seconds, settings, remote=False)
+            thread.append(rate)
+            fps_thread.append(frames)
+        _, fps_wide = windowed(app, dataset, replace(config, sizes=WIDE), seconds, settings)
+    return {
+        "gui_fps": round(min(fps), 1),
+        "gui_throughput_ratio": round(sum(remote) / sum(alone), 3),
+        "gui_fps_wide": round(fps_wide, 1),
+        "gui_steps_per_s_headless": round(sum(alone) / len(alone)),
+        "gui_steps_per_s_windowed": round(sum(remote) / len(remote)),
+        # the alternative measured before choosing the child process: a worker thread
+        "gui_throughput_ratio_thread": round(sum(thread) / sum(alone), 3),
+        "gui_fps_thread": round(min(fps_thread), 1),
+    }
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    print(json.dumps(run(parser.parse_args().quick)))
+    sys.exit(0)
