@@ -286,6 +286,7 @@ def test_wrong_partial_answer_and_oversized_file_are_mirror_failures(
     with pytest.raises(DownloadError, match="more than 10,000 bytes: not an MNIST file"):
         download_mnist(tmp_path / "big", [f"{url}/ok/"], checksums={name: checksums[name]})
     assert not (tmp_path / "big" / name).exists()
+    assert (tmp_path / "big" / f"{name}.part").stat().st_size == 0
 
 
 def test_unwritable_part_file_stops_with_its_name(server, tmp_path) -> None:

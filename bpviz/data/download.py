@@ -165,6 +165,7 @@ def _stream(
                 while chunk := response.read(CHUNK):
                     done += len(chunk)
                     if done > MAX_BYTES:
+                        f.truncate(0)  # nothing worth resuming
                         raise _MirrorError(f"more than {MAX_BYTES:,} bytes: not an MNIST file")
                     _write(f, chunk, part)
                     if progress is not None:
