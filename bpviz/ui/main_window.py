@@ -26,6 +26,7 @@ from bpviz.ui import settings as store
 from bpviz.ui.controls import BatchSizeControl, EtaControl, PaceControl, build_toolbar, make_actions
 from bpviz.ui.controls_status import TrainingStatus
 from bpviz.ui.menus import build_menus
+from bpviz.ui.views import explore
 
 LEFT = Qt.DockWidgetArea.LeftDockWidgetArea
 RIGHT = Qt.DockWidgetArea.RightDockWidgetArea
@@ -64,6 +65,10 @@ DOCKS: list[DockSpec] = [
              tooltip="∂C/∂W^l = δ^l (a^{l-1})^T, W^l or ΔW^l as heatmaps"),
     DockSpec("loss", "Loss and accuracy", _view("loss", "LossView"), BOTTOM,
              tooltip="C per mini-batch, smoothed, and test accuracy per epoch"),
+    DockSpec("evaluation", "Evaluation", explore.evaluation_dock, RIGHT, tab_with="io",
+             tooltip="Held-out accuracy, confusion matrix, worst mistakes; click to inspect"),
+    DockSpec("drawpad", "Draw a digit", explore.drawpad_dock, RIGHT, tab_with="io",
+             tooltip="Your own digit through the network, and one backprop step on it"),
 ]  # fmt: skip
 
 
@@ -86,6 +91,7 @@ class MainWindow(QMainWindow):
         self.data_choice = store.load_data_choice(settings)
         self.frames = 0  # repaints so far (benchmarks read it)
         self.latest: Snapshot | None = None
+        self.pinned: Snapshot | None = None  # shown instead of the worker's (views/explore.py)
         self.views: dict[str, QWidget] = {}
         self.docks: dict[str, QDockWidget] = {}
         self._menus: dict[str, QMenu] = {}
@@ -130,6 +136,7 @@ class MainWindow(QMainWindow):
         dock.toggleViewAction().setStatusTip(f"Show or hide: {spec.tooltip}")
         if spec.tab_with in self.docks:
             self.tabifyDockWidget(self.docks[spec.tab_with], dock)
+            self.docks[spec.tab_with].raise_()  # the first of a tab group stays in front
         else:
             self.addDockWidget(spec.area, dock)
         if hasattr(widget, "example_changed"):
@@ -146,7 +153,7 @@ class MainWindow(QMainWindow):
 
     def refresh(self) -> bool:
         """Draw the newest snapshot in every visible view; False when nothing was new."""
-        snapshot = self.worker.latest()
+        snapshot = self.pinned or self.worker.latest()
         if snapshot is None or snapshot is self.latest:
             return False
         self.latest = snapshot

@@ -1,0 +1,117 @@
+"""Wiring of the evaluation panel and the drawing pad into the main window.
+
+One ``Explorer`` per window turns "show me this example" (a thumbnail, a mistake, your
+drawing) into a probe snapshot — one forward and backward pass on that example alone,
+on a copy of the current parameters (``bpviz.session.probe.probe``) — and pins it: every
+view shows it (a^l, δ^l, ∂C/∂W^l and the update −η ∂C/∂W^l it would make) until the user
+goes back to live (the status-bar button, Run, Step or Reset). The training session is
+not changed; "train on it" asks the worker to apply one update on the drawing.
+
+The window honours ``window.pinned``: while it is set, ``refresh`` draws it instead of
+the worker's latest snapshot.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pyqtgraph.Qt import QtCore, QtWidgets
+
+from bpviz.session.probe import probe
+from bpviz.ui.views.drawpad import DrawPad
+from bpviz.ui.views.evaluation import EvaluationPanel
+
+
+class Explorer(QtCore.QObject):
+    """Pins probe snapshots in ``window`` and offers the way back to live."""
+
+    pinned_changed = QtCore.Signal(object)  # the probe Snapshot, or None when live again
+
+    def __init__(self, window: QtWidgets.QMainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.back = QtWidgets.QPushButton()
+        self.back.setToolTip(
+            "The views show one example's forward and backward pass, computed on a copy of "
+            "the parameters (nothing was trained). Click to show the training session again."
+        )
+        self.back.setStyleSheet("QPushButton { color: #101010; background: #ffd60a; }")
+        self.back.clicked.connect(self.back_to_live)
+        self.back.hide()
+        window.statusBar().addPermanentWidget(self.back)
+        actions = getattr(window, "act", None)
+        for name in ("step_batch", "step_phase", "reset"):
+            action = getattr(actions, name, None)
+            if action is not None:
+                action.triggered.connect(self.back_to_live)
+        run = getattr(actions, "run", None)
+        if run is not None:
+            run.toggled.connect(lambda on: on and self.back_to_live())
+
+    @property
+    def pinned(self):
+        """The probe snapshot the views show, or None (live)."""
+        return getattr(self.window, "pinned", None)
+
+    def live(self):
+        """The session's newest snapshot (not the pinned probe)."""
+        latest = self.window.worker.latest()
+        return latest if latest is not None else getattr(self.window, "latest", None)
+
+    def show_example(self, x: np.ndarray, label: int, text: str) -> None:
+        """Run one forward + backward pass on x ``(n_0,)`` with target ``label`` and show
+        it in every view until the user goes back to live."""
+        base = self.live()
+        if base is None:
+            return
+        try:
+            snapshot = probe(base, np.asarray(x)[None, :], [label])
+        except ValueError as error:  # diverged parameters or a mismatched input size
+            self.window.statusBar().showMessage(f"Cannot show this example: {error}", 8000)
+            return
+        self.window.pinned = snapshot
+        self.back.setText(f"Showing {text} (nothing trained) — back to live")
+        self.back.show()
+        self.window.refresh()
+        self.pinned_changed.emit(snapshot)
+
+    def back_to_live(self) -> None:
+        """Show the training session again."""
+        if self.pinned is None:
+            return
+        self.window.pinned = None
+        self.back.hide()
+        self.window.refresh()
+        self.pinned_changed.emit(None)
+
+    def train_on(self, x: np.ndarray, label: int) -> None:
+        """Ask the worker for one update W ← W − η ∂C/∂W on x alone, then show it live."""
+        self.back_to_live()
+        self.window.worker.train_on(np.asarray(x)[None, :], np.array([label]))
+        self.window.statusBar().showMessage(
+            f"Trained one step on your drawing as {label} (η = {self.live().eta:g})", 5000
+        )
+
+
+def explorer_of(window: QtWidgets.QMainWindow) -> Explorer:
+    """The window's Explorer, created on first use."""
+    explorer = getattr(window, "explorer", None)
+    if explorer is None:
+        explorer = window.explorer = Explorer(window)
+    return explorer
+
+
+def evaluation_dock(window: QtWidgets.QMainWindow) -> EvaluationPanel:
+    """The evaluation panel for ``window``: evaluates on ``window.dataset``."""
+    panel = EvaluationPanel(data_source=lambda: getattr(window, "dataset", None))
+    panel.example_chosen.connect(explorer_of(window).show_example)
+    return panel
+
+
+def drawpad_dock(window: QtWidgets.QMainWindow) -> DrawPad:
+    """The drawing pad for ``window``; "train on it" only if the worker can."""
+    pad = DrawPad()
+    explorer = explorer_of(window)
+    pad.backprop_requested.connect(explorer.show_example)
+    pad.train_requested.connect(explorer.train_on)
+    pad.set_train_available(hasattr(window.worker, "train_on"))
+    return pad
