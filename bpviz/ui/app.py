@@ -43,7 +43,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--screenshot", metavar="FILE", help="save the whole window as FILE (PNG) and quit"
     )
     parser.add_argument("--settings", metavar="FILE", help="settings INI file to use")
+    parser.add_argument(
+        "--inspect",
+        metavar="L,I,J",
+        type=_selection,
+        help="open with w_IJ^L selected (L = 1 … L as in the paper, I and J from 0; "
+        "L,I,b for the bias b_I^L)",
+    )
     return parser
+
+
+def _selection(text: str):
+    from bpviz.ui.inspection import Selection
+
+    try:
+        return Selection.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_window(
@@ -93,6 +109,14 @@ def apply_script(window: MainWindow, args: argparse.Namespace) -> None:
         for _ in range(args.step_phases):
             window.worker.step_phase()
         window.worker.wait_idle(timeout=30.0)
+    if getattr(args, "inspect", None) is not None:
+        from bpviz.ui import inspect_wiring
+
+        try:
+            inspect_wiring.select(window, *args.inspect.entry)
+            inspect_wiring.show_panels(window)
+        except ValueError as exc:
+            print(f"bpviz: --inspect: {exc}", file=sys.stderr)
     if args.run:
         window.act.run.setChecked(True)
     quit_after = args.quit_after

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QWidget
 from bpviz.data.dataset import Dataset
 from bpviz.session.snapshot import SessionConfig, Snapshot
 from bpviz.ui import controls_wiring as wiring
+from bpviz.ui import inspect_wiring
 from bpviz.ui import settings as store
 from bpviz.ui.controls import BatchSizeControl, EtaControl, PaceControl, build_toolbar, make_actions
 from bpviz.ui.controls_status import TrainingStatus
@@ -65,6 +66,15 @@ DOCKS: list[DockSpec] = [
              tooltip="∂C/∂W^l = δ^l (a^{l-1})^T, W^l or ΔW^l as heatmaps"),
     DockSpec("loss", "Loss and accuracy", _view("loss", "LossView"), BOTTOM,
              tooltip="C per mini-batch, smoothed, and test accuracy per epoch"),
+    DockSpec("equations", "Equations, live", _view("equations", "EquationView"), RIGHT,
+             tab_with="io", tooltip="The paper's algorithm (IV.4): the phase's line "
+             "highlighted, with the selected weight's numbers written out"),
+    DockSpec("inspector", "Inspect w_ij", _view("inspector", "InspectorView"), BOTTOM,
+             tab_with="loss", tooltip="One weight in the mini-batch: a_j, δ_i, ∂C/∂w_ij, "
+             "Δw, each example's share; numeric gradient check (g); pin to watch"),
+    DockSpec("contraction", "Tensor contraction", _view("contraction", "ContractionView"),
+             BOTTOM, tab_with="loss", tooltip="IV.2: ∂a^l/∂W^l as a stack of matrices, "
+             "contracted with ∂C/∂a^l into ∂C/∂W^l"),
     DockSpec("evaluation", "Evaluation", explore.evaluation_dock, RIGHT, tab_with="io",
              tooltip="Held-out accuracy, confusion matrix, worst mistakes; click to inspect"),
     DockSpec("drawpad", "Draw a digit", explore.drawpad_dock, RIGHT, tab_with="io",
@@ -110,6 +120,7 @@ class MainWindow(QMainWindow):
         self.set_class_names(dataset.class_names)
         build_menus(self)
         wiring.connect(self)
+        inspect_wiring.connect(self)
         self.eta.set_eta(config.eta)
         self.batch.set_batch_size(config.batch_size)
         self.pace.set_pace(store.load_pace(settings))

@@ -125,7 +125,7 @@ class EquationView(SnapshotView):
         self.rows_layout = QtWidgets.QVBoxLayout(self.body)
         self.rows_layout.setContentsMargins(4, 4, 4, 4)
         self.rows_layout.setSpacing(2)
-        scroll = QtWidgets.QScrollArea()
+        self.scroll = scroll = QtWidgets.QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.body)
         scroll.setStyleSheet(f"background: {colors.BACKGROUND}; color: {colors.FOREGROUND};")
@@ -181,6 +181,13 @@ class EquationView(SnapshotView):
             f"{_html(focus_caption(snapshot, sel, example))}"
         )
         self._place_substitutions()
+        QtCore.QTimer.singleShot(0, self._scroll_to_active)
+
+    def _scroll_to_active(self) -> None:
+        """Keep the highlighted line and its numbers in view (after the layout settled)."""
+        active = [row for row in self._rows if row.active]
+        for widget in (*self._subs[:1], *active[:1]):
+            self.scroll.ensureWidgetVisible(widget, 0, 8)
 
     def _place_substitutions(self) -> None:
         for widget in self._subs:
