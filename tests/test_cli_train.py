@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-KEYS = ["epoch", "steps", "train_loss", "test_loss", "test_accuracy", "eta", "seconds"]
+KEYS = ["epoch", "steps", "train_loss", "test_loss", "test_accuracy", "eta", "seconds",
+        "confusion", "per_class_accuracy"]  # fmt: skip
 
 
 def bpviz(*args: str) -> subprocess.CompletedProcess:

@@ -3,7 +3,9 @@
 Trains the paper's network with mini-batch SGD on the chosen data (default: what
 ``bpviz.data.resolve_source`` picks — the embedded sample unless MNIST was downloaded)
 and reports each epoch: with ``--json`` one JSON object a line on stdout (``epoch``,
-``steps``, ``train_loss``, ``test_loss``, ``test_accuracy``, ``eta``, ``seconds``) and
+``steps``, ``train_loss``, ``test_loss``, ``test_accuracy``, ``eta``, ``seconds``,
+``confusion`` — k×k counts, rows = true class, columns = predicted — and
+``per_class_accuracy`` — k fractions, null for a class without examples) and
 nothing else. The data source is named in one line on stderr. Same seed and flags give
 bit-identical output, ``seconds`` aside. Exit status: 0, 1 (data error or divergence),
 2 (bad arguments).
@@ -119,6 +121,10 @@ def main(argv: list[str] | None = None) -> int:
             "test_accuracy": result.accuracy,
             "eta": args.eta,
             "seconds": round(seconds, 4),
+            "confusion": result.confusion.tolist(),
+            "per_class_accuracy": [
+                None if math.isnan(v) else float(v) for v in result.per_class_accuracy
+            ],
         }
         if args.json:
             print(json.dumps(report), flush=True)
