@@ -3,9 +3,7 @@
 Trains the paper's network with mini-batch SGD on the chosen data (default: what
 ``bpviz.data.resolve_source`` picks — the embedded sample unless MNIST was downloaded)
 and reports each epoch: with ``--json`` one JSON object a line on stdout (``epoch``,
-``steps``, ``train_loss``, ``test_loss``, ``test_accuracy``, ``eta``, ``seconds``,
-``confusion`` — k×k counts, rows = true class, columns = predicted — and
-``per_class_accuracy`` — k fractions, null for a class without examples) and
+``steps``, ``train_loss``, ``test_loss``, ``test_accuracy``, ``eta``, ``seconds``) and
 nothing else. The data source is named in one line on stderr. Same seed and flags give
 bit-identical output, ``seconds`` aside. Exit status: 0, 1 (data error or divergence),
 2 (bad arguments).
@@ -21,6 +19,7 @@ import time
 
 import numpy as np
 
+from bpviz.cli.train_extras import TrainExtras, add_arguments
 from bpviz.engine import FastTrainer, Network, evaluate
 from bpviz.engine.functions import COSTS, HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from bpviz.engine.network import INITS
@@ -69,17 +68,23 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=10, help="mini-batch size m")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--json", action="store_true", help="one JSON object per epoch")
+    add_arguments(parser)
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     from bpviz.data import DataError, resolve_source
+    from bpviz.session.checkpoint import CheckpointError
 
     try:
+        extras = TrainExtras(args, sys.argv[1:] if argv is None else list(argv))
         net = network_from(args)
         if args.batch_size < 1 or args.epochs < 0 or not (math.isfinite(args.eta) and args.eta > 0):
             raise ValueError("--batch-size must be ≥ 1, --epochs ≥ 0 and --eta a number > 0")
+    except CheckpointError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -97,12 +102,22 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     trainer = FastTrainer(net, data.train_images, data.train_labels, args.batch_size)
-    rng = np.random.default_rng(args.seed)
-    steps = 0
-    for epoch in range(1, args.epochs + 1):
+    try:
+        rng, first, steps = extras.start(net, data, description)  # 1, 0 unless --resume
+        status = _epochs(args, net, data, trainer, extras, rng, first, steps)
+    except CheckpointError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    finally:
+        extras.close()
+    return status
+
+
+def _epochs(args, net, data, trainer, extras, rng, first: int, steps: int) -> int:
+    for epoch in range(first, first + args.epochs):
         order = rng.permutation(trainer.n_examples)
         start = time.perf_counter()
-        losses = trainer.train_epoch(order, args.eta)
+        losses = extras.train_epoch(trainer, order, args.eta, epoch, steps)
         seconds = time.perf_counter() - start
         steps += len(losses)
         if not math.isfinite(losses[-1]):
@@ -121,11 +136,8 @@ def main(argv: list[str] | None = None) -> int:
             "test_accuracy": result.accuracy,
             "eta": args.eta,
             "seconds": round(seconds, 4),
-            "confusion": result.confusion.tolist(),
-            "per_class_accuracy": [
-                None if math.isnan(v) else float(v) for v in result.per_class_accuracy
-            ],
         }
+        extras.end_epoch(epoch, steps, report["train_loss"], result, seconds)
         if args.json:
             print(json.dumps(report), flush=True)
         else:
@@ -135,4 +147,5 @@ def main(argv: list[str] | None = None) -> int:
                 f"train loss {report['train_loss']:.4f}, {seconds:.2f} s",
                 flush=True,
             )
+    extras.save(net, rng, first + args.epochs - 1, steps)
     return 0

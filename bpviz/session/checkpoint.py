@@ -14,6 +14,7 @@ Format history: version 1 (bpviz 0.1).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -177,6 +178,21 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- codecs
+
+
+def dataset_fingerprint(dataset) -> str:
+    """A short hash of a data set's shapes, labels and pixels: a resumed session must
+    train on exactly the data it was saved with."""
+    digest = hashlib.sha256()
+    for array in (
+        dataset.train_images,
+        dataset.train_labels,
+        dataset.test_images,
+        dataset.test_labels,
+    ):
+        digest.update(repr((array.shape, str(array.dtype))).encode())
+        digest.update(np.ascontiguousarray(array).data)
+    return digest.hexdigest()[:32]
 
 
 def _require(ok: bool, what: str) -> None:

@@ -23,9 +23,22 @@ def ensure_app():
         os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
     ):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import qInstallMessageHandler
     from PySide6.QtWidgets import QApplication
 
-    return QApplication.instance() or QApplication(["bpviz-export"])
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(["bpviz-export"])
+        qInstallMessageHandler(_quiet_offscreen)
+    return app
+
+
+def _quiet_offscreen(kind, context, message: str) -> None:
+    """Drop the offscreen plugin's "does not support propagateSizeHints()" notice, which
+    says nothing to a user of the trainer; pass every other message on to stderr."""
+    if "propagateSizeHints" in message:
+        return
+    print(message, file=sys.stderr)
 
 
 def board_class():
