@@ -3,7 +3,9 @@
 Trains the paper's network with mini-batch SGD on the chosen data (default: what
 ``bpviz.data.resolve_source`` picks — the embedded sample unless MNIST was downloaded)
 and reports each epoch: with ``--json`` one JSON object a line on stdout (``epoch``,
-``steps``, ``train_loss``, ``test_loss``, ``test_accuracy``, ``eta``, ``seconds``) and
+``steps``, ``train_loss``, ``test_loss``, ``test_accuracy``, ``eta``, ``seconds``,
+``confusion`` — k×k counts, rows = true class, columns = predicted — and
+``per_class_accuracy`` — k fractions, null for a class without examples) and
 nothing else. The data source is named in one line on stderr. Same seed and flags give
 bit-identical output, ``seconds`` aside. Exit status: 0, 1 (data error or divergence),
 2 (bad arguments).
@@ -136,6 +138,10 @@ def _epochs(args, net, data, trainer, extras, rng, first: int, steps: int) -> in
             "test_accuracy": result.accuracy,
             "eta": args.eta,
             "seconds": round(seconds, 4),
+            "confusion": result.confusion.tolist(),
+            "per_class_accuracy": [
+                None if math.isnan(v) else float(v) for v in result.per_class_accuracy
+            ],
         }
         extras.end_epoch(epoch, steps, report["train_loss"], result, seconds)
         if args.json:
