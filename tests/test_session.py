@@ -296,3 +296,23 @@ def test_set_dataset_resets_and_follows_its_shape():
     assert session.dataset is other and session.step == 0
     assert session.config.sizes == (20, 8, 3)
     assert session.step_batch().x.shape == (8, 20)
+
+
+@pytest.mark.parametrize("sizes", LAYOUTS)
+def test_a_fast_run_ending_traced_shows_what_stepping_shows(sizes):
+    data = make_dataset()
+    fast, traced = Session(data, config_for(sizes)), Session(data, config_for(sizes))
+    fast.run(15, trace_last=True)
+    for _ in range(15):
+        traced.step_batch()
+    a, b = fast.snapshot(), traced.snapshot()
+    assert a.phase == b.phase and a.phase.kind is PhaseKind.UPDATE and a.step == b.step == 15
+    for name in ("x", "labels", "y"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+    for name in ("z", "a", "dC_da", "sigma_prime", "delta", "grad_w", "grad_b", "weights"):
+        for got, want in zip(getattr(a, name), getattr(b, name), strict=True):
+            assert (got is None and want is None) or np.array_equal(got, want), name
+    for name in ("weights_before", "biases_before", "biases"):
+        for got, want in zip(getattr(a, name), getattr(b, name), strict=True):
+            assert np.array_equal(got, want) and not got.flags.writeable, name
+    assert a.loss == b.loss and a.phase_index == b.phase_index

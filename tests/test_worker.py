@@ -246,3 +246,26 @@ def test_thousands_of_random_commands_lose_nothing(data):
         assert snap.message is None and not snap.running
     finally:
         worker.stop()
+
+
+def test_a_pace_lets_a_person_watch_every_step(data):
+    worker = Worker(Session(data, config_for()), publish_hz=60.0)
+    worker.start()
+    try:
+        worker.set_pace(20.0)
+        worker.run()
+        time.sleep(0.1)
+        serial, step = worker.serial, worker.latest().step
+        time.sleep(1.0)
+        steps = worker.latest().step - step
+        published = worker.serial - serial
+        worker.set_pace(None)  # full speed from the next stretch on
+        time.sleep(0.2)
+        worker.pause()
+        assert worker.wait_idle(2.0)
+        fast = worker.latest().step - step - steps
+    finally:
+        worker.stop()
+    assert 10 <= steps <= 25  # about 20 a second
+    assert published >= steps - 1  # slower than the publishing rate: every step is shown
+    assert fast > 5 * steps

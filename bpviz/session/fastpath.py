@@ -1,13 +1,13 @@
 """Full speed and its safety net: the fast training loop, checkpoints, divergence recovery.
 
 ``FastPath`` is the part of ``Session`` that trains without traces: the engine's
-``FastTrainer`` runs stretches of ``RUN_CHUNK`` mini-batches (bit-identical parameters to
-the traced path), and the loop keeps only what the history needs (a float per step; with
-watched weights, one mini-batch at a time and their ∂C/∂w_ij). Every ``CHECKPOINT_EVERY``
-steps, and at every epoch end, the parameters are checked finite and copied; on
-divergence the session goes back to a checkpoint and replays the (deterministic) steps
-since, to the parameters from which the last finite loss was computed — so a lower η can
-carry on from there.
+``FastTrainer`` runs stretches of about ``CHUNK_SECONDS`` of mini-batches (bit-identical
+parameters to the traced path), and the loop keeps only what the history needs (a float
+per step; with watched weights, one mini-batch at a time and their ∂C/∂w_ij). Every
+``CHECKPOINT_EVERY`` steps, and at every epoch end, the parameters are checked finite and
+copied; on divergence the session goes back to a checkpoint and replays the
+(deterministic) steps since, to the parameters from which the last finite loss was
+computed — so a lower η can carry on from there.
 """
 
 from __future__ import annotations
@@ -18,11 +18,12 @@ import time
 
 import numpy as np
 
-from bpviz.engine import FastTrainer
+from bpviz.engine import FastTrainer, one_hot
 from bpviz.session.config import all_finite
 
 CHECKPOINT_EVERY = 256  # steps between checkpoints of finite parameters
-RUN_CHUNK = 16  # mini-batches per engine call between looks at the clock and interrupt
+CHUNK_SECONDS = 0.002  # each engine call trains about this long between looks at the
+MAX_CHUNK = 256  # clock and the interrupt (at most this many mini-batches)
 
 
 def loss_problem(loss: float) -> str:
@@ -57,8 +58,12 @@ class FastPath:
             if watched:  # one at a time: the watch needs each step's ∂C/∂w_ij
                 batch_losses = (trainer.step(self._order[k * m : (k + 1) * m], self.eta),)
             else:
-                count = min(RUN_CHUNK, n - done, boundary - self.step)
+                count = min(self._chunk, n - done, boundary - self.step)
+                started = clock()
                 batch_losses = trainer.train_epoch(self._order[k * m : (k + count) * m], self.eta)
+                if count == self._chunk:  # aim at CHUNK_SECONDS a call, smoothly
+                    proposed = count * CHUNK_SECONDS / max(clock() - started, 1e-6)
+                    self._chunk = int(min(max((count + proposed) / 2, 1), MAX_CHUNK))
             good = len(batch_losses)
             if not math.isfinite(batch_losses[-1]):
                 good -= 1
@@ -80,6 +85,37 @@ class FastPath:
             if until is not None and clock() >= until:
                 break
         return done
+
+    def _traced_fast_step(self) -> None:
+        """One mini-batch on the fast path, kept as the trace of a completed mini-batch
+        (copies of the trainer's buffers: what a publication while running shows)."""
+        self.message, self.diverged = None, False
+        before = self._params()
+        k, m = self.batch_in_epoch, self.config.batch_size
+        trainer = self._fast()
+        loss = trainer.step(self._order[k * m : (k + 1) * m], self.eta)
+        if not math.isfinite(loss):
+            self._recover()
+            return
+        forward, backward = trainer.traces()
+        self._clear_batch()
+        self._before = before
+        self._params_copy = None
+        self._after = self._params()
+        labels = self.dataset.train_labels[trainer.last.indices].astype(np.int64)
+        self._x, self._labels = forward.a[0], labels
+        self._y = one_hot(labels, self.config.sizes[-1], dtype=self.network.dtype)
+        self._labels.flags.writeable = self._y.flags.writeable = False
+        self._z, self._a = list(forward.z), list(forward.a)
+        self._dC_da, self._sp = list(backward.dC_da), list(backward.sigma_prime)
+        self._delta, self._gw, self._gb = (
+            list(backward.delta),
+            list(backward.grad_w),
+            list(backward.grad_b),
+        )
+        self._loss = loss
+        self._k = len(self.phases) - 1
+        self._record(loss, backward.grad_w)
 
     def _record_watches(self) -> None:
         """Append w_ij (after the update) and ∂C/∂w_ij of the fast path's last step."""

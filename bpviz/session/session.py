@@ -94,6 +94,7 @@ class Session(FastPath):
         self._order = epoch_order(config.seed, 0, self.dataset.train_images.shape[0])
         self._epoch_seconds, self._since = 0.0, None
         self._trainer = None  # the engine's FastTrainer, made on the first fast run
+        self._chunk = 8  # mini-batches per FastTrainer call, adapted to the machine
         self._checkpoints = [(0, self.network.parameters.copy())]
         self._params_copy = None
         self._clear_batch()
@@ -163,12 +164,15 @@ class Session(FastPath):
         *,
         until: float | None = None,
         interrupt: threading.Event | None = None,
+        trace_last: bool = False,
     ) -> int:
         """Train up to ``max_steps`` mini-batches at full speed; returns how many completed.
 
         Stops early once ``time.perf_counter() >= until``, once ``interrupt`` is set (both
         checked between mini-batches) or on divergence (``diverged`` set). A mini-batch
-        under way from phase stepping is finished first, on the traced path.
+        under way from phase stepping is finished first, on the traced path. With
+        ``trace_last``, the last mini-batch keeps its full trace (the fast path's buffers,
+        bit-identical to the traced path), so that ``snapshot()`` shows it at its update.
         """
         done = 0
         if 0 <= self._k < len(self.phases) - 1 and max_steps > 0:
@@ -178,7 +182,12 @@ class Session(FastPath):
             if self.diverged:
                 return done
         with np.errstate(all="ignore"), self._timed():
-            done += self._train(max_steps - done, until, interrupt)
+            traced = 1 if trace_last and done < max_steps else 0
+            done += self._train(max_steps - done - traced, until, interrupt)
+            if traced and not self.diverged and not (interrupt and interrupt.is_set()):
+                step = self.step
+                self._traced_fast_step()
+                done += self.step - step
         return done
 
     @contextmanager

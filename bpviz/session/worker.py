@@ -5,9 +5,9 @@ validated in the caller's thread (a bad η raises ValueError there), then queued
 applied by the worker at the next phase boundary — never dropped, always in order. The
 worker publishes Snapshots latest-wins: ``latest()`` returns the newest (read-only
 arrays, safe to keep), ``serial`` counts publications. Running at full speed it publishes
-at most ``publish_hz`` times a second, the mini-batch before each publication on the
-traced path (so the views see every z, a, δ) and the others on the engine's fast path —
-bit-identical either way, so what is published never changes the numbers. Every single
+at most ``publish_hz`` times a second, on the engine's fast path, the mini-batch before
+each publication with its full trace (so the views see every z, a, δ; bit-identical to
+the traced path, so what is published never changes the numbers). Every single
 step command publishes its result. An exception inside the worker becomes the
 snapshot's ``message`` and the worker goes on serving commands.
 """
@@ -285,13 +285,14 @@ class Worker:
             if now < self._next_publish_at:
                 session.run(1)
             else:
-                session.step_batch()
+                session.run(1, trace_last=True)
                 self._publish_running(now)
-        elif now < self._next_publish_at:
-            session.run(RUN_CHUNK, until=self._next_publish_at, interrupt=self._interrupt)
         else:
-            session.step_batch()
-            self._publish_running(now)
+            session.run(
+                RUN_CHUNK, until=self._next_publish_at, interrupt=self._interrupt, trace_last=True
+            )
+            if not self._interrupt.is_set():
+                self._publish_running(time.perf_counter())
         if session.diverged:
             self._running = False
             self.publish()

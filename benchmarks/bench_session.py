@@ -1,0 +1,186 @@
+"""The session's cost: throughput on the worker thread, pause latency, history memory.
+
+Figures (measured in this one run; bare engine and session interleaved so that the
+machine's noise hits both alike):
+
+- ``session_throughput_ratio``: steps/s of a Session on its worker thread (full speed,
+  publishing at 60 Hz, evaluating the held-out set at each epoch end) while a consumer
+  thread takes ``latest()`` 60 times a second and reads its arrays, over steps/s of the
+  bare engine (``FastTrainer.train_epoch`` over the same seeded epochs in a plain loop) —
+  784-30-10, batch 10, float32, the embedded sample. Median of the ratios of alternating
+  half-second windows (the machine is shared: its load drifts). Target ≥ 0.85.
+- ``session_steps_per_s`` and ``engine_epoch_steps_per_s``: the two rates behind it.
+- ``pause_latency_ms``: median time from ``pause()`` to ``wait_idle()`` returning, while
+  running at full speed. Target ≤ 20.
+- ``history_mb_per_million_steps``: memory (tracemalloc) the session grows by over
+  1,000,000 headless steps (200,000 with ``--quick``, scaled), MNIST-sized epochs of
+  6,000 mini-batches with their evaluations. Target ≤ 8.
+
+Run alone: ``python3 benchmarks/bench_session.py [--quick] [--json]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import threading
+import time
+import tracemalloc
+
+import numpy as np
+
+from bpviz.data import Dataset, load_sample
+from bpviz.engine import FastTrainer, Network
+from bpviz.session.config import epoch_order
+from bpviz.session.session import Session
+from bpviz.session.snapshot import SessionConfig
+from bpviz.session.worker import Worker
+
+CONFIG = SessionConfig()  # 784-30-10, sigmoid, quadratic, η = 3, batch 10
+
+
+class BareEngine:
+    """The bare engine: FastTrainer.train_epoch over the session's seeded epochs."""
+
+    def __init__(self, data: Dataset) -> None:
+        net = Network(CONFIG.sizes, seed=CONFIG.seed)
+        self.trainer = FastTrainer(net, data.train_images, data.train_labels, CONFIG.batch_size)
+        self.n = data.train_images.shape[0]
+        self.per_epoch = self.n // CONFIG.batch_size
+        self.epoch, self.k = 0, 0
+        self.order = epoch_order(CONFIG.seed, 0, self.n)
+
+    def rate(self, seconds: float) -> float:
+        """Steps/s over about ``seconds``, in stretches of 64 mini-batches."""
+        m, steps, start = CONFIG.batch_size, 0, time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            count = min(64, self.per_epoch - self.k)
+            done = self.trainer.train_epoch(self.order[self.k * m : (self.k + count) * m], 3.0)
+            steps += len(done)
+            self.k += count
+            if self.k == self.per_epoch:
+                self.epoch, self.k = self.epoch + 1, 0
+                self.order = epoch_order(CONFIG.seed, self.epoch, self.n)
+        return steps / (time.perf_counter() - start)
+
+
+def consumer(worker: Worker, stop: threading.Event, active: threading.Event) -> None:
+    """The GUI's part: take the latest snapshot 60 times a second and read from it."""
+    serial = -1
+    while not stop.wait(1.0 / 60.0):
+        if active.is_set() and worker.serial != serial:
+            serial = worker.serial
+            snap = worker.latest()
+            float(snap.weights[0][0, 0]) + float(snap.history.loss_mean[-1:].sum())
+
+
+def throughput(data: Dataset, windows: int, seconds: float) -> tuple[float, float, float]:
+    """Median over alternating windows of (session steps/s on its worker thread, with a
+    60 Hz consumer) / (bare engine steps/s in the main thread); and the two medians."""
+    bare, session = BareEngine(data), Session(data, CONFIG)
+    worker = Worker(session, publish_hz=60.0)
+    stop, active = threading.Event(), threading.Event()
+    reader = threading.Thread(target=consumer, args=(worker, stop, active), name="consumer")
+    worker.start()
+    reader.start()
+    engine_rates, session_rates = [], []
+    try:
+        bare.rate(0.2)  # warm-up both
+        worker.run()
+        time.sleep(0.2)
+        for _ in range(windows):
+            worker.pause()
+            worker.wait_idle(5.0)
+            active.clear()
+            engine_rates.append(bare.rate(seconds))
+            active.set()
+            worker.run()
+            time.sleep(0.02)
+            s0, t0 = session.step, time.perf_counter()
+            time.sleep(seconds)
+            session_rates.append((session.step - s0) / (time.perf_counter() - t0))
+    finally:
+        stop.set()
+        reader.join()
+        worker.stop()
+    ratios = [s / e for s, e in zip(session_rates, engine_rates, strict=True)]
+    median = statistics.median
+    return median(ratios), median(session_rates), median(engine_rates)
+
+
+def pause_latency_ms(data: Dataset, repeats: int) -> float:
+    """Median ms from pause() to the worker idle, pausing a full-speed run."""
+    worker = Worker(Session(data, CONFIG))
+    worker.start()
+    rng = np.random.default_rng(0)
+    latencies = []
+    try:
+        for _ in range(repeats):
+            worker.run()
+            time.sleep(0.02 + 0.03 * rng.random())
+            start = time.perf_counter()
+            worker.pause()
+            if not worker.wait_idle(5.0):
+                raise RuntimeError("the worker did not pause")
+            latencies.append(time.perf_counter() - start)
+    finally:
+        worker.stop()
+    return 1000.0 * statistics.median(latencies)
+
+
+def history_mb_per_million(steps: int) -> float:
+    """Memory grown over ``steps`` headless steps, per million (tracemalloc)."""
+    rng = np.random.default_rng(0)
+    n_train, n_inputs = 60_000, 8  # MNIST's epoch length; a tiny network for speed
+    data = Dataset(
+        rng.integers(0, 256, (n_train, n_inputs), dtype=np.uint8),
+        rng.integers(0, 10, n_train).astype(np.uint8),
+        rng.integers(0, 256, (1000, n_inputs), dtype=np.uint8),
+        rng.integers(0, 10, 1000).astype(np.uint8),
+    )
+    session = Session(data, SessionConfig(sizes=(n_inputs, 4, 10), eta=0.5))
+    tracemalloc.start()
+    try:  # warm-up: the fast trainer, one epoch (its order array is replaced, not grown)
+        session.run(session.batches_per_epoch)
+        session.snapshot()
+        before = tracemalloc.get_traced_memory()[0]
+        while session.step < steps + session.batches_per_epoch:
+            session.run(10_000)
+            session.snapshot()  # views made as the GUI asks for them
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    return grown / 2**20 * (1_000_000 / steps)
+
+
+def run(quick: bool = False) -> dict[str, float]:
+    """All figures of this benchmark, measured in one run."""
+    data = load_sample()
+    ratio, session_rate, engine_rate = throughput(data, *((6, 0.5) if quick else (16, 0.5)))
+    return {
+        "session_throughput_ratio": round(ratio, 3),
+        "session_steps_per_s": round(session_rate),
+        "engine_epoch_steps_per_s": round(engine_rate),
+        "pause_latency_ms": round(pause_latency_ms(data, 15 if quick else 40), 2),
+        "history_mb_per_million_steps": round(
+            history_mb_per_million(200_000 if quick else 1_000_000), 3
+        ),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="shorter runs")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args()
+    figures = run(args.quick)
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        for key, value in figures.items():
+            print(f"{key:32s} {value}")
+
+
+if __name__ == "__main__":
+    main()
