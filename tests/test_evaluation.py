@@ -118,3 +118,11 @@ def test_re_evaluates_after_an_epoch_not_on_every_phase(qtbot, panel) -> None:
     metrics = EpochMetrics(0, 400, 0.1, 0.1, 0.9, np.zeros(10), np.zeros((10, 10)), 1.0)
     panel.show_snapshot(dataclasses.replace(snapshot, last_eval=metrics))
     assert panel.evaluation is not first
+
+
+def test_hovering_a_cell_says_what_it_holds(qtbot, panel) -> None:
+    view = panel.graphics
+    scene_pos = panel.image.mapToScene(QtCore.QPointF(4.5, 9.5))  # true 9, predicted 4
+    qtbot.mouseMove(view.viewport(), view.mapFromScene(scene_pos))
+    count = panel.evaluation.confusion[9, 4]
+    qtbot.waitUntil(lambda: f"true 9, predicted 4: {count:,}" in panel.matrix_plot.titleLabel.text)

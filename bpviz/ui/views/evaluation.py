@@ -28,25 +28,35 @@ from bpviz.ui.views.mistakes import MistakeGallery, digit_pixmap
 MAX_THUMBNAILS = 300  # a diagonal cell holds ~1,000 digits; the list shows the first ones
 N_MISTAKES = 24
 THUMB = 42
+CONFUSION_TITLE = "confusion (rows = true, columns = predicted)"
 
 
 class ConfusionImage(pg.ImageItem):
     """The matrix as an image, row-major: pixel (t, p) is cell (true t, predicted p)."""
 
     cell_clicked = QtCore.Signal(int, int)  # true class, predicted class
+    cell_hovered = QtCore.Signal(int, int)  # (−1, −1) when the pointer leaves
 
     def __init__(self) -> None:
         super().__init__(axisOrder="row-major")
+        self.setAcceptHoverEvents(True)
 
-    def mouseClickEvent(self, event) -> None:  # pyqtgraph's click handler
-        if event.button() != QtCore.Qt.MouseButton.LeftButton or self.image is None:
-            return
-        pos = event.pos()
+    def _cell(self, pos: QtCore.QPointF) -> tuple[int, int] | None:
+        if self.image is None:
+            return None
         row, col = int(np.floor(pos.y())), int(np.floor(pos.x()))
         rows, cols = self.image.shape[:2]
-        if 0 <= row < rows and 0 <= col < cols:
+        return (row, col) if 0 <= row < rows and 0 <= col < cols else None
+
+    def mouseClickEvent(self, event) -> None:  # pyqtgraph's click handler
+        cell = self._cell(event.pos())
+        if event.button() == QtCore.Qt.MouseButton.LeftButton and cell is not None:
             event.accept()
-            self.cell_clicked.emit(row, col)
+            self.cell_clicked.emit(*cell)
+
+    def hoverEvent(self, event) -> None:  # pyqtgraph's hover handler
+        cell = None if event.isExit() else self._cell(event.pos())
+        self.cell_hovered.emit(*(cell or (-1, -1)))
 
 
 class EvaluationPanel(SnapshotView):
@@ -92,7 +102,7 @@ class EvaluationPanel(SnapshotView):
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground(BACKGROUND)
         self.matrix_plot: pg.PlotItem = self.graphics.addPlot(row=0, col=0)
-        self.matrix_plot.setTitle("confusion (rows = true, columns = predicted)", size="9pt")
+        self.matrix_plot.setTitle(CONFUSION_TITLE, size="9pt")
         self.matrix_plot.setLabel("left", "true class")
         self.matrix_plot.setLabel("bottom", "predicted class")
         self.matrix_plot.invertY(True)
@@ -102,6 +112,7 @@ class EvaluationPanel(SnapshotView):
         self.image = ConfusionImage()
         self.image.setLookupTable(SEQUENTIAL_LUT)
         self.image.cell_clicked.connect(self.select_cell)
+        self.image.cell_hovered.connect(self._hover)
         self.matrix_plot.addItem(self.image)
         self.outline = QtWidgets.QGraphicsRectItem(0, 0, 1, 1)
         self.outline.setPen(pg.mkPen(HIGHLIGHT, width=3, cosmetic=True))
@@ -297,6 +308,21 @@ class EvaluationPanel(SnapshotView):
         bottom = [(c + 0.5, str(c) if not digits else names[c]) for c in range(k)]
         self.matrix_plot.getAxis("left").setTicks([left])
         self.matrix_plot.getAxis("bottom").setTicks([bottom])
+
+    def _hover(self, true: int, predicted: int) -> None:
+        """Say what the cell under the pointer holds, in the tooltip and the title."""
+        result = self.evaluation
+        if result is None or true < 0:
+            self.matrix_plot.setTitle(CONFUSION_TITLE, size="9pt")
+            return
+        names = self.class_names
+        count = int(result.confusion[true, predicted])
+        share = count / max(int(result.confusion[true].sum()), 1)
+        self.matrix_plot.setTitle(
+            f"true {names[true]}, predicted {names[predicted]}: {count:,} "
+            f"({100 * share:.1f} % of {names[true]}) — click to list",
+            size="9pt",
+        )
 
     def text_counts(self) -> np.ndarray:
         """The counts written in the cells, as a ``(k, k)`` array (what the user reads)."""
