@@ -13,7 +13,7 @@ import traceback
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QSettings, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
 from bpviz.ui import settings as store
@@ -141,9 +141,17 @@ def _excepthook(kind, value, tb) -> None:
     print(f"bpviz: unexpected error: {kind.__name__}: {value}", file=sys.stderr)
 
 
+def _qt_message(mode: QtMsgType, context, message: str) -> None:
+    """Qt's messages to stderr, minus the offscreen platform's note that it cannot pass
+    size hints to a window system it does not have."""
+    if message != "This plugin does not support propagateSizeHints()":
+        print(message, file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Open the window; returns the exit status."""
     args = build_parser().parse_args(argv)
+    qInstallMessageHandler(_qt_message)
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setOrganizationName(store.ORGANISATION)
     app.setApplicationName(store.APPLICATION)

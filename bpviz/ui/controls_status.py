@@ -9,6 +9,15 @@ from PySide6.QtWidgets import QLabel, QStatusBar
 
 from bpviz.session.snapshot import Snapshot
 
+WIDEST = {  # text as wide as each field gets, so the bar does not jitter
+    "epoch": "epoch 888 · 6000/6000",
+    "step": "step 8,888,888",
+    "phase": "phase: forward l=8",
+    "loss": "C = 0.8888",
+    "accuracy": "test acc 88.88%",
+    "rate": "88,888 steps/s",
+    "eta": "η = 0.00888",
+}
 FIELDS = {
     "source": "The training data: the embedded sample, the full MNIST or a folder of IDX files",
     "epoch": "Epoch: passes over the training set so far (counted from 1)",
@@ -30,6 +39,8 @@ class TrainingStatus:
             label = QLabel()
             label.setObjectName(f"status_{key}")
             label.setToolTip(tip)
+            if key in WIDEST:
+                label.setMinimumWidth(label.fontMetrics().horizontalAdvance(WIDEST[key]) + 4)
             bar.addPermanentWidget(label)
             self.labels[key] = label
         self._steps: deque[tuple[float, int]] = deque(maxlen=64)
@@ -38,7 +49,8 @@ class TrainingStatus:
     def set_source(self, description: str) -> None:
         """Show which data set is in use (elided; the full text is in the tooltip)."""
         label = self.labels["source"]
-        label.setText(description if len(description) <= 40 else description[:39] + "…")
+        short = description.split(" (")[0]  # e.g. "embedded MNIST sample"; details in the tip
+        label.setText(short if len(short) <= 32 else short[:31] + "…")
         label.setToolTip(f"{FIELDS['source']}\n{description}")
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
@@ -51,7 +63,7 @@ class TrainingStatus:
         self.steps_per_second = (s1 - s0) / (t1 - t0) if t1 > t0 and s1 >= s0 else 0.0
         batches = max(snapshot.batches_per_epoch, 1)
         text = {
-            "epoch": f"epoch {snapshot.epoch + 1} ({snapshot.batch_in_epoch}/{batches})",
+            "epoch": f"epoch {snapshot.epoch + 1} · {snapshot.batch_in_epoch}/{batches}",
             "step": f"step {snapshot.step:,}",
             "phase": f"phase: {snapshot.phase.label if snapshot.phase else 'ready'}",
             "loss": "C = —" if snapshot.loss is None else f"C = {snapshot.loss:.4f}",

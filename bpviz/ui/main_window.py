@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QWidget
 
 from bpviz.data.dataset import Dataset
@@ -69,17 +69,19 @@ DOCKS: list[DockSpec] = [
     DockSpec("equations", "Equations, live", _view("equations", "EquationView"), RIGHT,
              tab_with="io", tooltip="The paper's algorithm (IV.4): the phase's line "
              "highlighted, with the selected weight's numbers written out"),
-    DockSpec("inspector", "Inspect w_ij", _view("inspector", "InspectorView"), BOTTOM,
-             tab_with="loss", tooltip="One weight in the mini-batch: a_j, δ_i, ∂C/∂w_ij, "
+    DockSpec("inspector", "Inspect w_ij", _view("inspector", "InspectorView"), RIGHT,
+             tab_with="io", tooltip="One weight in the mini-batch: a_j, δ_i, ∂C/∂w_ij, "
              "Δw, each example's share; numeric gradient check (g); pin to watch"),
     DockSpec("contraction", "Tensor contraction", _view("contraction", "ContractionView"),
-             BOTTOM, tab_with="loss", tooltip="IV.2: ∂a^l/∂W^l as a stack of matrices, "
+             RIGHT, tab_with="io", tooltip="IV.2: ∂a^l/∂W^l as a stack of matrices, "
              "contracted with ∂C/∂a^l into ∂C/∂W^l"),
-    DockSpec("evaluation", "Evaluation", explore.evaluation_dock, RIGHT, tab_with="io",
+    DockSpec("evaluation", "Evaluation", explore.evaluation_dock, LEFT, tab_with="network",
              tooltip="Held-out accuracy, confusion matrix, worst mistakes; click to inspect"),
-    DockSpec("drawpad", "Draw a digit", explore.drawpad_dock, RIGHT, tab_with="io",
+    DockSpec("drawpad", "Draw a digit", explore.drawpad_dock, LEFT, tab_with="network",
              tooltip="Your own digit through the network, and one backprop step on it"),
 ]  # fmt: skip
+# Tab groups keep the default layout within 1366×768: the tall panels (drawing pad,
+# inspector) share the top row; the bottom row stays short (δ, ∂C/∂W, loss).
 
 
 class MainWindow(QMainWindow):
@@ -127,15 +129,35 @@ class MainWindow(QMainWindow):
         self.worker.set_pace(self.pace.pace())
 
         self.resize(1340, 700)
-        self.default_state = self.saveState()
-        geometry, state = store.load_layout(settings)
+        self.default_state: QByteArray | None = None  # set once shown (docks need a size)
+        geometry, self._saved_state = store.load_layout(settings)
         if geometry is not None:
             self.restoreGeometry(geometry)
-        if state is not None:
-            self.restoreState(state)
+        if self._saved_state is not None:
+            self.restoreState(self._saved_state)
         self._timer = QTimer(self, interval=FRAME_MS)
         self._timer.timeout.connect(self.refresh)
         self._timer.start()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self.default_state is None:
+            QTimer.singleShot(0, self._first_layout)
+
+    def _first_layout(self) -> None:
+        self.arrange_default()
+        self.default_state = self.saveState()
+        if self._saved_state is not None:
+            self.restoreState(self._saved_state)
+
+    def arrange_default(self) -> None:
+        """Fit 1366×768: Network | Input and output on top, δ | ∂C/∂W | loss below."""
+        horizontal, vertical = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
+        top = [self.docks[k] for k in ("network", "io")]
+        bottom = [self.docks[k] for k in ("delta", "gradients", "loss")]
+        self.resizeDocks(top, [690, 650], horizontal)
+        self.resizeDocks([top[0], bottom[0]], [330, 300], vertical)
+        self.resizeDocks(bottom, [420, 520, 400], horizontal)
 
     def add_dock(self, spec: DockSpec) -> QDockWidget:
         """Create ``spec``'s widget in a dock (tabbed with ``spec.tab_with`` if given)."""
