@@ -29,8 +29,8 @@ def select(window, l: int, i: int, j: int | None) -> None:
 
 
 def show_panels(window) -> None:
-    """Raise the inspector and the equation panel (e.g. for ``--inspect``)."""
-    for key in PANELS[:2]:
+    """Raise the equation panel, then the inspector (in front when they share tabs)."""
+    for key in ("equations", "inspector"):
         dock = window.docks.get(key)
         if dock is not None:
             dock.show()

@@ -155,8 +155,12 @@ class EquationView(SnapshotView):
         super().show_snapshot(snapshot)
 
     def _build(self, snapshot: Snapshot) -> None:
-        for row in self._rows:
-            row.deleteLater()
+        while self.rows_layout.count():  # the rows and the stretch of another network
+            item = self.rows_layout.takeAt(0)
+            if item.widget() is not None:
+                item.widget().hide()
+                item.widget().deleteLater()
+        self._subs = []
         self._rows = [_Row(line, self.body) for line in algorithm(snapshot.config)]
         for row in self._rows:
             self.rows_layout.addWidget(row)
@@ -177,8 +181,8 @@ class EquationView(SnapshotView):
         self.substitutions = substituted(snapshot, sel, example)
         phase = "reset" if snapshot.phase is None else snapshot.phase.label
         self.header.setText(
-            f"<b>Phase: {_html(phase)}</b> (step {snapshot.step}) — "
-            f"{_html(focus_caption(snapshot, sel, example))}"
+            f"<b>Phase: {html_indices(phase)}</b> (step {snapshot.step}) — "
+            f"{html_indices(focus_caption(snapshot, sel, example))}"
         )
         self._place_substitutions()
         QtCore.QTimer.singleShot(0, self._scroll_to_active)
@@ -192,6 +196,7 @@ class EquationView(SnapshotView):
     def _place_substitutions(self) -> None:
         for widget in self._subs:
             self.rows_layout.removeWidget(widget)
+            widget.hide()
             widget.deleteLater()
         self._subs = []
         for line in reversed(self.substitutions):
@@ -216,7 +221,7 @@ class EquationView(SnapshotView):
             self._subs.append(box)
 
 
-def _html(text: str) -> str:
+def html_indices(text: str) -> str:
     """``"w_3,7^2"`` → ``w<sub>3,7</sub><sup>2</sup>`` for the rich-text header."""
     text = re.sub(r"_([\d,]+)", r"<sub>\1</sub>", text)
     return re.sub(r"\^(\d+)", r"<sup>\1</sup>", text)

@@ -28,7 +28,7 @@ from bpviz.ui.inspection import (
     sample_layer,
 )
 from bpviz.ui.views._base import SnapshotView
-from bpviz.ui.views.equations import dark_panel
+from bpviz.ui.views.equations import dark_panel, html_indices
 
 TOLERANCE = 1e-6  # float64 backprop and central differences agree to this relative error
 
@@ -235,7 +235,7 @@ class InspectorView(SnapshotView):
         )
         phase = "reset" if snapshot.phase is None else snapshot.phase.label
         return (
-            f"<b>{name}</b> — phase {phase}, step {snapshot.step}, η = {ins.eta:g}"
+            f"<b>{name}</b> — phase {html_indices(phase)}, step {snapshot.step}, η = {ins.eta:g}"
             f"<table cellspacing=2>{cells}</table>"
         )
 
@@ -258,7 +258,7 @@ class InspectorView(SnapshotView):
             ticks = [(k, str(int(d))) for k, d in enumerate(ins.labels)]
             self.bars_plot.getAxis("bottom").setTicks([ticks])
         what = "δᵢ" if ins.selection.j is None else "δᵢ aⱼ"
-        self.bars_plot.setTitle(f"{what} per example (x: its digit); line: mean = ∂C/∂θ")
+        self.bars_plot.setTitle(f"{what} per example (by digit) · line: mean = ∂C/∂θ")
         self.bars_plot.setToolTip(
             "Each example's share of the gradient. Red (positive) examples push the "
             "parameter down (Δ = −η ∂C/∂θ), blue ones push it up."
