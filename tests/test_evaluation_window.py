@@ -12,6 +12,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 
 from bpviz.engine.network import Network
+from bpviz.session.probe import after_update
 from bpviz.ui import settings as store
 from bpviz.ui.app import build_window
 
@@ -101,6 +102,9 @@ def test_backprop_this_on_a_drawing_then_run_returns_to_live(qtbot, window) -> N
     for mine, engine in zip(shown.grad_w, engine_gradients(shown, pad.x, 1), strict=True):
         np.testing.assert_array_equal(mine, engine)
     np.testing.assert_array_equal(session_parameters(window), before)
+    a_after, loss_after = after_update(shown)  # what the update would do, said on the pad
+    assert f"C = {shown.loss:.4g}" in pad.note.text()
+    assert f"C = {loss_after:.4g}, a^L_1 = {a_after[0, 1]:.3f}" in pad.note.text()
 
     window.act.run.trigger()  # training again: back to live
     assert window.pinned is None

@@ -8,7 +8,7 @@ from test_evaluation_support import sample_dataset, snapshot_of, trained
 
 from bpviz.data.dataset import Dataset
 from bpviz.engine.network import Network
-from bpviz.session.probe import evaluate, probe
+from bpviz.session.probe import after_update, evaluate, probe
 from bpviz.session.snapshot import PhaseKind, SessionConfig
 
 
@@ -100,3 +100,22 @@ def test_worst_mistakes_are_wrong_and_ordered_by_confidence() -> None:
         cell = result.cell(true, predicted)
         assert cell.size == result.confusion[true, predicted]
         assert np.all(data.test_labels[cell] == true)
+
+
+def test_after_update_equals_one_engine_step_on_a_copy() -> None:
+    net, _, snapshot = trained()
+    before = net.parameters.copy()
+    data = sample_dataset()
+    x = Dataset.to_float(data.test_images[20:21])
+    label = int(data.test_labels[20])
+    probed = probe(snapshot, x, [label])
+    a_L, loss = after_update(probed)
+    twin = net.copy()
+    twin.step(x, np.array([label]), snapshot.eta)
+    expected = twin.forward(x).a[-1]
+    np.testing.assert_allclose(a_L, expected, rtol=1e-5, atol=1e-7)
+    assert loss < probed.loss  # one step of gradient descent on it lowers its own cost
+    assert a_L[0, label] > probed.a[-1][0, label]
+    np.testing.assert_array_equal(net.parameters, before)
+    for w, w_probe in zip(snapshot.weights, probed.weights, strict=True):
+        np.testing.assert_array_equal(w, w_probe)

@@ -198,3 +198,15 @@ def probe(
         running=False,
         message=message,
     )
+
+
+def after_update(probed: Snapshot) -> tuple[np.ndarray, float]:
+    """What the update a probe would make does to its own examples, on a copy:
+    W^l ← W^l − η ∂C/∂W^l, b^l ← b^l − η ∂C/∂b^l, then the forward pass again.
+
+    Returns (a^L ``(m, n_L)``, C) after that update; nothing is applied anywhere else.
+    """
+    net = network_of(probed)
+    net.apply_gradients(probed.grad_w, probed.grad_b, probed.eta)
+    a_L = net.forward(probed.x).a[-1]
+    return a_L, float(net.cost_value(a_L, probed.y))

@@ -170,6 +170,9 @@ class DrawPad(SnapshotView):
         self.train_button.clicked.connect(self._train)
         self.train_button.setEnabled(False)
         self.train_available = False
+        self.note = QtWidgets.QLabel()
+        self.note.setWordWrap(True)
+        self.note.setToolTip('What the last "backprop this" found, and what its update would do')
 
         side = QtWidgets.QGridLayout()
         side.addWidget(self.preview, 0, 0, 2, 1)
@@ -181,6 +184,7 @@ class DrawPad(SnapshotView):
         side.addWidget(self.bars_widget, 2, 0, 1, 2)
         side.addWidget(self.backprop_button, 3, 0, 1, 2)
         side.addWidget(self.train_button, 4, 0, 1, 2)
+        side.addWidget(self.note, 5, 0, 1, 2)
         left = QtWidgets.QVBoxLayout()
         left.addWidget(self.canvas)
         left.addLayout(tools)
@@ -194,6 +198,7 @@ class DrawPad(SnapshotView):
         self._timer = QtCore.QTimer(self, singleShot=True, interval=LIVE_MS)
         self._timer.timeout.connect(self.update_input)
         self.canvas.changed.connect(self._timer.start)
+        self.canvas.changed.connect(lambda: self.note.setText(""))
         self._set_enabled()
 
     def set_class_names(self, names: tuple[str, ...]) -> None:
@@ -205,6 +210,15 @@ class DrawPad(SnapshotView):
         self.target.setCurrentIndex(min(current, len(self._names) - 1))
         ticks = [(c, n if len(n) <= 3 else str(c)) for c, n in enumerate(self._names)]
         self.bars_widget.getPlotItem().getAxis("bottom").setTicks([ticks])
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        """The names of the output classes (targets)."""
+        return self._names
+
+    def set_note(self, text: str) -> None:
+        """Show ``text`` under the buttons (e.g. what the update would do)."""
+        self.note.setText(text)
 
     def set_train_available(self, available: bool) -> None:
         """Enable "train on it" (only when the window can apply it to the session)."""

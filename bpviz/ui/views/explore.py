@@ -16,7 +16,8 @@ from __future__ import annotations
 import numpy as np
 from pyqtgraph.Qt import QtCore, QtWidgets
 
-from bpviz.session.probe import probe
+from bpviz.session.probe import after_update, probe
+from bpviz.session.snapshot import Snapshot
 from bpviz.ui.views.drawpad import DrawPad
 from bpviz.ui.views.evaluation import EvaluationPanel
 
@@ -57,22 +58,24 @@ class Explorer(QtCore.QObject):
         latest = self.window.worker.latest()
         return latest if latest is not None else getattr(self.window, "latest", None)
 
-    def show_example(self, x: np.ndarray, label: int, text: str) -> None:
+    def show_example(self, x: np.ndarray, label: int, text: str) -> Snapshot | None:
         """Run one forward + backward pass on x ``(n_0,)`` with target ``label`` and show
-        it in every view until the user goes back to live."""
+        it in every view until the user goes back to live; returns the probe snapshot."""
         base = self.live()
         if base is None:
-            return
+            return None
         try:
             snapshot = probe(base, np.asarray(x)[None, :], [label])
         except ValueError as error:  # diverged parameters or a mismatched input size
             self.window.statusBar().showMessage(f"Cannot show this example: {error}", 8000)
-            return
+            return None
         self.window.pinned = snapshot
         self.back.setText(f"Showing {text} (nothing trained) — back to live")
         self.back.show()
         self.window.refresh()
         self.pinned_changed.emit(snapshot)
+        self.window.statusBar().showMessage(describe_update(snapshot), 15000)
+        return snapshot
 
     def back_to_live(self) -> None:
         """Show the training session again."""
@@ -90,6 +93,19 @@ class Explorer(QtCore.QObject):
         self.window.statusBar().showMessage(
             f"Trained one step on your drawing as {label} (η = {self.live().eta:g})", 5000
         )
+
+
+def describe_update(probed: Snapshot, names: tuple[str, ...] | None = None) -> str:
+    """One line: the probe's cost C and a^L at the target, now and after the update
+    −η ∂C/∂W it would make (computed on a copy)."""
+    label = int(probed.labels[0])
+    name = names[label] if names else str(label)
+    a_after, loss_after = after_update(probed)
+    return (
+        f"C = {probed.loss:.4g}, a^L_{name} = {probed.a[-1][0, label]:.3f}; after the update "
+        f"−η ∂C/∂W (η = {probed.eta:g}) on it: C = {loss_after:.4g}, "
+        f"a^L_{name} = {a_after[0, label]:.3f}"
+    )
 
 
 def explorer_of(window: QtWidgets.QMainWindow) -> Explorer:
@@ -111,7 +127,12 @@ def drawpad_dock(window: QtWidgets.QMainWindow) -> DrawPad:
     """The drawing pad for ``window``; "train on it" only if the worker can."""
     pad = DrawPad()
     explorer = explorer_of(window)
-    pad.backprop_requested.connect(explorer.show_example)
+
+    def backprop(x: np.ndarray, label: int, text: str) -> None:
+        probed = explorer.show_example(x, label, text)
+        pad.set_note("" if probed is None else describe_update(probed, pad.class_names))
+
+    pad.backprop_requested.connect(backprop)
     pad.train_requested.connect(explorer.train_on)
     pad.set_train_available(hasattr(window.worker, "train_on"))
     return pad
