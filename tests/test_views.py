@@ -20,6 +20,7 @@ from bpviz.ui.views import (
     LossView,
     NetworkView,
 )
+from bpviz.ui.views.delta import bar_outline
 
 ALL_VIEWS = (NetworkView, DeltaView, GradientView, LossView, InputOutputView)
 NETWORKS = [
@@ -160,8 +161,12 @@ def test_delta_view_draws_the_three_factors(qtbot):
         np.testing.assert_array_equal(dC_da.values, snapshot.dC_da[l - 1][0])
         np.testing.assert_array_equal(sigma_prime.values, snapshot.sigma_prime[l - 1][0])
         np.testing.assert_array_equal(delta.values, snapshot.delta[l - 1][0])
-        _, y = delta.curves[0].getData()
-        np.testing.assert_array_equal(y, np.maximum(snapshot.delta[l - 1][0], 0))
+        path = delta.polygons[0].path()  # the positive bars' outline
+        drawn = np.array(
+            [(path.elementAt(k).x, path.elementAt(k).y) for k in range(path.elementCount())]
+        )
+        x, y = bar_outline(delta.edges, np.maximum(snapshot.delta[l - 1][0], 0))
+        np.testing.assert_allclose(drawn, np.column_stack((x, y)))
     assert view.cells(1)[0].plot.getViewBox().background.isVisible()  # δ^1 row highlighted
     view.set_example(None)
     np.testing.assert_allclose(view.cells(2)[2].values, snapshot.delta[1].mean(axis=0))

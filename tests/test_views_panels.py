@@ -11,6 +11,7 @@ from snapshots import fake_history, snapshot_at
 from viewtools import click, hover, shown
 
 from bpviz.session.snapshot import PhaseKind
+from bpviz.ui import colors
 from bpviz.ui.views import GradientView, InputOutputView, LossView
 from bpviz.ui.views.gradient import tile_grid
 
@@ -21,7 +22,8 @@ def test_gradient_heatmap_shows_grad_weights_and_update(qtbot):
     view.show_snapshot(snapshot)
     np.testing.assert_array_equal(view.heatmap.image.image, snapshot.grad_w[0])
     m = np.abs(snapshot.grad_w[0]).max()
-    assert view.heatmap.bar.levels() == (-m, m)  # symmetric, centred at zero
+    level = colors.nice_level(m)  # symmetric, centred at zero, m rounded up
+    assert view.heatmap.bar.levels() == (-level, level) and m <= level < 1.3 * m
     assert "auto" in view.status.text()
     view.set_layer(2)
     np.testing.assert_array_equal(view.heatmap.image.image, snapshot.grad_w[1])
@@ -35,10 +37,10 @@ def test_gradient_heatmap_shows_grad_weights_and_update(qtbot):
 def test_gradient_not_computed_yet_is_empty(qtbot):
     view = shown(qtbot, GradientView())
     view.show_snapshot(snapshot_at(PhaseKind.GRADIENT, 2, sizes=(784, 30, 10)))
-    assert np.isnan(view.heatmap.image.image).all() and view.heatmap.note.isVisible()
-    assert np.isnan(view.tiles.image.image).all()
+    assert not view.heatmap.image.isVisible() and view.heatmap.note.isVisible()
+    assert not view.tiles.image.isVisible() and view.tiles.note.isVisible()
     view.set_layer(2)
-    assert not view.heatmap.note.isVisible()
+    assert view.heatmap.image.isVisible() and not view.heatmap.note.isVisible()
 
 
 def test_gradient_levels_fixed_per_layer(qtbot):
@@ -49,9 +51,11 @@ def test_gradient_levels_fixed_per_layer(qtbot):
     view.show_snapshot(first)
     m1 = np.abs(first.grad_w[0]).max()
     view.show_snapshot(later)
+    qtbot.waitUntil(lambda: view._drawn is later)  # redraws are rate-limited (max_hz)
+    np.testing.assert_array_equal(view.heatmap.image.image, later.grad_w[0])
     assert view.heatmap.bar.levels() == (-m1, m1) and "fixed" in view.status.text()
     view.set_levels_mode("auto")
-    m2 = np.abs(later.grad_w[0]).max()
+    m2 = colors.nice_level(np.abs(later.grad_w[0]).max())
     assert m1 != m2 and view.heatmap.bar.levels() == (-m2, m2)
 
 
@@ -105,8 +109,8 @@ def test_loss_view_draws_history_and_redraws_only_on_change(qtbot):
     view.show_snapshot(dataclasses.replace(snapshot, step=snapshot.step + 1))
     assert len(view.mean.getData()[1]) == 1
     longer = dataclasses.replace(snapshot, history=fake_history(800))
-    view.show_snapshot(longer)
-    assert len(view.mean.getData()[1]) == len(longer.history.loss_mean)
+    view.show_snapshot(longer)  # drawn within 1 / MAX_HZ (redraws are rate-limited)
+    qtbot.waitUntil(lambda: len(view.mean.getData()[1]) == len(longer.history.loss_mean))
 
     steps = longer.history.loss_step
     hover(view.canvas, view.plot.getViewBox(), float(steps[20]) + 0.5, 0.3)

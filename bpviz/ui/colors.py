@@ -42,6 +42,29 @@ def symmetric_level(values: np.ndarray | None, floor: float = 1e-12) -> float:
     return max(m, floor)
 
 
+NICE_STEPS = np.array([1.0, 1.25, 1.6, 2.0, 2.5, 3.2, 4.0, 5.0, 6.4, 8.0, 10.0])
+
+
+def nice_level(m: float) -> float:
+    """The smallest of 1, 1.25, 1.6, 2, 2.5, 3.2, 4, 5, 6.4, 8 × 10^k that is ≥ m: auto
+    levels that change only now and then (a colour bar whose axis is not redrawn every
+    frame), wasting at most a quarter of the colour range."""
+    if not np.isfinite(m) or m <= 0:
+        return 1.0
+    e = np.floor(np.log10(m))
+    f = m / 10.0**e
+    return float(NICE_STEPS[np.searchsorted(NICE_STEPS, f * (1 - 1e-12))] * 10.0**e)
+
+
+def sticky_level(m: float, current: float, shrink: float) -> float:
+    """Auto levels that rarely change: ``current`` while m ≤ current and m ≥ current /
+    ``shrink``, else ``nice_level(m)``. A changed level redraws a colour bar or an axis,
+    so levels that follow every frame's maximum would cost a redraw every frame."""
+    if current > 0 and current / shrink <= m <= current:
+        return current
+    return nice_level(m)
+
+
 def brushes(lut: np.ndarray) -> list[QtGui.QBrush]:
     """One cached QBrush per entry of ``lut`` (``(N, 4)`` uint8), built once per map."""
     key = id(lut)
@@ -69,3 +92,12 @@ def style_plot(plot: pg.PlotItem) -> None:
         axis.setPen(pg.mkPen(FOREGROUND))
         axis.setTextPen(pg.mkPen(FOREGROUND))
         axis.enableAutoSIPrefix(False)
+
+
+def set_title(plot: pg.PlotItem, text: str, color=FOREGROUND, size: str = "9pt") -> None:
+    """``plot.setTitle`` only when the text or colour changed (a new title re-lays out the
+    plot and repaints all of it)."""
+    key = (text, str(color), size)
+    if getattr(plot, "_bpviz_title", None) != key:
+        plot._bpviz_title = key
+        plot.setTitle(text, color=color, size=size)

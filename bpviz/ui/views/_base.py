@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from pyqtgraph.Qt import QtCore, QtWidgets
 
@@ -31,16 +33,23 @@ class SnapshotView(QtWidgets.QWidget):
     """Base of the views: ``show_snapshot`` draws now when visible, else on the next show.
 
     Subclasses implement ``_render(snapshot)``, which must only touch existing graphics
-    items (setData / setImage) unless the network's shape changed.
+    items (setData / setImage) unless the network's shape changed. ``max_hz`` caps how
+    often a view redraws (None: every snapshot): a snapshot arriving sooner is drawn when
+    the interval has passed, unless a newer one replaced it (the latest is always drawn).
     """
 
     example_changed = QtCore.Signal(int)  # selected example; −1 = batch mean
+    max_hz: float | None = None
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self._snapshot: Snapshot | None = None
         self._drawn: Snapshot | None = None
         self._example: int | None = 0
+        self._last_render = -float("inf")
+        self._deferred = QtCore.QTimer(self)
+        self._deferred.setSingleShot(True)
+        self._deferred.timeout.connect(self._draw_latest)
 
     @property
     def snapshot(self) -> Snapshot | None:
@@ -55,15 +64,24 @@ class SnapshotView(QtWidgets.QWidget):
     def show_snapshot(self, snapshot: Snapshot) -> None:
         """Draw ``snapshot`` (cheap; skipped while hidden and when already drawn)."""
         self._snapshot = snapshot
-        if self.isVisible() and snapshot is not self._drawn:
-            self._drawn = snapshot
-            self._render(snapshot)
+        if not self.isVisible() or snapshot is self._drawn:
+            return
+        wait = (self._last_render + 1.0 / self.max_hz - time.perf_counter()) if self.max_hz else 0
+        if wait > 0:
+            if not self._deferred.isActive():
+                self._deferred.start(max(1, int(1000 * wait)))
+            return
+        self._draw_latest()
+
+    def _draw_latest(self) -> None:
+        if self._snapshot is not None and self.isVisible():
+            self._drawn = self._snapshot
+            self._last_render = time.perf_counter()
+            self._render(self._snapshot)
 
     def redraw(self) -> None:
         """Draw the latest snapshot again (after a setting of the view changed)."""
-        if self._snapshot is not None and self.isVisible():
-            self._drawn = self._snapshot
-            self._render(self._snapshot)
+        self._draw_latest()
 
     def set_example(self, index: int | None) -> None:
         """Show example ``index`` of the batch (None or −1: the batch mean); emits
@@ -82,9 +100,8 @@ class SnapshotView(QtWidgets.QWidget):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        if self._snapshot is not None and self._snapshot is not self._drawn:
-            self._drawn = self._snapshot
-            self._render(self._snapshot)
+        if self._snapshot is not self._drawn:
+            self._draw_latest()
 
     def _render(self, snapshot: Snapshot) -> None:
         raise NotImplementedError

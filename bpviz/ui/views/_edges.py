@@ -1,29 +1,88 @@
 """The edges of the network view: the strongest |w_ij^l| of each W^l, coloured by w_ij^l.
 
 Each layer's shown edges are split into ``N_BINS`` colour bins of w / max|w| (diverging
-map, more opaque when stronger); one PlotCurveItem with ``connect="pairs"`` per bin and
-layer draws them, so an update is a few ``setData`` calls whatever the number of edges.
+map, weak edges faded into the background). All edges are one graphics item that draws its
+lines into an image once per change (new weights, new highlight, resize) and afterwards
+only copies that image: repainting the nodes every frame never redraws hundreds of lines.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from pyqtgraph.Qt import QtCore, QtGui
 
 from bpviz.ui import colors
 from bpviz.ui.views._widgets import superscript
 
 N_BINS = 8
-DIM = 0.3  # opacity of the layers the phase does not concern
+DIM = 0.3  # strength of the layers the phase does not concern
+BACKGROUND_RGB = np.array(pg.mkColor(colors.BACKGROUND).getRgb()[:3], float)
+
+
+def _pens(dim: float) -> list[QtGui.QPen]:
+    """One opaque cosmetic pen per colour bin: the map's colour faded into the background
+    for weak edges (opaque lines cost far less to draw than translucent ones)."""
+    pens = []
+    for c in (np.arange(N_BINS) + 0.5) / N_BINS:
+        rgb = np.asarray(colors.DIVERGING.map(c, mode="byte")[:3], float)
+        alpha = dim * (0.2 + 0.8 * abs(2 * c - 1))
+        pen = pg.mkPen(tuple(int(v) for v in alpha * rgb + (1 - alpha) * BACKGROUND_RGB))
+        pen.setCosmetic(True)
+        pens.append(pen)
+    return pens
+
+
+class EdgeItem(pg.GraphicsObject):
+    """Line segments drawn into a cached image in device pixels (the view never pans)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lines: list[tuple[QtGui.QPen, list[QtCore.QLineF]]] = []
+        self._rect = QtCore.QRectF()
+        self._cache: QtGui.QImage | None = None
+        self._cache_key: tuple = ()
+
+    def set_lines(self, lines: list[tuple[QtGui.QPen, list[QtCore.QLineF]]], rect) -> None:
+        """Draw ``lines`` (pen, segments), weakest first; ``rect`` bounds them all."""
+        self.prepareGeometryChange()
+        self._lines, self._rect, self._cache = lines, rect, None
+        self.update()
+
+    def boundingRect(self) -> QtCore.QRectF:
+        return self._rect
+
+    def paint(self, painter: QtGui.QPainter, *args) -> None:
+        if not self._lines:
+            return
+        transform = painter.deviceTransform()
+        target = transform.mapRect(self._rect).toAlignedRect().adjusted(-1, -1, 1, 1)
+        key = (target.x(), target.y(), target.width(), target.height(), transform.m11())
+        if self._cache is None or key != self._cache_key:
+            image = QtGui.QImage(target.size(), QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+            image.fill(0)
+            p = QtGui.QPainter(image)
+            p.setTransform(transform * QtGui.QTransform.fromTranslate(-target.x(), -target.y()))
+            for pen, segments in self._lines:
+                p.setPen(pen)
+                p.drawLines(segments)
+            p.end()
+            self._cache, self._cache_key = image, key
+        painter.save()
+        painter.resetTransform()
+        painter.drawImage(target.topLeft(), self._cache)
+        painter.restore()
 
 
 class EdgeLayer:
-    """Edges between the node positions of a NetworkView, owned by its ViewBox."""
+    """The edges between the node positions of a NetworkView, in its ViewBox."""
 
     def __init__(self, vb: pg.ViewBox, max_edges: int = 300) -> None:
         self.vb = vb
         self.max_edges = max_edges
-        self._curves: list[list[pg.PlotCurveItem]] = []  # [layer][bin]
+        self.item = EdgeItem()
+        vb.addItem(self.item, ignoreBounds=True)
+        self._pens, self._dim_pens = _pens(1.0), _pens(DIM)
         self._weights: tuple[np.ndarray, ...] | None = None
         self._fingerprint: tuple = ()
         self._highlight: int | None = None
@@ -34,33 +93,15 @@ class EdgeLayer:
         self._seg = np.zeros((0, 4))
 
     def build(self, sizes: tuple[int, ...], input_x: np.ndarray, node_y: list) -> None:
-        """Create the curves for a network of ``sizes``; node positions per layer."""
-        for row in self._curves:
-            for curve in row:
-                self.vb.removeItem(curve)
+        """Start over for a network of ``sizes``; node positions per layer."""
         self._sizes = sizes
         self._x = [np.asarray(input_x, float)] + [
             np.full(n, float(l)) for l, n in enumerate(sizes[1:], start=1)
         ]
         self._y = [np.asarray(y, float) for y in node_y]
-        centres = (np.arange(N_BINS) + 0.5) / N_BINS  # position on the colormap, 0 … 1
-        self._curves = []
-        for _ in sizes[1:]:
-            row = []
-            for c in centres:
-                strength = abs(2 * c - 1)
-                r, g, b, _a = colors.DIVERGING.map(c, mode="byte")
-                pen = pg.mkPen((int(r), int(g), int(b), int(50 + 205 * strength)), width=1)
-                curve = pg.PlotCurveItem(pen=pen, connect="pairs", antialias=False)
-                curve.setZValue(strength)
-                self.vb.addItem(curve, ignoreBounds=True)
-                row.append(curve)
-            self._curves.append(row)
-        self._weights = None
-        self._fingerprint = ()
-        self._chosen = []
-        self._highlight = -1
-        self.set_highlight(None)
+        self._weights, self._fingerprint, self._chosen = None, (), []
+        self._highlight = None
+        self.item.set_lines([], QtCore.QRectF())
 
     def _same(self, weights: tuple[np.ndarray, ...]) -> bool:
         """True when ``weights`` are the ones drawn (same objects or same sampled values)."""
@@ -77,7 +118,7 @@ class EdgeLayer:
 
     def update(self, weights: tuple[np.ndarray, ...]) -> None:
         """Pick and draw the strongest edges of every W^l (only when the weights changed)."""
-        if not self._curves or self._same(weights):
+        if not self._sizes or self._same(weights):
             return
         self._chosen = []
         for w in weights:
@@ -103,25 +144,31 @@ class EdgeLayer:
             self._draw()
 
     def _draw(self) -> None:
-        segs = []
+        segs, lines = [], []
         for l, (i, j, bins) in enumerate(self._chosen, start=1):
             seg = np.column_stack(
                 (self._x[l - 1][j], self._y[l - 1][j], self._x[l][i], self._y[l][i])
             )
-            for b, curve in enumerate(self._curves[l - 1]):
-                s = seg[bins == b]
-                curve.setData(x=s[:, 0::2].ravel(), y=s[:, 1::2].ravel())
             segs.append(seg)
+            dim = self._highlight is not None and self._highlight != l
+            pens = self._dim_pens if dim else self._pens
+            for b in sorted(range(N_BINS), key=lambda b: abs(2 * b + 1 - N_BINS)):
+                chosen = seg[bins == b]  # weakest bins first, the strongest on top
+                if len(chosen):
+                    lines.append((pens[b], [QtCore.QLineF(*s) for s in chosen.tolist()]))
         self._seg = np.concatenate(segs)
+        lo, hi = self._seg.min(axis=0), self._seg.max(axis=0)
+        x0, y0 = min(lo[0], lo[2]), min(lo[1], lo[3])
+        x1, y1 = max(hi[0], hi[2]), max(hi[1], hi[3])
+        self.item.set_lines(lines, QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))
 
     def set_highlight(self, layer: int | None) -> None:
-        """Draw the edges of W^layer at full opacity and the others dimmed (None: all full)."""
+        """Draw the edges of W^layer in full colour and the others dimmed (None: all full)."""
         if layer == self._highlight:
             return
         self._highlight = layer
-        for l, row in enumerate(self._curves, start=1):
-            for curve in row:
-                curve.setOpacity(1.0 if layer is None or layer == l else DIM)
+        if self._chosen:
+            self._draw()
 
     def rule(self) -> str:
         """The rule on screen, e.g. "W¹: 300 strongest of 23,520 · W²: all 300"."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from pyqtgraph.Qt import QtWidgets
+from pyqtgraph.Qt import QtGui, QtWidgets
 
 from bpviz.session.snapshot import PhaseKind, Snapshot
 from bpviz.ui import colors
@@ -21,24 +21,27 @@ from bpviz.ui.views._widgets import ExampleSpin, superscript
 ROW_HIGHLIGHT = (*colors.HIGHLIGHT, 28)
 
 
+def bar_outline(edges: np.ndarray, heights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The outline of bars ``heights`` ``(n,)`` between ``edges`` ``(n + 1,)`` standing on
+    zero, as one closed polygon ``(x, y)`` of 2n + 2 points."""
+    x = np.repeat(edges, 2)
+    y = np.concatenate(([0.0], np.repeat(heights, 2), [0.0]))
+    return x, y
+
+
 class _Bars:
-    """One cell: a signed bar chart (two filled step curves) or an unsigned one."""
+    """One cell: a bar chart of one vector, drawn as one filled polygon per sign (two
+    QGraphicsPathItems: far cheaper to repaint than hundreds of bars)."""
 
     def __init__(self, plot: pg.PlotItem, signed: bool) -> None:
         self.plot, self.signed = plot, signed
-        pens = [(colors.POSITIVE, 1.0), (colors.NEGATIVE, 1.0)] if signed else [("#f5a623", 1.0)]
-        self.curves = []
-        for color, _ in pens:
-            curve = pg.PlotCurveItem(
-                x=np.zeros(2),
-                y=np.zeros(1),
-                stepMode="center",
-                fillLevel=0,
-                brush=pg.mkBrush(color),
-                pen=pg.mkPen(color),
-            )
-            plot.addItem(curve)
-            self.curves.append(curve)
+        self.polygons = []
+        for color in (colors.POSITIVE, colors.NEGATIVE) if signed else ("#f5a623",):
+            item = QtWidgets.QGraphicsPathItem()
+            item.setBrush(pg.mkBrush(color))
+            item.setPen(pg.mkPen(None))
+            plot.addItem(item, ignoreBounds=True)
+            self.polygons.append(item)
         self.note = pg.TextItem("not computed yet", color=colors.MISSING, anchor=(0.5, 0.5))
         plot.addItem(self.note, ignoreBounds=True)
         self.limit = 0.0
@@ -48,28 +51,34 @@ class _Bars:
         self.edges = np.arange(n + 1, dtype=float) - 0.5
         self.plot.setXRange(-0.5, n - 0.5, padding=0.01)
         self.note.setPos((n - 1) / 2, 0)
-        self.fixed = fixed
         if fixed is not None:
             self.plot.setYRange(0, fixed, padding=0.05)
             self.note.setPos((n - 1) / 2, fixed / 2)
+        else:
+            self.plot.setYRange(-1, 1, padding=0)
+
+    def _fill(self, item: QtWidgets.QGraphicsPathItem, heights: np.ndarray | None) -> None:
+        if heights is None:
+            item.setPath(QtGui.QPainterPath())
+        else:
+            item.setPath(pg.arrayToQPath(*bar_outline(self.edges, heights)))
 
     def show(self, values: np.ndarray | None) -> None:
         """Draw ``values`` ``(n,)``, or mark the cell as not computed yet (None)."""
         self.values = values
         self.note.setVisible(values is None)
-        if values is None:
-            for curve in self.curves:
-                curve.setData(self.edges, np.zeros(len(self.edges) - 1))
+        if values is None or not self.signed:
+            self._fill(self.polygons[0], values)
+            if self.signed:
+                self._fill(self.polygons[1], None)
             return
-        if self.signed:
-            self.curves[0].setData(self.edges, np.maximum(values, 0))
-            self.curves[1].setData(self.edges, np.minimum(values, 0))
-            m = colors.symmetric_level(values)
-            if m > self.limit or m < self.limit / 4:  # hysteresis: axes rarely repaint
-                self.limit = 1.15 * m
-                self.plot.setYRange(-self.limit, self.limit, padding=0)
-        else:
-            self.curves[0].setData(self.edges, values)
+        self._fill(self.polygons[0], np.maximum(values, 0))
+        self._fill(self.polygons[1], np.minimum(values, 0))
+        m = colors.symmetric_level(values)
+        limit = colors.sticky_level(m, self.limit, 6.0)  # the axis rarely redraws
+        if limit != self.limit:
+            self.limit = limit
+            self.plot.setYRange(-limit, limit, padding=0)
 
 
 class DeltaView(SnapshotView):
@@ -127,7 +136,7 @@ class DeltaView(SnapshotView):
                 plot.setMouseEnabled(False, False)
                 plot.setTitle(title, color=colors.FOREGROUND, size="9pt")
                 colors.style_plot(plot)
-                plot.getAxis("left").setWidth(46)
+                plot.getAxis("left").setWidth(60)
                 if col == 0:
                     plot.setLabel("left", f"l = {l} ({name})", color=colors.FOREGROUND)
                 if row == L - 1:

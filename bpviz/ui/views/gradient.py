@@ -60,6 +60,17 @@ class _Panel:
         self.shape: tuple[int, ...] = ()
         self.drawn: object = None
 
+    def set_missing(self, missing: bool, text: str) -> None:
+        """Grey, empty panel with ``text`` when the quantity is not computed yet."""
+        if missing == self.note.isVisible() and text == self.note.toPlainText():
+            return
+        self.note.setText(text)
+        self.note.setVisible(missing)
+        self.image.setVisible(not missing)
+        self.plot.getViewBox().setBackgroundColor(colors.MISSING_AREA if missing else None)
+        if missing:
+            self.drawn = None
+
     def show(self, data: np.ndarray, level: float) -> None:
         """Draw ``data`` with levels (−level, level); keep the view when the shape is kept."""
         self.image.setImage(data, autoLevels=False)
@@ -81,11 +92,13 @@ class GradientView(SnapshotView):
     """
 
     weight_clicked = QtCore.Signal(int, int, int)
+    max_hz = 15.0  # two images of up to 400,000 values each: redraw at most this often
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.quantity, self.layer, self.levels_mode = GRADIENT, 1, AUTO
         self._fixed: dict[tuple[str, int], float] = {}
+        self._auto: dict[int, float] = {}  # auto level per layer (kept within a factor 2.5)
         self._sizes: tuple[int, ...] = ()
         self._tile_buffers: tuple[np.ndarray, np.ndarray] | None = None
         self._matrix: np.ndarray | None = None  # what the heatmap shows, for hover
@@ -152,6 +165,7 @@ class GradientView(SnapshotView):
         if quantity not in QUANTITIES:
             raise ValueError(f"quantity must be one of {list(QUANTITIES)}, got {quantity!r}")
         self.quantity = quantity
+        self._auto.clear()
         self.quantity_box.setCurrentIndex(list(QUANTITIES).index(quantity))
         self.redraw()
 
@@ -168,6 +182,7 @@ class GradientView(SnapshotView):
             raise ValueError(f"levels mode must be 'auto' or 'fixed', got {mode!r}")
         self.levels_mode = mode
         self._fixed.clear()
+        self._auto.clear()
         self.levels_box.setCurrentIndex(0 if mode == AUTO else 1)
         for panel in (self.heatmap, self.tiles):
             panel.bar.interactive = mode == FIXED
@@ -195,6 +210,7 @@ class GradientView(SnapshotView):
         if sizes != self._sizes:
             self._sizes = sizes
             self._fixed.clear()
+            self._auto.clear()
             self.layer_box.blockSignals(True)
             self.layer_box.clear()
             self.layer_box.addItems([f"W{superscript(l)}" for l in range(1, len(sizes))])
@@ -207,7 +223,8 @@ class GradientView(SnapshotView):
         name = QUANTITIES[self.quantity][0].format(l=superscript(self.layer))
         phase = snapshot.phase
         busy = phase is not None and phase.kind is PhaseKind.GRADIENT and phase.layer == self.layer
-        self.heatmap.plot.setTitle(
+        colors.set_title(
+            self.heatmap.plot,
             name + (" — being computed" if busy else ""),
             color=colors.HIGHLIGHT if busy else colors.FOREGROUND,
             size="9pt",
@@ -221,7 +238,9 @@ class GradientView(SnapshotView):
 
     def _level(self, values: np.ndarray | None, layer: int) -> float:
         if self.levels_mode == AUTO:
-            return colors.symmetric_level(values)
+            current = self._auto.get(layer, 0.0)
+            self._auto[layer] = colors.sticky_level(colors.symmetric_level(values), current, 2.5)
+            return self._auto[layer]
         key = (self.quantity, layer)
         if key not in self._fixed and values is not None:
             self._fixed[key] = colors.symmetric_level(values)
@@ -229,13 +248,10 @@ class GradientView(SnapshotView):
 
     def _draw(self, panel: _Panel, values, layer: int, name: str, sizes) -> float:
         level = self._level(values, layer)
-        if values is None:
-            values = np.full((sizes[layer], sizes[layer - 1]), np.nan)
-        panel.note.setText(f"{name} not computed yet\nin this mini-batch")
-        missing = bool(np.isnan(values.flat[0]))
-        panel.note.setVisible(missing)
-        panel.plot.getViewBox().setBackgroundColor(colors.MISSING_AREA if missing else None)
-        if values is not panel.drawn or panel.bar.levels() != (-level, level):
+        panel.set_missing(values is None, f"{name} not computed yet\nin this mini-batch")
+        if values is not None and (
+            values is not panel.drawn or panel.bar.levels() != (-level, level)
+        ):
             panel.show(values, level)
             panel.drawn = values
         return level
@@ -243,33 +259,25 @@ class GradientView(SnapshotView):
     def _draw_tiles(self, values: np.ndarray | None, sizes) -> None:
         n, side = sizes[1], self._tile_side
         rows, cols = tile_grid(n)
-        if self._tile_buffers is None:
-            padded = np.full((rows * cols, side + 1, side + 1), np.nan)
-            image = np.full((rows * (side + 1), cols * (side + 1)), np.nan)
+        if self._tile_buffers is None:  # gaps of one zero-valued pixel between tiles
+            padded = np.zeros((rows * cols, side + 1, side + 1))
+            image = np.zeros((rows * (side + 1), cols * (side + 1)))
             self._tile_buffers = (padded, image)
         padded, image = self._tile_buffers
-        if values is not None and values is self.tiles.drawn:
+        self.tiles.set_missing(values is None, "not computed yet")
+        if values is None or values is self.tiles.drawn:
             return
-        if values is None:
-            padded[:n, :side, :side] = np.nan
-        else:
-            np.copyto(padded[:n, :side, :side], values.reshape(n, side, side))
+        np.copyto(padded[:n, :side, :side], values.reshape(n, side, side))
         np.copyto(
             image.reshape(rows, side + 1, cols, side + 1),
             padded.reshape(rows, cols, side + 1, side + 1).transpose(0, 2, 1, 3),
         )
-        level = self._level(values, 1)
-        self.tiles.note.setText("not computed yet")
-        self.tiles.note.setVisible(values is None)
-        self.tiles.plot.getViewBox().setBackgroundColor(
-            colors.MISSING_AREA if values is None else None
-        )
-        self.tiles.show(image, level)
+        self.tiles.show(image, self._level(values, 1))
         self.tiles.drawn = values
 
     def _show_levels(self, level: float) -> None:
         if self.levels_mode == AUTO:
-            text = f"±{level:.3g} (auto: max |·| of this frame)"
+            text = f"±{level:.3g} (auto: ≥ max |·|, kept while within a factor 2.5)"
         else:
             text = f"±{level:.3g} (fixed for W{superscript(self.layer)}; drag the bar)"
         if text != self.status.text():

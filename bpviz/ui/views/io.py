@@ -187,7 +187,7 @@ class InputOutputView(SnapshotView):
         image = pick(x, self.example)
         if image is None:
             self.digit.clear()
-            self.digit_plot.setTitle("no mini-batch yet", color=colors.MISSING)
+            colors.set_title(self.digit_plot, "no mini-batch yet", color=colors.MISSING)
             return
         side = int(np.sqrt(image.size))
         self.digit.setImage(image.reshape(side, side), levels=(0.0, 1.0))
@@ -196,7 +196,7 @@ class InputOutputView(SnapshotView):
         else:
             k = min(self.example, x.shape[0] - 1)
             title = f"example {k}: label {self._name(int(labels[k]))}"
-        self.digit_plot.setTitle(title, color=colors.FOREGROUND, size="10pt")
+        colors.set_title(self.digit_plot, title, color=colors.FOREGROUND, size="10pt")
 
     def _draw_output(self, snapshot: Snapshot, a_L) -> None:
         n = snapshot.config.sizes[-1]
@@ -211,7 +211,9 @@ class InputOutputView(SnapshotView):
         self.target.setOpts(x=self._x, height=np.zeros(n) if y is None else y)
         if out is None:
             self.output.setOpts(x=self._x, height=np.zeros(n))
-            self.out_plot.setTitle("aᴸ not computed yet", color=colors.MISSING, size="10pt")
+            colors.set_title(
+                self.out_plot, "aᴸ not computed yet", color=colors.MISSING, size="10pt"
+            )
             return
         self.output.setOpts(x=self._x, height=out)
         k = int(np.argmax(out))
@@ -224,7 +226,7 @@ class InputOutputView(SnapshotView):
             mark = "✓" if k == label else "✗"
             title = f"prediction {self._name(k)} (aₖᴸ = {out[k]:.2f}) {mark}"
             color = RIGHT if k == label else WRONG
-        self.out_plot.setTitle(title, color=color, size="10pt")
+        colors.set_title(self.out_plot, title, color=color, size="10pt")
 
     def _grid_clicked(self, row: int, col: int) -> None:
         m, side = self._shape

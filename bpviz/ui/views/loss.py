@@ -9,6 +9,8 @@ from which a new η applied. Hovering shows the numbers under the cursor.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtWidgets
@@ -21,6 +23,7 @@ MEAN = (120, 170, 240, 160)
 SMOOTH = "#ffd60a"
 ACCURACY = "#4cd964"
 ETA = (230, 80, 200, 200)
+MAX_HZ = 5.0  # at full speed the history changes every frame; redraw at most this often
 
 
 def smooth(values: np.ndarray, window: int) -> np.ndarray:
@@ -36,7 +39,8 @@ def smooth(values: np.ndarray, window: int) -> np.ndarray:
 class LossView(QtWidgets.QWidget):
     """Loss per mini-batch (min–max band, mean, smoothed) and test accuracy per epoch.
 
-    Setter: ``set_log_scale(bool)``. ``show_snapshot`` redraws only when the history changed.
+    Setter: ``set_log_scale(bool)``. ``show_snapshot`` redraws only when the history
+    changed, at most ``MAX_HZ`` times a second (the latest history is always drawn).
     """
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
@@ -45,6 +49,10 @@ class LossView(QtWidgets.QWidget):
         self._key: tuple = ()
         self._pending: HistoryView | None = None
         self._smoothed = np.zeros(0)
+        self._drawn_at = -float("inf")
+        self._timer = QtCore.QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._draw_pending)
 
         self.readout = QtWidgets.QLabel("hover over the plot for values")
         self.log_box = QtWidgets.QCheckBox("log C")
@@ -63,7 +71,6 @@ class LossView(QtWidgets.QWidget):
         self.plot.setLabel("left", "cost C", color=colors.FOREGROUND)
         self.plot.showAxis("right")
         self.plot.setLabel("right", "test accuracy (%)", color=ACCURACY)
-        self.plot.showGrid(x=True, y=True, alpha=0.15)
         colors.style_plot(self.plot)
         self.legend = self.plot.addLegend(
             offset=(10, -10), labelTextColor=colors.FOREGROUND, brush=(22, 24, 29, 200)
@@ -129,14 +136,20 @@ class LossView(QtWidgets.QWidget):
         if key == self._key:
             return
         self._key = key
-        if self.isVisible():
-            self._draw(history)
-        else:
-            self._pending = history
+        self._pending = history
+        wait = self._drawn_at + 1.0 / MAX_HZ - time.perf_counter()
+        if wait <= 0:
+            self._draw_pending()
+        elif not self._timer.isActive():
+            self._timer.start(max(1, int(1000 * wait)))
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        if self._pending is not None:
+        self._draw_pending()
+
+    def _draw_pending(self) -> None:
+        if self._pending is not None and self.isVisible():
+            self._drawn_at = time.perf_counter()
             self._draw(self._pending)
             self._pending = None
 

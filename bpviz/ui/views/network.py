@@ -10,6 +10,7 @@ the phase concerns is highlighted, so δ is seen travelling from the output to t
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -23,6 +24,7 @@ from bpviz.ui.views._edges import EdgeLayer
 from bpviz.ui.views._widgets import ExampleSpin, superscript
 
 MAX_NODES = 64  # wider layers are drawn as a colour strip
+EDGES_HZ = 4.0  # the edges (hundreds of lines to repaint) follow new weights at most this often
 TOP = 0.95  # nodes and strips span y ∈ [1 − TOP, TOP]
 BACKWARD = (PhaseKind.DELTA, PhaseKind.GRADIENT)
 
@@ -89,6 +91,10 @@ class NetworkView(SnapshotView):
         self._input_rect = QtCore.QRectF()
         self._input_side = 0
         self._missing_brush = pg.mkBrush(colors.MISSING)
+        self._edges_drawn_at = -float("inf")
+        self._edge_timer = QtCore.QTimer(self)
+        self._edge_timer.setSingleShot(True)
+        self._edge_timer.timeout.connect(self._update_edges)
         self.vb.sigResized.connect(self._resize_nodes)
         self.plot.scene().sigMouseClicked.connect(self._clicked)
 
@@ -149,6 +155,7 @@ class NetworkView(SnapshotView):
             self._out_labels.append(label)
         self.vb.setRange(xRange=(-0.55, L + 0.25), yRange=(-0.08, 1.0), padding=0)
         self.edges.build(sizes, self._input_x, self._node_y)
+        self._edges_drawn_at = -float("inf")
         self._input_rect = QtCore.QRectF()
         self._backward = None
         self._resize_nodes()
@@ -201,8 +208,11 @@ class NetworkView(SnapshotView):
         backward = phase is not None and phase.kind in BACKWARD
         if backward != self._backward:
             self._set_mode(backward, L)
-        self.edges.update(snapshot.weights)
-        self._set_caption()
+        wait = self._edges_drawn_at + 1.0 / EDGES_HZ - time.perf_counter()
+        if wait <= 0:
+            self._update_edges()
+        elif not self._edge_timer.isActive():
+            self._edge_timer.start(max(1, int(1000 * wait)))
         self._draw_input(pick(snapshot.x, self.example))
         for l in range(1, L + 1):
             if backward:
@@ -215,6 +225,14 @@ class NetworkView(SnapshotView):
                 self._draw_column(l, values, lo, hi, colors.SEQUENTIAL_LUT)
         self._draw_highlight(phase, L)
 
+    def _update_edges(self) -> None:
+        """Draw the edges of the latest snapshot's weights (rate-limited to EDGES_HZ)."""
+        if self.snapshot is None or tuple(self.snapshot.config.sizes) != self._sizes:
+            return
+        self._edges_drawn_at = time.perf_counter()
+        self.edges.update(self.snapshot.weights)
+        self._set_caption()
+
     def _set_mode(self, backward: bool, L: int) -> None:
         self._backward = backward
         if backward:
@@ -225,6 +243,7 @@ class NetworkView(SnapshotView):
             self.colorbar.setColorMap(colors.SEQUENTIAL)
             self.colorbar.setLevels((0, 1))
             self.colorbar.getAxis("right").setLabel("aˡ")
+        self._set_caption()
         for l, label in enumerate(self._labels):
             name = "x = a⁰" if l == 0 else ("δ" if backward else "a") + superscript(l)
             label.setText(f"{name}\n({self._sizes[l]})")
@@ -268,7 +287,8 @@ class NetworkView(SnapshotView):
     def _draw_highlight(self, phase, L: int) -> None:
         if phase is None or phase.layer is None:
             self.highlight.setVisible(phase is not None and phase.kind is PhaseKind.UPDATE)
-            self.highlight.setRect(QtCore.QRectF(0, 0, L, 1))
+            if self.highlight.rect() != QtCore.QRectF(0, 0, L, 1):
+                self.highlight.setRect(QtCore.QRectF(0, 0, L, 1))
             self.edges.set_highlight(None)
             return
         l = phase.layer
@@ -276,7 +296,8 @@ class NetworkView(SnapshotView):
             rect = QtCore.QRectF(l - 1, 1 - TOP - 0.02, 1, 2 * TOP - 1 + 0.04)
         else:
             rect = QtCore.QRectF(l - 0.15, 1 - TOP - 0.02, 0.3, 2 * TOP - 1 + 0.04)
-        self.highlight.setRect(rect)
+        if rect != self.highlight.rect():
+            self.highlight.setRect(rect)
         self.highlight.setVisible(True)
         self.edges.set_highlight(l if phase.kind is PhaseKind.GRADIENT else None)
 
