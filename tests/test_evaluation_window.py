@@ -77,6 +77,7 @@ def test_a_thumbnail_of_a_cell_is_shown_in_every_view_without_training(qtbot, wi
     np.testing.assert_array_equal(session_parameters(window), before)
     assert window.worker.latest().step == live.step  # nothing was trained
 
+    assert f"C = {shown.loss:.4g}" in panel.note.text() and panel.note.isVisible()
     explorer = window.explorer
     assert explorer.back.isVisible()
     qtbot.mouseClick(explorer.back, LEFT)

@@ -98,6 +98,9 @@ class EvaluationPanel(SnapshotView):
         top = QtWidgets.QHBoxLayout()
         top.addWidget(self.header, 1)
         top.addWidget(self.evaluate_button)
+        self.note = QtWidgets.QLabel()
+        self.note.setWordWrap(True)
+        self.note.hide()
 
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground(BACKGROUND)
@@ -171,6 +174,7 @@ class EvaluationPanel(SnapshotView):
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
+        layout.addWidget(self.note)
         layout.addWidget(splitter, 1)
 
     @property
@@ -352,6 +356,11 @@ class EvaluationPanel(SnapshotView):
             item.setToolTip(f"held-out #{index}")
             self.thumbnails.addItem(item)
         self.tabs.setCurrentIndex(0)
+
+    def set_note(self, text: str) -> None:
+        """A line under the header (e.g. what one update on the chosen example would do)."""
+        self.note.setText(text)
+        self.note.setVisible(bool(text))
 
     def choose(self, index: int) -> None:
         """Emit ``example_chosen`` for held-out example ``index``."""

@@ -74,7 +74,7 @@ class Explorer(QtCore.QObject):
         self.back.show()
         self.window.refresh()
         self.pinned_changed.emit(snapshot)
-        self.window.statusBar().showMessage(describe_update(snapshot), 15000)
+        self.back.setToolTip(f"{text}: {describe_update(snapshot)}. Click to show training again.")
         return snapshot
 
     def back_to_live(self) -> None:
@@ -119,7 +119,13 @@ def explorer_of(window: QtWidgets.QMainWindow) -> Explorer:
 def evaluation_dock(window: QtWidgets.QMainWindow) -> EvaluationPanel:
     """The evaluation panel for ``window``: evaluates on ``window.dataset``."""
     panel = EvaluationPanel(data_source=lambda: getattr(window, "dataset", None))
-    panel.example_chosen.connect(explorer_of(window).show_example)
+    explorer = explorer_of(window)
+
+    def show(x: np.ndarray, label: int, text: str) -> None:
+        probed = explorer.show_example(x, label, text)
+        panel.set_note("" if probed is None else f"{text} — {describe_update(probed)}")
+
+    panel.example_chosen.connect(show)
     return panel
 
 
