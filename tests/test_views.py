@@ -183,3 +183,18 @@ def test_delta_view_softmax_has_no_sigma_prime_at_the_output(qtbot):
     view.show_snapshot(snapshot_at(PhaseKind.DELTA, 1, **kwargs))
     cell = view.cells(2)[1]
     assert cell.values is None and "softmax" in cell.note.toPlainText()
+
+
+def test_network_selection_highlights_the_edge_even_when_weak(qtbot):
+    view = shown(qtbot, NetworkView(max_edges=5))
+    view.show_snapshot(snapshot_at(PhaseKind.COST, sizes=(784, 30, 10)))
+    view.set_selection(2, 7, 3)  # w_7,3^2: almost surely not among the 5 strongest
+    x, y = view.selected_edge.getData()
+    np.testing.assert_allclose(x, [1.0, 2.0])
+    np.testing.assert_allclose(y, [view._node_y[1][3], view._node_y[2][7]])
+    view.set_selection(1, 4, 28 * 10 + 5)  # from input pixel (10, 5) to neuron 4 of layer 1
+    x, y = view.selected_edge.getData()
+    assert x[0] == view._input_x[285] and y[0] == view._node_y[0][285]
+    view.set_selection(2, 1, None)  # the bias b_1^2: the neuron only
+    assert len(view.selected_edge.getData()[0]) == 0
+    assert view.selected_node.data["y"][0] == view._node_y[2][1]

@@ -7,6 +7,7 @@ import dataclasses
 import re
 
 import numpy as np
+from pyqtgraph.Qt import QtCore
 from snapshots import fake_history, snapshot_at
 from viewtools import click, hover, shown
 
@@ -147,3 +148,20 @@ def test_input_output_view(qtbot):
     np.testing.assert_allclose(view.output.opts["height"], snapshot.a[-1].mean(axis=0))
     view.show_snapshot(snapshot_at(PhaseKind.FORWARD, 1, batch_size=10))  # a^L not yet
     assert not view.output.opts["height"].any() and "not computed" in view.out_plot.titleLabel.text
+
+
+def test_gradient_selection_outlines_the_cell_and_the_tile_pixel(qtbot):
+    view = shown(qtbot, GradientView())
+    view.show_snapshot(snapshot_at(PhaseKind.UPDATE, sizes=(784, 30, 10)))
+    view.set_selection(2, 4, 17)  # switches to W^2
+    assert view.layer == 2 and view.layer_box.currentText() == "W²"
+    assert view.heatmap.marker.rect() == QtCore.QRectF(17, 4, 1, 1)
+    assert not view.tiles.marker.isVisible()
+    view.set_selection(1, 7, 3 * 28 + 20)
+    _, cols = tile_grid(30)
+    row, col = (7 // cols) * 29 + 3, (7 % cols) * 29 + 20
+    assert view.tiles.marker.isVisible()
+    assert view.tiles.marker.rect() == QtCore.QRectF(col, row, 1, 1)
+    assert view.tile_weight(row, col) == (7, 3 * 28 + 20)  # the same mapping as clicks
+    view.set_selection(1, 2, None)  # bias b_2^1: row 2 outlined
+    assert view.heatmap.marker.rect() == QtCore.QRectF(0, 2, 784, 1)

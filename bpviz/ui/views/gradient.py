@@ -57,6 +57,11 @@ class _Panel:
         canvas.addItem(self.bar, row=0, col=col + 1)
         self.note = pg.TextItem("", color=colors.FOREGROUND, anchor=(0.5, 0.5))
         self.plot.addItem(self.note, ignoreBounds=True)
+        self.marker = QtWidgets.QGraphicsRectItem()  # the selected weight
+        self.marker.setPen(pg.mkPen(colors.HIGHLIGHT, width=2))
+        self.marker.setZValue(20)
+        self.marker.setVisible(False)
+        self.plot.addItem(self.marker, ignoreBounds=True)
         self.shape: tuple[int, ...] = ()
         self.drawn: object = None
 
@@ -86,7 +91,8 @@ class GradientView(SnapshotView):
     """Heatmap of ∂C/∂W^l, W^l or ΔW^l for a chosen layer, plus the first layer's tiles.
 
     Setters: ``set_quantity("grad" | "weights" | "update")``, ``set_layer(l)`` (1 … L),
-    ``set_levels_mode("auto" | "fixed")``, ``set_tiles_visible(bool)``.
+    ``set_levels_mode("auto" | "fixed")``, ``set_tiles_visible(bool)``,
+    ``set_selection(l, i, j)`` (outlines w_ij^l).
     Signal: ``weight_clicked(l, i, j)`` when a heatmap cell (w_ij^l) or a tile pixel
     (l = 1, i = tile, j = pixel) is clicked.
     """
@@ -103,6 +109,7 @@ class GradientView(SnapshotView):
         self._tile_buffers: tuple[np.ndarray, np.ndarray] | None = None
         self._matrix: np.ndarray | None = None  # what the heatmap shows, for hover
         self._tile_matrix: np.ndarray | None = None
+        self._selection: tuple[int, int, int | None] | None = None
 
         self.quantity_box = QtWidgets.QComboBox()
         for key, (name, _) in QUANTITIES.items():
@@ -160,6 +167,35 @@ class GradientView(SnapshotView):
         layout.addWidget(self.canvas, 1)
 
     # -- setters ------------------------------------------------------------------
+    def set_selection(self, l: int, i: int, j: int | None = None) -> None:
+        """Outline w_ij^l (switching to layer l) and, for l = 1, its pixel in tile i;
+        j None or −1: the bias b_i^l, whose row i is outlined."""
+        j = None if j is None or j < 0 else j
+        self._selection = (l, i, j)
+        if l != self.layer and 1 <= l < max(len(self._sizes), 2):
+            self.set_layer(l)
+        self._draw_selection()
+
+    def _draw_selection(self) -> None:
+        heat, tile = self.heatmap.marker, self.tiles.marker
+        heat.setVisible(False)
+        tile.setVisible(False)
+        if self._selection is None or not self._sizes:
+            return
+        l, i, j = self._selection
+        if l == self.layer:
+            width = self._sizes[l - 1]
+            rect = QtCore.QRectF(0, i, width, 1) if j is None else QtCore.QRectF(j, i, 1, 1)
+            heat.setRect(rect)
+            heat.setVisible(True)
+        if l == 1 and j is not None and self._tile_side and i < self._sizes[1]:
+            side = self._tile_side
+            _, cols = tile_grid(self._sizes[1])
+            r, c = divmod(j, side)
+            row, col = (i // cols) * (side + 1) + r, (i % cols) * (side + 1) + c
+            tile.setRect(QtCore.QRectF(col, row, 1, 1))
+            tile.setVisible(True)
+
     def set_quantity(self, quantity: str) -> None:
         """Show "grad" (∂C/∂W^l), "weights" (W^l) or "update" (ΔW^l = −η ∂C/∂W^l)."""
         if quantity not in QUANTITIES:
@@ -232,6 +268,7 @@ class GradientView(SnapshotView):
         self._matrix = self.matrix(snapshot, self.layer)
         level = self._draw(self.heatmap, self._matrix, self.layer, name, sizes)
         self._show_levels(level)
+        self._draw_selection()
         if self.tiles_box.isChecked() and self._tile_side:
             self._tile_matrix = self.matrix(snapshot, 1)
             self._draw_tiles(self._tile_matrix, sizes)

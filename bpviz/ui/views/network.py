@@ -33,7 +33,8 @@ class NetworkView(SnapshotView):
     """Layers, nodes and the strongest edges of the network in one picture.
 
     Signals: ``example_changed(int)`` (−1 = batch mean), ``neuron_clicked(l, i)``
-    (l = 0 for an input pixel) and ``edge_clicked(l, i, j)`` for w_ij^l.
+    (l = 0 for an input pixel) and ``edge_clicked(l, i, j)`` for w_ij^l. Setters:
+    ``set_example(index_or_None)``, ``set_class_names(names)``, ``set_selection(l, i, j)``.
     """
 
     neuron_clicked = QtCore.Signal(int, int)
@@ -84,6 +85,14 @@ class NetworkView(SnapshotView):
         self.input_image = pg.ImageItem(axisOrder="row-major")
         self.input_image.setZValue(5)
         self.vb.addItem(self.input_image)
+        self._selection: tuple[int, int, int | None] | None = None
+        self.selected_edge = pg.PlotCurveItem(pen=pg.mkPen(colors.HIGHLIGHT, width=3))
+        self.selected_node = pg.ScatterPlotItem(
+            size=22, brush=None, pen=pg.mkPen(colors.HIGHLIGHT, width=3)
+        )
+        for item in (self.selected_edge, self.selected_node):
+            item.setZValue(30)
+            self.vb.addItem(item, ignoreBounds=True)
         self._columns: list[pg.GraphicsObject] = []  # per layer 1 … L: scatter or strip
         self._labels: list[pg.TextItem] = []
         self._out_labels: list[pg.TextItem] = []
@@ -107,6 +116,30 @@ class NetworkView(SnapshotView):
 
     def _example_set(self, index: int | None) -> None:
         self.example_spin.set_example(index)
+
+    def set_selection(self, l: int, i: int, j: int | None = None) -> None:
+        """Highlight w_ij^l (its edge, even when not among the strongest, and neuron i of
+        layer l); j None or −1: the bias b_i^l (the neuron only)."""
+        self._selection = (l, i, None if j is None or j < 0 else j)
+        self._draw_selection()
+
+    def _draw_selection(self) -> None:
+        selection = self._selection
+        sizes = self._sizes
+        if selection is None or not sizes or not (1 <= selection[0] < len(sizes)):
+            self.selected_edge.setData([], [])
+            self.selected_node.setData([], [])
+            return
+        l, i, j = selection
+        if not (0 <= i < sizes[l] and (j is None or 0 <= j < sizes[l - 1])):
+            return
+        y = self._node_y[l][i]
+        self.selected_node.setData([float(l)], [float(y)])
+        if j is None:
+            self.selected_edge.setData([], [])
+        else:
+            x0 = self._input_x[j] if l == 1 and self._input_side else float(l - 1)
+            self.selected_edge.setData([x0, float(l)], [self._node_y[l - 1][j], y])
 
     # -- structure (rebuilt only when the network's sizes change) ------------------
     def _build(self, sizes: tuple[int, ...]) -> None:
@@ -159,6 +192,7 @@ class NetworkView(SnapshotView):
         self._input_rect = QtCore.QRectF()
         self._backward = None
         self._resize_nodes()
+        self._draw_selection()
 
     @staticmethod
     def _column_y(n: int) -> np.ndarray:
@@ -186,6 +220,7 @@ class NetworkView(SnapshotView):
         self._node_y[0] = rect.top() + (side - r - 0.5) * h / side
         self._input_x = rect.left() + (c + 0.5) * w / side
         self.edges.set_input_x(self._input_x, self._node_y[0])
+        self._draw_selection()
 
     def _resize_nodes(self) -> None:
         """Node size in pixels follows the view's height and the node spacing."""
