@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bpviz.engine import kernels
+from bpviz.engine.functions import run
 from bpviz.engine.network import Network
 from bpviz.engine.validation import QUIET, as_batch, frozen
 
@@ -59,7 +59,7 @@ def evaluate(net: Network, x: np.ndarray, labels: np.ndarray, chunk: int = CHUNK
             for l in range(1, net.n_layers + 1):
                 z = np.empty((a.shape[0], net.sizes[l]), net.dtype)
                 a_next = np.empty_like(z)
-                kernels.forward_layer(net, l, a, z, a_next)
+                run(net.forward_ops(l, a, z, a_next))
                 a = a_next
             predictions[start : start + chunk] = a.argmax(axis=1)
             y = eye[labels[start : start + chunk]]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bpviz.engine import kernels
-from bpviz.engine.functions import quadratic_from_difference
+from bpviz.engine.functions import Op, run
 from bpviz.engine.network import BackwardTrace, ForwardTrace, Network, one_hot
 from bpviz.engine.validation import QUIET, as_batch, check_eta, frozen
 
@@ -27,9 +27,10 @@ class Buffers:
 
     ``x`` ``(m, n_0)`` (also ``a[0]``), ``y`` ``(m, n_L)`` one-hot, ``z``/``dC_da``/
     ``sigma_prime``/``delta``/``scaled`` (δ^l η/m) L arrays ``(m, n_l)`` (σ'^L None for
-    softmax); ``update`` (η ∂C/∂θ of the last step) and ``grad`` (filled by
-    ``FastTrainer.gradients``) are laid out as ``Network.parameters``, with per-layer views
-    ``update_w``/``update_b`` and ``grad_w``/``grad_b``.
+    softmax); ``grad`` (filled by ``FastTrainer.gradients``) is laid out as
+    ``Network.parameters``, with per-layer views ``grad_w``/``grad_b``. ``plan``: the ops
+    from the forward pass to δ^1; ``updates``: per layer the operands of
+    ``kernels.update_layer`` (δ, δ̃, (a^{l-1})^T, δ̃^T, (W^l)^T, b^l, ones).
     """
 
     x: np.ndarray
@@ -40,42 +41,43 @@ class Buffers:
     sigma_prime: tuple[np.ndarray | None, ...]
     delta: tuple[np.ndarray, ...]
     scaled: tuple[np.ndarray, ...]
-    update: np.ndarray
-    update_w: tuple[np.ndarray, ...]
-    update_b: tuple[np.ndarray, ...]
     grad: np.ndarray
     grad_w: tuple[np.ndarray, ...]
     grad_b: tuple[np.ndarray, ...]
+    plan: tuple[Op, ...]
+    updates: tuple[tuple[np.ndarray, ...], ...]
     indices: np.ndarray | None = None  # training-set rows of the last mini-batch
     loss: float = math.nan
 
     @classmethod
     def allocate(cls, net: Network, m: int) -> Buffers:
-        def new(n: int) -> np.ndarray:
-            return np.empty((m, n), net.dtype)
+        def layers() -> tuple[np.ndarray, ...]:
+            return tuple(np.empty((m, n), net.dtype) for n in net.sizes[1:])
 
-        sizes, L = net.sizes, net.n_layers
-        x = new(sizes[0])
-        grad, update = np.zeros_like(net.parameters), np.zeros_like(net.parameters)
-        softmax = net.activations[-1].prime is None
-        return cls(
-            x=x,
-            y=new(sizes[-1]),
-            z=tuple(new(n) for n in sizes[1:]),
-            a=(x, *(new(n) for n in sizes[1:])),
-            dC_da=tuple(new(n) for n in sizes[1:]),
-            sigma_prime=tuple(
-                None if softmax and l == L else new(sizes[l]) for l in range(1, L + 1)
-            ),
-            delta=tuple(new(n) for n in sizes[1:]),
-            scaled=tuple(new(n) for n in sizes[1:]),
-            update=update,
-            update_w=kernels.parameter_views(update, sizes)[0],
-            update_b=kernels.parameter_views(update, sizes)[1],
-            grad=grad,
-            grad_w=kernels.parameter_views(grad, sizes)[0],
-            grad_b=kernels.parameter_views(grad, sizes)[1],
+        L = net.n_layers
+        x, y = np.empty((m, net.sizes[0]), net.dtype), np.empty((m, net.sizes[-1]), net.dtype)
+        z, a, dC_da, delta, scaled = layers(), (x, *layers()), layers(), layers(), layers()
+        sp = layers()
+        if net.activations[-1].prime is None:  # softmax: δ^L = a^L − y directly
+            sp = (*sp[:-1], None)
+        plan = [op for l in range(1, L + 1) for op in net.forward_ops(l, a[l - 1], z[l - 1], a[l])]
+        plan += net.output_delta_ops(z[-1], a[-1], y, dC_da[-1], sp[-1], delta[-1])
+        for l in range(L - 1, 0, -1):
+            plan += net.hidden_delta_ops(
+                l, delta[l], z[l - 1], a[l], dC_da[l - 1], sp[l - 1], delta[l - 1]
+            )
+        grad = np.zeros_like(net.parameters)
+        grad_w, grad_b = kernels.parameter_views(grad, net.sizes)
+        ones = np.ones(m, net.dtype)
+        updates = tuple(
+            (delta[l], scaled[l], a[l].T, scaled[l].T, net.weights[l].T, net.biases[l], ones)
+            for l in range(L)
         )
+        for *_, W_t, bias, _ in updates:  # BLAS writes into these only if laid out so
+            if not (W_t.flags.f_contiguous and bias.flags.c_contiguous):
+                raise RuntimeError("the network's parameters are not contiguous views")
+        return cls(x, y, z, a, dC_da, sp, delta, scaled, grad, grad_w, grad_b, tuple(plan),
+                   updates)  # fmt: skip
 
 
 class FastTrainer:
@@ -107,6 +109,8 @@ class FastTrainer:
             raise ValueError(f"{labels.shape} labels for {self.x_all.shape[0]} images")
         self.y_all = one_hot(labels.astype(np.intp, copy=False), net.sizes[-1], net.dtype)
         self.net, self.batch_size = net, int(batch_size)
+        self._quadratic = net.cost == "quadratic"
+        self._blas = kernels.blas(net.dtype)
         self._buffers: dict[int, Buffers] = {}
         self.last: Buffers | None = None
 
@@ -123,40 +127,41 @@ class FastTrainer:
             raise ValueError(f"indices outside 0…{self.n_examples - 1}")
         return indices.astype(np.intp, copy=False)
 
-    def _step(self, indices: np.ndarray, eta: float) -> float:
-        """One mini-batch: gather, forward, cost, δ, update (only if the loss is finite)."""
-        net, L, m = self.net, self.net.n_layers, indices.shape[0]
+    def _run(self, batches: np.ndarray, eta: float, losses: np.ndarray) -> int:
+        """Train on each row of ``batches`` ``(k, m)`` (training-set indices) in turn, writing
+        each loss C into ``losses``; returns how many ran (stops after a non-finite loss,
+        whose mini-batch leaves the parameters as they were).
+
+        Per mini-batch: gather x and y, replay the plan (forward pass, cost derivative, δ^L …
+        δ^1 — the ops of ``Network.forward``/``backward``), the loss as ``cost_value``
+        computes it, then ``kernels.update_layer``'s calls, inlined. Everything is bound to
+        locals once: at these sizes Python's per-call overhead is a large part of a step.
+        """
+        m = batches.shape[1]
         b = self._buffers.get(m)
         if b is None:
-            b = self._buffers[m] = Buffers.allocate(net, m)
-        np.take(self.x_all, indices, axis=0, mode="clip", out=b.x)
-        np.take(self.y_all, indices, axis=0, mode="clip", out=b.y)
-        a, z, dC_da, sp, delta = b.a, b.z, b.dC_da, b.sigma_prime, b.delta
-        for l in range(1, L + 1):
-            kernels.forward_layer(net, l, a[l - 1], z[l - 1], a[l])
-        kernels.output_delta(net, z[-1], a[-1], b.y, dC_da[-1], sp[-1], delta[-1])
-        if net.cost == "quadratic":  # the same numbers as cost_value: dC_da is a^L − y
-            loss = quadratic_from_difference(dC_da[-1])
-        else:
-            loss = net.cost_function.value(a[-1], b.y)
-        for l in range(L - 1, 0, -1):
-            kernels.hidden_delta(
-                net, l, delta[l], z[l - 1], a[l], dC_da[l - 1], sp[l - 1], delta[l - 1]
-            )
-        b.indices, b.loss, self.last = indices, loss, b
-        if math.isfinite(loss):  # a diverged batch leaves the parameters as they were
-            scale = eta / m
-            for l in range(1, L + 1):
-                kernels.scaled_update(
-                    delta[l - 1],
-                    a[l - 1],
-                    scale,
-                    b.scaled[l - 1],
-                    b.update_w[l - 1],
-                    b.update_b[l - 1],
-                )
-            np.subtract(net.parameters, b.update, out=net.parameters)
-        return loss
+            b = self._buffers[m] = Buffers.allocate(self.net, m)
+        take_x, take_y, x, y, plan = self.x_all.take, self.y_all.take, b.x, b.y, b.plan
+        difference, a_L, updates = b.dC_da[-1], b.a[-1], b.updates
+        value = None if self._quadratic else self.net.cost_function.value
+        vdot, isfinite, multiply, (gemm, gemv) = np.vdot, math.isfinite, np.multiply, self._blas
+        scale, loss, k = eta / m, math.nan, 0
+        for k, indices in enumerate(batches):
+            take_x(indices, 0, x, "clip")
+            take_y(indices, 0, y, "clip")
+            for function, args in plan:
+                function(*args)
+            # quadratic: computed as quadratic_from_difference, dC_da^L being a^L − y
+            loss = 0.5 * float(vdot(difference, difference)) / m if value is None else value(a_L, y)
+            losses[k] = loss
+            if not isfinite(loss):
+                break
+            for delta, scaled, a_prev_t, scaled_t, W_t, bias, ones in updates:
+                multiply(delta, scale, scaled)
+                gemm(-1.0, a_prev_t, scaled_t, 1.0, W_t, 0, 1, 1)  # W^l in place
+                gemv(-1.0, scaled_t, ones, 1.0, bias, 0, 1, 0, 1, 0, 1)  # b^l in place
+        b.indices, b.loss, self.last = batches[k], loss, b
+        return k + 1
 
     def gradients(self) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
         """∂C/∂W^l and ∂C/∂b^l of the last mini-batch (buffers; bit-identical to the traced
@@ -165,10 +170,8 @@ class FastTrainer:
         if b is None:
             raise ValueError("no step has run yet")
         with np.errstate(**QUIET):
-            for l in range(1, self.net.n_layers + 1):
-                kernels.layer_gradients(
-                    b.delta[l - 1], b.a[l - 1], b.grad_w[l - 1], b.grad_b[l - 1]
-                )
+            for l in range(self.net.n_layers):
+                run(kernels.layer_gradients(b.delta[l], b.a[l], b.grad_w[l], b.grad_b[l]))
             np.divide(b.grad, b.x.shape[0], out=b.grad)
         return b.grad_w, b.grad_b
 
@@ -178,8 +181,10 @@ class FastTrainer:
         A non-finite loss (diverged) leaves the parameters unchanged.
         """
         indices, eta = self._checked(indices), check_eta(eta)
+        loss = np.empty(1)
         with np.errstate(**QUIET):
-            return self._step(indices, eta)
+            self._run(indices[np.newaxis], eta, loss)
+        return float(loss[0])
 
     def train_epoch(self, order: np.ndarray, eta: float) -> np.ndarray:
         """Mini-batches ``order[k : k + batch_size]`` in turn; returns their losses ``(steps,)``.
@@ -190,14 +195,13 @@ class FastTrainer:
         """
         order, eta = self._checked(order), check_eta(eta)
         B, n = self.batch_size, order.shape[0]
-        losses = np.empty((n + B - 1) // B)
-        step = self._step
+        full = n // B
+        losses = np.empty(-(-n // B))
         with np.errstate(**QUIET):
-            for k, start in enumerate(range(0, n, B)):
-                losses[k] = loss = step(order[start : start + B], eta)
-                if not math.isfinite(loss):
-                    return losses[: k + 1]
-        return losses
+            done = self._run(order[: full * B].reshape(full, B), eta, losses) if full else 0
+            if done == full and n % B and (not full or math.isfinite(losses[full - 1])):
+                done += self._run(order[full * B :][np.newaxis], eta, losses[full:])
+        return losses[:done]
 
     def traces(self) -> tuple[ForwardTrace, BackwardTrace]:
         """Read-only copies of the last mini-batch's forward and backward traces."""

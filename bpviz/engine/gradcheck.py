@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bpviz.engine.functions import run
 from bpviz.engine.network import Network
 from bpviz.engine.validation import as_batch, as_targets, check_layer
 
@@ -48,12 +49,14 @@ def all_entries(net: Network) -> list[Entry]:
 
 def _cost_from(net: Network, l: int, z: np.ndarray, y: np.ndarray, wide: list) -> np.longdouble:
     """C given z^l ``(m, n_l)``, the layers above l evaluated in extended precision."""
-    a = net.activations[l - 1].forward(z, np.empty_like(z))
+    a = np.empty_like(z)
+    run(net.activations[l - 1].forward(z, a))
     for k in range(l + 1, net.n_layers + 1):
         W, b = wide[k - 1]
         z_k = np.matmul(a, W.T)
         z_k += b
-        a = net.activations[k - 1].forward(z_k, np.empty_like(z_k))
+        a = np.empty_like(z_k)
+        run(net.activations[k - 1].forward(z_k, a))
     if net.cost == "quadratic":
         return np.sum(np.square(a - y)) / (2 * len(a))
     return -np.sum(y * np.log(a)) / len(a)

@@ -1,19 +1,20 @@
-"""The computation of one mini-batch, written once into caller-provided arrays.
+"""The computation of one mini-batch, as lists of NumPy calls into caller-provided arrays.
 
-Both the traced path (network.py: fresh arrays, frozen afterwards) and the fast path
-(fast.py: reused buffers) call these functions, so both run the very same NumPy calls on
-operands of the same shapes and memory layout — and so produce bit-identical numbers.
+Both the traced path (network.py: fresh arrays, run once, frozen afterwards) and the fast
+path (fast.py: buffers, lists built once and replayed) use these, so both run the very
+same NumPy calls on operands of the same shapes and memory layout — bit-identical numbers.
 """
 
 from __future__ import annotations
 
 import itertools
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from functools import cache
 
 import numpy as np
+from scipy.linalg.blas import get_blas_funcs
 
-if TYPE_CHECKING:
-    from bpviz.engine.network import Network
+from bpviz.engine.functions import Activation, Cost, Op
 
 
 def n_parameters(sizes: tuple[int, ...]) -> int:
@@ -34,65 +35,85 @@ def parameter_views(
     return tuple(weights), tuple(biases)
 
 
-def forward_layer(net: Network, l: int, a_prev: np.ndarray, z: np.ndarray, a: np.ndarray) -> None:
+def forward_layer(
+    W: np.ndarray,
+    b: np.ndarray,
+    sigma: Activation,
+    a_prev: np.ndarray,
+    z: np.ndarray,
+    a: np.ndarray,
+) -> list[Op]:
     """z^l = W^l a^{l-1} + b^l (as ``a_prev @ W.T + b``), a^l = σ(z^l)."""
-    np.matmul(a_prev, net.weights[l - 1].T, out=z)
-    np.add(z, net.biases[l - 1], out=z)
-    net.activations[l - 1].forward(z, a)
+    return [(np.matmul, (a_prev, W.T, z)), (np.add, (z, b, z)), *sigma.forward(z, a)]
 
 
 def output_delta(
-    net: Network,
+    sigma: Activation,
+    cost: Cost,
     z: np.ndarray,
     a: np.ndarray,
     y: np.ndarray,
     dC_da: np.ndarray,
     sigma_prime: np.ndarray | None,
     delta: np.ndarray,
-) -> None:
+) -> list[Op]:
     """∂C_x/∂a^L, σ'(z^L) and δ^L = ∂C_x/∂a^L ⊙ σ'(z^L) (softmax + cross-entropy: a^L − y)."""
-    net.cost_function.derivative(a, y, dC_da)
+    ops = cost.derivative(a, y, dC_da)
     if sigma_prime is None:
-        np.subtract(a, y, out=delta)
-    else:
-        net.activations[-1].prime(z, a, sigma_prime)
-        np.multiply(dC_da, sigma_prime, out=delta)
+        return [*ops, (np.subtract, (a, y, delta))]
+    return [*ops, *sigma.prime(z, a, sigma_prime), (np.multiply, (dC_da, sigma_prime, delta))]
 
 
 def hidden_delta(
-    net: Network,
-    l: int,
+    W_next: np.ndarray,
+    sigma: Activation,
     delta_next: np.ndarray,
     z: np.ndarray,
     a: np.ndarray,
     dC_da: np.ndarray,
     sigma_prime: np.ndarray,
     delta: np.ndarray,
-) -> None:
+) -> list[Op]:
     """∂C_x/∂a^l = (W^{l+1})^T δ^{l+1} (as ``delta_next @ W``), δ^l = that ⊙ σ'(z^l)."""
-    np.matmul(delta_next, net.weights[l], out=dC_da)
-    net.activations[l - 1].prime(z, a, sigma_prime)
-    np.multiply(dC_da, sigma_prime, out=delta)
+    return [
+        (np.matmul, (delta_next, W_next, dC_da)),
+        *sigma.prime(z, a, sigma_prime),
+        (np.multiply, (dC_da, sigma_prime, delta)),
+    ]
 
 
 def layer_gradients(
     delta: np.ndarray, a_prev: np.ndarray, grad_w: np.ndarray, grad_b: np.ndarray
-) -> None:
+) -> list[Op]:
     """Batch sums Σ_x δ^l (a^{l-1})^T and Σ_x δ^l; the caller divides by m."""
-    np.matmul(delta.T, a_prev, out=grad_w)
-    np.add.reduce(delta, axis=0, out=grad_b)
+    return [(np.matmul, (delta.T, a_prev, grad_w)), (np.add.reduce, (delta, 0, None, grad_b))]
 
 
-def scaled_update(
+@cache
+def blas(dtype: np.dtype) -> tuple[Callable, Callable]:
+    """BLAS gemm and gemv (SciPy's wrappers) for ``dtype``: in-place C ← αAB + βC, y ← αAx + βy."""
+    gemm, gemv = get_blas_funcs(("gemm", "gemv"), dtype=dtype)
+    return gemm, gemv
+
+
+def update_layer(
+    W_t: np.ndarray,
+    b: np.ndarray,
     delta: np.ndarray,
     a_prev: np.ndarray,
     scale: float,
     scaled: np.ndarray,
-    update_w: np.ndarray,
-    update_b: np.ndarray,
+    ones: np.ndarray,
 ) -> None:
-    """η ∂C/∂W^l and η ∂C/∂b^l with η/m folded into δ once: δ̃ = δ^l · scale (scale = η/m),
-    ``update_w`` = Σ_x δ̃ (a^{l-1})^T, ``update_b`` = Σ_x δ̃."""
-    np.multiply(delta, scale, out=scaled)
-    np.matmul(scaled.T, a_prev, out=update_w)
-    np.add.reduce(scaled, axis=0, out=update_b)
+    """W^l ← W^l − η ∂C/∂W^l, b^l ← b^l − η ∂C/∂b^l in place, η/m folded into δ once.
+
+    With δ̃ = δ^l · scale (scale = η/m, ``scaled`` ``(m, n_l)``): W^l ← W^l − Σ_x δ̃ (a^{l-1})^T
+    as one BLAS gemm on ``W_t`` = W^l.T (accumulating into W, no temporary), and
+    b^l ← b^l − Σ_x δ̃ as one gemv with ``ones`` ``(m,)``. fast.py inlines these calls.
+    """
+    gemm, gemv = blas(W_t.dtype)
+    np.multiply(delta, scale, scaled)
+    if gemm(-1.0, a_prev.T, scaled.T, 1.0, W_t, 0, 1, 1) is not W_t:
+        raise RuntimeError("BLAS gemm did not update W in place")
+    if gemv(-1.0, scaled.T, ones, 1.0, b, 0, 1, 0, 1, 0, 1) is not b:
+        raise RuntimeError("BLAS gemv did not update b in place")

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bpviz.engine import kernels
-from bpviz.engine.functions import COSTS, HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
+from bpviz.engine.functions import COSTS, HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS, Op, run
 from bpviz.engine.validation import QUIET, as_batch, as_targets, check_eta, check_layer, frozen
 
 INITS = ("scaled", "normal")
@@ -180,6 +180,25 @@ class Network:
                 raise ValueError("parameters contain NaN or infinity")
             mine[...] = theirs
 
+    # --- the computation as lists of NumPy calls into given arrays (kernels.py) ---
+
+    def forward_ops(self, l: int, a_prev: np.ndarray, z: np.ndarray, a: np.ndarray) -> list[Op]:
+        """Ops computing z^l and a^l from a^{l-1} into ``z``, ``a``."""
+        W, b, sigma = self.weights[l - 1], self.biases[l - 1], self.activations[l - 1]
+        return kernels.forward_layer(W, b, sigma, a_prev, z, a)
+
+    def output_delta_ops(self, z, a, y, dC_da, sigma_prime, delta) -> list[Op]:
+        """Ops computing ∂C_x/∂a^L, σ'(z^L) (unless None) and δ^L into the given arrays."""
+        sigma = self.activations[-1]
+        return kernels.output_delta(sigma, self.cost_function, z, a, y, dC_da, sigma_prime, delta)
+
+    def hidden_delta_ops(self, l: int, delta_next, z, a, dC_da, sigma_prime, delta) -> list[Op]:
+        """Ops computing ∂C_x/∂a^l, σ'(z^l) and δ^l (l < L) into the given arrays."""
+        sigma = self.activations[l - 1]
+        return kernels.hidden_delta(
+            self.weights[l], sigma, delta_next, z, a, dC_da, sigma_prime, delta
+        )
+
     # --- the per-layer building blocks (paper layer numbers l = 1 … L) ---
 
     def forward_layer(self, l: int, a_prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -190,7 +209,7 @@ class Network:
         m, n = a_prev.shape[0], self.sizes[l]
         z, a = np.empty((m, n), self.dtype), np.empty((m, n), self.dtype)
         with np.errstate(**QUIET):
-            kernels.forward_layer(self, l, a_prev, z, a)
+            run(self.forward_ops(l, a_prev, z, a))
         return frozen(z), frozen(a)
 
     def cost_value(self, a_L: np.ndarray, y: np.ndarray) -> float:
@@ -212,7 +231,7 @@ class Network:
         dC_da, delta = np.empty(shape, self.dtype), np.empty(shape, self.dtype)
         sp = None if self.activations[-1].prime is None else np.empty(shape, self.dtype)
         with np.errstate(**QUIET):
-            kernels.output_delta(self, z_L, a_L, y, dC_da, sp, delta)
+            run(self.output_delta_ops(z_L, a_L, y, dC_da, sp, delta))
         return frozen(dC_da), frozen(sp), frozen(delta)
 
     def hidden_delta(
@@ -223,7 +242,7 @@ class Network:
         shape = (np.shape(delta_next)[0], self.sizes[l])
         dC_da, sp, delta = (np.empty(shape, self.dtype) for _ in range(3))
         with np.errstate(**QUIET):
-            kernels.hidden_delta(self, l, delta_next, z_l, a_l, dC_da, sp, delta)
+            run(self.hidden_delta_ops(l, delta_next, z_l, a_l, dC_da, sp, delta))
         return frozen(dC_da), frozen(sp), frozen(delta)
 
     def layer_gradients(
@@ -235,7 +254,7 @@ class Network:
         grad_b = np.empty(self.biases[l - 1].shape, self.dtype)
         m = np.shape(delta_l)[0]
         with np.errstate(**QUIET):
-            kernels.layer_gradients(delta_l, a_prev, grad_w, grad_b)
+            run(kernels.layer_gradients(delta_l, a_prev, grad_w, grad_b))
             np.divide(grad_w, m, out=grad_w)
             np.divide(grad_b, m, out=grad_b)
         return frozen(grad_w), frozen(grad_b)
@@ -246,26 +265,26 @@ class Network:
         """The update W^l ← W^l − η ∂C/∂W^l, b^l ← b^l − η ∂C/∂b^l, in place, for every l.
 
         Computed as the fast path does, η/m folded into δ once: with δ̃^l = δ^l · (η/m),
-        W^l ← W^l − Σ_x δ̃^l (a^{l-1})^T and b^l ← b^l − Σ_x δ̃^l. ``delta`` holds the L
-        arrays δ^l ``(m, n_l)``, ``a`` the forward activations a^0 … a^{L-1} (or all L + 1).
-        ``step``, ``apply`` and ``FastTrainer`` all update this way: bit-identical results.
+        W^l ← W^l − Σ_x δ̃^l (a^{l-1})^T and b^l ← b^l − Σ_x δ̃^l (one BLAS call each,
+        kernels.update_layer). ``delta`` holds the L arrays δ^l ``(m, n_l)``, ``a`` the
+        forward activations a^0 … a^{L-1} (or all L + 1). ``step``, ``apply`` and
+        ``FastTrainer`` all update this way: bit-identical results.
         """
         eta = check_eta(eta)
         if len(delta) != self.n_layers or len(a) < self.n_layers:
             raise ValueError(f"expected {self.n_layers} δ arrays and a^0 … a^{self.n_layers - 1}")
         m = np.shape(delta[0])[0]
-        update = np.empty_like(self.parameters)
-        u_w, u_b = kernels.parameter_views(update, self.sizes)
+        ones = np.ones(m, self.dtype)
+        layers = []
         for l in range(1, self.n_layers + 1):
-            shape = (m, self.sizes[l])
-            if np.shape(delta[l - 1]) != shape or np.shape(a[l - 1]) != (m, self.sizes[l - 1]):
+            d, a_prev = (np.ascontiguousarray(v, self.dtype) for v in (delta[l - 1], a[l - 1]))
+            if d.shape != (m, self.sizes[l]) or a_prev.shape != (m, self.sizes[l - 1]):
                 raise ValueError(f"δ^{l} and a^{l - 1} must have {m} rows of this network's sizes")
-            scaled = np.empty(shape, self.dtype)
-            with np.errstate(**QUIET):
-                kernels.scaled_update(
-                    delta[l - 1], a[l - 1], eta / m, scaled, u_w[l - 1], u_b[l - 1]
-                )
-        np.subtract(self.parameters, update, out=self.parameters)
+            layers.append((d, a_prev))
+        with np.errstate(**QUIET):
+            for l, (d, a_prev) in enumerate(layers, start=1):
+                W_t, b, scaled = self.weights[l - 1].T, self.biases[l - 1], np.empty_like(d)
+                kernels.update_layer(W_t, b, d, a_prev, eta / m, scaled, ones)
 
     def apply(self, backward: BackwardTrace, eta: float) -> None:
         """The update of ``apply_deltas`` from a backward trace (and its forward trace)."""
