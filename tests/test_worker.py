@@ -269,3 +269,40 @@ def test_a_pace_lets_a_person_watch_every_step(data):
     assert 10 <= steps <= 25  # about 20 a second
     assert published >= steps - 1  # slower than the publishing rate: every step is shown
     assert fast > 5 * steps
+
+
+def test_epoch_evaluations_run_beside_training_and_give_the_same_numbers(qtbot, data):
+    worker = Worker(Session(data, config_for(batch_size=8)))  # 50 mini-batches an epoch
+    worker.start()
+    try:
+        worker.run()
+        qtbot.waitUntil(lambda: len(worker.latest().history.epochs) >= 3, timeout=10_000)
+        worker.pause()
+        assert worker.wait_idle(5.0)
+        snap = worker.latest()
+    finally:
+        worker.stop()
+    headless = Session(data, config_for(batch_size=8))
+    headless.run(snap.step)
+    epochs = snap.history.epochs
+    assert [m.epoch for m in epochs] == list(range(len(epochs)))
+    assert snap.last_eval is epochs[-1]
+    for mine, theirs in zip(epochs, headless.history.epochs, strict=False):
+        assert (mine.epoch, mine.step) == (theirs.epoch, theirs.step)
+        assert mine.test_loss == theirs.test_loss and mine.train_loss == theirs.train_loss
+        assert np.array_equal(mine.confusion, theirs.confusion)
+    assert not any(t.name.startswith("bpviz-evaluation") for t in threading.enumerate())
+
+
+def test_a_reset_drops_the_evaluation_of_the_run_before(data):
+    worker = Worker(Session(data, config_for(batch_size=8)))
+    worker.start()
+    try:
+        for _ in range(50):  # the last one ends epoch 0: its evaluation starts
+            worker.step_batch()
+        worker.reset()
+        assert worker.wait_idle(5.0)
+        snap = worker.latest()
+        assert snap.step == 0 and snap.history.epochs == () and snap.last_eval is None
+    finally:
+        worker.stop()

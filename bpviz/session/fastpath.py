@@ -22,7 +22,7 @@ from bpviz.engine import FastTrainer, one_hot
 from bpviz.session.config import all_finite
 
 CHECKPOINT_EVERY = 256  # steps between checkpoints of finite parameters
-CHUNK_SECONDS = 0.002  # each engine call trains about this long between looks at the
+CHUNK_SECONDS = 0.003  # each engine call trains about this long between looks at the
 MAX_CHUNK = 256  # clock and the interrupt (at most this many mini-batches)
 
 

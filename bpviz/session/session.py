@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import replace
 
@@ -38,7 +39,14 @@ from bpviz.session.config import (
 )
 from bpviz.session.fastpath import CHECKPOINT_EVERY, FastPath
 from bpviz.session.history import History
-from bpviz.session.snapshot import Phase, PhaseKind, SessionConfig, Snapshot, phases_for
+from bpviz.session.snapshot import (
+    EpochMetrics,
+    Phase,
+    PhaseKind,
+    SessionConfig,
+    Snapshot,
+    phases_for,
+)
 
 __all__ = ["CHECKPOINT_EVERY", "ETA_MAX", "Session", "check_config", "check_eta", "epoch_order"]
 
@@ -63,6 +71,10 @@ class Session(FastPath):
     def __init__(self, dataset: Dataset, config: SessionConfig = DEFAULT_CONFIG) -> None:
         self.dataset = dataset
         self.history: History | None = None
+        # ``evaluator(job, run_id)`` runs an epoch-end evaluation elsewhere and later calls
+        # ``record_epoch(job(), run_id)``; None: at once (the worker sets its own)
+        self.evaluator: Callable[[Callable[[], EpochMetrics], int], None] | None = None
+        self.run_id = 0
         self._test_x: np.ndarray | None = None
         self.reset(config)
 
@@ -89,6 +101,7 @@ class Session(FastPath):
             if self._watch_fits(*key):
                 self.history.add_watch(*key)
         self.last_eval = None
+        self.run_id += 1
         self.message: str | None = None
         self.diverged = False
         self._order = epoch_order(config.seed, 0, self.dataset.train_images.shape[0])
@@ -282,9 +295,11 @@ class Session(FastPath):
         self._boundary()
 
     def _end_epoch(self) -> None:
-        metrics = evaluation.epoch_metrics(self)
-        self.history.record_epoch(metrics)
-        self.last_eval = metrics
+        job = evaluation.epoch_job(self)
+        if self.evaluator is None:
+            self.record_epoch(job(), self.run_id)
+        else:
+            self.evaluator(job, self.run_id)
         self.epoch += 1
         self.batch_in_epoch = 0
         self._epoch_seconds = 0.0
@@ -292,6 +307,12 @@ class Session(FastPath):
             self._since = time.perf_counter()
         self._order = epoch_order(self.config.seed, self.epoch, self.dataset.train_images.shape[0])
         self._checkpoints = [(self.step, self._copy_parameters())]
+
+    def record_epoch(self, metrics: EpochMetrics, run_id: int) -> None:
+        """Add the held-out metrics of an epoch of run ``run_id`` (ignored after a reset)."""
+        if run_id == self.run_id:
+            self.history.record_epoch(metrics)
+            self.last_eval = metrics
 
     # --- what the views see ---
 

@@ -18,6 +18,7 @@ import secrets
 import threading
 import time
 from collections import Counter, deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import numpy as np
@@ -67,6 +68,11 @@ class Worker:
         self._latest: Snapshot | None = None
         self._serial = 0
         self.submitted: Counter[str] = Counter()  # commands queued, by name
+        # epoch-end evaluations run on a second thread while training goes on; their
+        # results come back as commands, so only the worker thread touches the session
+        self._evaluations = ThreadPoolExecutor(1, thread_name_prefix="bpviz-evaluation")
+        self._evaluating = 0
+        session.evaluator = self._evaluate_later
         self.applied: Counter[str] = Counter()  # commands applied (or failed), by name
         self.publish()
 
@@ -90,6 +96,7 @@ class Worker:
             thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
+        self._evaluations.shutdown(wait=True, cancel_futures=True)
 
     @property
     def running(self) -> bool:
@@ -109,7 +116,9 @@ class Worker:
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Wait until every queued command is applied and the worker is paused; True if so."""
         with self._cond:
-            return self._cond.wait_for(lambda: self._idle and not self._queue, timeout)
+            return self._cond.wait_for(
+                lambda: self._idle and not self._queue and not self._evaluating, timeout
+            )
 
     # --- commands (any thread) ---
 
@@ -169,6 +178,23 @@ class Worker:
         """Stop recording w_ij of W^l."""
         self._submit("remove_watch", l, i, j)
 
+    def _evaluate_later(self, job, run_id: int) -> None:
+        """The session's evaluator (worker thread): run ``job`` on the evaluation thread."""
+        with self._cond:
+            self._evaluating += 1
+        future = self._evaluations.submit(job)
+        future.add_done_callback(lambda done: self._evaluated(done, run_id))
+
+    def _evaluated(self, future, run_id: int) -> None:
+        """On the evaluation thread: hand the metrics (or the error) to the worker."""
+        with self._cond:
+            if future.cancelled() or self._stopping:
+                return
+            self._queue.append(("evaluated", (future, run_id)))
+            self._idle = False
+            self._interrupt.set()
+            self._cond.notify_all()
+
     def _submit(self, name: str, *args) -> None:
         with self._cond:
             self._enqueue(name, args)
@@ -204,7 +230,8 @@ class Worker:
                         return
                 for name, args in commands:
                     self._guarded(self._apply, name, args)
-                    self.applied[name] += 1
+                    if name != "evaluated":  # the worker's own, not a caller's command
+                        self.applied[name] += 1
                 if not commands and self._running:
                     self._guarded(self._advance)
 
@@ -267,6 +294,11 @@ class Worker:
         elif name == "set_pace":
             self._pace = args[0]
             self._next_step_at = time.perf_counter()
+        elif name == "evaluated":
+            with self._cond:
+                self._evaluating -= 1
+            future, run_id = args
+            session.record_epoch(future.result(), run_id)  # raises the job's error, if any
         elif name == "add_watch":
             session.add_watch(*args)
         elif name == "remove_watch":
