@@ -30,6 +30,7 @@ def draw(qtbot, pad: DrawPad, points: list[tuple[int, int]]) -> None:
     for point in points[1:]:
         qtbot.mouseMove(canvas, QtCore.QPoint(*point))
     qtbot.mouseRelease(canvas, LEFT, pos=QtCore.QPoint(*points[-1]))
+    qtbot.waitUntil(lambda: not pad.pending)  # the live pass has seen the whole stroke
 
 
 def test_a_stroke_drawn_off_centre_is_scaled_into_20_and_centred_by_mass(qtbot, pad) -> None:

@@ -92,15 +92,18 @@ def test_backprop_this_on_a_drawing_then_run_returns_to_live(qtbot, window) -> N
     qtbot.mouseMove(pad.canvas, QPoint(140, 140))
     qtbot.mouseMove(pad.canvas, QPoint(142, 240))
     qtbot.mouseRelease(pad.canvas, LEFT, pos=QPoint(142, 240))
-    qtbot.waitUntil(pad.backprop_button.isEnabled)
+    qtbot.waitUntil(lambda: pad.backprop_button.isEnabled() and not pad.pending)
     pad.target.setCurrentIndex(1)
-    qtbot.mouseClick(pad.backprop_button, LEFT)
+    with qtbot.waitSignal(pad.backprop_requested) as request:
+        qtbot.mouseClick(pad.backprop_button, LEFT)
+    x = request.args[0]
+    np.testing.assert_array_equal(x, pad.x)
 
     shown = window.pinned
     assert shown is not None and window.latest is shown
-    np.testing.assert_allclose(shown.x[0], pad.x, rtol=1e-6)
+    np.testing.assert_allclose(shown.x[0], x, rtol=1e-6)
     assert shown.labels.tolist() == [1]
-    for mine, engine in zip(shown.grad_w, engine_gradients(shown, pad.x, 1), strict=True):
+    for mine, engine in zip(shown.grad_w, engine_gradients(shown, x, 1), strict=True):
         np.testing.assert_array_equal(mine, engine)
     np.testing.assert_array_equal(session_parameters(window), before)
     a_after, loss_after = after_update(shown)  # what the update would do, said on the pad

@@ -216,6 +216,11 @@ class DrawPad(SnapshotView):
         """The names of the output classes (targets)."""
         return self._names
 
+    @property
+    def pending(self) -> bool:
+        """True while a preprocessing + forward pass of the latest strokes is scheduled."""
+        return self._timer.isActive()
+
     def set_note(self, text: str) -> None:
         """Show ``text`` under the buttons (e.g. what the update would do)."""
         self.note.setText(text)
