@@ -86,13 +86,16 @@ class Explorer(QtCore.QObject):
         self.window.refresh()
         self.pinned_changed.emit(None)
 
-    def train_on(self, x: np.ndarray, label: int) -> None:
-        """Ask the worker for one update W ← W − η ∂C/∂W on x alone, then show it live."""
+    def train_on(self, x: np.ndarray, label: int) -> bool:
+        """Ask the worker for one update W ← W − η ∂C/∂W on x alone and show the session
+        live again; False (and a message) if it cannot."""
         self.back_to_live()
-        self.window.worker.train_on(np.asarray(x)[None, :], np.array([label]))
-        self.window.statusBar().showMessage(
-            f"Trained one step on your drawing as {label} (η = {self.live().eta:g})", 5000
-        )
+        try:
+            self.window.worker.train_on(np.asarray(x)[None, :], np.array([label]))
+        except (ValueError, RuntimeError, AttributeError) as error:  # incl. a stopped worker
+            self.window.statusBar().showMessage(f"Could not train on it: {error}", 8000)
+            return False
+        return True
 
 
 def describe_update(probed: Snapshot, names: tuple[str, ...] | None = None) -> str:
@@ -139,6 +142,13 @@ def drawpad_dock(window: QtWidgets.QMainWindow) -> DrawPad:
         pad.set_note("" if probed is None else describe_update(probed, pad.class_names))
 
     pad.backprop_requested.connect(backprop)
-    pad.train_requested.connect(explorer.train_on)
+
+    def train(x: np.ndarray, label: int) -> None:
+        if explorer.train_on(x, label):
+            eta = explorer.live().eta
+            pad.set_note(f"Trained one step W ← W − η ∂C/∂W (η = {eta:g}) on it as "
+                         f"{pad.class_names[label]}: watch its bars move")  # fmt: skip
+
+    pad.train_requested.connect(train)
     pad.set_train_available(hasattr(window.worker, "train_on"))
     return pad
