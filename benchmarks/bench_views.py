@@ -9,6 +9,8 @@ all of them. Figures, all from this one run:
   most each view has to redraw).
 - ``views_fps_default_phases`` / ``views_fps_wide_phases``: stepping phase by phase
   (each frame the next phase of the mini-batch).
+- ``views_fps_wide_uncapped``: 784-512-256-10 full speed with no view rate-limited (the
+  gradient heatmaps, the loss plot and the network's edges redrawn for every snapshot).
 - each also as ``…_cpu``: frames per second of this process's CPU time, the rate an idle
   core would give (the machine is shared: wall-clock figures vary with its load).
 
@@ -51,9 +53,13 @@ def snapshots(sizes: tuple[int, ...], per_batch: bool, n: int) -> list:
 class Board(QtWidgets.QWidget):
     """The five views side by side, as the window docks them."""
 
-    def __init__(self) -> None:
+    def __init__(self, capped: bool = True) -> None:
         super().__init__()
         self.views = [NetworkView(), DeltaView(), GradientView(), LossView(), InputOutputView()]
+        if not capped:
+            for view in self.views:
+                view.max_hz = float("inf") if isinstance(view, LossView) else None
+            self.views[0].edges_hz = float("inf")
         grid = QtWidgets.QGridLayout(self)
         for k, view in enumerate(self.views):
             grid.addWidget(view, k // 3, k % 3)
@@ -80,23 +86,26 @@ def fps(board: Board, frames: list, seconds: float) -> tuple[float, float]:
     return count / (time.perf_counter() - t0), count / (time.process_time() - c0)
 
 
-def measure(quick: bool = False) -> dict[str, float]:
+def run(quick: bool = False) -> dict[str, float]:
     """All the figures (see the module doc)."""
     app = pg.mkQApp()
     seconds = 1.0 if quick else 3.0
     result = {}
-    for name, sizes in NETWORKS.items():
-        for per_batch, suffix in ((True, ""), (False, "_phases")):
-            board = Board()
-            board.show()
-            app.processEvents()
-            frames = snapshots(sizes, per_batch, 12 if quick else 30)
-            wall, cpu = fps(board, frames, seconds)
-            result[f"views_fps_{name}{suffix}"] = round(wall, 1)
-            result[f"views_fps_{name}{suffix}_cpu"] = round(cpu, 1)
-            board.close()
-            board.deleteLater()
-            app.processEvents()
+    cases = [(name, sizes, per_batch, True) for name, sizes in NETWORKS.items()
+             for per_batch in (True, False)]  # fmt: skip
+    cases.append(("wide", NETWORKS["wide"], True, False))
+    for name, sizes, per_batch, capped in cases:
+        board = Board(capped)
+        board.show()
+        app.processEvents()
+        frames = snapshots(sizes, per_batch, 12 if quick else 30)
+        wall, cpu = fps(board, frames, seconds)
+        key = f"views_fps_{name}{'' if per_batch else '_phases'}{'' if capped else '_uncapped'}"
+        result[key] = round(wall, 1)
+        result[f"{key}_cpu"] = round(cpu, 1)
+        board.close()
+        board.deleteLater()
+        app.processEvents()
     return result
 
 
@@ -105,7 +114,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="shorter runs")
     parser.add_argument("--json", action="store_true", help="print JSON (the default)")
     args = parser.parse_args()
-    print(json.dumps(measure(args.quick)))
+    print(json.dumps(run(args.quick)))
 
 
 if __name__ == "__main__":

@@ -29,26 +29,41 @@ def bar_outline(edges: np.ndarray, heights: np.ndarray) -> tuple[np.ndarray, np.
     return x, y
 
 
+MAX_POLYGON_BARS = 64  # wider vectors are drawn as one vertical line per neuron
+
+
 class _Bars:
-    """One cell: a bar chart of one vector, drawn as one filled polygon per sign (two
-    QGraphicsPathItems: far cheaper to repaint than hundreds of bars)."""
+    """One cell: a bar chart of one vector. Up to MAX_POLYGON_BARS bars are one filled
+    polygon per sign (a QGraphicsPathItem); more are one line per neuron (drawLines), as
+    filling a polygon of thousands of vertices costs several times more to repaint."""
 
     def __init__(self, plot: pg.PlotItem, signed: bool) -> None:
         self.plot, self.signed = plot, signed
-        self.polygons = []
-        for color in (colors.POSITIVE, colors.NEGATIVE) if signed else ("#f5a623",):
-            item = QtWidgets.QGraphicsPathItem()
-            item.setBrush(pg.mkBrush(color))
-            item.setPen(pg.mkPen(None))
-            plot.addItem(item, ignoreBounds=True)
-            self.polygons.append(item)
+        self.colors = (colors.POSITIVE, colors.NEGATIVE) if signed else ("#f5a623",)
+        self.polygons: list[QtWidgets.QGraphicsItem] = []
         self.note = pg.TextItem("not computed yet", color=colors.MISSING, anchor=(0.5, 0.5))
         plot.addItem(self.note, ignoreBounds=True)
         self.limit = 0.0
         self.values: np.ndarray | None = None
 
     def set_size(self, n: int, fixed: float | None) -> None:
+        for item in self.polygons:
+            self.plot.removeItem(item)
+        self.polygons = []
+        self.lines = n > MAX_POLYGON_BARS
+        for color in self.colors:
+            if self.lines:
+                item = pg.PlotCurveItem(pen=pg.mkPen(color), connect="pairs")
+                item.setSegmentedLineMode("on")
+            else:
+                item = QtWidgets.QGraphicsPathItem()
+                item.setBrush(pg.mkBrush(color))
+                item.setPen(pg.mkPen(None))
+            self.plot.addItem(item, ignoreBounds=True)
+            self.polygons.append(item)
         self.edges = np.arange(n + 1, dtype=float) - 0.5
+        self.x_pairs = np.repeat(np.arange(n, dtype=float), 2)
+        self.y_pairs = [np.zeros(2 * n) for _ in self.colors]  # one buffer per item
         self.plot.setXRange(-0.5, n - 0.5, padding=0.01)
         self.note.setPos((n - 1) / 2, 0)
         if fixed is not None:
@@ -57,8 +72,15 @@ class _Bars:
         else:
             self.plot.setYRange(-1, 1, padding=0)
 
-    def _fill(self, item: QtWidgets.QGraphicsPathItem, heights: np.ndarray | None) -> None:
-        if heights is None:
+    def _fill(self, k: int, heights: np.ndarray | None) -> None:
+        item = self.polygons[k]
+        if self.lines:
+            if heights is None:
+                item.setData([], [])
+            else:
+                self.y_pairs[k][1::2] = heights
+                item.setData(self.x_pairs, self.y_pairs[k])
+        elif heights is None:
             item.setPath(QtGui.QPainterPath())
         else:
             item.setPath(pg.arrayToQPath(*bar_outline(self.edges, heights)))
@@ -68,12 +90,12 @@ class _Bars:
         self.values = values
         self.note.setVisible(values is None)
         if values is None or not self.signed:
-            self._fill(self.polygons[0], values)
+            self._fill(0, values)
             if self.signed:
-                self._fill(self.polygons[1], None)
+                self._fill(1, None)
             return
-        self._fill(self.polygons[0], np.maximum(values, 0))
-        self._fill(self.polygons[1], np.minimum(values, 0))
+        self._fill(0, np.maximum(values, 0))
+        self._fill(1, np.minimum(values, 0))
         m = colors.symmetric_level(values)
         limit = colors.sticky_level(m, self.limit, 6.0)  # the axis rarely redraws
         if limit != self.limit:

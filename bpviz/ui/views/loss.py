@@ -40,7 +40,7 @@ class LossView(QtWidgets.QWidget):
     """Loss per mini-batch (min–max band, mean, smoothed) and test accuracy per epoch.
 
     Setter: ``set_log_scale(bool)``. ``show_snapshot`` redraws only when the history
-    changed, at most ``MAX_HZ`` times a second (the latest history is always drawn).
+    changed, at most ``max_hz`` (``MAX_HZ``) times a second (the latest history is always drawn).
     """
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
@@ -49,6 +49,7 @@ class LossView(QtWidgets.QWidget):
         self._key: tuple = ()
         self._pending: HistoryView | None = None
         self._smoothed = np.zeros(0)
+        self.max_hz = MAX_HZ
         self._drawn_at = -float("inf")
         self._timer = QtCore.QTimer(self)
         self._timer.setSingleShot(True)
@@ -137,7 +138,7 @@ class LossView(QtWidgets.QWidget):
             return
         self._key = key
         self._pending = history
-        wait = self._drawn_at + 1.0 / MAX_HZ - time.perf_counter()
+        wait = self._drawn_at + 1.0 / self.max_hz - time.perf_counter()
         if wait <= 0:
             self._draw_pending()
         elif not self._timer.isActive():

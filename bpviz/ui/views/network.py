@@ -100,6 +100,7 @@ class NetworkView(SnapshotView):
         self._input_rect = QtCore.QRectF()
         self._input_side = 0
         self._missing_brush = pg.mkBrush(colors.MISSING)
+        self.edges_hz = EDGES_HZ
         self._edges_drawn_at = -float("inf")
         self._edge_timer = QtCore.QTimer(self)
         self._edge_timer.setSingleShot(True)
@@ -243,7 +244,7 @@ class NetworkView(SnapshotView):
         backward = phase is not None and phase.kind in BACKWARD
         if backward != self._backward:
             self._set_mode(backward, L)
-        wait = self._edges_drawn_at + 1.0 / EDGES_HZ - time.perf_counter()
+        wait = self._edges_drawn_at + 1.0 / self.edges_hz - time.perf_counter()
         if wait <= 0:
             self._update_edges()
         elif not self._edge_timer.isActive():
