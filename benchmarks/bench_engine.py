@@ -1,7 +1,7 @@
 """The engine's speed on the paper's network (784-30-10, sigmoid, quadratic, batch 10, float32).
 
-Figures, all measured in this one run, in many short interleaved blocks so the machine's
-noise hits every contender alike (each rate is the best of its blocks):
+Figures, all measured in this one run, in many short (about 1 ms) interleaved blocks so
+the machine's noise hits every contender alike (each rate is the best of its blocks):
 
 - ``engine_steps_per_s``: mini-batch steps per second of ``FastTrainer.train_epoch``
   (gather, forward, cost, backward, update; a loss per step) over shuffled MNIST.
@@ -13,7 +13,8 @@ noise hits every contender alike (each rate is the best of its blocks):
   backward (float32, one thread, its fastest here); only when torch is importable.
 - ``engine_epoch_seconds``: one full epoch of 60,000 digits (best of 2, or 5 without --quick).
 
-Data: the full MNIST from ``BPVIZ_MNIST_DIR`` when there, else 60,000 random digits (the
+All on one BLAS thread (``OPENBLAS_NUM_THREADS=1`` unless set). Data: the full MNIST from
+``BPVIZ_MNIST_DIR`` when there, else 60,000 random digits (the
 cost of a step does not depend on the pixels). Run alone: ``python3 benchmarks/bench_engine.py``.
 """
 
@@ -23,6 +24,11 @@ import json
 import os
 import sys
 import time
+
+# One BLAS thread for every contender (torch too): at batch 10 a second thread only adds
+# contention on a shared 2-core machine. Set before NumPy loads (run.py starts a fresh
+# process per module).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 
@@ -120,8 +126,9 @@ def loop_rate(images: np.ndarray, labels: np.ndarray, order: np.ndarray, steps: 
     return steps / (time.perf_counter() - start)
 
 
-def torch_rate(images: np.ndarray, labels: np.ndarray, order: np.ndarray, steps: int) -> float:
-    """The same network in torch tensors, manual backward, in-place updates, one thread."""
+def torch_trainer(images: np.ndarray, labels: np.ndarray):
+    """The same network in torch tensors, manual backward, in-place updates, one thread;
+    returns ``rate(order, steps)``."""
     import torch
 
     torch.set_num_threads(1)
@@ -130,23 +137,27 @@ def torch_rate(images: np.ndarray, labels: np.ndarray, order: np.ndarray, steps:
     Y = torch.eye(10)[torch.from_numpy(labels.astype(np.int64))]
     W1, W2 = torch.randn(30, 784, generator=g) / 28, torch.randn(10, 30, generator=g) / 30**0.5
     b1, b2 = torch.randn(30, generator=g), torch.randn(10, generator=g)
-    idx = torch.from_numpy(order[: steps * BATCH].astype(np.int64))
     scale = 0.5 / BATCH
-    with torch.no_grad():
-        start = time.perf_counter()
-        for s in range(steps):
-            rows = idx[s * BATCH : (s + 1) * BATCH]
-            x, y = X.index_select(0, rows), Y.index_select(0, rows)
-            a1 = torch.sigmoid(torch.addmm(b1, x, W1.t()))
-            a2 = torch.sigmoid(torch.addmm(b2, a1, W2.t()))
-            d2 = (a2 - y) * a2 * (1 - a2)
-            d1 = (d2 @ W2) * a1 * (1 - a1)
-            W2.sub_(d2.t() @ a1, alpha=scale)
-            b2.sub_(d2.sum(0), alpha=scale)
-            W1.sub_(d1.t() @ x, alpha=scale)
-            b1.sub_(d1.sum(0), alpha=scale)
-            float(((a2 - y) ** 2).sum())  # a loss per step, as the engine records
-        return steps / (time.perf_counter() - start)
+
+    def rate(order: np.ndarray, steps: int) -> float:
+        idx = torch.from_numpy(order[: steps * BATCH].astype(np.int64))
+        with torch.no_grad():
+            start = time.perf_counter()
+            for s in range(steps):
+                rows = idx[s * BATCH : (s + 1) * BATCH]
+                x, y = X.index_select(0, rows), Y.index_select(0, rows)
+                a1 = torch.sigmoid(torch.addmm(b1, x, W1.t()))
+                a2 = torch.sigmoid(torch.addmm(b2, a1, W2.t()))
+                d2 = (a2 - y) * a2 * (1 - a2)
+                d1 = (d2 @ W2) * a1 * (1 - a1)
+                W2.sub_(d2.t() @ a1, alpha=scale)
+                b2.sub_(d2.sum(0), alpha=scale)
+                W1.sub_(d1.t() @ x, alpha=scale)
+                b1.sub_(d1.sum(0), alpha=scale)
+                float(((a2 - y) ** 2).sum())  # a loss per step, as the engine records
+            return steps / (time.perf_counter() - start)
+
+    return rate
 
 
 def has_torch() -> bool:
@@ -164,20 +175,22 @@ def run(quick: bool = False) -> dict[str, float]:
     images, labels = training_set()
     rng = np.random.default_rng(0)
     trainer = FastTrainer(Network(SIZES, seed=0), images, labels, BATCH)
-    # Many short interleaved blocks, best of each: on a shared machine the best block is
-    # the one least disturbed, and every contender gets the same chances.
-    rounds, steps, loop_steps, epochs = (12, 200, 10, 2) if quick else (40, 200, 10, 5)
-    torch_ok = has_torch()
-    best = {"engine": 0.0, "floor": 0.0, "loop": 0.0, "torch": 0.0}
+    # Many short interleaved blocks of about 1 ms each, the best block of each contender:
+    # on a shared machine the best block is the least disturbed one, and blocks of equal
+    # duration give every contender the same chance of an undisturbed one.
+    rounds, epochs = (150, 2) if quick else (600, 5)
+    steps = {"engine": 25, "floor": 60, "loop": 2, "torch": 12}
+    torch_rate = torch_trainer(images, labels) if has_torch() else None
+    best = dict.fromkeys(steps, 0.0)
     engine_rate(trainer, rng.permutation(60000), 500)  # warm up: buffers, caches
     order = rng.permutation(60000)
     for r in range(rounds):
-        block = np.roll(order, -r * steps * BATCH)
-        best["engine"] = max(best["engine"], engine_rate(trainer, block, steps))
-        best["floor"] = max(best["floor"], floor_rate(steps))
-        best["loop"] = max(best["loop"], loop_rate(images, labels, block, loop_steps))
-        if torch_ok:
-            best["torch"] = max(best["torch"], torch_rate(images, labels, block, steps))
+        block = np.roll(order, -r * 25 * BATCH)
+        best["engine"] = max(best["engine"], engine_rate(trainer, block, steps["engine"]))
+        best["floor"] = max(best["floor"], floor_rate(steps["floor"]))
+        best["loop"] = max(best["loop"], loop_rate(images, labels, block, steps["loop"]))
+        if torch_rate is not None:
+            best["torch"] = max(best["torch"], torch_rate(block, steps["torch"]))
     epoch = float("inf")
     for _ in range(epochs):
         start = time.perf_counter()
@@ -189,7 +202,7 @@ def run(quick: bool = False) -> dict[str, float]:
         "engine_vs_floor": round(best["floor"] / best["engine"], 3),
         "engine_epoch_seconds": round(epoch, 3),
     }
-    if torch_ok:
+    if torch_rate is not None:
         figures["engine_vs_torch"] = round(best["engine"] / best["torch"], 2)
     return figures
 
