@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from pyqtgraph.Qt import QtGui, QtWidgets
+from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
 from bpviz.session.snapshot import PhaseKind, Snapshot
 from bpviz.ui import colors
@@ -45,6 +45,18 @@ class _Bars:
         plot.addItem(self.note, ignoreBounds=True)
         self.limit = 0.0
         self.values: np.ndarray | None = None
+        self.lines = False
+        plot.getViewBox().sigResized.connect(self._fit_pens)
+
+    def _fit_pens(self) -> None:
+        """Lines as wide as 80 % of a neuron's share of the plot's width (at least 1 px)."""
+        if not self.lines:
+            return
+        width = max(1.0, 0.8 * self.plot.getViewBox().width() / (len(self.edges) - 1))
+        for item, color in zip(self.polygons, self.colors, strict=True):
+            pen = pg.mkPen(color, width=width)
+            pen.setCapStyle(QtCore.Qt.PenCapStyle.FlatCap)
+            item.setPen(pen)
 
     def set_size(self, n: int, fixed: float | None) -> None:
         for item in self.polygons:
@@ -64,6 +76,7 @@ class _Bars:
         self.edges = np.arange(n + 1, dtype=float) - 0.5
         self.x_pairs = np.repeat(np.arange(n, dtype=float), 2)
         self.y_pairs = [np.zeros(2 * n) for _ in self.colors]  # one buffer per item
+        self._fit_pens()
         self.plot.setXRange(-0.5, n - 0.5, padding=0.01)
         self.note.setPos((n - 1) / 2, 0)
         if fixed is not None:
@@ -114,10 +127,13 @@ class DeltaView(SnapshotView):
         self._sizes: tuple[int, ...] = ()
         self._rows: dict[int, tuple[_Bars, _Bars, _Bars]] = {}  # layer l → cells
         self._highlighted: int | None = None
-        self.caption = QtWidgets.QLabel(
-            "δˡ = ∂C/∂aˡ ⊙ σ'(zˡ), with ∂C/∂aˡ = (Wˡ⁺¹)ᵀ δˡ⁺¹ for a hidden layer"
+        self._compact: bool | None = None
+        self.caption = QtWidgets.QLabel("δˡ = ∂C/∂aˡ ⊙ σ'(zˡ)")
+        self.caption.setToolTip(
+            "Each row is a layer l (output on top): the factors of δˡ = ∂C/∂aˡ ⊙ σ'(zˡ), "
+            "with ∂C/∂aˡ = (Wˡ⁺¹)ᵀ δˡ⁺¹ for a hidden layer and the cost's derivative for the "
+            "output. σ'(zˡ) near 0 is a saturated neuron: it stops δ."
         )
-        self.caption.setWordWrap(True)
         self.example_spin = ExampleSpin(self)
         self.example_spin.valueChanged.connect(self.set_example)
         bar = QtWidgets.QHBoxLayout()
@@ -156,13 +172,8 @@ class DeltaView(SnapshotView):
                 plot.setMenuEnabled(False)
                 plot.hideButtons()
                 plot.setMouseEnabled(False, False)
-                plot.setTitle(title, color=colors.FOREGROUND, size="9pt")
+                plot.titles = (title, f"l = {l} ({name})" if col == 0 else None, row == L - 1)
                 colors.style_plot(plot)
-                plot.getAxis("left").setWidth(60)
-                if col == 0:
-                    plot.setLabel("left", f"l = {l} ({name})", color=colors.FOREGROUND)
-                if row == L - 1:
-                    plot.setLabel("bottom", "neuron i", color=colors.FOREGROUND)
                 bars = _Bars(plot, signed)
                 fixed = None if signed else colors.sigma_prime_max(activation)
                 bars.set_size(config.sizes[l], fixed)
@@ -170,6 +181,38 @@ class DeltaView(SnapshotView):
                     bars.note.setText("softmax: δᴸ = aᴸ − y\n(no σ' factor)")
                 cells.append(bars)
             self._rows[l] = tuple(cells)
+        self._compact = None
+        self._apply_layout()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._apply_layout()
+
+    def _apply_layout(self) -> None:
+        """Full axes and labels when there is room; in a small dock only the titles and
+        small tick labels, so the nine plots still read."""
+        rows = max(len(self._rows), 1)
+        compact = self.canvas.width() < 600 or self.canvas.height() < 130 * rows
+        if compact == self._compact or not self._rows:
+            return
+        self._compact = compact
+        font = QtGui.QFont()
+        font.setPointSize(7 if compact else 9)
+        for cells in self._rows.values():
+            for bars in cells:
+                plot = bars.plot
+                title, left, bottom = plot.titles
+                plot.setTitle(title, color=colors.FOREGROUND, size="8pt" if compact else "9pt")
+                axis = plot.getAxis("left")
+                axis.setStyle(tickFont=font)
+                axis.setWidth(34 if compact else 60)
+                plot.setLabel("left", None if compact or left is None else left)
+                if left is not None and not compact:
+                    axis.setLabel(left, color=colors.FOREGROUND)
+                if bottom and not compact:
+                    plot.setLabel("bottom", "neuron i", color=colors.FOREGROUND)
+                    plot.getAxis("bottom").setStyle(tickFont=font)
+                plot.showAxis("bottom", bottom and not compact)
 
     def _render(self, snapshot: Snapshot) -> None:
         if tuple(snapshot.config.sizes) != self._sizes:

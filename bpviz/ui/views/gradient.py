@@ -128,9 +128,8 @@ class GradientView(SnapshotView):
         self.tiles_box.setChecked(True)
         self.tiles_box.setToolTip("Row i of W¹ (or ∂C/∂W¹) as a 28×28 image, one per neuron i")
         self.status = QtWidgets.QLabel()
-        self.status.setMinimumWidth(120)
+        self.status.setMinimumWidth(90)
         self.hover = QtWidgets.QLabel()
-        self.hover.setMinimumWidth(200)
         self.quantity_box.currentIndexChanged.connect(
             lambda _: self.set_quantity(self.quantity_box.currentData())
         )
@@ -314,11 +313,14 @@ class GradientView(SnapshotView):
 
     def _show_levels(self, level: float) -> None:
         if self.levels_mode == AUTO:
-            text = f"±{level:.3g} (auto: ≥ max |·|, kept while within a factor 2.5)"
+            text = f"±{level:.3g} auto"
+            tip = "auto levels: ± the largest |value|, rounded up, kept while within 2.5×"
         else:
-            text = f"±{level:.3g} (fixed for W{superscript(self.layer)}; drag the bar)"
+            text = f"±{level:.3g} fixed"
+            tip = f"fixed for W{superscript(self.layer)}: drag the colour bar to change"
         if text != self.status.text():
             self.status.setText(text)
+            self.status.setToolTip(tip)
 
     # -- interaction ----------------------------------------------------------------
     def _levels_dragged(self, bar: pg.ColorBarItem) -> None:

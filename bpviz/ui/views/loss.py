@@ -55,12 +55,23 @@ class LossView(QtWidgets.QWidget):
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._draw_pending)
 
+        self.key = QtWidgets.QLabel(
+            f'<span style="color:{SMOOTH}">━</span> smoothed '
+            f'<span style="color:rgb{BAND[:3]}">█</span> min–max of C per mini-batch '
+            f'<span style="color:{ACCURACY}">●</span> test accuracy '
+            f'<span style="color:rgb{ETA[:3]}">┆</span> η changed'
+        )
+        self.key.setToolTip(
+            "C of every mini-batch: the band spans each bucket's min and max (spikes are "
+            "kept however long the run), the thin line its mean, the thick one a moving "
+            "average. Green: test accuracy at the end of each epoch (right axis)."
+        )
         self.readout = QtWidgets.QLabel("hover over the plot for values")
         self.log_box = QtWidgets.QCheckBox("log C")
         self.log_box.setToolTip("Logarithmic loss axis (slow late progress stays visible)")
         self.log_box.toggled.connect(self.set_log_scale)
         bar = QtWidgets.QHBoxLayout()
-        bar.addWidget(self.readout, 1)
+        bar.addWidget(self.key, 1)
         bar.addWidget(self.log_box)
 
         self.canvas = pg.GraphicsLayoutWidget()
@@ -73,18 +84,14 @@ class LossView(QtWidgets.QWidget):
         self.plot.showAxis("right")
         self.plot.setLabel("right", "test accuracy (%)", color=ACCURACY)
         colors.style_plot(self.plot)
-        self.legend = self.plot.addLegend(
-            offset=(10, -10), labelTextColor=colors.FOREGROUND, brush=(22, 24, 29, 200)
-        )
 
         self.low = pg.PlotDataItem(pen=pg.mkPen(BAND), connect="finite")
         self.high = pg.PlotDataItem(pen=pg.mkPen(BAND), connect="finite")
         self.band = pg.FillBetweenItem(self.low, self.high, brush=pg.mkBrush(BAND))
-        self.mean = pg.PlotDataItem(pen=pg.mkPen(MEAN, width=1), name="C per mini-batch")
-        self.smoothed = pg.PlotDataItem(pen=pg.mkPen(SMOOTH, width=2), name="smoothed")
+        self.mean = pg.PlotDataItem(pen=pg.mkPen(MEAN, width=1))
+        self.smoothed = pg.PlotDataItem(pen=pg.mkPen(SMOOTH, width=2))
         for item in (self.low, self.high, self.band, self.mean, self.smoothed):
             self.plot.addItem(item)
-        self.legend.addItem(self.high, "min–max of C")
 
         self.accuracy_box = pg.ViewBox()
         self.plot.scene().addItem(self.accuracy_box)
@@ -96,7 +103,6 @@ class LossView(QtWidgets.QWidget):
             pen=pg.mkPen(ACCURACY, width=2), symbol="o", symbolSize=7, symbolBrush=ACCURACY
         )
         self.accuracy_box.addItem(self.accuracy)
-        self.legend.addItem(self.accuracy, "test accuracy")
         self.plot.getViewBox().sigResized.connect(self._sync_boxes)
 
         self._eta_lines: list[pg.InfiniteLine] = []
@@ -109,6 +115,7 @@ class LossView(QtWidgets.QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(bar)
         layout.addWidget(self.canvas, 1)
+        layout.addWidget(self.readout)
 
     def _sync_boxes(self) -> None:
         self.accuracy_box.setGeometry(self.plot.getViewBox().sceneBoundingRect())
