@@ -39,6 +39,7 @@ from bpviz.session.container import (
     read_checkpoint,
     write_checkpoint,
 )
+from bpviz.session.snapshot import SessionConfig
 
 __all__ = [
     "FORMAT",
@@ -55,9 +56,12 @@ __all__ = [
     "encode_config",
     "encode_history",
     "encode_rng",
+    "loss_per_step",
     "open_session",
+    "open_session_from",
     "read_checkpoint",
     "save_session",
+    "save_session_to",
     "write_checkpoint",
 ]
 
@@ -189,3 +193,23 @@ def open_session(path: str | Path, session) -> None:
     session._params_copy = None
     for _ in range(k + 1):  # the phases of the mini-batch under way, replayed
         session.step_phase()
+
+
+# For ``worker.with_session(fn, *args)`` (module-level, so a training process can run them).
+
+
+def save_session_to(session, path: str) -> str:
+    """``save_session(path, session)``; returns the path."""
+    save_session(path, session)
+    return str(path)
+
+
+def open_session_from(session, path: str) -> tuple[SessionConfig, float]:
+    """``open_session(path, session)``; returns the opened configuration and η."""
+    open_session(path, session)
+    return session.config, session.eta
+
+
+def loss_per_step(session) -> np.ndarray:
+    """A copy of the loss of every mini-batch so far, ``(steps,)`` float32."""
+    return np.array(session.history.loss.values)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication
 
 from bpviz.ui import controls_wiring as wiring
 from bpviz.ui.dialogs import show_message
+from bpviz.ui.session_menus import build_record_menu, build_session_actions
 
 if TYPE_CHECKING:
     from bpviz.ui.main_window import MainWindow
@@ -129,7 +130,9 @@ def build_help_menu(w: MainWindow) -> None:
 
 MENU_BUILDERS = (
     build_file_menu,
+    build_session_actions,  # Export snapshot, Save/Open session, Open recent (File)
     build_run_menu,
+    build_record_menu,
     build_data_menu,
     build_view_menu,
     build_help_menu,

@@ -124,11 +124,19 @@ class Recorder(QObject):
         return self.recording or self._process is not None
 
     def start(
-        self, widget: QWidget, path: str | Path, fps: float = 10.0, max_seconds: float | None = None
+        self,
+        widget: QWidget,
+        path: str | Path,
+        fps: float = 10.0,
+        max_seconds: float | None = None,
+        *,
+        timed: bool = True,
     ) -> Path:
         """Record ``widget`` into ``path`` (``.gif``, ``.mp4``, or a folder for PNGs) and
         return where the frames go (``<stem>_frames/`` when ffmpeg is missing). The first
-        frame is taken at once; recording stops by itself after ``max_seconds``."""
+        frame is taken at once; recording stops by itself after ``max_seconds``. With
+        ``timed=False`` frames are taken only by ``capture()`` (one per step, say) and
+        played back at ``fps``: a clip independent of how fast the machine draws."""
         if self.busy:
             raise RuntimeError("a recording is still in progress")
         if not fps > 0:
@@ -152,7 +160,8 @@ class Recorder(QObject):
         limit = MAX_SECONDS[suffix] if max_seconds is None else max_seconds
         self._max_frames = max(1, round(limit * fps))
         self._write(first)
-        self._timer.start(max(1, round(1000 / fps)))
+        if timed:
+            self._timer.start(max(1, round(1000 / fps)))
         self.started.emit(str(path))
         return path
 
