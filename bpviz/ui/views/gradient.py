@@ -81,10 +81,14 @@ class _Panel:
         self.image.setImage(data, autoLevels=False)
         if self.bar.levels() != (-level, level):
             self.bar.setLevels((-level, level))
-        if data.shape != self.shape:
-            self.shape = data.shape
-            self.plot.setRange(xRange=(0, data.shape[1]), yRange=(0, data.shape[0]), padding=0)
-            self.note.setPos(data.shape[1] / 2, data.shape[0] / 2)
+        self.set_shape(data.shape)
+
+    def set_shape(self, shape: tuple[int, ...]) -> None:
+        """Show rows 0 … shape[0] and columns 0 … shape[1] (also while nothing is drawn)."""
+        if shape != self.shape:
+            self.shape = shape
+            self.plot.setRange(xRange=(0, shape[1]), yRange=(0, shape[0]), padding=0)
+            self.note.setPos(shape[1] / 2, shape[0] / 2)
 
 
 class GradientView(SnapshotView):
@@ -284,6 +288,7 @@ class GradientView(SnapshotView):
 
     def _draw(self, panel: _Panel, values, layer: int, name: str, sizes) -> float:
         level = self._level(values, layer)
+        panel.set_shape((sizes[layer], sizes[layer - 1]))
         panel.set_missing(values is None, f"{name} not computed yet\nin this mini-batch")
         if values is not None and (
             values is not panel.drawn or panel.bar.levels() != (-level, level)
@@ -300,6 +305,7 @@ class GradientView(SnapshotView):
             image = np.zeros((rows * (side + 1), cols * (side + 1)))
             self._tile_buffers = (padded, image)
         padded, image = self._tile_buffers
+        self.tiles.set_shape(image.shape)
         self.tiles.set_missing(values is None, "not computed yet")
         if values is None or values is self.tiles.drawn:
             return
