@@ -133,7 +133,7 @@ def test_forward_and_backward_are_the_per_layer_building_blocks_bit_for_bit():
 
 
 def test_step_is_forward_backward_update():
-    """W ← W − η ∂C/∂W, b ← b − η ∂C/∂b (η/m folded into δ, so equal up to rounding)."""
+    """W ← W − η ∂C/∂W, b ← b − η ∂C/∂b (one BLAS call each, so equal up to rounding)."""
     net = Network([6, 4, 3], seed=5, dtype=np.float64)
     twin, plain = net.copy(), net.copy()
     x, labels = batch(net, 5)

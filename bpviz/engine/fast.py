@@ -26,11 +26,11 @@ class Buffers:
     """The arrays of one mini-batch of size m (per-layer tuples indexed l − 1, a by l).
 
     ``x`` ``(m, n_0)`` (also ``a[0]``), ``y`` ``(m, n_L)`` one-hot, ``z``/``dC_da``/
-    ``sigma_prime``/``delta``/``scaled`` (δ^l η/m) L arrays ``(m, n_l)`` (σ'^L None for
+    ``sigma_prime``/``delta`` L arrays ``(m, n_l)`` (σ'^L None for
     softmax); ``grad`` (filled by ``FastTrainer.gradients``) is laid out as
     ``Network.parameters``, with per-layer views ``grad_w``/``grad_b``. ``plan``: the ops
     from the forward pass to δ^1; ``updates``: per layer the operands of
-    ``kernels.update_layer`` (δ, δ̃, (a^{l-1})^T, δ̃^T, (W^l)^T, b^l, ones).
+    ``kernels.update_layer`` ((a^{l-1})^T, (δ^l)^T, (W^l)^T, b^l, ones).
     """
 
     x: np.ndarray
@@ -40,7 +40,6 @@ class Buffers:
     dC_da: tuple[np.ndarray, ...]
     sigma_prime: tuple[np.ndarray | None, ...]
     delta: tuple[np.ndarray, ...]
-    scaled: tuple[np.ndarray, ...]
     grad: np.ndarray
     grad_w: tuple[np.ndarray, ...]
     grad_b: tuple[np.ndarray, ...]
@@ -56,7 +55,7 @@ class Buffers:
 
         L = net.n_layers
         x, y = np.empty((m, net.sizes[0]), net.dtype), np.empty((m, net.sizes[-1]), net.dtype)
-        z, a, dC_da, delta, scaled = layers(), (x, *layers()), layers(), layers(), layers()
+        z, a, dC_da, delta = layers(), (x, *layers()), layers(), layers()
         sp = layers()
         if net.activations[-1].prime is None:  # softmax: δ^L = a^L − y directly
             sp = (*sp[:-1], None)
@@ -70,13 +69,12 @@ class Buffers:
         grad_w, grad_b = kernels.parameter_views(grad, net.sizes)
         ones = np.ones(m, net.dtype)
         updates = tuple(
-            (delta[l], scaled[l], a[l].T, scaled[l].T, net.weights[l].T, net.biases[l], ones)
-            for l in range(L)
+            (a[l].T, delta[l].T, net.weights[l].T, net.biases[l], ones) for l in range(L)
         )
         for *_, W_t, bias, _ in updates:  # BLAS writes into these only if laid out so
             if not (W_t.flags.f_contiguous and bias.flags.c_contiguous):
                 raise RuntimeError("the network's parameters are not contiguous views")
-        return cls(x, y, z, a, dC_da, sp, delta, scaled, grad, grad_w, grad_b, tuple(plan),
+        return cls(x, y, z, a, dC_da, sp, delta, grad, grad_w, grad_b, tuple(plan),
                    updates)  # fmt: skip
 
 
@@ -144,7 +142,7 @@ class FastTrainer:
         take_x, take_y, x, y, plan = self.x_all.take, self.y_all.take, b.x, b.y, b.plan
         difference, a_L, updates = b.dC_da[-1], b.a[-1], b.updates
         value = None if self._quadratic else self.net.cost_function.value
-        vdot, isfinite, multiply, (gemm, gemv) = np.vdot, math.isfinite, np.multiply, self._blas
+        vdot, isfinite, (gemm, gemv) = np.vdot, math.isfinite, self._blas
         scale, loss, k = eta / m, math.nan, 0
         for k, indices in enumerate(batches):
             take_x(indices, 0, x, "clip")
@@ -156,10 +154,9 @@ class FastTrainer:
             losses[k] = loss
             if not isfinite(loss):
                 break
-            for delta, scaled, a_prev_t, scaled_t, W_t, bias, ones in updates:
-                multiply(delta, scale, scaled)
-                gemm(-1.0, a_prev_t, scaled_t, 1.0, W_t, 0, 1, 1)  # W^l in place
-                gemv(-1.0, scaled_t, ones, 1.0, bias, 0, 1, 0, 1, 0, 1)  # b^l in place
+            for a_prev_t, delta_t, W_t, bias, ones in updates:
+                gemm(-scale, a_prev_t, delta_t, 1.0, W_t, 0, 1, 1)  # W^l in place
+                gemv(-scale, delta_t, ones, 1.0, bias, 0, 1, 0, 1, 0, 1)  # b^l in place
         b.indices, b.loss, self.last = batches[k], loss, b
         return k + 1
 

@@ -102,18 +102,17 @@ def update_layer(
     delta: np.ndarray,
     a_prev: np.ndarray,
     scale: float,
-    scaled: np.ndarray,
     ones: np.ndarray,
 ) -> None:
-    """W^l ← W^l − η ∂C/∂W^l, b^l ← b^l − η ∂C/∂b^l in place, η/m folded into δ once.
+    """W^l ← W^l − η ∂C/∂W^l, b^l ← b^l − η ∂C/∂b^l in place, with scale = η/m.
 
-    With δ̃ = δ^l · scale (scale = η/m, ``scaled`` ``(m, n_l)``): W^l ← W^l − Σ_x δ̃ (a^{l-1})^T
-    as one BLAS gemm on ``W_t`` = W^l.T (accumulating into W, no temporary), and
-    b^l ← b^l − Σ_x δ̃ as one gemv with ``ones`` ``(m,)``. fast.py inlines these calls.
+    W^l ← W^l − scale · Σ_x δ^l (a^{l-1})^T as one BLAS gemm (α = −scale, β = 1) on
+    ``W_t`` = W^l.T, accumulating into W without a temporary; b^l ← b^l − scale · Σ_x δ^l
+    as one gemv with ``ones`` ``(m,)``. δ^l, a^{l-1}: C-contiguous ``(m, n)``. fast.py
+    inlines these calls.
     """
     gemm, gemv = blas(W_t.dtype)
-    np.multiply(delta, scale, scaled)
-    if gemm(-1.0, a_prev.T, scaled.T, 1.0, W_t, 0, 1, 1) is not W_t:
+    if gemm(-scale, a_prev.T, delta.T, 1.0, W_t, 0, 1, 1) is not W_t:
         raise RuntimeError("BLAS gemm did not update W in place")
-    if gemv(-1.0, scaled.T, ones, 1.0, b, 0, 1, 0, 1, 0, 1) is not b:
+    if gemv(-scale, delta.T, ones, 1.0, b, 0, 1, 0, 1, 0, 1) is not b:
         raise RuntimeError("BLAS gemv did not update b in place")

@@ -264,9 +264,9 @@ class Network:
     ) -> None:
         """The update W^l ← W^l − η ∂C/∂W^l, b^l ← b^l − η ∂C/∂b^l, in place, for every l.
 
-        Computed as the fast path does, η/m folded into δ once: with δ̃^l = δ^l · (η/m),
-        W^l ← W^l − Σ_x δ̃^l (a^{l-1})^T and b^l ← b^l − Σ_x δ̃^l (one BLAS call each,
-        kernels.update_layer). ``delta`` holds the L arrays δ^l ``(m, n_l)``, ``a`` the
+        Computed as the fast path does: W^l ← W^l − (η/m) Σ_x δ^l (a^{l-1})^T and
+        b^l ← b^l − (η/m) Σ_x δ^l, one BLAS call each accumulating into W and b
+        (kernels.update_layer). ``delta`` holds the L arrays δ^l ``(m, n_l)``, ``a`` the
         forward activations a^0 … a^{L-1} (or all L + 1). ``step``, ``apply`` and
         ``FastTrainer`` all update this way: bit-identical results.
         """
@@ -283,8 +283,8 @@ class Network:
             layers.append((d, a_prev))
         with np.errstate(**QUIET):
             for l, (d, a_prev) in enumerate(layers, start=1):
-                W_t, b, scaled = self.weights[l - 1].T, self.biases[l - 1], np.empty_like(d)
-                kernels.update_layer(W_t, b, d, a_prev, eta / m, scaled, ones)
+                W_t, b = self.weights[l - 1].T, self.biases[l - 1]
+                kernels.update_layer(W_t, b, d, a_prev, eta / m, ones)
 
     def apply(self, backward: BackwardTrace, eta: float) -> None:
         """The update of ``apply_deltas`` from a backward trace (and its forward trace)."""
