@@ -65,3 +65,19 @@ def test_large_layer_falls_back_to_the_output_layer_and_waits_for_delta(view):
     delta_2 = next(s for s in snaps if s.phase == Phase(PhaseKind.DELTA, 2))
     view.show_snapshot(delta_2)
     assert view.result is not None
+
+
+def test_clicking_a_cell_of_the_result_selects_that_weight(view, qtbot):
+    from PySide6.QtCore import QPointF, Qt
+
+    qtbot.waitExposed(view)
+    view.set_selection(2, 0, 0)
+    view.show_snapshot(engine_snapshots(CONFIGS[0])[0][-1])
+    image = view._result_image
+    qtbot.wait(50)  # the view box applies its range on the next layout
+    # the result is drawn at twice the slice size: cell (i, j) covers image pixel (i, j)
+    scene_pos = image.mapToScene(QPointF(7.5, 4.5))
+    widget_pos = view.canvas.mapFromScene(scene_pos)
+    with qtbot.waitSignal(view.weight_clicked) as blocker:
+        qtbot.mouseClick(view.canvas.viewport(), Qt.MouseButton.LeftButton, pos=widget_pos)
+    assert blocker.args == [2, 4, 7]

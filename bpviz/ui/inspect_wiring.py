@@ -14,7 +14,11 @@ from PySide6.QtGui import QAction, QKeySequence
 
 from bpviz.ui.inspection import Selection
 
-SOURCES = (("gradients", "weight_clicked"), ("network", "edge_clicked"))
+SOURCES = (
+    ("gradients", "weight_clicked"),
+    ("network", "edge_clicked"),
+    ("contraction", "weight_clicked"),
+)
 PANELS = ("inspector", "equations", "contraction")
 
 

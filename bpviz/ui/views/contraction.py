@@ -23,7 +23,7 @@ from pyqtgraph.Qt import QtCore, QtWidgets
 from bpviz.session.snapshot import Snapshot
 from bpviz.ui import colors
 from bpviz.ui.views._base import SnapshotView
-from bpviz.ui.views._widgets import ExampleSpin, superscript
+from bpviz.ui.views._widgets import ExampleSpin, PickImage, superscript
 from bpviz.ui.views.equations import MathLabel, dark_panel
 
 MAX_ROWS = 16  # n_l of a layer small enough to draw as a stack of n_l matrices
@@ -40,10 +40,13 @@ class ContractionView(SnapshotView):
     """∂a^l/∂W^l ·_i ∂C/∂a^l = ∂C/∂W^l for one example, slice by slice.
 
     ``set_selection(l, i, j)`` picks the layer (when drawable) and highlights slice i and
-    entry (i, j). After a render, ``layer``, ``slices`` ``(n_l, n_l, n_{l-1})``,
-    ``weights`` ``(n_l,)`` (the contracted vector) and ``result`` ``(n_l, n_{l-1})`` hold
-    what is drawn, or None before the phase computed them.
+    entry (i, j); clicking a cell of the result emits ``weight_clicked(l, i, j)``. After a
+    render, ``layer``, ``slices`` ``(n_l, n_l, n_{l-1})``, ``weights`` ``(n_l,)`` (the
+    contracted vector) and ``result`` ``(n_l, n_{l-1})`` hold what is drawn, or None
+    before the phase computed them.
     """
+
+    weight_clicked = QtCore.Signal(int, int, int)  # a cell (i, j) of ∂C/∂W^l was clicked
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -79,13 +82,18 @@ class ContractionView(SnapshotView):
         dark_panel(self)
         self._images: list[pg.ImageItem] = []
         self._labels: list[pg.TextItem] = []
-        self._result_image = pg.ImageItem(axisOrder="row-major")
+        self._result_image = PickImage()
+        self._result_image.clicked.connect(self._result_clicked)
         self._result_label = pg.TextItem(color=colors.FOREGROUND, anchor=(0, 1))
         pen = pg.mkPen(colors.HIGHLIGHT, width=2)
         self._slice_box = QtWidgets.QGraphicsRectItem()
         self._slice_box.setPen(pen)
         self._cell_box = QtWidgets.QGraphicsRectItem()
         self._cell_box.setPen(pen)
+
+    def _result_clicked(self, row: int, col: int) -> None:
+        if self.layer is not None:
+            self.weight_clicked.emit(self.layer, row, col)
 
     def set_selection(self, l: int, i: int, j: int | None = None) -> None:
         """Show layer l when it is small enough; highlight slice i and entry (i, j)."""
