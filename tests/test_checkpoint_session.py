@@ -8,6 +8,8 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bpviz.data.sample import load_sample
 from bpviz.session.checkpoint import (
@@ -184,3 +186,62 @@ def test_every_bad_file_leaves_the_session_untouched(sample, tmp_path):
     assert all("Traceback" not in m and len(m) < 400 for m in messages.values())
     open_session(good, target)  # and the good file opens in the same session
     assert _state(target) == _state(source)
+
+
+def _paths(value, prefix=()):
+    yield prefix
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from _paths(child, (*prefix, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _paths(child, (*prefix, index))
+
+
+def _set(value, path, new):
+    if not path:
+        return new
+    head, *rest = path
+    copy = dict(value) if isinstance(value, dict) else list(value)
+    copy[head] = _set(value[head], rest, new)
+    return copy
+
+
+_FUZZ: dict = {}
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.floats() | st.text(max_size=6),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_fuzzed_session_files_open_or_change_nothing(sample, tmp_path_factory, data):
+    """Any JSON value anywhere in a real session file's metadata: opening either works
+    (the change did not matter) or raises CheckpointError with the session untouched."""
+    if not _FUZZ:
+        folder = tmp_path_factory.mktemp("fuzz")
+        source = Session(sample, CONFIG)
+        _drive(source)
+        save_session(folder / "good.npz", source)
+        target = Session(sample, replace(CONFIG, seed=5))
+        target.step_batch()
+        _FUZZ.update(good=folder / "good.npz", target=target, before=_state(target))
+        _FUZZ["meta"] = json.loads(zipfile.ZipFile(folder / "good.npz").read(META))
+    meta, target = _FUZZ["meta"], _FUZZ["target"]
+    path = data.draw(st.sampled_from(sorted(_paths(meta), key=repr)))
+    value = data.draw(_JSON)
+    bad = _rewrite(_FUZZ["good"], tmp_path_factory.mktemp("m") / "f.npz",
+                   meta=lambda m: _set(m, path, value))  # fmt: skip
+    try:
+        open_session(bad, target)
+    except CheckpointError:
+        assert _state(target) == _FUZZ["before"]
+    else:  # a harmless change: put the target back as it was for the next example
+        fresh = Session(sample, replace(CONFIG, seed=5))
+        fresh.step_batch()
+        _FUZZ["target"] = fresh

@@ -131,7 +131,7 @@ def open_session(path: str | Path, session) -> None:
     the session changed. Raises ``CheckpointError`` (the session untouched) when the file
     is damaged, foreign, of a newer format, or was saved on other data.
     """
-    from bpviz.session.config import check_config, epoch_order, make_network
+    from bpviz.session.config import ETA_MAX, check_config, epoch_order, make_network
 
     ckpt = read_checkpoint(path)
     meta, arrays = ckpt.meta, ckpt.arrays
@@ -159,7 +159,7 @@ def open_session(path: str | Path, session) -> None:
     step, epoch = _counter(meta, "step"), _counter(meta, "epoch")
     batch_in_epoch = _counter(meta, "batch_in_epoch", 0, batches - 1)
     k = _counter(meta, "phase_index", -1, 3 * config.n_layers)
-    _require(_is_eta(meta.get("eta")), "bad η")
+    _require(_is_eta(meta.get("eta")) and meta["eta"] <= ETA_MAX, "bad η")
     seconds = meta.get("epoch_seconds")
     _require(_is_number(seconds) and math.isfinite(seconds) and seconds >= 0, "bad seconds")
     parameters = _parameters(arrays, "parameters", network.parameters)
