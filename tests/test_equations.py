@@ -175,3 +175,21 @@ def test_equation_view_highlight_follows_the_phase(qtbot):
         assert snap.phase.label.replace("^", "<sup>") in view.header.text()
         shown = [box.latex for box in view._subs]
         assert sorted(shown) == sorted(line.latex for line in view.substitutions)
+
+
+def test_equation_view_retypesets_at_most_once_a_second_while_running(qtbot):
+    from dataclasses import replace
+
+    from bpviz.ui.views.equations import THROTTLE_MS, EquationView
+
+    view = EquationView()
+    qtbot.addWidget(view)
+    view.show()
+    snaps, _ = engine_snapshots(CONFIGS[2])
+    view.show_snapshot(snaps[0])
+    first = view.substitutions
+    running = replace(snaps[1], running=True)
+    view.show_snapshot(running)
+    assert view.substitutions == first  # not yet: typesetting is throttled
+    qtbot.waitUntil(lambda: view.substitutions != first, timeout=3 * THROTTLE_MS)
+    assert view.active_keys == active_keys(running.phase, running.n_layers)

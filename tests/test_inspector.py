@@ -347,3 +347,14 @@ def test_pin_and_watch_chart(inspector, qtbot):
     xs, ys = inspector.w_curve.getData()
     assert list(xs) == list(range(1, 21)) and ys[-1] == pytest.approx(0.2)
     assert len(inspector._eta_lines) == 1 and inspector._eta_lines[0].value() == 10
+
+
+def test_check_on_a_diverged_run_is_a_clear_message(inspector):
+    from dataclasses import replace
+
+    snap = engine_snapshots(CONFIGS[0])[0][-1]
+    bad = tuple(np.where(np.ones_like(w, bool), np.nan, w) for w in snap.weights_before)
+    inspector.show_snapshot(replace(snap, weights_before=bad))
+    assert inspector.check_selected() is None
+    assert "impossible" in inspector.check_label.text()
+    assert "NaN" in inspector.check_label.text()
