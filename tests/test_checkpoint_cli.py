@@ -107,3 +107,16 @@ def test_snapshot_every_writes_bundles_that_match_the_saved_run(tmp_path):
         final = np.lib.format.read_array(f)
     assert not np.array_equal(final[: w1.size], w1.ravel())  # 80 more steps after it
     assert "snapshot: step 160" in result.stderr
+
+
+def test_a_window_session_file_is_sent_to_the_window(tmp_path):
+    from bpviz.data.sample import load_sample
+    from bpviz.session.checkpoint import save_session
+    from bpviz.session.session import Session
+
+    session = Session(load_sample())
+    session.step_batch()
+    save_session(tmp_path / "window.npz", session)
+    result = bpviz("--resume", str(tmp_path / "window.npz"), "--epochs", "1")
+    assert result.returncode == 1 and result.stdout == ""
+    assert "saved by the window" in result.stderr and "Open session" in result.stderr
