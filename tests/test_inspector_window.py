@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QImage
 
 from bpviz.session.snapshot import PhaseKind
@@ -54,6 +54,13 @@ def test_clicks_in_the_views_select_the_weight_in_every_panel(qtbot, window):
     for panel in panels(window):
         assert tuple(panel.selection if isinstance(panel.selection, tuple) else
                      panel.selection.entry) == (2, 3, 5)  # fmt: skip
+    # highlighted where the weight appears: the heatmap switches to W² and outlines it,
+    # the network view marks neuron 3 of layer 2
+    gradients, network = window.views["gradients"], window.views["network"]
+    assert gradients.layer == 2 and gradients.heatmap.marker.isVisible()
+    assert gradients.heatmap.marker.rect() == QRectF(5, 3, 1, 1)
+    xs, _ = network.selected_node.getData()
+    assert list(xs) == [2.0]
     window.views["network"].edge_clicked.emit(1, 7, 400)
     assert window.views["inspector"].selection == Selection(1, 7, 400)
     assert window.views["equations"].selection == Selection(1, 7, 400)
