@@ -127,3 +127,14 @@ def test_inspect_option_opens_with_the_weight_selected_and_saves_a_screenshot(tm
         capture_output=True, text=True, timeout=60, env=env, cwd=ROOT,
     )  # fmt: skip
     assert bad.returncode == 2 and "L,I,J" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_stale_click_is_ignored_and_a_bad_inspect_is_a_clear_error(qtbot, window):
+    from bpviz.ui import inspect_wiring
+
+    step_to(qtbot, window, PhaseKind.FORWARD, 1)
+    window.views["gradients"].weight_clicked.emit(2, 3, 5)
+    window.views["gradients"].weight_clicked.emit(2, 99, 5)  # no neuron 99 in layer 2
+    assert window.selection == (2, 3, 5)
+    with pytest.raises(ValueError, match="i = 99"):
+        inspect_wiring.select(window, 2, 99, 5)

@@ -9,6 +9,8 @@ action "Check gradient" (key g) runs the inspector's numeric check.
 
 from __future__ import annotations
 
+import contextlib
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 
@@ -23,13 +25,23 @@ PANELS = ("inspector", "equations", "contraction")
 
 
 def select(window, l: int, i: int, j: int | None) -> None:
-    """Select w_ij^l (j None or −1: the bias b_i^l) in every view that can show it."""
+    """Select w_ij^l (j None or −1: the bias b_i^l) in every view that can show it;
+    ValueError when the network on screen has no such parameter."""
     j = None if j is None or j < 0 else j
-    Selection(l, i, j).check(window.config.sizes)
+    # the network on screen (window.config is what the next reset will use)
+    shown = window.latest.config.sizes if window.latest is not None else window.config.sizes
+    Selection(l, i, j).check(shown)
     window.selection = (l, i, j)
     for widget in window.views.values():
         if hasattr(widget, "set_selection"):
             widget.set_selection(l, i, j)
+
+
+def _select_quietly(window, l: int, i: int, j: int) -> None:
+    """A click from a view drawn before a reset may name a parameter that no longer
+    exists: ignore it rather than raise inside a slot."""
+    with contextlib.suppress(ValueError):
+        select(window, l, i, j)
 
 
 def show_panels(window) -> None:
@@ -54,11 +66,11 @@ def connect(window) -> None:
     for key, signal in SOURCES:
         view = window.views.get(key)
         if view is not None and hasattr(view, signal):
-            getattr(view, signal).connect(lambda l, i, j: select(window, l, i, j))
+            getattr(view, signal).connect(lambda l, i, j: _select_quietly(window, l, i, j))
     inspector = window.views.get("inspector")
     if inspector is None:
         return
-    inspector.selection_changed.connect(lambda l, i, j: select(window, l, i, j))
+    inspector.selection_changed.connect(lambda l, i, j: _select_quietly(window, l, i, j))
     inspector.pin_requested.connect(lambda l, i, j, pinned: _pin(window, l, i, j, pinned))
     inspector.check_shortcut.setKey(QKeySequence())  # the window-wide action below has g
     check = QAction("Check the selected gradient numerically", window)
