@@ -117,3 +117,28 @@ def test_history_view_lists_eta_changes_and_watches():
     assert history.watches[(1, 2, 3)].w.n == 0 and history.loss.n == 1
     assert history.remove_watch(1, 2, 3) and not history.remove_watch(1, 2, 3)
     assert history.view().watches == ()
+
+
+def test_a_real_run_grows_by_its_history_and_nothing_else():
+    import tracemalloc
+
+    from test_session import config_for, make_dataset
+
+    from bpviz.session.session import Session
+
+    session = Session(make_dataset(n_train=600, n_test=50), config_for(batch_size=10))
+    session.run(120)  # two epochs: buffers, checkpoints and epoch orders exist
+    session.snapshot()
+    tracemalloc.start()
+    try:
+        before, history_before = tracemalloc.get_traced_memory()[0], session.history.nbytes
+        for _ in range(30):
+            session.run(200)
+            session.snapshot()
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    history_grown = session.history.nbytes - history_before
+    assert session.step == 6120 and len(session.history.epochs) == 102
+    assert history_grown > 0
+    assert grown <= 2 * history_grown + 64 * 1024, (grown, history_grown)

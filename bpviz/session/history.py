@@ -220,10 +220,11 @@ class History:
 
     @property
     def nbytes(self) -> int:
-        """Bytes the history holds (arrays and per-epoch metrics)."""
+        """Bytes the history holds (arrays, and an estimate for the per-epoch metrics)."""
         total = self.loss.nbytes + 16 * len(self.eta_changes)
         total += sum(w.w.nbytes + w.grad.nbytes for w in self.watches.values())
-        total += sum(m.confusion.nbytes + m.per_class_accuracy.nbytes + 128 for m in self.epochs)
+        # an epoch's metrics: its two arrays and about 640 bytes of Python objects
+        total += sum(m.confusion.nbytes + m.per_class_accuracy.nbytes + 640 for m in self.epochs)
         return total
 
     def view(self) -> HistoryView:
