@@ -14,7 +14,7 @@ from viewtools import click, hover, shown
 from bpviz.session.snapshot import PhaseKind
 from bpviz.ui import colors
 from bpviz.ui.views import GradientView, InputOutputView, LossView
-from bpviz.ui.views.gradient import tile_grid
+from bpviz.ui.views._tiles import tile_grid
 
 
 def test_gradient_heatmap_shows_grad_weights_and_update(qtbot):
@@ -60,18 +60,26 @@ def test_gradient_levels_fixed_per_layer(qtbot):
     assert m1 != m2 and view.heatmap.bar.levels() == (-m2, m2)
 
 
-def test_gradient_tiles_are_rows_of_w1(qtbot):
+def test_gradient_tiles_are_rows_of_w1_paged_when_wide(qtbot):
     view = shown(qtbot, GradientView())
     snapshot = snapshot_at(PhaseKind.GRADIENT, 1, sizes=(784, 512, 256, 10))
     view.show_snapshot(snapshot)
-    rows, cols = tile_grid(512)
-    assert (rows, cols) == (23, 23)
+    assert tile_grid(64) == (8, 8) and view.page_spin.isVisible()
     image = view.tiles.image.image
-    assert image.shape == (23 * 29, 23 * 29)
-    i = 100
-    r, c = divmod(i, cols)
-    tile = image[r * 29 : r * 29 + 28, c * 29 : c * 29 + 28]
-    np.testing.assert_array_equal(tile, snapshot.grad_w[0][i].reshape(28, 28))
+    assert image.shape == (8 * 29, 8 * 29)  # 64 readable tiles of 512
+
+    def tile(k: int) -> np.ndarray:
+        r, c = divmod(k, 8)
+        return view.tiles.image.image[r * 29 : r * 29 + 28, c * 29 : c * 29 + 28]
+
+    np.testing.assert_array_equal(tile(10), snapshot.grad_w[0][10].reshape(28, 28))
+    assert "i = 0 … 63 of 512" in view.tiles.plot.getAxis("bottom").labelText
+    view.page_spin.setValue(64)  # the next page: neurons 64 … 127
+    np.testing.assert_array_equal(tile(10), snapshot.grad_w[0][74].reshape(28, 28))
+    assert view.tile_weight(29 + 3, 2 * 29 + 5) == (64 + 10, 3 * 28 + 5)
+    view.set_selection(1, 500, 7)  # a weight on the last page: the page follows
+    assert view.page_spin.value() == 448
+    np.testing.assert_array_equal(tile(500 - 448), snapshot.grad_w[0][500].reshape(28, 28))
 
 
 def test_gradient_clicks_give_l_i_j(qtbot):

@@ -19,6 +19,7 @@ from pyqtgraph.Qt import QtCore, QtWidgets
 from bpviz.session.snapshot import PhaseKind, Snapshot
 from bpviz.ui import colors
 from bpviz.ui.views._base import SnapshotView, entry
+from bpviz.ui.views._tiles import MAX_TILES, TileSheet
 from bpviz.ui.views._widgets import PickImage, superscript
 
 GRADIENT, WEIGHTS, UPDATE = "grad", "weights", "update"
@@ -28,12 +29,6 @@ QUANTITIES = {
     UPDATE: ("ΔW{l} = −η ∂C/∂W{l}", "Δw"),
 }
 AUTO, FIXED = "auto", "fixed"
-
-
-def tile_grid(n: int) -> tuple[int, int]:
-    """(rows, columns) of a near-square grid of n tiles."""
-    cols = max(1, math.ceil(math.sqrt(n)))
-    return math.ceil(n / cols), cols
 
 
 class _Panel:
@@ -110,7 +105,7 @@ class GradientView(SnapshotView):
         self._fixed: dict[tuple[str, int], float] = {}
         self._auto: dict[int, float] = {}  # auto level per layer (kept within a factor 2.5)
         self._sizes: tuple[int, ...] = ()
-        self._tile_buffers: tuple[np.ndarray, np.ndarray] | None = None
+        self.sheet: TileSheet | None = None  # the W^1 tiles (None: input not square)
         self._matrix: np.ndarray | None = None  # what the heatmap shows, for hover
         self._tile_matrix: np.ndarray | None = None
         self._selection: tuple[int, int, int | None] | None = None
@@ -122,8 +117,8 @@ class GradientView(SnapshotView):
         self.layer_box = QtWidgets.QComboBox()
         self.layer_box.setToolTip("Which weight matrix Wˡ (l = 1 … L) the heatmap shows")
         self.levels_box = QtWidgets.QComboBox()
-        self.levels_box.addItem("levels: auto", AUTO)
-        self.levels_box.addItem("levels: fixed per layer", FIXED)
+        self.levels_box.addItem("auto levels", AUTO)
+        self.levels_box.addItem("fixed levels", FIXED)
         self.levels_box.setToolTip(
             "auto: ± the largest |value| of every frame; fixed: kept per layer and "
             "quantity (drag the colour bar to change) so growth and decay are visible"
@@ -131,6 +126,12 @@ class GradientView(SnapshotView):
         self.tiles_box = QtWidgets.QCheckBox("W¹ tiles")
         self.tiles_box.setChecked(True)
         self.tiles_box.setToolTip("Row i of W¹ (or ∂C/∂W¹) as a 28×28 image, one per neuron i")
+        self.page_spin = QtWidgets.QSpinBox()
+        self.page_spin.setPrefix("tiles i ≥ ")
+        self.page_spin.setSingleStep(MAX_TILES)
+        self.page_spin.setToolTip(f"{MAX_TILES} tiles at a time: which neurons of layer 1")
+        self.page_spin.setVisible(False)
+        self.page_spin.valueChanged.connect(self.set_tile_start)
         self.status = QtWidgets.QLabel()
         self.status.setMinimumWidth(90)
         self.hover = QtWidgets.QLabel()
@@ -142,8 +143,19 @@ class GradientView(SnapshotView):
             lambda _: self.set_levels_mode(self.levels_box.currentData())
         )
         self.tiles_box.toggled.connect(self.set_tiles_visible)
+        for box in (self.quantity_box, self.layer_box, self.levels_box):  # fit narrow docks
+            box.setSizeAdjustPolicy(
+                QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            box.setMinimumContentsLength(4 if box is self.layer_box else 9)
         bar = QtWidgets.QHBoxLayout()
-        for widget in (self.quantity_box, self.layer_box, self.levels_box, self.tiles_box):
+        for widget in (
+            self.quantity_box,
+            self.layer_box,
+            self.levels_box,
+            self.tiles_box,
+            self.page_spin,
+        ):
             bar.addWidget(widget)
         bar.addWidget(self.status, 1)
         bar.addWidget(self.hover)
@@ -175,6 +187,8 @@ class GradientView(SnapshotView):
         j None or −1: the bias b_i^l, whose row i is outlined."""
         j = None if j is None or j < 0 else j
         self._selection = (l, i, j)
+        if l == 1 and j is not None and self.sheet is not None:
+            self.page_spin.setValue((i // MAX_TILES) * MAX_TILES)  # the page holding i
         if l != self.layer and 1 <= l < max(len(self._sizes), 2):
             self.set_layer(l)
         self._draw_selection()
@@ -191,12 +205,9 @@ class GradientView(SnapshotView):
             rect = QtCore.QRectF(0, i, width, 1) if j is None else QtCore.QRectF(j, i, 1, 1)
             heat.setRect(rect)
             heat.setVisible(True)
-        if l == 1 and j is not None and self._tile_side and i < self._sizes[1]:
-            side = self._tile_side
-            _, cols = tile_grid(self._sizes[1])
-            r, c = divmod(j, side)
-            row, col = (i // cols) * (side + 1) + r, (i % cols) * (side + 1) + c
-            tile.setRect(QtCore.QRectF(col, row, 1, 1))
+        pixel = self.sheet.pixel_of(i, j) if l == 1 and j is not None and self.sheet else None
+        if pixel is not None:
+            tile.setRect(QtCore.QRectF(pixel[1], pixel[0], 1, 1))
             tile.setVisible(True)
 
     def set_quantity(self, quantity: str) -> None:
@@ -226,6 +237,12 @@ class GradientView(SnapshotView):
         for panel in (self.heatmap, self.tiles):
             panel.bar.interactive = mode == FIXED
         self.redraw()
+
+    def set_tile_start(self, i: int) -> None:
+        """Show the page of tiles holding neuron i of layer 1 (wide layers are paged)."""
+        if self.sheet is not None and self.sheet.set_start(i):
+            self.tiles.drawn = None
+            self.redraw()
 
     def set_tiles_visible(self, visible: bool) -> None:
         """Show or hide the first layer's tiles."""
@@ -257,8 +274,13 @@ class GradientView(SnapshotView):
             self.layer_box.setCurrentIndex(self.layer - 1)
             self.layer_box.blockSignals(False)
             side = math.isqrt(sizes[0])
-            self._tile_side = side if side * side == sizes[0] else 0
-            self._tile_buffers = None
+            self.sheet = TileSheet(sizes[1], side) if side * side == sizes[0] else None
+            self.tiles.drawn = None
+            self.page_spin.blockSignals(True)
+            self.page_spin.setRange(0, sizes[1] - 1)
+            self.page_spin.setValue(0)
+            self.page_spin.blockSignals(False)
+            self.page_spin.setVisible(self.sheet is not None and self.sheet.paged)
         name = QUANTITIES[self.quantity][0].format(l=superscript(self.layer))
         phase = snapshot.phase
         busy = phase is not None and phase.kind is PhaseKind.GRADIENT and phase.layer == self.layer
@@ -272,9 +294,9 @@ class GradientView(SnapshotView):
         level = self._draw(self.heatmap, self._matrix, self.layer, name, sizes)
         self._show_levels(level)
         self._draw_selection()
-        if self.tiles_box.isChecked() and self._tile_side:
+        if self.tiles_box.isChecked() and self.sheet is not None:
             self._tile_matrix = self.matrix(snapshot, 1)
-            self._draw_tiles(self._tile_matrix, sizes)
+            self._draw_tiles(self._tile_matrix)
 
     def _level(self, values: np.ndarray | None, layer: int) -> float:
         if self.levels_mode == AUTO:
@@ -297,24 +319,16 @@ class GradientView(SnapshotView):
             panel.drawn = values
         return level
 
-    def _draw_tiles(self, values: np.ndarray | None, sizes) -> None:
-        n, side = sizes[1], self._tile_side
-        rows, cols = tile_grid(n)
-        if self._tile_buffers is None:  # gaps of one zero-valued pixel between tiles
-            padded = np.zeros((rows * cols, side + 1, side + 1))
-            image = np.zeros((rows * (side + 1), cols * (side + 1)))
-            self._tile_buffers = (padded, image)
-        padded, image = self._tile_buffers
-        self.tiles.set_shape(image.shape)
+    def _draw_tiles(self, values: np.ndarray | None) -> None:
+        sheet = self.sheet
+        self.tiles.set_shape(sheet.image.shape)
         self.tiles.set_missing(values is None, "not computed yet")
+        caption = sheet.caption()
+        if self.tiles.plot.getAxis("bottom").labelText != caption:
+            self.tiles.plot.setLabel("bottom", caption, color=colors.FOREGROUND)
         if values is None or values is self.tiles.drawn:
             return
-        np.copyto(padded[:n, :side, :side], values.reshape(n, side, side))
-        np.copyto(
-            image.reshape(rows, side + 1, cols, side + 1),
-            padded.reshape(rows, cols, side + 1, side + 1).transpose(0, 2, 1, 3),
-        )
-        self.tiles.show(image, self._level(values, 1))
+        self.tiles.show(sheet.fill(values), self._level(values, 1))
         self.tiles.drawn = values
 
     def _show_levels(self, level: float) -> None:
@@ -339,15 +353,7 @@ class GradientView(SnapshotView):
 
     def tile_weight(self, row: int, col: int) -> tuple[int, int] | None:
         """(i, j) of W^1 under pixel (row, col) of the tile image, None on a gap."""
-        side = self._tile_side
-        if not side:
-            return None
-        _, cols = tile_grid(self._sizes[1])
-        i = (row // (side + 1)) * cols + col // (side + 1)
-        r, c = row % (side + 1), col % (side + 1)
-        if r == side or c == side or i >= self._sizes[1]:
-            return None
-        return i, r * side + c
+        return self.sheet.weight_at(row, col) if self.sheet is not None else None
 
     def _tile_clicked(self, row: int, col: int) -> None:
         hit = self.tile_weight(row, col)

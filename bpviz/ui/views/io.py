@@ -15,8 +15,8 @@ from pyqtgraph.Qt import QtCore, QtWidgets
 from bpviz.session.snapshot import Snapshot
 from bpviz.ui import colors
 from bpviz.ui.views._base import SnapshotView, entry, pick
+from bpviz.ui.views._tiles import tile_grid
 from bpviz.ui.views._widgets import ExampleSpin, PickImage
-from bpviz.ui.views.gradient import tile_grid
 
 MAX_GRID = 100  # digits drawn in the grid; a larger batch shows its first MAX_GRID
 RIGHT, WRONG = "#4cd964", "#ff453a"

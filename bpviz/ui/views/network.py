@@ -227,11 +227,16 @@ class NetworkView(SnapshotView):
         """Node size in pixels follows the view's height and the node spacing."""
         self._place_input()
         height = max(self.vb.height(), 1.0)
+        size = 8.0
         for l, item in enumerate(self._columns, start=1):
             if isinstance(item, pg.ScatterPlotItem):
                 ys = self._node_y[l]
                 spacing = abs(ys[0] - ys[1]) if len(ys) > 1 else 0.09
-                item.setSize(float(np.clip(0.8 * spacing * height / 1.08, 4, 26)))
+                size = float(np.clip(0.8 * spacing * height / 1.08, 4, 26))
+                item.setSize(size)
+        px = self.vb.viewPixelSize()[0]
+        for label in self._out_labels:  # beside the output nodes, whatever the zoom
+            label.setPos(len(self._sizes) - 1 + (size / 2 + 4) * px, label.pos().y())
 
     # -- drawing ------------------------------------------------------------------
     def _render(self, snapshot: Snapshot) -> None:
