@@ -358,3 +358,17 @@ def test_check_on_a_diverged_run_is_a_clear_message(inspector):
     assert inspector.check_selected() is None
     assert "impossible" in inspector.check_label.text()
     assert "NaN" in inspector.check_label.text()
+
+
+def test_inspector_redraws_a_few_times_a_second_while_running(inspector, qtbot):
+    from dataclasses import replace
+
+    snaps, _ = engine_snapshots(CONFIGS[0])
+    inspector.set_selection(2, 3, 5)
+    inspector.show_snapshot(snaps[0])  # forward l=1: δ not computed yet
+    assert inspector.inspection.delta_i is None
+    running = replace(snaps[-1], running=True)
+    inspector.show_snapshot(running)
+    assert inspector.inspection.delta_i is None  # throttled: drawn on the timer
+    qtbot.waitUntil(lambda: inspector.inspection.delta_i is not None, timeout=2000)
+    assert inspector.inspection.grad == float(running.grad_w[1][3, 5])

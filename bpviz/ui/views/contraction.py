@@ -22,7 +22,7 @@ from pyqtgraph.Qt import QtCore, QtWidgets
 
 from bpviz.session.snapshot import Snapshot
 from bpviz.ui import colors
-from bpviz.ui.views._base import SnapshotView
+from bpviz.ui.views._throttle import ThrottledView
 from bpviz.ui.views._widgets import ExampleSpin, PickImage, superscript
 from bpviz.ui.views.equations import MathLabel, dark_panel
 
@@ -36,7 +36,7 @@ def drawable(sizes: tuple[int, ...], l: int) -> bool:
     return 1 <= l < len(sizes) and sizes[l] <= MAX_ROWS and sizes[l - 1] <= MAX_COLS
 
 
-class ContractionView(SnapshotView):
+class ContractionView(ThrottledView):
     """∂a^l/∂W^l ·_i ∂C/∂a^l = ∂C/∂W^l for one example, slice by slice.
 
     ``set_selection(l, i, j)`` picks the layer (when drawable) and highlights slice i and

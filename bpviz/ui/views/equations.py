@@ -26,7 +26,7 @@ from bpviz.ui.equation_text import (
     substituted,
 )
 from bpviz.ui.inspection import Selection
-from bpviz.ui.views._base import SnapshotView
+from bpviz.ui.views._throttle import ThrottledView
 
 ziamath.config.svg2 = False  # SVG 1.1 paths without <symbol>: what QtSvg draws correctly
 HIGHLIGHT_CSS = "rgb({}, {}, {})".format(*colors.HIGHLIGHT)
@@ -102,13 +102,15 @@ class _Row(QtWidgets.QFrame):
         self.math.set_latex(self.math.latex, color=color)
 
 
-class EquationView(SnapshotView):
+class EquationView(ThrottledView):
     """The algorithm with the current phase's lines highlighted and substituted.
 
     ``set_selection(l, i, j)`` chooses the weight w_ij^l (j None or −1: the bias b_i^l)
     whose numbers are written out. ``active_keys`` and ``substitutions`` expose what is
     shown, for tests.
     """
+
+    throttle_ms = THROTTLE_MS
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -135,24 +137,10 @@ class EquationView(SnapshotView):
         layout.addWidget(scroll, 1)
         dark_panel(self)
 
-        self._timer = QtCore.QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(THROTTLE_MS)
-        self._timer.timeout.connect(self.redraw)
-
     def set_selection(self, l: int, i: int, j: int | None = None) -> None:
         """Write the equations out for w_ij^l (j None or −1: the bias b_i^l)."""
         self.selection = Selection(l, i, None if j is None or j < 0 else j)
         self.redraw()
-
-    def show_snapshot(self, snapshot: Snapshot) -> None:
-        """Draw now, or within ``THROTTLE_MS`` while training runs (typesetting costs ms)."""
-        if snapshot.running and self._drawn is not None and self.isVisible():
-            self._snapshot = snapshot
-            if not self._timer.isActive():
-                self._timer.start()
-            return
-        super().show_snapshot(snapshot)
 
     def _build(self, snapshot: Snapshot) -> None:
         while self.rows_layout.count():  # the rows and the stretch of another network

@@ -27,7 +27,7 @@ from bpviz.ui.inspection import (
     numeric_check,
     sample_layer,
 )
-from bpviz.ui.views._base import SnapshotView
+from bpviz.ui.views._throttle import ThrottledView
 from bpviz.ui.views.equations import dark_panel, html_indices
 
 TOLERANCE = 1e-6  # float64 backprop and central differences agree to this relative error
@@ -37,13 +37,20 @@ def _num(value: float | None) -> str:
     return "—" if value is None else f"{value:+.5g}"
 
 
+def _title(plot, text: str) -> None:
+    """Set a plot's title only when it changes (a new title re-lays out the plot)."""
+    if getattr(plot, "_bpviz_title", None) != text:
+        plot._bpviz_title = text
+        plot.setTitle(text)
+
+
 def _name(sel: Selection) -> str:
     if sel.j is None:
         return f"b<sub>{sel.i}</sub><sup>{sel.l}</sup>"
     return f"w<sub>{sel.i},{sel.j}</sub><sup>{sel.l}</sup>"
 
 
-class InspectorView(SnapshotView):
+class InspectorView(ThrottledView):
     """Inspect one parameter. ``set_selection(l, i, j)`` (j None or −1: the bias b_i^l).
 
     Signals: ``selection_changed(l, i, j)`` when the form changes it (j = −1 for a bias);
@@ -138,6 +145,7 @@ class InspectorView(SnapshotView):
         self.check_button.clicked.connect(self.check_selected)
         self.layer_button.clicked.connect(self.check_layer)
         self.check_done.connect(self._show_check)
+
         # g while the focus is in the panel; the main window replaces it by a window-wide
         # action (two shortcuts for one key would be ambiguous and neither would fire)
         self.check_shortcut = QtGui.QShortcut(QtGui.QKeySequence("G"), self)
@@ -244,7 +252,7 @@ class InspectorView(SnapshotView):
         if c is None:
             self.bars.setOpts(x=[], height=[])
             self.mean_line.hide()
-            self.bars_plot.setTitle("δᵢ aⱼ per example: not computed yet in this mini-batch")
+            _title(self.bars_plot, "δᵢ aⱼ per example: not computed yet in this mini-batch")
             return
         x = np.arange(c.size)
         brushes = [pg.mkBrush(colors.POSITIVE if v >= 0 else colors.NEGATIVE) for v in c]
@@ -258,7 +266,7 @@ class InspectorView(SnapshotView):
             ticks = [(k, str(int(d))) for k, d in enumerate(ins.labels)]
             self.bars_plot.getAxis("bottom").setTicks([ticks])
         what = "δᵢ" if ins.selection.j is None else "δᵢ aⱼ"
-        self.bars_plot.setTitle(f"{what} per example (by digit) · line: mean = ∂C/∂θ")
+        _title(self.bars_plot, f"{what} per example (by digit) · line: mean = ∂C/∂θ")
         self.bars_plot.setToolTip(
             "Each example's share of the gradient. Red (positive) examples push the "
             "parameter down (Δ = −η ∂C/∂θ), blue ones push it up."
@@ -282,12 +290,12 @@ class InspectorView(SnapshotView):
         if watch is None:
             self.w_curve.setData([], [])
             self.g_curve.setData([], [])
-            self.w_plot.setTitle("Pin the weight to follow it over the steps")
+            _title(self.w_plot, "Pin the weight to follow it over the steps")
             return
         self.w_curve.setData(watch.w.step, watch.w.mean)
         self.g_curve.setData(watch.grad.step, watch.grad.mean)
-        self.w_plot.setTitle("w over steps; dashed: η changes")
-        self.g_plot.setTitle("∂C/∂w over steps")
+        _title(self.w_plot, "w over steps; dashed: η changes")
+        _title(self.g_plot, "∂C/∂w over steps")
         for step, eta in snapshot.history.eta_changes[1:]:
             pen = pg.mkPen(colors.HIGHLIGHT, style=QtCore.Qt.PenStyle.DashLine)
             line = pg.InfiniteLine(pos=step, angle=90, label=f"η={eta:g}", pen=pen)
