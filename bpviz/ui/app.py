@@ -158,12 +158,16 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationDisplayName("bpviz")
     sys.excepthook = _excepthook
     from bpviz.data import DataError
+    from bpviz.session.remote import RemoteError
 
     try:
         window = build_window(args.data, store.open_settings(args.settings))
     except DataError as exc:
         print(f"bpviz: {exc}", file=sys.stderr)
         return 2
+    except RemoteError as exc:
+        print(f"bpviz: {exc}", file=sys.stderr)
+        return 1
     app.aboutToQuit.connect(window.shutdown)
     window.show()
     QTimer.singleShot(0, lambda: apply_script(window, args))

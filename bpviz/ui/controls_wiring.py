@@ -7,6 +7,7 @@ keeps the controls in step with what the worker reports.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,7 @@ def connect(w: MainWindow) -> None:
 
 def run(w: MainWindow, on: bool) -> None:
     """Start or pause continuous training."""
+    _commanded(w)
     if on:
         w.worker.run()
     else:
@@ -44,9 +46,8 @@ def run(w: MainWindow, on: bool) -> None:
 
 
 def step(w: MainWindow, command) -> None:
-    """Pause if running, then do one step (a mini-batch or a phase)."""
-    if w.worker.running:
-        w.worker.pause()
+    """Do one step (a mini-batch or a phase); the worker pauses first if running."""
+    _commanded(w)
     _show_running(w, False)
     command()
 
@@ -55,6 +56,7 @@ def reset(w: MainWindow, config=None) -> None:
     """Start again from fresh parameters with ``config`` (default: the window's)."""
     if config is not None:
         w.apply_config(config)
+    _commanded(w)
     w.worker.reset(config=w.config)
     _show_running(w, False)
     w.statusBar().showMessage(f"Reset: network {'-'.join(map(str, w.config.sizes))}", 4000)
@@ -166,6 +168,13 @@ def download_mnist(w: MainWindow, download=None) -> DownloadDialog:
     return dialog
 
 
+GRACE = 0.5  # seconds after a command during which the worker's old run state is ignored
+
+
+def _commanded(w: MainWindow) -> None:
+    w._commanded_at = time.monotonic()
+
+
 def _show_running(w: MainWindow, running: bool) -> None:
     if w.act.run.isChecked() != running:
         with QSignalBlocker(w.act.run):
@@ -174,8 +183,10 @@ def _show_running(w: MainWindow, running: bool) -> None:
 
 
 def sync(w: MainWindow, snapshot: Snapshot) -> None:
-    """Follow the worker: run state, η set elsewhere, and its messages (divergence)."""
-    _show_running(w, bool(w.worker.running))
+    """Follow the worker: run state (it may stop by itself, or be paused by a save),
+    η set elsewhere, and its messages (divergence)."""
+    if time.monotonic() - getattr(w, "_commanded_at", 0.0) > GRACE:
+        _show_running(w, bool(w.worker.running))
     previous = getattr(w, "_synced", None)
     if previous is not None and snapshot.eta != previous.eta and not w.eta.spin.hasFocus():
         w.eta.set_eta(snapshot.eta)
