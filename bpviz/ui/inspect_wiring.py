@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QAction, QKeySequence
 
 from bpviz.ui.inspection import Selection
@@ -70,6 +70,9 @@ def connect(window) -> None:
     inspector = window.views.get("inspector")
     if inspector is None:
         return
+    app = QCoreApplication.instance()
+    if app is not None:  # a layer check still running must end before the process does
+        app.aboutToQuit.connect(inspector.wait_for_checks)
     inspector.selection_changed.connect(lambda l, i, j: _select_quietly(window, l, i, j))
     inspector.pin_requested.connect(lambda l, i, j, pinned: _pin(window, l, i, j, pinned))
     inspector.check_shortcut.setKey(QKeySequence())  # the window-wide action below has g

@@ -11,6 +11,7 @@ touched: pinning only emits ``pin_requested`` for the window to pass on.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 import numpy as np
@@ -327,13 +328,19 @@ class InspectorView(ThrottledView):
         self.check_label.setText(f"Checking {len(entries)} entries of layer {self.selection.l}…")
         self.layer_button.setEnabled(False)
         thread = threading.Thread(
-            target=lambda: self.check_done.emit(self._run(snapshot, entries)),
+            target=self._check_in_background,
+            args=(snapshot, entries),
             name="bpviz-gradcheck",
             daemon=True,
         )
         self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         thread.start()
         return None
+
+    def _check_in_background(self, snapshot: Snapshot, entries) -> None:
+        outcome = self._run(snapshot, entries)
+        with contextlib.suppress(RuntimeError):  # the panel was deleted meanwhile
+            self.check_done.emit(outcome)
 
     @staticmethod
     def _run(snapshot: Snapshot, entries) -> NumericCheck | str:
