@@ -120,11 +120,14 @@ class Evaluation:
         return wrong[order[:count]]
 
 
-def evaluate(snapshot: Snapshot, images: np.ndarray, labels: np.ndarray) -> Evaluation:
+def evaluate(
+    snapshot: Snapshot, images: np.ndarray, labels: np.ndarray, *, reuse: Network | None = None
+) -> Evaluation:
     """Forward pass of ``images`` ``(n, n_0)`` (uint8 or float) with the snapshot's
-    parameters; ``labels`` ``(n,)``. Returns an ``Evaluation``."""
+    parameters; ``labels`` ``(n,)``; ``reuse`` as in ``network_of``. Returns an
+    ``Evaluation``."""
     labels = np.asarray(labels).astype(np.int64)
-    net = network_of(snapshot)
+    net = network_of(snapshot, reuse)
     n = labels.shape[0]
     outputs = np.empty((n, net.sizes[-1]), dtype=net.dtype)
     total = 0.0

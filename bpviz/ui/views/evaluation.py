@@ -12,6 +12,7 @@ after every epoch (when ``last_eval`` changes) and on demand.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -19,7 +20,8 @@ import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtWidgets
 
 from bpviz.data.dataset import Dataset
-from bpviz.session.probe import Evaluation, evaluate
+from bpviz.engine.network import Network
+from bpviz.session.probe import Evaluation, evaluate, network_of
 from bpviz.session.snapshot import Snapshot
 from bpviz.ui.colors import BACKGROUND, FOREGROUND, HIGHLIGHT, SEQUENTIAL_LUT, style_plot
 from bpviz.ui.views._base import SnapshotView
@@ -28,6 +30,7 @@ from bpviz.ui.views.mistakes import MistakeGallery, digit_pixmap
 MAX_THUMBNAILS = 300  # a diagonal cell holds ~1,000 digits; the list shows the first ones
 N_MISTAKES = 24
 THUMB = 42
+MIN_INTERVAL = 2.0  # seconds between two automatic evaluations
 CONFUSION_TITLE = "confusion (rows = true, columns = predicted)"
 
 
@@ -85,6 +88,10 @@ class EvaluationPanel(SnapshotView):
         self.cell_indices = np.zeros(0, dtype=np.int64)
         self._eval_key: object = None
         self._texts: list[pg.TextItem] = []
+        self._net: Network | None = None  # reused between evaluations
+        self._evaluated_at = -np.inf
+        self._deferred = QtCore.QTimer(self, singleShot=True)
+        self._deferred.timeout.connect(self.evaluate_now)
         self._class_texts: list[pg.TextItem] = []
 
         self.header = QtWidgets.QLabel("No evaluation yet")
@@ -211,10 +218,16 @@ class EvaluationPanel(SnapshotView):
 
     def _render(self, snapshot: Snapshot) -> None:
         # Re-evaluate after every epoch (the session's last_eval changes) and after a
-        # reset (new config), not on every phase.
+        # reset (new config), not on every phase; at most every MIN_INTERVAL seconds
+        # (small data sets end an epoch many times a second at full speed).
         key = (id(snapshot.config), snapshot.last_eval and snapshot.last_eval.step)
-        if key != self._eval_key and self.dataset is not None:
-            self._eval_key = key
+        if key == self._eval_key or self.dataset is None:
+            return
+        self._eval_key = key
+        wait = self._evaluated_at + MIN_INTERVAL - time.monotonic()
+        if wait > 0:
+            self._deferred.start(int(wait * 1000) + 1)
+        else:
             self.evaluate_now()
 
     def evaluate_now(self) -> None:
@@ -223,8 +236,11 @@ class EvaluationPanel(SnapshotView):
             self.header.setText("No network or no data yet")
             return
         data = self.dataset
+        self._deferred.stop()
+        self._evaluated_at = time.monotonic()
         try:
-            result = evaluate(self.snapshot, data.test_images, data.test_labels)
+            self._net = network_of(self.snapshot, self._net)
+            result = evaluate(self.snapshot, data.test_images, data.test_labels, reuse=self._net)
         except ValueError as error:  # e.g. a diverged network (parameters not finite)
             self.header.setText(f"Cannot evaluate: {error}")
             return
