@@ -138,3 +138,20 @@ def test_a_stale_click_is_ignored_and_a_bad_inspect_is_a_clear_error(qtbot, wind
     assert window.selection == (2, 3, 5)
     with pytest.raises(ValueError, match="i = 99"):
         inspect_wiring.select(window, 2, 99, 5)
+
+
+def test_inspect_option_selects_in_the_window(qtbot, window):
+    from bpviz.ui.app import apply_script, build_parser
+
+    args = build_parser().parse_args(["--inspect", "2,3,b", "--step-phases", "4"])
+    apply_script(window, args)
+    assert window.selection == (2, 3, None)
+    assert window.views["inspector"].selection == Selection(2, 3, None)
+    assert window.views["inspector"].bias_box.isChecked()
+    qtbot.waitUntil(lambda: window.refresh() or window.latest is window.worker.latest())
+    assert window.latest.phase.kind is PhaseKind.DELTA  # 4 phases: f1, f2, cost, δ²
+    equations = window.views["equations"]
+    equations.redraw()
+    assert equations.selection == Selection(2, 3, None)
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--inspect", "two,3,5"])
