@@ -22,8 +22,9 @@ from bpviz.engine import FastTrainer, one_hot
 from bpviz.session.config import all_finite
 
 CHECKPOINT_EVERY = 256  # steps between checkpoints of finite parameters
-CHUNK_SECONDS = 0.003  # each engine call trains about this long between looks at the
-MAX_CHUNK = 256  # clock and the interrupt (at most this many mini-batches)
+CHUNK_SECONDS = 0.003  # each engine call trains for about this much CPU time (not wall
+MAX_CHUNK = 256  # time: a busy machine must not shrink it) between looks at the clock and
+# the interrupt, and for at most this many mini-batches
 
 
 def loss_problem(loss: float) -> str:
@@ -51,7 +52,7 @@ class FastPath:
         self.message, self.diverged = None, False
         trainer, losses, m = self._fast(), self.history.loss, self.config.batch_size
         watched = bool(self.history.watches)
-        clock, done = time.perf_counter, 0
+        clock, cpu_clock, done = time.perf_counter, time.thread_time, 0
         boundary = self._next_boundary()
         while done < n:
             k = self.batch_in_epoch
@@ -59,10 +60,10 @@ class FastPath:
                 batch_losses = (trainer.step(self._order[k * m : (k + 1) * m], self.eta),)
             else:
                 count = min(self._chunk, n - done, boundary - self.step)
-                started = clock()
+                started = cpu_clock()
                 batch_losses = trainer.train_epoch(self._order[k * m : (k + count) * m], self.eta)
-                if count == self._chunk:  # aim at CHUNK_SECONDS a call, smoothly
-                    proposed = count * CHUNK_SECONDS / max(clock() - started, 1e-6)
+                if count == self._chunk:  # aim at CHUNK_SECONDS of CPU a call, smoothly
+                    proposed = count * CHUNK_SECONDS / max(cpu_clock() - started, 1e-6)
                     self._chunk = int(min(max((count + proposed) / 2, 1), MAX_CHUNK))
             good = len(batch_losses)
             if not math.isfinite(batch_losses[-1]):

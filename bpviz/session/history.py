@@ -113,19 +113,15 @@ class Series:
         if full > self._done:
             self._reduce_into(self._done, full)
             self._done = full
-        mins, maxs, means = self._cache[:, :full]
-        if n > full * width:  # the partial last bucket
+        k = full + (n > full * width)  # buckets, with the partial last one
+        out = np.empty((3, k), np.float32)  # rows: min, max, mean (one allocation)
+        out[:, :full] = self._cache[:, :full]
+        if k > full:  # the partial last bucket
             tail = self._data[full * width : n]
-            mins = np.append(mins, tail.min())
-            maxs = np.append(maxs, tail.max())
-            means = np.append(means, tail.mean(dtype=np.float64))
-        steps = self.first_step + width * np.arange(mins.shape[0], dtype=np.int64)
-        self._view = SeriesView(
-            step=_frozen(steps),
-            min=_frozen(np.array(mins, np.float32)),
-            max=_frozen(np.array(maxs, np.float32)),
-            mean=_frozen(np.array(means, np.float32)),
-        )
+            out[:, full] = tail.min(), tail.max(), tail.mean(dtype=np.float64)
+        steps = np.arange(self.first_step, self.first_step + width * k, width, dtype=np.int64)
+        out.flags.writeable = False
+        self._view = SeriesView(step=_frozen(steps), min=out[0], max=out[1], mean=out[2])
         self._view_n = n
         return self._view
 

@@ -67,6 +67,7 @@ class Worker:
         self._config, self._dataset = session.config, session.dataset
         self._latest: Snapshot | None = None
         self._serial = 0
+        self.cpu_seconds = 0.0  # CPU time spent running and evaluating (for benchmarks)
         self.submitted: Counter[str] = Counter()  # commands queued, by name
         # epoch-end evaluations run on a second thread while training goes on; their
         # results come back as commands, so only the worker thread touches the session
@@ -182,8 +183,20 @@ class Worker:
         """The session's evaluator (worker thread): run ``job`` on the evaluation thread."""
         with self._cond:
             self._evaluating += 1
-        future = self._evaluations.submit(job)
+
+        def timed_job():
+            started = time.thread_time()
+            try:
+                return job()
+            finally:
+                self._add_cpu(time.thread_time() - started)
+
+        future = self._evaluations.submit(timed_job)
         future.add_done_callback(lambda done: self._evaluated(done, run_id))
+
+    def _add_cpu(self, seconds: float) -> None:
+        with self._cond:
+            self.cpu_seconds += seconds
 
     def _evaluated(self, future, run_id: int) -> None:
         """On the evaluation thread: hand the metrics (or the error) to the worker."""
@@ -233,7 +246,9 @@ class Worker:
                     if name != "evaluated":  # the worker's own, not a caller's command
                         self.applied[name] += 1
                 if not commands and self._running:
+                    started = time.thread_time()
                     self._guarded(self._advance)
+                    self._add_cpu(time.thread_time() - started)
 
     def _wait_for_work(self) -> list | None:
         """Under the lock: the queued commands, [] when a running step is due, None to
