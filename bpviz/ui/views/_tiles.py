@@ -78,6 +78,5 @@ class TileSheet:
     def caption(self) -> str:
         """What the tiles show, e.g. "tiles: neurons i = 64 … 127 of 512 (28×28 each)"."""
         last = self.start + self.count - 1
-        if not self.paged:
-            return f"one {self.side}×{self.side} tile per neuron i of layer 1"
-        return f"tiles: neurons i = {self.start} … {last} of {self.n} ({self.side}×{self.side})"
+        of = f" of {self.n}" if self.paged else ""
+        return f"tiles: neurons i = {self.start} … {last}{of} ({self.side}×{self.side})"

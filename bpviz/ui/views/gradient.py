@@ -163,7 +163,7 @@ class GradientView(SnapshotView):
         self.canvas = pg.GraphicsLayoutWidget()
         self.canvas.setBackground(colors.BACKGROUND)
         self.heatmap = _Panel(self.canvas, 0, "neuron i of layer l", "neuron j of layer l − 1")
-        self.tiles = _Panel(self.canvas, 2, "", "one 28×28 tile per neuron i of layer 1")
+        self.tiles = _Panel(self.canvas, 2, "", "tiles: row i of the matrix per neuron i")
         self.tiles.plot.hideAxis("left")
         self.tiles.plot.getAxis("bottom").setStyle(showValues=False)
         self.tiles.plot.setAspectLocked(True)
