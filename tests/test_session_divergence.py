@@ -31,8 +31,11 @@ def _assert_diverged_cleanly(session: Session, reference: Session) -> None:
     assert session.diverged
     assert "diverged" in session.message and "η = 10000" in session.message
     bad_step = int(re.search(r"diverged at step (\d+)", session.message).group(1))
-    # back to the parameters the last finite loss (of step bad_step - 1) was computed from
-    assert "the loss became" in session.message and session.step == bad_step - 2
+    if "the loss became" in session.message:  # back to where the last finite loss came from
+        assert session.step == bad_step - 2
+    else:  # the update of bad_step overflowed: back to the parameters its loss came from
+        assert "an update made a parameter infinite" in session.message
+        assert session.step == bad_step - 1
     assert np.isfinite(params(session)).all()
     reference.run(session.step - reference.step)  # nothing lost: exactly the last good step
     assert not reference.diverged
@@ -44,16 +47,22 @@ def _assert_diverged_cleanly(session: Session, reference: Session) -> None:
     assert all(np.isfinite(w).all() for w in snap.weights)
 
 
+RELU = dict(DIVERGING, hidden="relu", init="normal")
+
+
 @pytest.mark.parametrize("how", ["fast", "batch", "phase"])
-def test_a_diverging_eta_pauses_with_the_last_finite_parameters(data, how, capfd):
-    config = config_for((784, 30, 10), batch_size=10, **DIVERGING)
+@pytest.mark.parametrize(
+    "sizes, setting", [((784, 30, 10), DIVERGING), ((784, 30, 30, 10), RELU)], ids=["leaky", "relu"]
+)
+def test_a_diverging_eta_pauses_with_the_last_finite_parameters(data, how, sizes, setting, capfd):
+    config = config_for(sizes, batch_size=10, **setting)
     session = Session(data, config)
     if how == "fast":
         done = session.run(500)
         assert session.step < done < 500  # the updates made, then back one
     else:
         step = session.step_batch if how == "batch" else session.step_phase
-        for _ in range(500 * 8):
+        for _ in range(500 * 11):
             step()
             if session.diverged:
                 break

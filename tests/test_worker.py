@@ -306,3 +306,22 @@ def test_a_reset_drops_the_evaluation_of_the_run_before(data):
         assert snap.step == 0 and snap.history.epochs == () and snap.last_eval is None
     finally:
         worker.stop()
+
+
+def test_set_dataset_takes_effect_with_its_reset(data):
+    worker = Worker(Session(data, config_for()))
+    worker.start()
+    try:
+        worker.step_batch()
+        other = make_dataset(n_train=60, n_inputs=20, n_classes=3, seed=5)
+        worker.set_dataset(other)
+        worker.add_watch(1, 7, 19)  # checked against the network the queue leads to
+        worker.step_batch()
+        assert worker.wait_idle(2.0)
+        snap = worker.latest()
+        assert snap.config.sizes == (20, 8, 3) and snap.step == 1 and snap.x.shape == (8, 20)
+        assert worker.session.dataset is other and snap.batches_per_epoch == 7
+        with pytest.raises(ValueError, match="no weight"):
+            worker.add_watch(1, 0, 20)
+    finally:
+        worker.stop()
