@@ -96,3 +96,14 @@ def test_backprop_this_emits_the_input_and_the_chosen_target(qtbot, pad) -> None
     with qtbot.waitSignal(pad.train_requested) as request:
         qtbot.mouseClick(pad.train_button, LEFT)
     assert request.args[1] == 4
+
+
+def test_the_answer_follows_new_parameters_from_training(qtbot, pad) -> None:
+    draw(qtbot, pad, [(140, 40), (140, 240)])
+    qtbot.waitUntil(lambda: pad.outputs is not None)
+    first = pad.outputs.copy()
+    net = trained(2)[0]  # the same network, trained one epoch more
+    pad.show_snapshot(trained(2)[2])
+    expected = net.forward(pad.x[None, :].astype(np.float32)).a[-1][0]
+    qtbot.waitUntil(lambda: np.allclose(pad.outputs, expected, rtol=1e-6))
+    assert not np.allclose(first, expected)

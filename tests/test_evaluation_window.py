@@ -72,8 +72,10 @@ def test_a_thumbnail_of_a_cell_is_shown_in_every_view_without_training(qtbot, wi
     assert shown.labels.tolist() == [true] and shown.step == live.step
     for mine, engine in zip(shown.grad_w, engine_gradients(live, digit, true), strict=True):
         np.testing.assert_array_equal(mine, engine)
-    for view in ("network", "delta", "gradients", "io"):
+    for view in ("delta", "gradients", "io"):  # on screen beside the evaluation panel
         assert window.views[view].snapshot is shown, view
+    network = show_dock(qtbot, window, "network")  # a view brought up later catches up
+    qtbot.waitUntil(lambda: network.snapshot is shown)
     np.testing.assert_array_equal(session_parameters(window), before)
     assert window.worker.latest().step == live.step  # nothing was trained
 

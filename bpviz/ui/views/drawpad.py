@@ -22,6 +22,7 @@ from bpviz.ui.views._base import SnapshotView
 from bpviz.ui.views.mistakes import digit_pixmap
 
 LIVE_MS = 30  # the forward pass runs at most this often while drawing
+REFRESH_MS = 100  # … and while training changes the parameters
 
 
 class Canvas(QtWidgets.QWidget):
@@ -196,6 +197,8 @@ class DrawPad(SnapshotView):
         self.set_class_names(self._names)
 
         self._timer = QtCore.QTimer(self, singleShot=True, interval=LIVE_MS)
+        self._refresh = QtCore.QTimer(self, singleShot=True, interval=REFRESH_MS)
+        self._refresh.timeout.connect(self._forward)
         self._timer.timeout.connect(self.update_input)
         self.canvas.changed.connect(self._timer.start)
         self.canvas.changed.connect(lambda: self.note.setText(""))
@@ -251,12 +254,14 @@ class DrawPad(SnapshotView):
         if snapshot.config.sizes[0] != FIELD * FIELD:
             self.prediction.setText("The drawing pad needs a network with 784 inputs")
             return
-        if snapshot.weights is not self._weights:
-            self._forward()
+        if snapshot.weights is not self._weights and not self._refresh.isActive():
+            self._refresh.start()  # new parameters: a^L again, at most 1000/REFRESH_MS a second
         self._set_enabled()
 
     def _forward(self) -> None:
         snapshot = self.snapshot
+        if snapshot is not None:
+            self._weights = snapshot.weights
         if self.x is None or snapshot is None:
             self.outputs = None
             self.bars.setOpts(x=[], height=[], brushes=[])
@@ -267,7 +272,6 @@ class DrawPad(SnapshotView):
         except ValueError as error:  # a diverged network
             self.prediction.setText(f"No forward pass: {error}")
             return
-        self._weights = snapshot.weights
         self.outputs = outputs_of(self._net, self.x)[0]
         guess = int(np.argmax(self.outputs))
         brushes = [
