@@ -144,7 +144,7 @@ def test_input_output_view(qtbot):
     for k, text in enumerate(view._texts[:10]):
         label = str(snapshot.labels[k])
         expected = label if predicted[k] == snapshot.labels[k] else f"{label}→{predicted[k]}"
-        assert text.toPlainText() == expected
+        assert text.text() == expected
     _, cols = tile_grid(10)
     with qtbot.waitSignal(view.example_changed) as blocker:  # the digit in row 1, column 2
         click(view.canvas, view.grid, (2 * 29) + 14, 29 + 14)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from pyqtgraph.Qt import QtCore, QtWidgets
+from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
 from bpviz.session.snapshot import Snapshot
 from bpviz.ui import colors
@@ -43,7 +43,11 @@ class InputOutputView(SnapshotView):
         self._class_names = [str(k) for k in range(10)]
         self._shape: tuple[int, int] = (0, 0)  # (digits in the grid, pixels per digit)
         self._n_out = 0
-        self._texts: list[pg.TextItem] = []
+        self._texts: list[QtWidgets.QGraphicsSimpleTextItem] = []
+        self._brushes = {c: pg.mkBrush(c) for c in (colors.FOREGROUND, RIGHT, WRONG)}
+        self._font = QtGui.QFont()
+        self._font.setPointSize(10)
+        self._font.setBold(True)
         self._grid_of: tuple = ()  # (x, a^L) the grid shows, to skip redrawing it
         self.caption = QtWidgets.QLabel("the mini-batch x (labels; → prediction when wrong)")
         self.example_spin = ExampleSpin(self)
@@ -121,7 +125,10 @@ class InputOutputView(SnapshotView):
         self._buffer = np.zeros((rows * (side + 1) + 1, cols * (side + 1) + 1))
         self._padded = np.zeros((rows * cols, side + 1, side + 1))
         while len(self._texts) < m:
-            text = pg.TextItem(anchor=(0, 0))
+            # A plain text item, unscaled by the view: far cheaper than pg.TextItem.
+            text = QtWidgets.QGraphicsSimpleTextItem()
+            text.setFlag(QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+            text.setFont(self._font)
             self.grid_plot.addItem(text)
             self._texts.append(text)
         for k, text in enumerate(self._texts):
@@ -161,16 +168,22 @@ class InputOutputView(SnapshotView):
         for k in range(m):
             label = self._name(int(labels[k])) if labels is not None else "?"
             if predicted is None or labels is None:
-                self._texts[k].setText(label, color=colors.FOREGROUND)
+                self._label(k, label, colors.FOREGROUND)
             elif predicted[k] == labels[k]:
-                self._texts[k].setText(label, color=RIGHT)
+                self._label(k, label, RIGHT)
             else:
-                self._texts[k].setText(f"{label}→{self._name(int(predicted[k]))}", color=WRONG)
+                self._label(k, f"{label}→{self._name(int(predicted[k]))}", WRONG)
         self._draw_selection()
         shown = f"the first {m} of {x.shape[0]}" if m < x.shape[0] else f"all {m}"
         text = f"mini-batch x: {shown} digits · label (→ prediction when wrong; click to select)"
         if text != self.caption.text():
             self.caption.setText(text)
+
+    def _label(self, k: int, text: str, color: str) -> None:
+        item = self._texts[k]
+        if item.text() != text:
+            item.setText(text)
+        item.setBrush(self._brushes[color])
 
     def _draw_selection(self) -> None:
         m, side = self._shape
