@@ -116,3 +116,13 @@ def test_backprop_this_on_a_drawing_then_run_returns_to_live(qtbot, window) -> N
     assert window.pinned is None
     qtbot.waitUntil(lambda: window.latest.step > shown.step, timeout=10_000)
     window.act.run.trigger()
+
+
+def test_a_fresh_session_from_elsewhere_ends_the_probe(qtbot, window) -> None:
+    panel = show_dock(qtbot, window, "evaluation")
+    qtbot.waitUntil(lambda: panel.evaluation is not None, timeout=10_000)
+    panel.choose(0)
+    assert window.pinned is not None
+    window.worker.reset()  # as a data or network change does, not through the toolbar
+    qtbot.waitUntil(lambda: window.pinned is None, timeout=5000)
+    qtbot.waitUntil(lambda: window.latest is not None and window.latest.step == 0)

@@ -47,6 +47,16 @@ class Explorer(QtCore.QObject):
         run = getattr(actions, "run", None)
         if run is not None:
             run.toggled.connect(lambda on: on and self.back_to_live())
+        # Other ways the session starts afresh (new data, network settings) end the probe too.
+        self._watch = QtCore.QTimer(self, interval=500)
+        self._watch.timeout.connect(self._check_session)
+
+    def _check_session(self) -> None:
+        pinned, live = self.pinned, self.live()
+        if pinned is None or live is None:
+            self._watch.stop()
+        elif live.config != pinned.config or live.step < pinned.step:
+            self.back_to_live()
 
     @property
     def pinned(self):
@@ -70,6 +80,7 @@ class Explorer(QtCore.QObject):
             self.window.statusBar().showMessage(f"Cannot show this example: {error}", 8000)
             return None
         self.window.pinned = snapshot
+        self._watch.start()
         self.back.setText(f"Showing {text} (nothing trained) — back to live")
         self.back.show()
         self.window.refresh()
@@ -82,6 +93,7 @@ class Explorer(QtCore.QObject):
         if self.pinned is None:
             return
         self.window.pinned = None
+        self._watch.stop()
         self.back.hide()
         self.window.refresh()
         self.pinned_changed.emit(None)
