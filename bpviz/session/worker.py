@@ -334,12 +334,11 @@ class Worker:
             else:
                 session.run(1, trace_last=True)
                 self._publish_running(now)
-        else:
-            session.run(
-                RUN_CHUNK, until=self._next_publish_at, interrupt=self._interrupt, trace_last=True
-            )
-            if not self._interrupt.is_set():
-                self._publish_running(time.perf_counter())
+        elif now < self._next_publish_at:  # fast until a publication is due (or a command)
+            session.run(RUN_CHUNK, until=self._next_publish_at, interrupt=self._interrupt)
+        else:  # due: one mini-batch with its trace, published
+            session.run(1, trace_last=True)
+            self._publish_running(now)
         if session.diverged:
             self._running = False
             self.publish()
