@@ -165,6 +165,8 @@ class InputOutputView(SnapshotView):
         )
         self.grid.setImage(self._buffer, levels=(0.0, 1.0))
         predicted = None if a_L is None else np.argmax(a_L[:m], axis=1)
+        tile_px = (side + 1) / max(self.grid_plot.getViewBox().viewPixelSize()[0], 1e-9)
+        arrows = tile_px >= 48  # "7→3" fits a tile; in a small grid the colour alone tells
         for k in range(m):
             label = self._name(int(labels[k])) if labels is not None else "?"
             if predicted is None or labels is None:
@@ -172,10 +174,11 @@ class InputOutputView(SnapshotView):
             elif predicted[k] == labels[k]:
                 self._label(k, label, RIGHT)
             else:
-                self._label(k, f"{label}→{self._name(int(predicted[k]))}", WRONG)
+                wrong = f"{label}→{self._name(int(predicted[k]))}" if arrows else label
+                self._label(k, wrong, WRONG)
         self._draw_selection()
         shown = f"the first {m} of {x.shape[0]}" if m < x.shape[0] else f"all {m}"
-        text = f"mini-batch x: {shown} digits · label (→ prediction when wrong; click to select)"
+        text = f"mini-batch x: {shown} digits · label, red when predicted wrong (click to select)"
         if text != self.caption.text():
             self.caption.setText(text)
 
