@@ -126,3 +126,19 @@ def test_record_a_view_while_stepping_phases(qtbot, window, tmp_path):
     # the view's size, rounded down to even numbers for the encoder
     assert (first.width(), first.height()) == (view.width() // 2 * 2, view.height() // 2 * 2)
     assert not is_blank(first)
+
+
+def test_export_and_save_while_running_do_not_stop_training(qtbot, window, tmp_path):
+    import json
+
+    window.worker.run()
+    settle(qtbot, window, lambda s: s.step > 50)
+    report = sm.export_snapshot(window, str(tmp_path))
+    step = json.loads((report.folder / "snapshot.json").read_text(encoding="utf-8"))["step"]
+    rows = (report.folder / "metrics.csv").read_text().splitlines()
+    assert sum(row.startswith("loss,") for row in rows) == step  # up to the step shown
+    going = settle(qtbot, window, lambda s: s.running and s.step > step + 200)
+    assert sm.save_session(window, str(tmp_path / "run.npz"))
+    settle(qtbot, window, lambda s: s.running and s.step > going.step + 200)
+    assert window.act.run.isChecked()
+    window.worker.pause()

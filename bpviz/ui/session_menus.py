@@ -8,6 +8,7 @@ gives a message and leaves the session as it was.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,6 +17,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QFileDialog, QMenu
 
 from bpviz.session import checkpoint
+from bpviz.ui import controls_wiring as wiring
 from bpviz.ui.dialogs import show_message
 from bpviz.ui.export import ExportError, export_bundle
 from bpviz.ui.recorder import Recorder
@@ -39,6 +41,22 @@ def with_session(worker, fn, *args):
     value = fn(worker.session, *args)
     worker.publish()
     return value
+
+
+def _in_session(w: MainWindow, fn, *args):
+    """``with_session`` for a quick look (export, save): training that was running (or
+    that the Run button says is running, or that a look just now resumed) goes on."""
+    running = bool(w.worker.running) or w.act.run.isChecked()
+    running = running or time.monotonic() - getattr(w, "_resumed_at", -1e9) < wiring.GRACE
+    try:
+        return with_session(w.worker, fn, *args)
+    finally:
+        if running:
+            w._resumed_at = time.monotonic()
+            if w.act.run.isChecked():
+                wiring.run(w, True)
+            else:
+                w.act.run.setChecked(True)  # the Run button follows; it starts the run
 
 
 def _action(w: MainWindow, text: str, tip: str, slot, shortcut: str = "") -> QAction:
@@ -70,7 +88,10 @@ def export_snapshot(w: MainWindow, folder: str | None = None):
         if not folder:
             return None
     try:
-        losses = None if w.pinned else with_session(w.worker, checkpoint.loss_per_step)
+        losses = None
+        if not w.pinned:  # the loss of every step up to the one shown
+            losses = _in_session(w, checkpoint.loss_per_step)
+            losses = losses[: snapshot.step]
         report = export_bundle(
             folder,
             snapshot,
@@ -112,7 +133,7 @@ def save_session(w: MainWindow, path: str | None = None) -> str | None:
         if not path.endswith(checkpoint.SUFFIX):
             path += checkpoint.SUFFIX
     try:
-        with_session(w.worker, checkpoint.save_session_to, path)
+        _in_session(w, checkpoint.save_session_to, path)
     except (checkpoint.CheckpointError, OSError, RuntimeError) as error:
         show_message(w, "Save session", f"Could not save the session: {error}")
         return None
