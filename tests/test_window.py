@@ -211,3 +211,18 @@ def test_closing_while_running_stops_the_worker(qtbot, settings_path):
     assert not w.worker.running
     assert not w.worker.alive  # the training process has ended, not been left behind
     assert w.worker._process.exitcode == 0  # it stopped by itself: no terminate()
+
+
+def test_views_behind_a_tab_wait_while_running_and_catch_up_when_raised(qtbot, window):
+    hidden = window.views["equations"]  # tabbed behind "Input and output"
+    assert window.views["io"].visibleRegion().isEmpty() is False
+    assert hidden.visibleRegion().isEmpty()
+    window.act.run.trigger()
+    wait_snapshot(qtbot, window, lambda s: s.running and s.step > 30)
+    assert window.views["network"].snapshot is window.latest
+    # not drawn while it cannot be seen: it still has a snapshot from before the run
+    assert hidden.snapshot is None or not hidden.snapshot.running
+    window.docks["equations"].raise_()
+    qtbot.waitUntil(lambda: hidden.snapshot is not None and hidden.snapshot.step > 30)
+    window.act.run.trigger()
+    assert window.worker.wait_idle(timeout=5.0)

@@ -2,9 +2,9 @@
 
 Adding a panel: append a ``DockSpec`` to ``DOCKS`` (its ``make(window)`` returns the
 widget, and may connect to views made before it via ``window.views[key]``). A widget with
-``show_snapshot(snapshot)`` is fed every new snapshot and must keep that cheap while
-hidden (``views._base.SnapshotView`` draws on the next show); one with
-``set_example(i)``/``example_changed`` or ``set_class_names`` joins those too.
+``show_snapshot(snapshot)`` is fed every new snapshot; while training runs, only when
+on screen (not behind another tab), plus the latest when its tab comes to the front.
+One with ``set_example(i)``/``example_changed`` or ``set_class_names`` joins those too.
 
 Adding a menu action: a builder in ``bpviz/ui/menus.py`` (``MENU_BUILDERS``)
 or ``window.menu("&File").addAction(...)``.
@@ -82,6 +82,12 @@ DOCKS: list[DockSpec] = [
 ]  # fmt: skip
 # Tab groups keep the default layout within 1366×768: the tall panels (drawing pad,
 # inspector) share the top row; the bottom row stays short (δ, ∂C/∂W, loss).
+
+
+def on_screen(widget: QWidget) -> bool:
+    """Whether any of ``widget`` can be seen: not hidden, not behind another dock's tab
+    (Qt 6 keeps such tabs "visible"), not in a minimised window."""
+    return widget.isVisible() and not widget.visibleRegion().isEmpty()
 
 
 class MainWindow(QMainWindow):
@@ -174,6 +180,8 @@ class MainWindow(QMainWindow):
             self.addDockWidget(spec.area, dock)
         if hasattr(widget, "example_changed"):
             widget.example_changed.connect(self.select_example)
+        if hasattr(widget, "show_snapshot"):  # a tab brought to the front catches up
+            dock.visibilityChanged.connect(lambda shown: shown and self._catch_up(widget))
         self.views[spec.key] = widget
         self.docks[spec.key] = dock
         return dock
@@ -190,14 +198,18 @@ class MainWindow(QMainWindow):
         if snapshot is None or snapshot is self.latest:
             return False
         self.latest = snapshot
-        for widget in self.views.values():
-            if hasattr(widget, "show_snapshot"):  # cheap while hidden: drawn when shown
+        for widget in self.views.values():  # while running, only what can be seen
+            if hasattr(widget, "show_snapshot") and (on_screen(widget) or not snapshot.running):
                 widget.show_snapshot(snapshot)
         self.status.show_snapshot(snapshot)
         wiring.sync(self, snapshot)
         self.frames += 1
         self.snapshot_shown.emit(snapshot)
         return True
+
+    def _catch_up(self, widget: QWidget) -> None:
+        if self.latest is not None:
+            widget.show_snapshot(self.latest)
 
     def select_example(self, index: int) -> None:
         """Show example ``index`` of the mini-batch (−1: batch mean) in every view."""
