@@ -8,6 +8,8 @@ machine's noise hits both alike):
 - ``gui_throughput_ratio``: training steps/s with the window open and painting, divided
   by steps/s of the same worker with no window.
 - ``gui_fps_wide``: the same paints per second for 784-512-256-10.
+- ``gui_cpu_ms_per_frame`` (and ``_wide``): the window process's CPU time per frame
+  drawn — independent of how busy the machine is; 1000 / it bounds the fps.
 - ``gui_throughput_ratio_thread``, ``gui_fps_thread``: the same with the worker on a
   thread of the window's process instead of a child process (the alternative).
 
@@ -103,14 +105,15 @@ def windowed(app, dataset, config, seconds: float, settings_path: str, remote: b
     view = window.views["network"].findChild(QGraphicsView)
     counter = PaintCounter(view.viewport() if view is not None else window.views["network"])
     try:
-        start = counter.count
-        t0 = time.perf_counter()
+        start, frames = counter.count, window.frames
+        t0, cpu0 = time.perf_counter(), time.process_time()
         rate = steps_per_second(worker, app, seconds)
         fps = (counter.count - start) / (time.perf_counter() - t0)
+        cpu_ms = 1000 * (time.process_time() - cpu0) / max(window.frames - frames, 1)
     finally:
         window.close()
         app.processEvents()
-    return rate, fps
+    return rate, fps, cpu_ms
 
 
 def run(quick: bool = False) -> dict[str, float]:
@@ -123,20 +126,25 @@ def run(quick: bool = False) -> dict[str, float]:
     config = SessionConfig()
     with tempfile.TemporaryDirectory() as tmp:
         settings = os.path.join(tmp, "bench.ini")
-        alone, remote, thread, fps, fps_thread = [], [], [], [], []
+        alone, remote, thread, fps, fps_thread, cpu = [], [], [], [], [], []
         for _ in range(1 if quick else 2):  # interleaved: noise hits all alike
             alone.append(headless(dataset, config, seconds))
-            rate, frames = windowed(app, dataset, config, seconds, settings)
+            rate, frames, cpu_ms = windowed(app, dataset, config, seconds, settings)
             remote.append(rate)
             fps.append(frames)
-            rate, frames = windowed(app, dataset, config, seconds, settings, remote=False)
+            cpu.append(cpu_ms)
+            rate, frames, _ = windowed(app, dataset, config, seconds, settings, remote=False)
             thread.append(rate)
             fps_thread.append(frames)
-        _, fps_wide = windowed(app, dataset, replace(config, sizes=WIDE), seconds, settings)
+        wide = replace(config, sizes=WIDE)
+        _, fps_wide, cpu_wide = windowed(app, dataset, wide, seconds, settings)
     return {
         "gui_fps": round(min(fps), 1),
         "gui_throughput_ratio": round(sum(remote) / sum(alone), 3),
         "gui_fps_wide": round(fps_wide, 1),
+        # the window's CPU time per frame drawn: what limits fps on a busy machine
+        "gui_cpu_ms_per_frame": round(min(cpu), 1),
+        "gui_cpu_ms_per_frame_wide": round(cpu_wide, 1),
         "gui_steps_per_s_headless": round(sum(alone) / len(alone)),
         "gui_steps_per_s_windowed": round(sum(remote) / len(remote)),
         # the alternative measured before choosing the child process: a worker thread
