@@ -8,6 +8,8 @@ import sys
 import zipfile
 
 import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 
 def bpviz(*args: str, cwd=None) -> subprocess.CompletedProcess:
@@ -120,3 +122,64 @@ def test_a_window_session_file_is_sent_to_the_window(tmp_path):
     result = bpviz("--resume", str(tmp_path / "window.npz"), "--epochs", "1")
     assert result.returncode == 1 and result.stdout == ""
     assert "saved by the window" in result.stderr and "Open session" in result.stderr
+
+
+_FUZZ: dict = {}
+
+
+def _json_paths(value, prefix=()):
+    yield prefix
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from _json_paths(child, (*prefix, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _json_paths(child, (*prefix, index))
+
+
+def _json_set(value, path, new):
+    if not path:
+        return new
+    head, *rest = path
+    copy = dict(value) if isinstance(value, dict) else list(value)
+    copy[head] = _json_set(value[head], rest, new)
+    return copy
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_fuzzed_trainer_files_resume_or_give_our_error(tmp_path_factory, data):
+    """Any JSON value anywhere in a real --save file: --resume either works or raises
+    CheckpointError/ValueError (exit 1/2 with a message), never anything else."""
+    from bpviz.cli.train import network_from, parse
+    from bpviz.cli.train_extras import TrainExtras
+    from bpviz.data.sample import load_sample
+    from bpviz.session.checkpoint import CheckpointError
+
+    if not _FUZZ:
+        folder = tmp_path_factory.mktemp("trainfuzz")
+        lines(bpviz("--epochs", "1", "--save", str(folder / "good.npz")))
+        _FUZZ["good"] = folder / "good.npz"
+        _FUZZ["meta"] = json.loads(zipfile.ZipFile(folder / "good.npz").read("meta.json"))
+        _FUZZ["data"] = load_sample()
+    meta = _FUZZ["meta"]
+    where = data.draw(st.sampled_from(sorted(_json_paths(meta), key=repr)))
+    value = data.draw(
+        st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.floats()
+        | st.text(max_size=8) | st.lists(st.integers(-3, 3), max_size=3)
+    )  # fmt: skip
+    bad = tmp_path_factory.mktemp("t") / "bad.npz"
+    with zipfile.ZipFile(_FUZZ["good"]) as zin, zipfile.ZipFile(bad, "w") as zout:
+        for info in zin.infolist():
+            content = zin.read(info.filename)
+            if info.filename == "meta.json":
+                content = json.dumps(_json_set(meta, where, value)).encode()
+            zout.writestr(info.filename, content)
+    argv = ["--resume", str(bad), "--epochs", "1"]
+    args = parse(argv)
+    try:
+        extras = TrainExtras(args, argv)
+        net = network_from(args)
+        extras.start(net, _FUZZ["data"], "embedded MNIST sample (4,000 train / 1,000 held-out)")
+    except (CheckpointError, ValueError):
+        pass

@@ -91,14 +91,22 @@ class TrainExtras:
     def _read(self, path: str, argv: list[str]) -> None:
         ckpt = read_checkpoint(path)
         meta = ckpt.meta
-        if meta.get("kind") != KIND:
+        if meta.get("kind") == "window":
             raise CheckpointError(
                 f"{path} is a session saved by the window, not by 'train --save'; open it "
                 "in the window (File ▸ Open session)"
             )
+        if meta.get("kind") != KIND:
+            raise CheckpointError(f"{path} is damaged: unknown kind of session")
         run = meta.get("run")
         if not isinstance(run, dict) or set(run) != {*RUN_FLAGS, "eta", "data"}:
             raise CheckpointError(f"{path} is damaged: bad run settings")
+        types = {"layers": str, "hidden": str, "output": str, "init": str, "seed": int,
+                 "batch_size": int, "cost": (str, type(None)), "data": (str, type(None)),
+                 "eta": (int, float)}  # fmt: skip
+        for name, kind in types.items():
+            if not isinstance(run[name], kind) or isinstance(run[name], bool):
+                raise CheckpointError(f"{path} is damaged: bad {name} in the run settings")
         for name in RUN_FLAGS:
             if _given(argv, name) and getattr(self.args, name) != run[name]:
                 flag = "--" + name.replace("_", "-")
