@@ -138,3 +138,28 @@ def test_bad_svgs_are_caught(qapp, tmp_path, content, words):
     path.write_text(content)
     with pytest.raises(ExportError, match=words):
         check_svg(path)
+
+
+def test_a_canvas_pyqtgraph_cannot_export_is_named_not_fatal(qtbot, tmp_path):
+    """An empty canvas draws a blank SVG: the bundle leaves it out and says so."""
+    from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+    holder = QWidget()
+    qtbot.addWidget(holder)
+    layout = QVBoxLayout(holder)
+    plot = pg.PlotWidget()
+    plot.plot([0, 1, 2], [1, 3, 2])
+    empty = pg.GraphicsView()
+    empty.setBackground("w")
+    layout.addWidget(plot)
+    layout.addWidget(empty)
+    holder.resize(400, 400)
+    holder.show()
+    qtbot.waitExposed(holder)
+    snap = snapshot_at(PhaseKind.UPDATE)
+    report = export_bundle(tmp_path, snap, window=holder, views={"plots": holder})
+    assert report.svgs == ["plots.svg"] and len(report.failed) == 1
+    assert "blank" in report.failed[0]
+    meta = json.loads((report.folder / "snapshot.json").read_text(encoding="utf-8"))
+    assert meta["notes"] == report.failed
+    assert not (report.folder / "plots-2.svg").exists()

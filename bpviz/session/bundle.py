@@ -193,6 +193,7 @@ def snapshot_metadata(
     extra_versions: dict[str, str] | None = None,
     files: list[str] | None = None,
     loss_per_step: bool = False,
+    notes: list[str] | None = None,
 ) -> dict:
     """The content of ``snapshot.json``: configuration, seed, step, epoch, phase, η, data
     source, versions, and a table of the arrays in ``state.npz``."""
@@ -227,6 +228,7 @@ def snapshot_metadata(
             for name, a in arrays.items()
         },
         "files": sorted(files or DATA_FILES),
+        "notes": list(notes or []),
     }
 
 
@@ -238,12 +240,14 @@ def write_bundle_data(
     loss_per_step: np.ndarray | None = None,
     extra_versions: dict[str, str] | None = None,
     extra_files: list[str] | None = None,
+    notes: list[str] | None = None,
 ) -> list[Path]:
     """Write ``state.npz``, ``metrics.csv`` and ``snapshot.json`` into ``folder`` (created).
 
     ``loss_per_step`` is the full per-mini-batch loss (the session's history) when the
     caller has it; otherwise ``metrics.csv`` has the snapshot's decimated loss buckets.
-    ``extra_files`` names the pictures the caller writes beside them (listed in the JSON).
+    ``extra_files`` names the pictures the caller writes beside them and ``notes`` says
+    what could not be written (both listed in the JSON).
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -256,6 +260,7 @@ def write_bundle_data(
         extra_versions=extra_versions,
         files=[*DATA_FILES, *(extra_files or [])],
         loss_per_step=loss_per_step is not None,
+        notes=notes,
     )
     text = json.dumps(meta, indent=2, ensure_ascii=False, allow_nan=True)
     (folder / SNAPSHOT_FILE).write_text(text + "\n", encoding="utf-8")

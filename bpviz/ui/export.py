@@ -44,6 +44,7 @@ class BundleReport:
     svgs: list[str] = field(default_factory=list)
     data: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # views not visible: nothing to draw
+    failed: list[str] = field(default_factory=list)  # SVGs that did not check out, and why
 
     @property
     def files(self) -> list[str]:
@@ -170,8 +171,9 @@ def export_bundle(
 
     ``window`` (any widget) is saved as ``window.png``; ``views`` maps names to the view
     widgets (default: ``window.views``), each saved as ``<name>.png`` and its pyqtgraph
-    canvases as SVG. Views that are not visible are listed in ``skipped``. The caller
-    makes sure the views show ``snapshot``. Raises ExportError if a picture fails.
+    canvases as SVG. Views that are not visible are listed in ``skipped``; an SVG that
+    does not check out is left out and named in ``failed`` (and in ``snapshot.json``).
+    The caller makes sure the views show ``snapshot``. Raises ExportError if a PNG fails.
     """
     app = QApplication.instance()
     if app is None:
@@ -197,7 +199,12 @@ def export_bundle(
             continue
         for k, canvas in enumerate(canvases(view)):
             svg_name = f"{name}.svg" if k == 0 else f"{name}-{k + 1}.svg"
-            write_svg(canvas, folder / svg_name)
+            try:
+                write_svg(canvas, folder / svg_name)
+            except ExportError as error:  # where pyqtgraph cannot: say so, keep the rest
+                (folder / svg_name).unlink(missing_ok=True)
+                report.failed.append(str(error))
+                continue
             report.svgs.append(svg_name)
     written = write_bundle_data(
         folder,
@@ -206,6 +213,7 @@ def export_bundle(
         loss_per_step=loss_per_step,
         extra_versions=qt_versions(),
         extra_files=[*report.pngs, *report.svgs],
+        notes=[*(f"not visible, not drawn: {n}" for n in report.skipped), *report.failed],
     )
     report.data = [p.name for p in written]
     return report
