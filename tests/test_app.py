@@ -63,3 +63,19 @@ def test_a_folder_without_mnist_gives_a_clear_message(tmp_path, data):
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("bpviz: ")
     assert str(folder) in result.stderr or "MNIST" in result.stderr
+
+
+def test_a_saved_data_folder_that_went_away_falls_back_with_a_note(qtbot, tmp_path):
+    from bpviz.ui import settings as store
+    from bpviz.ui.app import build_window
+
+    settings = store.open_settings(tmp_path / "s.ini")
+    store.save_data_choice(settings, str(tmp_path / "gone"))
+    window = build_window(None, settings)
+    qtbot.addWidget(window)
+    try:
+        assert window.data_choice is None  # best available from now on
+        assert "unusable" in window.status.labels["source"].toolTip()
+        assert store.load_data_choice(settings) is None
+    finally:
+        window.close()

@@ -72,12 +72,19 @@ def build_window(
     its ``session`` is reachable). Raises ``bpviz.data.DataError`` when ``data`` holds
     no usable MNIST.
     """
-    from bpviz.data import resolve_source
+    from bpviz.data import DataError, resolve_source
 
     settings = settings if settings is not None else store.open_settings()
-    if data is not None:
-        store.save_data_choice(settings, data)
-    dataset, description = resolve_source(store.load_data_choice(settings))
+    saved = store.load_data_choice(settings)
+    try:
+        dataset, description = resolve_source(data if data is not None else saved)
+    except DataError as error:
+        if data is not None:
+            raise
+        dataset, description = resolve_source(None)  # the saved folder went away
+        description = f"{description} — the data source chosen last is unusable: {error}"
+        saved = None
+    store.save_data_choice(settings, data if data is not None else saved)
     config = store.load_config(settings)
     sizes = (dataset.n_inputs, *config.sizes[1:-1], dataset.n_classes)
     config = replace(config, sizes=sizes)
@@ -112,6 +119,7 @@ def apply_script(window: MainWindow, args: argparse.Namespace) -> None:
     if getattr(args, "inspect", None) is not None:
         from bpviz.ui import inspect_wiring
 
+        window.refresh()  # draw first, so every view knows the network it highlights in
         try:
             inspect_wiring.select(window, *args.inspect.entry)
             inspect_wiring.show_panels(window)
