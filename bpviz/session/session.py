@@ -75,7 +75,6 @@ class Session(FastPath):
         # ``record_epoch(job(), run_id)``; None: at once (the worker sets its own)
         self.evaluator: Callable[[Callable[[], EpochMetrics], int], None] | None = None
         self.run_id = 0
-        self._test_x: np.ndarray | None = None
         self.reset(config)
 
     # --- configuration ---
@@ -114,10 +113,10 @@ class Session(FastPath):
 
     def set_dataset(self, dataset: Dataset) -> None:
         """Train on ``dataset`` from now on: implies a reset (input and output layer sizes
-        follow the data)."""
+        follow the data; watches are kept where they still fit)."""
         sizes = (dataset.n_inputs, *self.config.sizes[1:-1], dataset.n_classes)
         config = check_config(replace(self.config, sizes=sizes, eta=self.eta), dataset)
-        self.dataset, self._test_x, self.history = dataset, None, None
+        self.dataset = dataset
         self.reset(config)
 
     def set_eta(self, eta: float) -> None:

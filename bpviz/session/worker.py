@@ -238,6 +238,7 @@ class Worker:
                     commands = self._wait_for_work()
                     if commands is None:
                         self._queue.clear()
+                        self._evaluating = 0  # their results will not be applied
                         self._running, self._idle = False, True
                         self._cond.notify_all()
                         return
