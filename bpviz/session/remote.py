@@ -20,6 +20,7 @@ import contextlib
 import itertools
 import multiprocessing
 import signal
+import sys
 import time
 from dataclasses import fields
 from typing import Any
@@ -30,6 +31,38 @@ from bpviz.data.dataset import Dataset
 from bpviz.session.snapshot import SessionConfig, Snapshot
 
 START_TIMEOUT = 60.0  # seconds for the child to import NumPy and publish its first snapshot
+PIPE_BYTES = 1 << 20  # kernel pipe buffer (Linux's default limit): a snapshot in one write
+SWITCH_INTERVAL = 0.0005  # the child's GIL hand-over, so a reply never waits 5 ms a chunk
+
+
+class _Channel:
+    """Two one-way pipes with large kernel buffers, used like a duplex Connection."""
+
+    def __init__(self, reader, writer) -> None:
+        self.reader, self.writer = reader, writer
+
+    def widen(self) -> None:
+        """Enlarge both pipes' buffers where the OS allows (Linux); harmless elsewhere."""
+        try:
+            import fcntl
+
+            for end in (self.reader, self.writer):
+                fcntl.fcntl(end.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+        except (ImportError, AttributeError, OSError):
+            pass
+
+    def send(self, message) -> None:
+        self.writer.send(message)
+
+    def recv(self):
+        return self.reader.recv()
+
+    def poll(self, timeout: float = 0.0) -> bool:
+        return self.reader.poll(timeout)
+
+    def close(self) -> None:
+        self.reader.close()
+        self.writer.close()
 
 
 class RemoteError(RuntimeError):
@@ -51,6 +84,7 @@ def _freeze(snapshot: Snapshot | None) -> Snapshot | None:
 def _serve(conn, dataset: Dataset, config: SessionConfig | None, publish_hz: float) -> None:
     """The child: a Worker answering the parent's requests until "stop" or EOF."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the window's to handle
+    sys.setswitchinterval(SWITCH_INTERVAL)  # this thread answers while the worker trains
     try:
         from bpviz.session.session import Session
         from bpviz.session.worker import Worker
@@ -119,7 +153,12 @@ class RemoteWorker:
         publish_hz: float = 60.0,
     ) -> None:
         context = multiprocessing.get_context("spawn")  # never fork a process running Qt
-        self._conn, child = context.Pipe()
+        to_child, to_child_end = context.Pipe(duplex=False)
+        from_child_end, from_child = context.Pipe(duplex=False)
+        self._conn = _Channel(from_child_end, to_child_end)
+        child = _Channel(to_child, from_child)
+        self._conn.widen()
+        child.widen()
         self._process = context.Process(
             target=_serve,
             args=(child, dataset, config, publish_hz),
