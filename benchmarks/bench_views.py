@@ -59,8 +59,8 @@ class Board(QtWidgets.QWidget):
         self.views = [NetworkView(), DeltaView(), GradientView(), LossView(), InputOutputView()]
         if not capped:
             for view in self.views:
-                view.max_hz = float("inf") if isinstance(view, LossView) else None
-            self.views[0].edges_hz = float("inf")
+                view.max_hz = None
+            self.views[0].edges_hz = None
         grid = QtWidgets.QGridLayout(self)
         for k, view in enumerate(self.views):
             grid.addWidget(view, k // 3, k % 3)

@@ -26,7 +26,7 @@ ALL_VIEWS = (NetworkView, DeltaView, GradientView, LossView, InputOutputView)
 NETWORKS = [
     dict(sizes=(784, 30, 10)),
     dict(sizes=(784, 512, 256, 10)),
-    dict(sizes=(784, 100, 10), output="softmax", cost="cross_entropy"),
+    dict(sizes=(784, 100, 10), output="softmax", cost="cross_entropy", step=2),
     dict(sizes=(784, 40, 30, 20, 10), hidden="tanh"),
     dict(sizes=(784, 16, 10), hidden="relu", batch_size=1),
 ]
@@ -56,6 +56,8 @@ def bare_snapshot(sizes=(784, 30, 10)) -> Snapshot:
 @pytest.mark.parametrize("network", NETWORKS, ids=lambda n: "-".join(map(str, n["sizes"])))
 def test_every_view_accepts_every_phase_and_reshapes(qtbot, view_class, network):
     view = shown(qtbot, view_class())
+    view.max_hz = None  # draw every snapshot (views may cap their redraw rate)
+    view.edges_hz = None
     view.show_snapshot(bare_snapshot())
     for snapshot in make_snapshots(**network):
         view.show_snapshot(snapshot)
@@ -134,8 +136,8 @@ def test_network_example_selector_and_signal(qtbot):
 def test_network_clicks_map_to_neurons_and_edges(qtbot):
     view = shown(qtbot, NetworkView())
     view.set_class_names(["zero", "one"])
-    view.show_snapshot(snapshot_at(PhaseKind.COST, sizes=(784, 2, 2)))
-    assert [t.toPlainText() for t in view._out_labels] == ["zero", "one"]
+    view.show_snapshot(snapshot_at(PhaseKind.COST, sizes=(784, 2, 10)))
+    assert [t.toPlainText() for t in view._out_labels[:3]] == ["zero", "one", "2"]
     gv, vb = view.canvas, view.vb
     y1, y2 = view._node_y[1], view._node_y[2]
     with qtbot.waitSignal(view.neuron_clicked) as blocker:

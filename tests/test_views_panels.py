@@ -101,8 +101,8 @@ def test_gradient_clicks_give_l_i_j(qtbot):
 
 def test_loss_view_draws_history_and_redraws_only_on_change(qtbot):
     view = shown(qtbot, LossView())
-    snapshot = snapshot_at(PhaseKind.COST, history_steps=400)
-    history = snapshot.history
+    history = fake_history(400)
+    snapshot = dataclasses.replace(snapshot_at(PhaseKind.COST), history=history)
     view.show_snapshot(snapshot)
     _x, y = view.mean.getData()
     np.testing.assert_array_equal(y, history.loss_mean)

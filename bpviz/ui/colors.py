@@ -49,6 +49,7 @@ def nice_level(m: float) -> float:
     """The smallest of 1, 1.25, 1.6, 2, 2.5, 3.2, 4, 5, 6.4, 8 × 10^k that is ≥ m: auto
     levels that change only now and then (a colour bar whose axis is not redrawn every
     frame), wasting at most a quarter of the colour range."""
+    m = float(m)
     if not np.isfinite(m) or m <= 0:
         return 1.0
     e = np.floor(np.log10(m))

@@ -49,7 +49,7 @@ class LossView(QtWidgets.QWidget):
         self._key: tuple = ()
         self._pending: HistoryView | None = None
         self._smoothed = np.zeros(0)
-        self.max_hz = MAX_HZ
+        self.max_hz: float | None = MAX_HZ  # None: redraw for every new history
         self._drawn_at = -float("inf")
         self._timer = QtCore.QTimer(self)
         self._timer.setSingleShot(True)
@@ -145,7 +145,7 @@ class LossView(QtWidgets.QWidget):
             return
         self._key = key
         self._pending = history
-        wait = self._drawn_at + 1.0 / self.max_hz - time.perf_counter()
+        wait = self._drawn_at + 1.0 / self.max_hz - time.perf_counter() if self.max_hz else 0
         if wait <= 0:
             self._draw_pending()
         elif not self._timer.isActive():

@@ -100,7 +100,7 @@ class NetworkView(SnapshotView):
         self._input_rect = QtCore.QRectF()
         self._input_side = 0
         self._missing_brush = pg.mkBrush(colors.MISSING)
-        self.edges_hz = EDGES_HZ
+        self.edges_hz: float | None = EDGES_HZ  # None: redraw the edges for every snapshot
         self._edges_drawn_at = -float("inf")
         self._edge_timer = QtCore.QTimer(self)
         self._edge_timer.setSingleShot(True)
@@ -249,7 +249,11 @@ class NetworkView(SnapshotView):
         backward = phase is not None and phase.kind in BACKWARD
         if backward != self._backward:
             self._set_mode(backward, L)
-        wait = self._edges_drawn_at + 1.0 / self.edges_hz - time.perf_counter()
+        wait = (
+            (self._edges_drawn_at + 1.0 / self.edges_hz - time.perf_counter())
+            if self.edges_hz
+            else 0
+        )
         if wait <= 0:
             self._update_edges()
         elif not self._edge_timer.isActive():
