@@ -41,7 +41,8 @@ class _Bars:
         self.plot, self.signed = plot, signed
         self.colors = (colors.POSITIVE, colors.NEGATIVE) if signed else ("#f5a623",)
         self.polygons: list[QtWidgets.QGraphicsItem] = []
-        self.note = pg.TextItem("not computed yet", color=colors.MISSING, anchor=(0.5, 0.5))
+        self.note = pg.TextItem("", color=colors.MISSING, anchor=(0.5, 0.5))
+        self.notes = ("not computed yet", "–")  # (full, compact)
         plot.addItem(self.note, ignoreBounds=True)
         self.limit = 0.0
         self.values: np.ndarray | None = None
@@ -178,7 +179,7 @@ class DeltaView(SnapshotView):
                 fixed = None if signed else colors.sigma_prime_max(activation)
                 bars.set_size(config.sizes[l], fixed)
                 if not signed and l == L and activation == "softmax":
-                    bars.note.setText("softmax: δᴸ = aᴸ − y\n(no σ' factor)")
+                    bars.notes = ("softmax: δᴸ = aᴸ − y\n(no σ' factor)", "no σ'")
                 cells.append(bars)
             self._rows[l] = tuple(cells)
         self._compact = None
@@ -203,6 +204,7 @@ class DeltaView(SnapshotView):
                 plot = bars.plot
                 title, left, bottom = plot.titles
                 plot.setTitle(title, color=colors.FOREGROUND, size="8pt" if compact else "9pt")
+                bars.note.setText(bars.notes[compact])
                 axis = plot.getAxis("left")
                 axis.setStyle(tickFont=font)
                 axis.setWidth(34 if compact else 60)
