@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLabel, QStatusBar
 
 from bpviz.session.snapshot import Snapshot
 
+PERIOD = 0.25  # seconds between two refreshes while training runs
 WIDEST = {  # text as wide as each field gets, so the bar does not jitter
     "epoch": "epoch 888 · 6000/6000",
     "step": "step 8,888,888",
@@ -45,6 +46,7 @@ class TrainingStatus:
             self.labels[key] = label
         self._steps: deque[tuple[float, int]] = deque(maxlen=64)
         self.steps_per_second = 0.0
+        self._shown_at = 0.0
 
     def set_source(self, description: str) -> None:
         """Show which data set is in use (elided; the full text is in the tooltip)."""
@@ -54,8 +56,13 @@ class TrainingStatus:
         label.setToolTip(f"{FIELDS['source']}\n{description}")
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
-        """Refresh every field from ``snapshot``."""
+        """Refresh every field from ``snapshot``; while running at most every
+        ``PERIOD`` seconds (numbers changing 40 times a second cannot be read, and each
+        change relays out the bar)."""
         now = time.monotonic()
+        if snapshot.running and now - self._shown_at < PERIOD:
+            return
+        self._shown_at = now
         self._steps.append((now, snapshot.step))
         while len(self._steps) > 2 and now - self._steps[0][0] > 2.0:
             self._steps.popleft()

@@ -179,7 +179,9 @@ def _show_running(w: MainWindow, running: bool) -> None:
     if w.act.run.isChecked() != running:
         with QSignalBlocker(w.act.run):
             w.act.run.setChecked(running)
-    w.act.run.setText("Pause" if running else "Run")
+    text = "Pause" if running else "Run"
+    if w.act.run.text() != text:  # setText relays out the toolbar: only on a change
+        w.act.run.setText(text)
 
 
 def sync(w: MainWindow, snapshot: Snapshot) -> None:
