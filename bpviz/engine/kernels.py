@@ -35,6 +35,25 @@ def parameter_views(
     return tuple(weights), tuple(biases)
 
 
+def product(
+    left_t: np.ndarray, right_t: np.ndarray, out: np.ndarray, transpose_left: int, beta: float = 0.0
+) -> Op:
+    """The op ``out = right @ left + beta · out`` ``(m, n)``, one BLAS gemm writing into ``out``.
+
+    Computed transposed, out^T = left^T right^T, on Fortran-ordered views of C-ordered
+    arrays: ``left_t`` is left^T ((W^l)^T, say, F-ordered as W^l is C-ordered), or left
+    itself when ``transpose_left`` (then passed to BLAS as op(A) = A^T); ``right_t`` is
+    right^T. At batch 10 the small products cost about 1 µs this way, 2 µs with
+    ``np.matmul(out=)``.
+    """
+    if not out.flags.c_contiguous or out.dtype not in (np.float32, np.float64):
+        raise ValueError("a product's output must be a C-contiguous float32/float64 array")
+    right_t = np.ascontiguousarray(right_t.T, out.dtype).T  # a copy only if not laid out so
+    if not left_t.flags.f_contiguous or left_t.dtype != out.dtype:
+        left_t = np.asfortranarray(left_t, out.dtype)
+    return (blas(out.dtype)[0], (1.0, left_t, right_t, beta, out.T, transpose_left, 0, 1))
+
+
 def forward_layer(
     W: np.ndarray,
     b: np.ndarray,
@@ -43,8 +62,12 @@ def forward_layer(
     z: np.ndarray,
     a: np.ndarray,
 ) -> list[Op]:
-    """z^l = W^l a^{l-1} + b^l (as ``a_prev @ W.T + b``), a^l = σ(z^l)."""
-    return [(np.matmul, (a_prev, W.T, z)), (np.add, (z, b, z)), *sigma.forward(z, a)]
+    """z^l = W^l a^{l-1} + b^l, a^l = σ(z^l).
+
+    z^l starts as b^l in every row, then one gemm adds ``a_prev @ W.T`` to it (β = 1): a
+    copy is cheaper than an add broadcasting b^l after the product.
+    """
+    return [(np.copyto, (z, b)), product(W.T, a_prev.T, z, 1, 1.0), *sigma.forward(z, a)]
 
 
 def output_delta(
@@ -74,9 +97,9 @@ def hidden_delta(
     sigma_prime: np.ndarray,
     delta: np.ndarray,
 ) -> list[Op]:
-    """∂C_x/∂a^l = (W^{l+1})^T δ^{l+1} (as ``delta_next @ W``), δ^l = that ⊙ σ'(z^l)."""
+    """∂C_x/∂a^l = (W^{l+1})^T δ^{l+1} (as ``delta_next @ W``, one gemm), δ^l = that ⊙ σ'(z^l)."""
     return [
-        (np.matmul, (delta_next, W_next, dC_da)),
+        product(W_next.T, delta_next.T, dC_da, 0),
         *sigma.prime(z, a, sigma_prime),
         (np.multiply, (dC_da, sigma_prime, delta)),
     ]
