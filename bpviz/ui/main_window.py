@@ -135,6 +135,7 @@ class MainWindow(QMainWindow):
         self.worker.set_pace(self.pace.pace())
 
         self.resize(1340, 700)
+        self.arrange_default()  # again once shown, when the docks have real sizes
         self.default_state: QByteArray | None = None  # set once shown (docks need a size)
         geometry, self._saved_state = store.load_layout(settings)
         if geometry is not None:
