@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 from threadpoolctl import ThreadpoolController
 
 from bpviz.engine import evaluate
-from bpviz.session.config import make_network
 from bpviz.session.snapshot import EpochMetrics
 
 if TYPE_CHECKING:
@@ -37,7 +36,8 @@ def _one_blas_thread():
 def epoch_job(session: Session) -> Callable[[], EpochMetrics]:
     """The epoch-end evaluation of ``session`` as it is now, to run now or on another
     thread: it holds a copy of the parameters and every number it reports besides."""
-    parameters, data, config = session.network.parameters.copy(), session.dataset, session.config
+    parameters, data = session.network.parameters.copy(), session.dataset
+    network = session.evaluation_network()  # one per run: the jobs run one after another
     first_step = session.step - session.batches_per_epoch + 1
     fields = dict(
         epoch=session.epoch,
@@ -47,7 +47,6 @@ def epoch_job(session: Session) -> Callable[[], EpochMetrics]:
     )
 
     def job() -> EpochMetrics:
-        network = make_network(config)  # built here: its random draws cost ~1 ms
         network.parameters[...] = parameters
         with _one_blas_thread():
             result = evaluate(network, data.test_images, data.test_labels)

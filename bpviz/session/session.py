@@ -27,7 +27,7 @@ from dataclasses import replace
 import numpy as np
 
 from bpviz.data.dataset import Dataset
-from bpviz.engine import one_hot
+from bpviz.engine import Network, one_hot
 from bpviz.session import evaluation
 from bpviz.session.config import (
     ETA_MAX,
@@ -106,6 +106,7 @@ class Session(FastPath):
         self._order = epoch_order(config.seed, 0, self.dataset.train_images.shape[0])
         self._epoch_seconds, self._since = 0.0, None
         self._trainer = None  # the engine's FastTrainer, made on the first fast run
+        self._evaluation_network: Network | None = None
         self._chunk = 8  # mini-batches per FastTrainer call, adapted to the machine
         self._checkpoints = [(0, self.network.parameters.copy())]
         self._params_copy = None
@@ -306,6 +307,14 @@ class Session(FastPath):
             self._since = time.perf_counter()
         self._order = epoch_order(self.config.seed, self.epoch, self.dataset.train_images.shape[0])
         self._checkpoints = [(self.step, self._copy_parameters())]
+
+    def evaluation_network(self) -> Network:
+        """A second network of this run's shape for the epoch-end evaluations (made once:
+        its random initialisation is not free); only the evaluations write to it, one
+        after another."""
+        if self._evaluation_network is None:
+            self._evaluation_network = make_network(self.config)
+        return self._evaluation_network
 
     def record_epoch(self, metrics: EpochMetrics, run_id: int) -> None:
         """Add the held-out metrics of an epoch of run ``run_id`` (ignored after a reset)."""
