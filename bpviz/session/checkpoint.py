@@ -81,11 +81,9 @@ def save_session(path: str | Path, session) -> None:
     fingerprint of the data. A mini-batch under way is saved as the parameters it started
     from plus the number of phases run; opening replays those phases (deterministic).
     """
-    k = session._k
-    if k == len(session.phases) - 1:  # the update has run: between mini-batches
-        k = -1
+    private = session.file_state()
     history_meta, arrays = encode_history(session.history)
-    checkpoints = session._checkpoints
+    checkpoints = private["checkpoints"]
     meta = {
         "kind": WINDOW,
         "config": encode_config(session.config),
@@ -94,8 +92,8 @@ def save_session(path: str | Path, session) -> None:
         "epoch": session.epoch,
         "batch_in_epoch": session.batch_in_epoch,
         "batches_per_epoch": session.batches_per_epoch,
-        "phase_index": k,
-        "epoch_seconds": session.epoch_seconds(),
+        "phase_index": private["phases_run"] - 1,
+        "epoch_seconds": private["epoch_seconds"],
         "last_eval_is_last_epoch": session.last_eval is not None,
         "checkpoint_steps": [step for step, _ in checkpoints],
         "data_fingerprint": dataset_fingerprint(session.dataset),
@@ -103,7 +101,7 @@ def save_session(path: str | Path, session) -> None:
         "history": history_meta,
     }
     arrays["parameters"] = session.network.parameters
-    arrays["order"] = np.asarray(session._order, np.int64)
+    arrays["order"] = np.asarray(private["order"], np.int64)
     for n, (_, params) in enumerate(checkpoints):
         arrays[f"checkpoint{n}"] = params
     write_checkpoint(path, meta, arrays)
@@ -181,18 +179,19 @@ def open_session(path: str | Path, session) -> None:
     _require(isinstance(last_eval, bool) and (not last_eval or epoch > 0), "bad last evaluation")
 
     # All checked: from here on nothing can fail on the file's account.
-    session.reset(config)
-    session.network.parameters[...] = parameters
-    session.eta = float(meta["eta"])
-    session.step, session.epoch, session.batch_in_epoch = step, epoch, batch_in_epoch
-    session.history = history
-    session.last_eval = history.epochs[-1] if last_eval else None
-    session._order = expected
-    session._checkpoints = checkpoints
-    session._epoch_seconds = float(seconds)
-    session._params_copy = None
-    for _ in range(k + 1):  # the phases of the mini-batch under way, replayed
-        session.step_phase()
+    session.restore(
+        config,
+        parameters,
+        eta=float(meta["eta"]),
+        step=step,
+        epoch=epoch,
+        batch_in_epoch=batch_in_epoch,
+        history=history,
+        last_eval=history.epochs[-1] if last_eval else None,
+        checkpoints=checkpoints,
+        epoch_seconds=float(seconds),
+        phases_run=k + 1,
+    )
 
 
 # For ``worker.with_session(fn, *args)`` (module-level, so a training process can run them).

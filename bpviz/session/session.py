@@ -322,6 +322,38 @@ class Session(FastPath):
             self.history.record_epoch(metrics)
             self.last_eval = metrics
 
+    # --- session files (bpviz.session.checkpoint writes and reads these) ---
+
+    def file_state(self) -> dict:
+        """What a session file needs beyond the public attributes: the epoch's data
+        ``order`` ``(n_train,)``, the divergence ``checkpoints`` ``[(step, parameters)]``,
+        ``phases_run`` in the mini-batch under way (0: none, or its update has run) and
+        the ``epoch_seconds`` so far."""
+        k = self._k if self._k < len(self.phases) - 1 else -1
+        return {
+            "order": self._order,
+            "checkpoints": list(self._checkpoints),
+            "phases_run": k + 1,
+            "epoch_seconds": self.epoch_seconds(),
+        }
+
+    def restore(self, config: SessionConfig, parameters: np.ndarray, **state) -> None:
+        """Become a saved session; ``bpviz.session.checkpoint.open_session`` has checked
+        every value. ``state``: ``eta``, ``step``, ``epoch``, ``batch_in_epoch``,
+        ``history``, ``last_eval``, ``checkpoints``, ``epoch_seconds``, ``phases_run``.
+        The phases of a mini-batch under way are replayed (they are deterministic)."""
+        self.reset(config)
+        self.network.parameters[...] = parameters
+        self.eta, self.history, self.last_eval = state["eta"], state["history"], state["last_eval"]
+        self.step, self.epoch = state["step"], state["epoch"]
+        self.batch_in_epoch = state["batch_in_epoch"]
+        self._order = epoch_order(config.seed, self.epoch, self.dataset.train_images.shape[0])
+        self._checkpoints = list(state["checkpoints"])
+        self._epoch_seconds = float(state["epoch_seconds"])
+        self._params_copy = None
+        for _ in range(state["phases_run"]):
+            self.step_phase()
+
     # --- what the views see ---
 
     def snapshot(self, *, running: bool = False) -> Snapshot:
