@@ -155,7 +155,7 @@ def test_input_output_view(qtbot):
     view.set_example(None)
     np.testing.assert_allclose(view.output.opts["height"], snapshot.a[-1].mean(axis=0))
     view.show_snapshot(snapshot_at(PhaseKind.FORWARD, 1, batch_size=10))  # a^L not yet
-    assert not view.output.opts["height"].any() and "not computed" in view.out_plot.titleLabel.text
+    assert not view.output.opts["height"].any() and "not computed" in view.verdict.text()
 
 
 def test_gradient_selection_outlines_the_cell_and_the_tile_pixel(qtbot):

@@ -286,7 +286,7 @@ class GradientView(SnapshotView):
         busy = phase is not None and phase.kind is PhaseKind.GRADIENT and phase.layer == self.layer
         colors.set_title(
             self.heatmap.plot,
-            name + (" — being computed" if busy else ""),
+            name,  # its colour says "being computed": a new text would re-lay out the plot
             color=colors.HIGHLIGHT if busy else colors.FOREGROUND,
             size="9pt",
         )

@@ -50,6 +50,10 @@ class InputOutputView(SnapshotView):
         self._font.setBold(True)
         self._grid_of: tuple = ()  # (x, a^L) the grid shows, to skip redrawing it
         self.caption = QtWidgets.QLabel("the mini-batch x (labels; → prediction when wrong)")
+        self.verdict = QtWidgets.QLabel()
+        self.verdict.setStyleSheet(f"background: {colors.BACKGROUND}; color: {colors.FOREGROUND}")
+        self.verdict.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+        self._digit_text = ""
         self.example_spin = ExampleSpin(self)
         self.example_spin.valueChanged.connect(self.set_example)
         bar = QtWidgets.QHBoxLayout()
@@ -95,6 +99,7 @@ class InputOutputView(SnapshotView):
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(bar)
+        layout.addWidget(self.verdict)
         layout.addWidget(self.canvas, 1)
 
     # -- setters ------------------------------------------------------------------
@@ -203,7 +208,7 @@ class InputOutputView(SnapshotView):
         image = pick(x, self.example)
         if image is None:
             self.digit.clear()
-            colors.set_title(self.digit_plot, "no mini-batch yet", color=colors.MISSING)
+            self._digit_text = "no mini-batch yet"
             return
         side = int(np.sqrt(image.size))
         self.digit.setImage(image.reshape(side, side), levels=(0.0, 1.0))
@@ -212,7 +217,7 @@ class InputOutputView(SnapshotView):
         else:
             k = min(self.example, x.shape[0] - 1)
             title = f"example {k}: label {self._name(int(labels[k]))}"
-        colors.set_title(self.digit_plot, title, color=colors.FOREGROUND, size="10pt")
+        self._digit_text = title
 
     def _draw_output(self, snapshot: Snapshot, a_L) -> None:
         n = snapshot.config.sizes[-1]
@@ -227,9 +232,7 @@ class InputOutputView(SnapshotView):
         self.target.setOpts(x=self._x, height=np.zeros(n) if y is None else y)
         if out is None:
             self.output.setOpts(x=self._x, height=np.zeros(n))
-            colors.set_title(
-                self.out_plot, "aᴸ not computed yet", color=colors.MISSING, size="10pt"
-            )
+            self._set_verdict("aᴸ not computed yet", colors.MISSING)
             return
         self.output.setOpts(x=self._x, height=out)
         k = int(np.argmax(out))
@@ -242,7 +245,14 @@ class InputOutputView(SnapshotView):
             mark = "✓" if k == label else "✗"
             title = f"prediction {self._name(k)} (aₖᴸ = {out[k]:.2f}) {mark}"
             color = RIGHT if k == label else WRONG
-        colors.set_title(self.out_plot, title, color=color, size="10pt")
+        self._set_verdict(title, color)
+
+    def _set_verdict(self, text: str, color: str) -> None:
+        """The selected digit and its prediction, above the plots (a title inside the
+        scene would re-lay out the plots whenever its text changes)."""
+        html = f'{self._digit_text} · <span style="color:{color}">{text}</span>'
+        if html != self.verdict.text():
+            self.verdict.setText(html)
 
     def _grid_clicked(self, row: int, col: int) -> None:
         m, side = self._shape
