@@ -93,6 +93,10 @@ def style_plot(plot: pg.PlotItem) -> None:
         axis.setPen(pg.mkPen(FOREGROUND))
         axis.setTextPen(pg.mkPen(FOREGROUND))
         axis.enableAutoSIPrefix(False)
+        if not isinstance(plot, pg.ColorBarItem):
+            # No ticks reaching into the view: such an axis is repainted (all its text)
+            # whenever anything in the view changes.
+            axis.setStyle(tickLength=0)
 
 
 def set_title(plot: pg.PlotItem, text: str, color=FOREGROUND, size: str = "9pt") -> None:
