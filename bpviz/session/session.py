@@ -144,6 +144,27 @@ class Session(FastPath):
         """Stop recording w_ij of W^l (a weight not watched is ignored)."""
         self.history.remove_watch(l, i, j)
 
+    def train_on(self, x: np.ndarray, labels: np.ndarray) -> float:
+        """One extra update W ← W − η ∂C/∂W on examples from outside the data set (e.g. a
+        digit the user drew): x ``(m, n_0)`` in [0, 1], labels ``(m,)``. A mini-batch under
+        way is finished first. Not a step of the epoch and not in the loss history; returns
+        C of the examples before the update. An update that is not finite is undone
+        (ValueError)."""
+        if 0 <= self._k < len(self.phases) - 1:
+            self.step_batch()
+        net, saved = self.network, self.network.parameters.copy()
+        with np.errstate(all="ignore"):
+            backward = net.backward(net.forward(x), np.asarray(labels, dtype=np.int64))
+            net.apply(backward, self.eta)
+        self._params_copy = None
+        if not (np.isfinite(backward.loss) and all_finite((net.parameters,))):
+            net.parameters[...] = saved
+            raise ValueError(f"one step on these examples with η = {self.eta:g} diverged; undone")
+        # replaying from an older checkpoint would lose this update: start from here
+        self._checkpoints = [*self._checkpoints[-1:], (self.step, self._copy_parameters())]
+        self._clear_batch()
+        return float(backward.loss)
+
     # --- stepping ---
 
     @property

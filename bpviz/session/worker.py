@@ -166,6 +166,23 @@ class Worker:
             self._dataset = dataset
             self._enqueue("set_dataset", (dataset,))
 
+    def train_on(self, x: np.ndarray, labels: np.ndarray) -> None:
+        """One extra update on examples x ``(m, n_0)`` in [0, 1] with ``labels`` ``(m,)``
+        (e.g. a drawn digit), between mini-batches; ValueError here if they do not fit."""
+        with self._cond:
+            sizes = self._config.sizes
+            x = np.array(x, dtype=np.float64, ndmin=2)
+            labels = np.array(labels, ndmin=1)
+            if x.ndim != 2 or x.shape[1] != sizes[0] or not np.all(np.isfinite(x)):
+                raise ValueError(f"x must be finite, shape (m, {sizes[0]}); got {x.shape}")
+            if (
+                labels.shape != (x.shape[0],)
+                or labels.dtype.kind not in "iu"
+                or (labels.size and (labels.min() < 0 or labels.max() >= sizes[-1]))
+            ):
+                raise ValueError(f"labels must be {x.shape[0]} integers in 0…{sizes[-1] - 1}")
+            self._enqueue("train_on", (x, labels.astype(np.int64)))
+
     def add_watch(self, l: int, i: int, j: int) -> None:
         """Record w_ij of W^l and ∂C/∂w_ij at every step (ValueError if no such weight)."""
         with self._cond:
@@ -319,6 +336,8 @@ class Worker:
             session.add_watch(*args)
         elif name == "remove_watch":
             session.remove_watch(*args)
+        elif name == "train_on":
+            session.train_on(*args)
         else:  # pragma: no cover - the methods above are the only producers
             raise ValueError(f"unknown command {name!r}")
         if not self._running or name == "run":
