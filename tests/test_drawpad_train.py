@@ -100,3 +100,19 @@ def test_train_on_it_button_updates_the_session(qtbot, tmp_path, in_process: boo
         assert "Trained one step" in pad.note.text()
     finally:
         w.close()
+
+
+def test_worker_checks_the_examples_in_the_callers_thread() -> None:
+    from bpviz.session.worker import Worker
+
+    worker = Worker(Session(load_sample(), SessionConfig(seed=2)))
+    x, label = digit()
+    with pytest.raises(ValueError, match="shape"):
+        worker.train_on(x[:, :100], [label])
+    with pytest.raises(ValueError, match="labels"):
+        worker.train_on(x, [10])
+    with pytest.raises(ValueError, match="labels"):
+        worker.train_on(x, [1.5])
+    with pytest.raises(ValueError, match="finite"):
+        worker.train_on(np.full_like(x, np.nan), [label])
+    assert worker.submitted["train_on"] == 0
