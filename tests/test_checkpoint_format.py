@@ -124,6 +124,8 @@ def test_config_and_rng_round_trip():
         ({"sizes": [784]}, "layer sizes"),
         ({"sizes": [784, 0, 10]}, "layer sizes"),
         ({"sizes": [784, True, 10]}, "layer sizes"),
+        ({"sizes": [784, 10**9, 10]}, "implausibly large"),
+        ({"sizes": [2] * 100}, "implausibly large"),
         ({"hidden": "swish"}, "hidden activation"),
         ({"cost": "hinge"}, "cost"),
         ({"eta": float("inf")}, "η"),

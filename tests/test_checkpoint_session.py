@@ -160,6 +160,15 @@ def test_every_bad_file_leaves_the_session_untouched(sample, tmp_path):
         "step mismatch": (lambda m: {**m, "step": m["step"] + 1}, None),
         "bad phase": (lambda m: {**m, "phase_index": 99}, None),
         "bad config": (lambda m: {**m, "config": {**m["config"], "sizes": [784, 20, 9]}}, None),
+        # a network too large to build is refused before anything is allocated
+        "huge network": (
+            lambda m: {**m, "config": {**m["config"], "sizes": [784, 10**8, 10]}},
+            None,
+        ),
+        "params of another net": (
+            lambda m: {**m, "config": {**m["config"], "sizes": [784, 2_000_000, 10]}},
+            None,
+        ),
         "negative eta": (lambda m: {**m, "eta": -1.0}, None),
         "nan parameters": (None, {"parameters": np.full_like(params, np.nan)}),
         "short parameters": (None, {"parameters": params[:-1]}),

@@ -32,6 +32,7 @@ from bpviz.session.checkpoint import (
     read_checkpoint,
     write_checkpoint,
 )
+from bpviz.session.codecs import n_parameters
 from bpviz.session.history import History
 from bpviz.session.snapshot import EpochMetrics, Phase, PhaseKind, SessionConfig, Snapshot
 
@@ -107,6 +108,13 @@ class TrainExtras:
         for name, kind in types.items():
             if not isinstance(run[name], kind) or isinstance(run[name], bool):
                 raise CheckpointError(f"{path} is damaged: bad {name} in the run settings")
+        try:
+            sizes = [int(n) for n in run["layers"].split(",")]
+        except ValueError:
+            raise CheckpointError(f"{path} is damaged: bad layers in the run settings") from None
+        params = ckpt.arrays.get("parameters")
+        if params is None or min(sizes, default=0) < 1 or params.size != n_parameters(sizes):
+            raise CheckpointError(f"{path} is damaged: the parameters do not fit the network")
         for name in RUN_FLAGS:
             if _given(argv, name) and getattr(self.args, name) != run[name]:
                 flag = "--" + name.replace("_", "-")

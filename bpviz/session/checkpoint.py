@@ -28,6 +28,7 @@ from bpviz.session.codecs import (
     encode_config,
     encode_history,
     encode_rng,
+    n_parameters,
 )
 from bpviz.session.container import (
     FORMAT,
@@ -146,8 +147,11 @@ def open_session(path: str | Path, session) -> None:
             f"the window now trains on {dataset.source or 'other data'}. Choose that data "
             "source first (Data menu), then open the session again."
         )
+    config = decode_config(meta.get("config"))
+    params = arrays.get("parameters")  # its size first: never build a network it does not fit
+    _require(params is not None and params.size == n_parameters(config.sizes), "bad parameters")
     try:
-        config = check_config(decode_config(meta.get("config")), dataset)
+        config = check_config(config, dataset)
         network = make_network(config)
     except ValueError as error:
         raise _as_error(error) from error

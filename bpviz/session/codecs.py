@@ -7,6 +7,7 @@ and raises ``CheckpointError`` naming the problem; it builds new objects only.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 from dataclasses import asdict, fields
 from typing import Any
@@ -21,6 +22,13 @@ HIDDEN = ("sigmoid", "tanh", "relu", "leaky_relu")
 OUTPUT = ("sigmoid", "softmax")
 COST = ("quadratic", "cross_entropy")
 INIT = ("scaled", "normal")
+MAX_PARAMETERS = 1 << 28  # 1 GB of float32: a file asking for more is not one of ours
+MAX_LAYERS = 64
+
+
+def n_parameters(sizes) -> int:
+    """Number of weights and biases of a network with these layer sizes: Σ n_l (n_{l-1} + 1)."""
+    return sum(n * (m + 1) for m, n in itertools.pairwise(sizes))
 
 
 def dataset_fingerprint(dataset) -> str:
@@ -65,6 +73,10 @@ def decode_config(value: Any) -> SessionConfig:
     _require(
         isinstance(sizes, list) and len(sizes) >= 2 and all(_is_int(n) and n >= 1 for n in sizes),
         f"bad layer sizes {sizes!r}",
+    )
+    _require(
+        len(sizes) <= MAX_LAYERS and n_parameters(sizes) <= MAX_PARAMETERS,
+        f"implausibly large network {sizes!r}",
     )
     _require(value["hidden"] in HIDDEN, f"unknown hidden activation {value['hidden']!r}")
     _require(value["output"] in OUTPUT, f"unknown output activation {value['output']!r}")
@@ -134,7 +146,7 @@ def decode_history(meta: Any, arrays: dict[str, np.ndarray], config: SessionConf
     """A new ``History`` equal to the saved one, every part checked against ``config``."""
     _require(isinstance(meta, dict), "the history is missing")
     max_points, first = meta.get("max_points"), meta.get("loss_first_step")
-    _require(_is_int(max_points) and 2 <= max_points <= 1 << 24, "bad history resolution")
+    _require(_is_int(max_points) and 2 <= max_points <= 1 << 16, "bad history resolution")
     _require(first == 1, "bad first step of the loss history")
     loss = arrays.get("history_loss")
     _require(loss is not None and loss.ndim == 1 and loss.dtype == np.float32, "bad loss history")
