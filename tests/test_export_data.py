@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import replace
 from datetime import datetime
 
 import numpy as np
 import pytest
-from snapshots import make_snapshots, snapshot_at
+from snapshots import fake_history, make_snapshots, snapshot_at
 
 from bpviz.session.bundle import (
     DATA_FILES,
@@ -72,7 +73,7 @@ def test_snapshot_json_describes_the_run_and_every_array(tmp_path):
 
 
 def test_metrics_csv_has_loss_per_step_epochs_and_eta_changes(tmp_path):
-    snap = make_snapshots(history_steps=120)[-1]
+    snap = make_snapshots()[-1]
     loss = np.linspace(1.0, 0.1, 120).astype(np.float32)
     metrics = EpochMetrics(0, 60, 0.5, 0.4, 0.875, np.ones(10), np.eye(10, dtype=np.int64), 2.5)
     history = HistoryView(
@@ -83,8 +84,6 @@ def test_metrics_csv_has_loss_per_step_epochs_and_eta_changes(tmp_path):
         epochs=(metrics,),
         eta_changes=((1, 3.0), (80, 0.5)),
     )
-    from dataclasses import replace
-
     snap = replace(snap, history=history, last_eval=metrics)
     write_bundle_data(tmp_path, snap, loss_per_step=loss)
     rows = _read_csv(tmp_path / "metrics.csv")
@@ -104,7 +103,7 @@ def test_metrics_csv_has_loss_per_step_epochs_and_eta_changes(tmp_path):
 
 
 def test_metrics_fall_back_to_the_decimated_buckets_without_the_full_loss():
-    snap = make_snapshots(history_steps=400)[-1]
+    snap = replace(make_snapshots()[-1], history=fake_history(400))
     rows = metrics_rows(snap.history)
     series = {r[0] for r in rows}
     assert {"loss_min", "loss_max", "loss_mean", "eta"} <= series
@@ -117,7 +116,7 @@ def test_reset_snapshot_exports_parameters_only(tmp_path):
     snap = make_snapshots(sizes=(784, 8, 10))[0]
     arrays = snapshot_arrays(snap)
     params = {f"{p}{l}{s}" for p in "Wb" for l in (1, 2) for s in ("", "_before")}
-    assert set(arrays) - {"x", "labels", "y"} == params
+    assert set(arrays) - {"x", "labels", "y", "a0"} == params  # a0 is x
     write_bundle_data(tmp_path, snap)
     meta = json.loads((tmp_path / "snapshot.json").read_text(encoding="utf-8"))
     assert meta["phase"] is None
