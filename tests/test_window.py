@@ -70,7 +70,8 @@ def test_run_advances_steps_and_views_change_pause_stops_both(qtbot, window):
     window.act.run.trigger()
     wait_snapshot(qtbot, window, lambda s: s.running and s.step >= first.step + 20)
     assert window.worker.running and window.act.run.isChecked()
-    assert window.status.labels["step"].text() != f"step {first.step:,}"
+    # the status bar refreshes at most 4 times a second while running
+    qtbot.waitUntil(lambda: window.status.labels["step"].text() != f"step {first.step:,}")
     qtbot.waitUntil(lambda: not np.array_equal(image_of(window.views["network"]), before))
     for key in ("loss", "gradients"):
         # every view keeps drawing while training runs

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from pyqtgraph.Qt import QtGui
+from pyqtgraph.Qt import QtGui, QtWidgets
 
 BACKGROUND = "#16181d"
 FOREGROUND = "#d8dde6"
@@ -97,6 +97,9 @@ def style_plot(plot: pg.PlotItem) -> None:
             # No ticks reaching into the view: such an axis is repainted (all its text)
             # whenever anything in the view changes.
             axis.setStyle(tickLength=0)
+        # Repainted from a cached pixmap unless the axis itself changed (its range, its
+        # size): otherwise every repaint of the plot around it replays all its text.
+        axis.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
 def set_title(plot: pg.PlotItem, text: str, color=FOREGROUND, size: str = "9pt") -> None:

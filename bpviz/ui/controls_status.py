@@ -47,6 +47,7 @@ class TrainingStatus:
         self._steps: deque[tuple[float, int]] = deque(maxlen=64)
         self.steps_per_second = 0.0
         self._shown_at = 0.0
+        self._running = False  # whether the last snapshot shown was running
 
     def set_source(self, description: str) -> None:
         """Show which data set is in use (elided; the full text is in the tooltip)."""
@@ -60,9 +61,9 @@ class TrainingStatus:
         ``PERIOD`` seconds (numbers changing 40 times a second cannot be read, and each
         change relays out the bar)."""
         now = time.monotonic()
-        if snapshot.running and now - self._shown_at < PERIOD:
-            return
-        self._shown_at = now
+        if snapshot.running and self._running and now - self._shown_at < PERIOD:
+            return  # (a run that starts or stops is shown at once)
+        self._shown_at, self._running = now, snapshot.running
         self._steps.append((now, snapshot.step))
         while len(self._steps) > 2 and now - self._steps[0][0] > 2.0:
             self._steps.popleft()

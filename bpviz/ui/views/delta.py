@@ -30,6 +30,7 @@ def bar_outline(edges: np.ndarray, heights: np.ndarray) -> tuple[np.ndarray, np.
 
 
 MAX_POLYGON_BARS = 64  # wider vectors are drawn as one vertical line per neuron
+SHRINK_FRAMES = 40  # about a second of frames (40 Hz) before an axis shrinks
 
 
 class _Bars:
@@ -45,6 +46,7 @@ class _Bars:
         self.notes = ("not computed yet", "–")  # (full, compact)
         plot.addItem(self.note, ignoreBounds=True)
         self.limit = 0.0
+        self._small = 0  # frames in a row whose level was far below the axis
         self.values: np.ndarray | None = None
         self.lines = False
         plot.getViewBox().sigResized.connect(self._fit_pens)
@@ -111,8 +113,14 @@ class _Bars:
         self._fill(0, np.maximum(values, 0))
         self._fill(1, np.minimum(values, 0))
         m = colors.symmetric_level(values)
-        limit = colors.sticky_level(m, self.limit, 6.0)  # the axis rarely redraws
+        # Each mini-batch brings a new example whose δ may be far smaller: shrink only
+        # after SHRINK_FRAMES small ones in a row, so the axis (all its text) rarely redraws.
+        self._small = self._small + 1 if m < self.limit / 6.0 else 0
+        if 0 < self._small < SHRINK_FRAMES:
+            m = self.limit
+        limit = colors.sticky_level(m, self.limit, 6.0)
         if limit != self.limit:
+            self._small = 0
             self.limit = limit
             self.plot.setYRange(-limit, limit, padding=0)
 

@@ -23,6 +23,7 @@ from bpviz.ui.views._tiles import MAX_TILES, TileSheet
 from bpviz.ui.views._widgets import PickImage, superscript
 
 GRADIENT, WEIGHTS, UPDATE = "grad", "weights", "update"
+SHRINK_FRAMES = 20  # half a second of frames (40 Hz) before an auto level shrinks
 QUANTITIES = {
     GRADIENT: ("∂C/∂W{l}", "∂C/∂w"),
     WEIGHTS: ("W{l}", "w"),
@@ -104,6 +105,7 @@ class GradientView(SnapshotView):
         self.quantity, self.layer, self.levels_mode = GRADIENT, 1, AUTO
         self._fixed: dict[tuple[str, int], float] = {}
         self._auto: dict[int, float] = {}  # auto level per layer (kept within a factor 2.5)
+        self._small: dict[int, int] = {}  # frames in a row far below the auto level
         self._sizes: tuple[int, ...] = ()
         self.sheet: TileSheet | None = None  # the W^1 tiles (None: input not square)
         self._matrix: np.ndarray | None = None  # what the heatmap shows, for hover
@@ -301,7 +303,16 @@ class GradientView(SnapshotView):
     def _level(self, values: np.ndarray | None, layer: int) -> float:
         if self.levels_mode == AUTO:
             current = self._auto.get(layer, 0.0)
-            self._auto[layer] = colors.sticky_level(colors.symmetric_level(values), current, 2.5)
+            m = colors.symmetric_level(values)
+            # shrink only after many small frames in a row: a new level redraws the
+            # colour bar's axis (all its text), and mini-batch gradients jump about
+            small = self._small.get(layer, 0) + 1 if m < current / 2.5 else 0
+            self._small[layer] = small
+            if 0 < small < SHRINK_FRAMES:
+                m = current
+            self._auto[layer] = colors.sticky_level(m, current, 2.5)
+            if self._auto[layer] != current:
+                self._small[layer] = 0
             return self._auto[layer]
         key = (self.quantity, layer)
         if key not in self._fixed and values is not None:
