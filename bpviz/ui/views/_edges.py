@@ -57,7 +57,10 @@ class EdgeItem(pg.GraphicsObject):
             return
         transform = painter.deviceTransform()
         target = transform.mapRect(self._rect).toAlignedRect().adjusted(-1, -1, 1, 1)
-        key = (target.x(), target.y(), target.width(), target.height(), transform.m11())
+        key = (  # the whole transform: a stale image would put the edges beside the nodes
+            transform.m11(), transform.m12(), transform.m21(), transform.m22(),
+            transform.dx(), transform.dy(), target.width(), target.height(),
+        )  # fmt: skip
         if self._cache is None or key != self._cache_key:
             image = QtGui.QImage(target.size(), QtGui.QImage.Format.Format_ARGB32_Premultiplied)
             image.fill(0)
@@ -70,6 +73,11 @@ class EdgeItem(pg.GraphicsObject):
             self._cache, self._cache_key = image, key
         painter.save()
         painter.resetTransform()
+        # The painter may still map to the device through a window/viewport (then the
+        # image, already in device pixels, came out scaled and beside the nodes): undo it.
+        rest = painter.deviceTransform()
+        if not rest.isIdentity():
+            painter.setTransform(rest.inverted()[0])
         painter.drawImage(target.topLeft(), self._cache)
         painter.restore()
 
