@@ -35,12 +35,12 @@ def test_scaled_init_reaches_93_percent_after_one_epoch(mnist_dir):
 
 def test_normal_init_reaches_89_percent_after_one_epoch_and_94_5_after_thirty(mnist_dir):
     reports = train(mnist_dir, "--init", "normal", "--epochs", "30")
-    assert reports[0]["test_accuracy"] >= 0.89  # measured here: 0.9162
-    assert reports[29]["test_accuracy"] >= 0.945  # measured here: 0.9469
+    assert reports[0]["test_accuracy"] >= 0.89  # measured here: 0.9142
+    assert reports[29]["test_accuracy"] >= 0.945  # measured here: 0.9512
 
 
 def test_softmax_cross_entropy_784_100_10_reaches_97_percent_after_ten_epochs(mnist_dir):
     reports = train(
         mnist_dir, "--layers", "784,100,10", "--output", "softmax", "--eta", "0.5", "--epochs", "10"
     )
-    assert reports[9]["test_accuracy"] >= 0.97  # measured here: 0.9769
+    assert reports[9]["test_accuracy"] >= 0.97  # measured here: 0.9782

@@ -25,6 +25,7 @@ from bpviz.cli.train_extras import TrainExtras, add_arguments
 from bpviz.engine import FastTrainer, Network, evaluate
 from bpviz.engine.functions import COSTS, HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from bpviz.engine.network import INITS
+from bpviz.session.config import epoch_order
 
 
 def add_network_arguments(parser: argparse.ArgumentParser) -> None:
@@ -105,8 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     trainer = FastTrainer(net, data.train_images, data.train_labels, args.batch_size)
     try:
-        rng, first, steps = extras.start(net, data, description)  # 1, 0 unless --resume
-        status = _epochs(args, net, data, trainer, extras, rng, first, steps)
+        first, steps = extras.start(net, data, description)  # 1, 0 unless --resume
+        status = _epochs(args, net, data, trainer, extras, first, steps)
     except CheckpointError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -115,9 +116,11 @@ def main(argv: list[str] | None = None) -> int:
     return status
 
 
-def _epochs(args, net, data, trainer, extras, rng, first: int, steps: int) -> int:
+def _epochs(args, net, data, trainer, extras, first: int, steps: int) -> int:
     for epoch in range(first, first + args.epochs):
-        order = rng.permutation(trainer.n_examples)
+        # The session's order (epochs count from 0 there): the window and this trainer
+        # visit the data identically for the same seed.
+        order = epoch_order(args.seed, epoch - 1, trainer.n_examples)
         start = time.perf_counter()
         losses = extras.train_epoch(trainer, order, args.eta, epoch, steps)
         seconds = time.perf_counter() - start
@@ -153,5 +156,5 @@ def _epochs(args, net, data, trainer, extras, rng, first: int, steps: int) -> in
                 f"train loss {report['train_loss']:.4f}, {seconds:.2f} s",
                 flush=True,
             )
-    extras.save(net, rng, first + args.epochs - 1, steps)
+    extras.save(net, first + args.epochs - 1, steps)
     return 0

@@ -1,11 +1,12 @@
 """``train --save FILE``, ``--resume FILE``, ``--snapshot-every N --out DIR``.
 
-A trainer file holds what the next epoch depends on: the parameters, the shuffling RNG's
-state, the epoch and step counters, the flags that define the run, a fingerprint of the
-data and the history (loss per step, epoch metrics, η changes). Resuming restores all of
-it, so ``train --epochs 1 --save F`` then ``train --resume F --epochs 1`` prints the same
-second epoch as ``train --epochs 2`` (``seconds`` aside). The container is the session
-file's (``bpviz.session.checkpoint``: versioned, no pickle, checked on reading).
+A trainer file holds what the next epoch depends on: the parameters, the epoch and step
+counters (the shuffling order is ``epoch_order(seed, epoch)``, a function of both), the
+flags that define the run, a fingerprint of the data and the history (loss per step,
+epoch metrics, η changes). Resuming restores all of it, so ``train --epochs 1 --save F``
+then ``train --resume F --epochs 1`` prints the same second epoch as ``train --epochs 2``
+(``seconds`` aside). The container is the session file's (``bpviz.session.checkpoint``:
+versioned, no pickle, checked on reading).
 
 Snapshots: every N steps the step's full trace (``FastTrainer.traces``) becomes a
 ``Snapshot`` after its update, and ``bpviz.ui.headless`` draws the views offscreen and
@@ -26,9 +27,7 @@ from bpviz.session.checkpoint import (
     CheckpointError,
     dataset_fingerprint,
     decode_history,
-    decode_rng,
     encode_history,
-    encode_rng,
     read_checkpoint,
     write_checkpoint,
 )
@@ -130,8 +129,8 @@ class TrainExtras:
 
     # --- the run ---
 
-    def start(self, net, data, description: str) -> tuple[np.random.Generator, int, int]:
-        """The shuffling RNG, the first epoch number and the steps done so far; a resumed
+    def start(self, net, data, description: str) -> tuple[int, int]:
+        """The first epoch number and the steps done so far; a resumed
         run's parameters are put into ``net``. CheckpointError if the file does not fit."""
         a = self.args
         self.config = SessionConfig(
@@ -141,7 +140,7 @@ class TrainExtras:
         self.data, self.description = data, description
         if self.resumed is None:
             self.history = History(a.eta) if self.keep_history else None
-            return np.random.default_rng(a.seed), 1, 0
+            return 1, 0
         ckpt, path = self.resumed["ckpt"], self.resumed["path"]
         meta = ckpt.meta
         if meta.get("data_fingerprint") != dataset_fingerprint(data):
@@ -158,7 +157,6 @@ class TrainExtras:
         ok = all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (epoch, steps))
         if not ok:
             raise CheckpointError(f"{path} is damaged: bad epoch or step count")
-        rng = decode_rng(meta.get("rng"))
         history = decode_history(meta.get("history"), ckpt.arrays, self.config)
         if history.steps != steps:
             raise CheckpointError(f"{path} is damaged: the history does not match the steps")
@@ -167,7 +165,7 @@ class TrainExtras:
             history.record_eta(steps + 1, a.eta)
         self.history = history
         self.last_eval = history.epochs[-1] if history.epochs else None
-        return rng, epoch + 1, steps
+        return epoch + 1, steps
 
     def train_epoch(self, trainer, order: np.ndarray, eta: float, epoch: int, steps: int):
         """``trainer.train_epoch(order, eta)``, stopping after every N-th step to write a
@@ -254,7 +252,7 @@ class TrainExtras:
             self.exporter.close()
             self.exporter = None
 
-    def save(self, net, rng: np.random.Generator, epoch: int, steps: int) -> None:
+    def save(self, net, epoch: int, steps: int) -> None:
         """Write ``--save``'s file (atomically), if asked: the state after epoch ``epoch``."""
         if not self.args.save:
             return
@@ -264,7 +262,6 @@ class TrainExtras:
             "run": {name: getattr(a, name) for name in (*RUN_FLAGS, "eta", "data")},
             "epoch": epoch,
             "steps": steps,
-            "rng": encode_rng(rng),
             "data_fingerprint": dataset_fingerprint(self.data),
             "data_description": self.description,
         }
