@@ -81,9 +81,21 @@ def test_run_advances_steps_and_views_change_pause_stops_both(qtbot, window):
     window.act.run.trigger()
     assert window.worker.wait_idle(timeout=5.0)
     assert not window.worker.running and not window.act.run.isChecked()
-    qtbot.wait(200)
+    # the last published snapshot and the rate-limited redraws (edges ≤ 4 Hz) land first;
+    # a loaded machine may take a while: wait until two looks 300 ms apart agree
+    qtbot.waitUntil(lambda: window.latest.step == window.worker.latest().step)
+    keys = ("network", "loss")
+    images = {key: image_of(window.views[key]) for key in keys}
+
+    def settled() -> bool:
+        qtbot.wait(300)
+        now = {key: image_of(window.views[key]) for key in keys}
+        same = all(np.array_equal(now[key], images[key]) for key in keys)
+        images.update(now)
+        return same
+
+    qtbot.waitUntil(settled, timeout=10_000)
     paused, text = window.latest, window.status.labels["step"].text()
-    images = {key: image_of(window.views[key]) for key in ("network", "loss")}
     qtbot.wait(400)
     assert window.worker.latest().step == paused.step
     assert window.latest.step == paused.step
