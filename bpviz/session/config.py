@@ -59,8 +59,8 @@ def epoch_order(seed: int, epoch: int, n: int) -> np.ndarray:
     return np.random.default_rng([seed, epoch]).permutation(n)
 
 
-def make_network(config: SessionConfig) -> Network:
-    """The engine network ``config`` describes (float32)."""
+def make_network(config: SessionConfig, dtype: type | np.dtype = np.float32) -> Network:
+    """The engine network ``config`` describes (float32 unless ``dtype`` says otherwise)."""
     return Network(
         config.sizes,
         hidden=config.hidden,
@@ -68,7 +68,7 @@ def make_network(config: SessionConfig) -> Network:
         cost=config.cost,
         init=config.init,
         seed=config.seed,
-        dtype=np.float32,
+        dtype=dtype,
     )
 
 

@@ -23,6 +23,7 @@ from functools import cached_property
 import numpy as np
 
 from bpviz.engine.network import Network, one_hot
+from bpviz.session.config import make_network
 from bpviz.session.snapshot import Phase, PhaseKind, Snapshot, phases_for
 
 EVAL_CHUNK = 2000  # examples per forward pass in ``evaluate`` (bounds the memory of z, a)
@@ -40,15 +41,7 @@ def network_of(snapshot: Snapshot, reuse: Network | None = None) -> Network:
     dtype = snapshot.weights[0].dtype
     same = (config.sizes, config.hidden, config.output, config.cost, dtype)
     if reuse is None or (reuse.sizes, reuse.hidden, reuse.output, reuse.cost, reuse.dtype) != same:
-        reuse = Network(
-            config.sizes,
-            hidden=config.hidden,
-            output=config.output,
-            cost=config.cost,
-            init=config.init,
-            seed=config.seed,
-            dtype=dtype,
-        )
+        reuse = make_network(config, dtype)
     reuse.set_parameters(snapshot.weights, snapshot.biases)
     return reuse
 

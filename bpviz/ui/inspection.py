@@ -16,6 +16,7 @@ import numpy as np
 
 from bpviz.engine.gradcheck import GradientCheck, gradient_check
 from bpviz.engine.network import Network
+from bpviz.session.config import make_network
 from bpviz.session.snapshot import Snapshot
 
 
@@ -159,16 +160,7 @@ class NumericCheck:
 
 def float64_copy(snapshot: Snapshot) -> Network:
     """A float64 engine Network holding the parameters the snapshot's mini-batch started from."""
-    c = snapshot.config
-    net = Network(
-        c.sizes,
-        hidden=c.hidden,
-        output=c.output,
-        cost=c.cost,
-        init=c.init,
-        seed=c.seed,
-        dtype=np.float64,
-    )
+    net = make_network(snapshot.config, np.float64)
     net.set_parameters(snapshot.weights_before, snapshot.biases_before)
     return net
 
