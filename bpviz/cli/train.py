@@ -118,9 +118,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _epochs(args, net, data, trainer, extras, first: int, steps: int) -> int:
     for epoch in range(first, first + args.epochs):
-        # The session's order (epochs count from 0 there): the window and this trainer
-        # visit the data identically for the same seed.
+        # The session's order (epochs count from 0 there) and, like the session, whole
+        # mini-batches only: the window and this trainer train identically for a seed.
         order = epoch_order(args.seed, epoch - 1, trainer.n_examples)
+        order = order[: len(order) - len(order) % args.batch_size]
         start = time.perf_counter()
         losses = extras.train_epoch(trainer, order, args.eta, epoch, steps)
         seconds = time.perf_counter() - start
