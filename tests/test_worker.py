@@ -325,3 +325,17 @@ def test_set_dataset_takes_effect_with_its_reset(data):
             worker.add_watch(1, 0, 20)
     finally:
         worker.stop()
+
+
+def test_commands_after_with_session_build_on_the_session_it_left(worker):
+    """A session file opened through ``with_session`` may bring another configuration;
+    later commands (a plain reset) must start from it, not from the worker's old copy."""
+    opened = config_for(sizes=(12, 5, 4), seed=11)
+    assert worker.with_session(lambda s, c: s.reset(c) or s.config.sizes, opened) == (12, 5, 4)
+    worker.step_batch()
+    worker.reset()  # no config: "the current one"
+    assert worker.wait_idle(5.0)
+    snap = worker.latest()
+    assert snap.step == 0
+    assert snap.config.sizes == (12, 5, 4) and snap.config.seed == 11
+    assert np.array_equal(snap.weights[0], Network((12, 5, 4), seed=11).weights[0])

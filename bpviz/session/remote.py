@@ -114,10 +114,7 @@ def _serve(conn, dataset: Dataset, config: SessionConfig | None, publish_hz: flo
             _, cid, name, args, kwargs, known = message
             try:
                 if kind == "session":
-                    worker.pause()
-                    worker.wait_idle()
-                    value = name(worker.session, *args, **kwargs)
-                    worker.publish()
+                    value = worker.with_session(name, *args, **kwargs)
                 else:
                     value = getattr(worker, name)(*args, **kwargs)
                 reply = ("result", cid, value)

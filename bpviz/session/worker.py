@@ -240,6 +240,18 @@ class Worker:
 
     # --- the thread ---
 
+    def with_session(self, fn, *args, **kwargs):
+        """Pause, run ``fn(session, *args, **kwargs)`` here and return its result; then
+        take the session's configuration and data as the basis for later commands (``fn``
+        may have opened a session file with others) and publish its snapshot."""
+        self.pause()
+        self.wait_idle()
+        value = fn(self.session, *args, **kwargs)
+        with self._cond:
+            self._config, self._dataset = self.session.config, self.session.dataset
+        self.publish()
+        return value
+
     def publish(self) -> None:
         """Publish the session's snapshot now (the worker calls this; so may a test
         before ``start``)."""

@@ -34,13 +34,7 @@ RECORD_FILTERS = "Animated GIF (*.gif);;MP4 video (*.mp4);;Numbered PNG frames (
 
 def with_session(worker, fn, *args):
     """``fn(session, *args)`` where the session lives, training paused; its result."""
-    if hasattr(worker, "with_session"):
-        return worker.with_session(fn, *args)
-    worker.pause()
-    worker.wait_idle()
-    value = fn(worker.session, *args)
-    worker.publish()
-    return value
+    return worker.with_session(fn, *args)
 
 
 def _in_session(w: MainWindow, fn, *args):
