@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtGui import QActionGroup
 from PySide6.QtWidgets import QApplication
 
 from bpviz.ui import controls_wiring as wiring
+from bpviz.ui.actions import make_action
 from bpviz.ui.dialogs import show_message
 from bpviz.ui.session_menus import build_record_menu, build_session_actions
 
@@ -35,21 +36,11 @@ def data_choices() -> tuple[tuple[str, str | None, str], ...]:
     )
 
 
-def _action(w: MainWindow, text: str, tip: str, slot, shortcut: str = "") -> QAction:
-    act = QAction(text, w)
-    act.setStatusTip(tip)
-    act.setToolTip(tip)
-    if shortcut:
-        act.setShortcut(QKeySequence(shortcut))
-    act.triggered.connect(slot)
-    return act
-
-
 def build_file_menu(w: MainWindow) -> None:
     """File: download the full MNIST, quit."""
     menu = w.menu("&File")
     menu.setToolTipsVisible(True)
-    w.download_action = _action(
+    w.download_action = make_action(
         w,
         "Download full MNIST…",
         "Fetch the 60,000 + 10,000 MNIST digits into your data folder (about 11 MB)",
@@ -57,7 +48,7 @@ def build_file_menu(w: MainWindow) -> None:
     )
     menu.addAction(w.download_action)
     menu.addSeparator()
-    menu.addAction(_action(w, "Quit", "Close bpviz", w.close, "Ctrl+Q"))
+    menu.addAction(make_action(w, "Quit", "Close bpviz", w.close, "Ctrl+Q"))
 
 
 def build_run_menu(w: MainWindow) -> None:
@@ -76,14 +67,14 @@ def build_data_menu(w: MainWindow) -> None:
     menu.setToolTipsVisible(True)
     group = QActionGroup(w)
     for text, choice, tip in data_choices():
-        act = _action(w, text, tip, lambda _=False, c=choice: wiring.set_data_source(w, c))
+        act = make_action(w, text, tip, lambda _=False, c=choice: wiring.set_data_source(w, c))
         act.setCheckable(True)
         act.setChecked(choice == w.data_choice)
         group.addAction(act)
         menu.addAction(act)
     menu.addSeparator()
     menu.addAction(
-        _action(
+        make_action(
             w,
             "Folder…",
             "A folder with train-/t10k- images and labels in IDX format (.gz or not)",
@@ -99,7 +90,7 @@ def build_view_menu(w: MainWindow) -> None:
         menu.addAction(dock.toggleViewAction())
     menu.addSeparator()
     menu.addAction(
-        _action(
+        make_action(
             w,
             "Restore default layout",
             "Put every panel back where it started",
@@ -120,12 +111,12 @@ def build_help_menu(w: MainWindow) -> None:
     )
     menu = w.menu("&Help")
     menu.addAction(
-        _action(
+        make_action(
             w, "About bpviz", "Version and the equations shown",
             lambda: show_message(w, "About bpviz", text, error=False),
         )
     )  # fmt: skip
-    menu.addAction(_action(w, "About Qt", "Qt version", QApplication.aboutQt))
+    menu.addAction(make_action(w, "About Qt", "Qt version", QApplication.aboutQt))
 
 
 MENU_BUILDERS = (

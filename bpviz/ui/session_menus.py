@@ -13,11 +13,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QFileDialog, QMenu
 
 from bpviz.session import checkpoint
 from bpviz.ui import controls_wiring as wiring
+from bpviz.ui.actions import make_action
 from bpviz.ui.dialogs import show_message
 from bpviz.ui.export import ExportError, export_bundle
 from bpviz.ui.recorder import Recorder
@@ -51,16 +51,6 @@ def _in_session(w: MainWindow, fn, *args):
                 wiring.run(w, True)
             else:
                 w.act.run.setChecked(True)  # the Run button follows; it starts the run
-
-
-def _action(w: MainWindow, text: str, tip: str, slot, shortcut: str = "") -> QAction:
-    act = QAction(text, w)
-    act.setStatusTip(tip)
-    act.setToolTip(tip)
-    if shortcut:
-        act.setShortcut(QKeySequence(shortcut))
-    act.triggered.connect(slot)
-    return act
 
 
 def _say(w: MainWindow, text: str) -> None:
@@ -171,13 +161,13 @@ def build_session_actions(w: MainWindow) -> None:
     menu = w.menu("&File")
     quit_action = next((a for a in menu.actions() if a.text() == "Quit"), None)
     actions = [
-        _action(w, "Export snapshot…", "PNG of the window and of each view, SVG of each plot, "
+        make_action(w, "Export snapshot…", "PNG of the window and of each view, SVG of each plot, "
                 "the snapshot's arrays (state.npz), metrics.csv and snapshot.json",
                 lambda: export_snapshot(w), "Ctrl+E"),
-        _action(w, "Save session…", "Parameters, η, step, epoch, data order, history and "
+        make_action(w, "Save session…", "Parameters, η, step, epoch, data order, history and "
                 "watches in one file, to continue later exactly where you stopped",
                 lambda: save_session(w), "Ctrl+S"),
-        _action(w, "Open session…", "Continue a saved session (the data source must be the "
+        make_action(w, "Open session…", "Continue a saved session (the data source must be the "
                 "one it was saved with)", lambda: open_session(w), "Ctrl+O"),
     ]  # fmt: skip
     recent = QMenu("Open recent", w)
@@ -238,13 +228,13 @@ def build_record_menu(w: MainWindow) -> None:
     w.recorder.failed.connect(lambda message: _failed(w, message))
     menu = w.menu("&Record")
     menu.setToolTipsVisible(True)
-    menu.addAction(_action(w, "Record window…", "Capture the whole window, 10 frames a "
+    menu.addAction(make_action(w, "Record window…", "Capture the whole window, 10 frames a "
                            "second, into a GIF, an MP4 or numbered PNGs",
                            lambda: start_recording(w), "Ctrl+Shift+R"))  # fmt: skip
     views = menu.addMenu("Record view")
     for key, dock in w.docks.items():
         views.addAction(dock.windowTitle(), lambda k=key: start_recording(w, k))
-    w.stop_record_action = _action(w, "Stop recording", "Finish the file",
+    w.stop_record_action = make_action(w, "Stop recording", "Finish the file",
                                    lambda: stop_recording(w), "Ctrl+Shift+S")  # fmt: skip
     w.stop_record_action.setEnabled(False)
     menu.addAction(w.stop_record_action)
