@@ -41,6 +41,17 @@ class ExampleSpin(QtWidgets.QSpinBox):
         self.blockSignals(False)
 
 
+def caption_bar(view: QtWidgets.QWidget, caption: QtWidgets.QLabel) -> QtWidgets.QHBoxLayout:
+    """The row above a view: ``caption`` beside an ``ExampleSpin``, stored as
+    ``view.example_spin`` and wired to ``view.set_example``."""
+    view.example_spin = ExampleSpin(view)
+    view.example_spin.valueChanged.connect(view.set_example)
+    bar = QtWidgets.QHBoxLayout()
+    bar.addWidget(caption, 1)
+    bar.addWidget(view.example_spin)
+    return bar
+
+
 class PickImage(pg.ImageItem):
     """An ImageItem (row-major) that reports the pixel clicked and the pixel hovered.
 

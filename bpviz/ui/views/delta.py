@@ -16,7 +16,7 @@ from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 from bpviz.session.snapshot import PhaseKind, Snapshot
 from bpviz.ui import colors
 from bpviz.ui.views._base import SnapshotView, entry, pick
-from bpviz.ui.views._widgets import ExampleSpin, superscript
+from bpviz.ui.views._widgets import caption_bar, superscript
 
 ROW_HIGHLIGHT = (*colors.HIGHLIGHT, 28)
 
@@ -143,11 +143,7 @@ class DeltaView(SnapshotView):
             "with ∂C/∂aˡ = (Wˡ⁺¹)ᵀ δˡ⁺¹ for a hidden layer and the cost's derivative for the "
             "output. σ'(zˡ) near 0 is a saturated neuron: it stops δ."
         )
-        self.example_spin = ExampleSpin(self)
-        self.example_spin.valueChanged.connect(self.set_example)
-        bar = QtWidgets.QHBoxLayout()
-        bar.addWidget(self.caption, 1)
-        bar.addWidget(self.example_spin)
+        bar = caption_bar(self, self.caption)
         self.canvas = pg.GraphicsLayoutWidget()
         self.canvas.setBackground(colors.BACKGROUND)
         layout = QtWidgets.QVBoxLayout(self)

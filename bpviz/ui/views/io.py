@@ -16,7 +16,7 @@ from bpviz.session.snapshot import Snapshot
 from bpviz.ui import colors
 from bpviz.ui.views._base import SnapshotView, entry, pick
 from bpviz.ui.views._tiles import tile_grid
-from bpviz.ui.views._widgets import ExampleSpin, PickImage
+from bpviz.ui.views._widgets import PickImage, caption_bar
 
 MAX_GRID = 100  # digits drawn in the grid; a larger batch shows its first MAX_GRID
 RIGHT, WRONG = "#4cd964", "#ff453a"
@@ -54,11 +54,7 @@ class InputOutputView(SnapshotView):
         self.verdict.setStyleSheet(f"background: {colors.BACKGROUND}; color: {colors.FOREGROUND}")
         self.verdict.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
         self._digit_text = ""
-        self.example_spin = ExampleSpin(self)
-        self.example_spin.valueChanged.connect(self.set_example)
-        bar = QtWidgets.QHBoxLayout()
-        bar.addWidget(self.caption, 1)
-        bar.addWidget(self.example_spin)
+        bar = caption_bar(self, self.caption)
 
         self.canvas = pg.GraphicsLayoutWidget()
         self.canvas.setBackground(colors.BACKGROUND)

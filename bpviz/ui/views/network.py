@@ -21,7 +21,7 @@ from bpviz.session.snapshot import PhaseKind, Snapshot
 from bpviz.ui import colors
 from bpviz.ui.views._base import SnapshotView, entry, pick
 from bpviz.ui.views._edges import EdgeLayer
-from bpviz.ui.views._widgets import ExampleSpin, superscript
+from bpviz.ui.views._widgets import caption_bar, superscript
 
 MAX_NODES = 64  # wider layers are drawn as a colour strip
 EDGES_HZ = 4.0  # the edges (hundreds of lines to repaint) follow new weights at most this often
@@ -49,11 +49,7 @@ class NetworkView(SnapshotView):
 
         self.caption = QtWidgets.QLabel()
         self.caption.setWordWrap(True)
-        self.example_spin = ExampleSpin(self)
-        self.example_spin.valueChanged.connect(self.set_example)
-        bar = QtWidgets.QHBoxLayout()
-        bar.addWidget(self.caption, 1)
-        bar.addWidget(self.example_spin)
+        bar = caption_bar(self, self.caption)
 
         self.canvas = pg.GraphicsLayoutWidget()
         self.canvas.setBackground(colors.BACKGROUND)
