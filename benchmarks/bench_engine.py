@@ -16,6 +16,12 @@ machine; each rate is the best of its blocks.
   ``engine_vs_matmul_floor``: the same over the ``np.matmul(out=)`` products alone.
 - ``engine_vs_torch``: the rate over the same network in torch tensors with a manual
   backward (float32, one thread, its fastest here); only when torch is importable.
+- ``engine_gather_us``, ``engine_elementwise_us``, ``engine_floor_us``: what a step is made
+  of, each measured alone in the same blocks (µs a step): the two row gathers (x and y of
+  10 shuffled digits) the step makes, its other NumPy/BLAS calls besides the five
+  products (σ, σ', the ⊙, the loss, the bias updates) on its own buffers, and the floor;
+  ``engine_bound_vs_floor`` = (floor + gather + element-wise) / floor, the ratio a step
+  making these calls cannot go below even with no Python overhead at all.
 - ``engine_epoch_seconds``: CPU seconds of one full epoch of 60,000 digits, shuffled
   (best of 2, or 5 without --quick); ``engine_epoch_wall_seconds``: the same epochs' best
   wall time (the machine's load shows here, not in the CPU time).
@@ -67,6 +73,29 @@ def engine_rate(trainer: FastTrainer, order: np.ndarray, steps: int) -> float:
     start = clock()
     trainer.train_epoch(chunk, 0.5)
     return steps / (clock() - start)
+
+
+def part_rates(trainer: FastTrainer, order: np.ndarray, steps: int) -> tuple[float, float]:
+    """Rates (per second) of two parts of the last step, each alone on the step's buffers:
+    the gathers of x and y for shuffled mini-batches, and every call of the step other
+    than its five matrix products (σ, σ', the ⊙, the loss's vdot, the bias gemv)."""
+    b, (gemm, gemv) = trainer.last, trainer._blas
+    take_x, take_y, x, y = trainer.x_all.take, trainer.y_all.take, b.x, b.y
+    start = clock()
+    for indices in order[: steps * BATCH].reshape(steps, BATCH):
+        take_x(indices, 0, x, "clip")
+        take_y(indices, 0, y, "clip")
+    gather = steps / (clock() - start)
+    ops = [op for op in b.plan if op[0] is not gemm]
+    difference, vdot = b.dC_da[-1], np.vdot
+    start = clock()
+    for _ in range(steps):
+        for function, args in ops:
+            function(*args)
+        vdot(difference, difference)
+        for *_, delta_t, _, bias, ones in b.updates:
+            gemv(0.0, delta_t, ones, 1.0, bias, 0, 1, 0, 1, 0, 1)  # α = 0: b unchanged
+    return gather, steps / (clock() - start)
 
 
 def floor_rates(steps: int) -> tuple[float, float]:
@@ -205,7 +234,7 @@ def run(quick: bool = False) -> dict[str, float]:
     rounds, epochs = (150, 2) if quick else (600, 5)
     steps = {"engine": 25, "floor": 60, "loop": 2, "torch": 12}
     torch_rate = torch_trainer(images, labels) if has_torch() else None
-    best = dict.fromkeys((*steps, "matmul"), 0.0)
+    best = dict.fromkeys((*steps, "matmul", "gather", "elementwise"), 0.0)
     engine_rate(trainer, rng.permutation(60000), 500)  # warm up: buffers, caches
     order = rng.permutation(60000)
     for r in range(rounds):
@@ -214,6 +243,9 @@ def run(quick: bool = False) -> dict[str, float]:
         with_matmul, with_blas = floor_rates(steps["floor"])
         best["floor"] = max(best["floor"], with_matmul, with_blas)
         best["matmul"] = max(best["matmul"], with_matmul)
+        gather, elementwise = part_rates(trainer, block, steps["floor"])
+        best["gather"] = max(best["gather"], gather)
+        best["elementwise"] = max(best["elementwise"], elementwise)
         best["loop"] = max(best["loop"], loop_rate(images, labels, block, steps["loop"]))
         if torch_rate is not None:
             best["torch"] = max(best["torch"], torch_rate(block, steps["torch"]))
@@ -228,6 +260,12 @@ def run(quick: bool = False) -> dict[str, float]:
         "engine_vs_loop": round(best["engine"] / best["loop"], 2),
         "engine_vs_floor": round(best["floor"] / best["engine"], 3),
         "engine_vs_matmul_floor": round(best["matmul"] / best["engine"], 3),
+        "engine_floor_us": round(1e6 / best["floor"], 2),
+        "engine_gather_us": round(1e6 / best["gather"], 2),
+        "engine_elementwise_us": round(1e6 / best["elementwise"], 2),
+        "engine_bound_vs_floor": round(
+            (1 / best["floor"] + 1 / best["gather"] + 1 / best["elementwise"]) * best["floor"], 3
+        ),
         "engine_epoch_seconds": round(epoch, 3),
         "engine_epoch_wall_seconds": round(wall, 3),
     }
