@@ -12,6 +12,8 @@ machine's noise hits both alike):
 - ``gui_fps_wide``: the same for 784-512-256-10.
 - ``gui_cpu_ms_per_frame`` (and ``_wide``): the window process's CPU time per frame
   drawn — independent of how busy the machine is; 1000 / it bounds the fps.
+- ``gui_transfer_ms`` (and ``_wide``): wall time per frame drawn that the window spends in
+  ``RemoteWorker.latest()`` — receiving snapshots from the training process.
 - ``gui_throughput_ratio_thread``, ``gui_fps_thread``: the same with the worker on a
   thread of the window's process instead of a child process (the alternative).
 
@@ -42,6 +44,22 @@ from bpviz.ui.app import PUBLISH_HZ
 from bpviz.ui.main_window import MainWindow
 
 WIDE = (784, 512, 256, 10)
+
+
+class TimedLatest:
+    """Wraps ``worker.latest`` to add up the wall time the window spends in it."""
+
+    def __init__(self, worker) -> None:
+        self.seconds = 0.0
+        self._latest = worker.latest
+        worker.latest = self
+
+    def __call__(self):
+        t0 = time.perf_counter()
+        try:
+            return self._latest()
+        finally:
+            self.seconds += time.perf_counter() - t0
 
 
 class PaintCounter(QObject):
@@ -93,13 +111,15 @@ def headless(dataset, config: SessionConfig, seconds: float) -> float:
 
 
 def windowed(app, dataset, config, seconds: float, settings_path: str, remote: bool = True):
-    """(steps/s, paints/s) with the window open, every view visible, painting; training
-    in a child process as the app does (``remote``) or on a thread of this process."""
+    """(steps/s, paints/s, CPU ms per frame, ms per frame in ``latest()``) with the window
+    open, every view visible, painting; training in a child process as the app does
+    (``remote``) or on a thread of this process."""
     if remote:
         worker = RemoteWorker(dataset, config, publish_hz=PUBLISH_HZ)
     else:
         worker = Worker(Session(dataset, config), publish_hz=PUBLISH_HZ)
         worker.start()
+    timed = TimedLatest(worker)
     window = MainWindow(worker, config, dataset, "benchmark", store.open_settings(settings_path))
     window.resize(1340, 700)
     window.show()
@@ -108,16 +128,17 @@ def windowed(app, dataset, config, seconds: float, settings_path: str, remote: b
     counter = PaintCounter(view.viewport() if view is not None else window.views["network"])
     try:
         start, frames = counter.count, window.frames
-        t0, cpu0 = time.perf_counter(), time.process_time()
+        t0, cpu0, in_latest = time.perf_counter(), time.process_time(), timed.seconds
         rate = steps_per_second(worker, app, seconds)
         elapsed = time.perf_counter() - t0
         drawn = window.frames - frames
         fps = drawn / elapsed if counter.count > start else 0.0  # and the screen did paint
         cpu_ms = 1000 * (time.process_time() - cpu0) / max(drawn, 1)
+        transfer_ms = 1000 * (timed.seconds - in_latest) / max(drawn, 1)
     finally:
         window.close()
         app.processEvents()
-    return rate, fps, cpu_ms
+    return rate, fps, cpu_ms, transfer_ms
 
 
 def run(quick: bool = False) -> dict[str, float]:
@@ -130,18 +151,19 @@ def run(quick: bool = False) -> dict[str, float]:
     config = SessionConfig()
     with tempfile.TemporaryDirectory() as tmp:
         settings = os.path.join(tmp, "bench.ini")
-        alone, remote, thread, fps, fps_thread, cpu = [], [], [], [], [], []
+        alone, remote, thread, fps, fps_thread, cpu, transfer = [], [], [], [], [], [], []
         for _ in range(1 if quick else 2):  # interleaved: noise hits all alike
             alone.append(headless(dataset, config, seconds))
-            rate, frames, cpu_ms = windowed(app, dataset, config, seconds, settings)
+            rate, frames, cpu_ms, transfer_ms = windowed(app, dataset, config, seconds, settings)
             remote.append(rate)
             fps.append(frames)
             cpu.append(cpu_ms)
-            rate, frames, _ = windowed(app, dataset, config, seconds, settings, remote=False)
+            transfer.append(transfer_ms)
+            rate, frames, _, _ = windowed(app, dataset, config, seconds, settings, remote=False)
             thread.append(rate)
             fps_thread.append(frames)
         wide = replace(config, sizes=WIDE)
-        _, fps_wide, cpu_wide = windowed(app, dataset, wide, seconds, settings)
+        _, fps_wide, cpu_wide, transfer_wide = windowed(app, dataset, wide, seconds, settings)
     return {
         "gui_fps": round(min(fps), 1),
         "gui_throughput_ratio": round(sum(remote) / sum(alone), 3),
@@ -149,6 +171,9 @@ def run(quick: bool = False) -> dict[str, float]:
         # the window's CPU time per frame drawn: what limits fps on a busy machine
         "gui_cpu_ms_per_frame": round(min(cpu), 1),
         "gui_cpu_ms_per_frame_wide": round(cpu_wide, 1),
+        # the window's wall time per frame receiving snapshots (RemoteWorker.latest)
+        "gui_transfer_ms": round(min(transfer), 2),
+        "gui_transfer_ms_wide": round(transfer_wide, 2),
         "gui_steps_per_s_headless": round(sum(alone) / len(alone)),
         "gui_steps_per_s_windowed": round(sum(remote) / len(remote)),
         # the alternative measured before choosing the child process: a worker thread
