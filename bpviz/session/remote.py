@@ -11,7 +11,13 @@ the newest snapshot received and, if none is on its way, asks the child for a ne
 
 Why: a worker thread and a painting GUI thread take turns on one GIL; measured in
 ``benchmarks/bench_gui.py`` (``gui_throughput_ratio``), a process keeps the training
-speed. Snapshots travel pickled (protocol 5): about 0.3 MB and under 1 ms for 784-30-10.
+speed. Snapshots travel through shared memory (``shared_snapshot``): the child copies the
+arrays into a block and pipes a message of a few kilobytes; the window copies them out on
+receipt. Pickled whole, a 784-512-256-10 snapshot (6.6 MB) overflowed the pipe's buffer
+and the window spent 11-17 ms a frame reading it (``gui_transfer_ms_wide``). With
+``shared_memory=False``, or when no block can be created (said once on stderr), snapshots
+travel pickled as before. The child unlinks its blocks when it ends; ``stop()`` unlinks
+those of a child that was killed.
 """
 
 from __future__ import annotations
@@ -19,15 +25,15 @@ from __future__ import annotations
 import contextlib
 import itertools
 import multiprocessing
+import os
+import secrets
 import signal
 import sys
 import time
-from dataclasses import fields
 from typing import Any
 
-import numpy as np
-
 from bpviz.data.dataset import Dataset
+from bpviz.session.shared_snapshot import SharedReader, SharedWriter
 from bpviz.session.snapshot import SessionConfig, Snapshot
 
 START_TIMEOUT = 60.0  # seconds for the child to import NumPy and publish its first snapshot
@@ -69,20 +75,11 @@ class RemoteError(RuntimeError):
     """The training process is gone (crashed or stopped)."""
 
 
-def _freeze(snapshot: Snapshot | None) -> Snapshot | None:
-    """Make the arrays of an unpickled snapshot read-only again, as published."""
-    if snapshot is None:
-        return None
-    for field in fields(snapshot):
-        value = getattr(snapshot, field.name)
-        for array in value if isinstance(value, tuple) else (value,):
-            if isinstance(array, np.ndarray):
-                array.flags.writeable = False
-    return snapshot
-
-
-def _serve(conn, dataset: Dataset, config: SessionConfig | None, publish_hz: float) -> None:
-    """The child: a Worker answering the parent's requests until "stop" or EOF."""
+def _serve(
+    conn, dataset: Dataset, config: SessionConfig | None, publish_hz: float, prefix: str | None
+) -> None:
+    """The child: a Worker answering the parent's requests until "stop" or EOF; snapshots
+    go through shared memory blocks named ``prefix`` + number (pickled if None)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the window's to handle
     sys.setswitchinterval(SWITCH_INTERVAL)  # this thread answers while the worker trains
     try:
@@ -97,9 +94,20 @@ def _serve(conn, dataset: Dataset, config: SessionConfig | None, publish_hz: flo
         conn.close()
         return
 
-    def state(known: int) -> tuple[int, bool, Snapshot | None]:
+    writer = SharedWriter(prefix) if prefix is not None else None
+
+    def state(known: int) -> tuple[int, bool, Any]:
+        nonlocal writer
         serial = worker.serial
-        return serial, worker.running, (worker.latest() if serial != known else None)
+        snapshot = worker.latest() if serial != known else None
+        if snapshot is not None and writer is not None:
+            try:
+                return serial, worker.running, writer.pack(snapshot)
+            except OSError as error:  # e.g. no /dev/shm: pickle from now on
+                print(f"bpviz: no shared memory ({error}); snapshots go pickled", file=sys.stderr)
+                writer.close()
+                writer = None
+        return serial, worker.running, snapshot
 
     try:
         conn.send(("snapshot", *state(-1)))
@@ -125,6 +133,8 @@ def _serve(conn, dataset: Dataset, config: SessionConfig | None, publish_hz: flo
         pass  # the window went away: stop quietly
     finally:
         worker.stop(timeout=2.0)
+        if writer is not None:
+            writer.close()
         conn.close()
 
 
@@ -140,7 +150,9 @@ def _portable(error: Exception) -> Exception:
 
 
 class RemoteWorker:
-    """A Worker in a child process; see the module doc."""
+    """A Worker in a child process; see the module doc. Drive it from one thread: that
+    keeps at most one ``latest`` request and one call outstanding, which the shared-memory
+    protocol relies on (``shared_snapshot``)."""
 
     def __init__(
         self,
@@ -148,6 +160,7 @@ class RemoteWorker:
         config: SessionConfig | None = None,
         *,
         publish_hz: float = 60.0,
+        shared_memory: bool = True,
     ) -> None:
         context = multiprocessing.get_context("spawn")  # never fork a process running Qt
         to_child, to_child_end = context.Pipe(duplex=False)
@@ -156,9 +169,11 @@ class RemoteWorker:
         child = _Channel(to_child, from_child)
         self._conn.widen()
         child.widen()
+        self._shared = SharedReader(f"bpviz_{os.getpid()}_{secrets.token_hex(4)}_")
+        prefix = self._shared.prefix if shared_memory else None
         self._process = context.Process(
             target=_serve,
-            args=(child, dataset, config, publish_hz),
+            args=(child, dataset, config, publish_hz, prefix),
             name="bpviz-trainer",
             daemon=True,
         )
@@ -236,6 +251,7 @@ class RemoteWorker:
             if self._process.is_alive():
                 self._process.terminate()
                 self._process.join(1.0)
+        self._shared.unlink_leftovers()  # none, unless the child was killed
         self._conn.close()
 
     def _discard_replies(self) -> None:
@@ -281,6 +297,6 @@ class RemoteWorker:
         if asked:
             self._asked = False
         self._running = running
-        if snapshot is not None:
-            self._latest = _freeze(snapshot)
+        if snapshot is not None:  # copied out of shared memory now, before the next request
+            self._latest = self._shared.unpack(snapshot)
             self._serial = serial
