@@ -4,10 +4,12 @@ the network and δ views draw the snapshot's numbers."""
 from __future__ import annotations
 
 import itertools
+import re
 
 import numpy as np
 import pyqtgraph as pg
 import pytest
+from pyqtgraph.Qt import QtWidgets
 from snapshots import make_snapshots, snapshot_at
 from viewtools import brush_rgba, click, shown
 
@@ -20,6 +22,7 @@ from bpviz.ui.views import (
     LossView,
     NetworkView,
 )
+from bpviz.ui.views._edges import strongest
 from bpviz.ui.views.delta import bar_outline
 
 ALL_VIEWS = (NetworkView, DeltaView, GradientView, LossView, InputOutputView)
@@ -84,7 +87,8 @@ def test_network_nodes_show_activations_then_deltas(qtbot):
     hidden, output = view._columns
     idx = colors.lut_indices(forward.a[2][0], 0.0, 1.0)
     np.testing.assert_array_equal(brush_rgba(output), colors.SEQUENTIAL_LUT[idx])
-    assert "aˡ" in view.caption.text()
+    assert view.mode.text() == "nodes: aˡ"
+    canvas_size = view.canvas.size()
 
     delta = snapshot_at(PhaseKind.DELTA, 2)
     view.show_snapshot(delta)
@@ -95,7 +99,9 @@ def test_network_nodes_show_activations_then_deltas(qtbot):
     # δ^1 is not computed yet: grey nodes
     missing = np.array(pg.mkColor(colors.MISSING).getRgb())
     assert (brush_rgba(hidden) == missing).all()
-    assert "δ" in view.caption.text()
+    assert view.mode.text() == "nodes: δˡ (backward)"
+    QtWidgets.QApplication.processEvents()
+    assert view.canvas.size() == canvas_size  # a new mode re-lays out nothing below
     assert view.highlight.isVisible() and view.highlight.rect().contains(2.0, 0.5)
 
     view.set_example(None)  # batch mean
@@ -120,6 +126,29 @@ def test_network_wide_layers_are_strips_and_edges_are_the_strongest(qtbot):
     }
     strongest = np.argsort(np.abs(w1).ravel())[-300:]
     assert shown_1 == {divmod(int(k), w1.shape[1]) for k in strongest}
+
+
+def test_network_draws_exactly_the_edges_its_caption_states(qtbot):
+    view = shown(qtbot, NetworkView(max_edges=3000))
+    sizes = (784, 512, 256, 10)
+    view.show_snapshot(snapshot_at(PhaseKind.GRADIENT, 2, sizes=sizes))
+    view.grab()  # paint: the edge image is drawn from these lines
+    rule = view.caption.text()
+    assert "W¹: 3,000 strongest of 401,408" in rule and "W³: all 2,560" in rule
+    stated = [int(n.replace(",", "")) for n in re.findall(r"W\S+: (?:all )?([\d,]+)", rule)]
+    drawn = [sum(len(lines) for _bin, lines in layer) for layer in view.edges.item._layers]
+    assert drawn == stated == [3000, 3000, 2560]
+    assert view.edges.item.highlight == 2  # ∂C/∂W² being computed: W² in full colour
+
+
+def test_strongest_edges_with_any_guess_of_the_threshold():
+    rng = np.random.default_rng(3)
+    w = rng.normal(size=(64, 100))
+    exact = set(np.argsort(np.abs(w).ravel())[-50:].tolist())
+    kth = np.sort(np.abs(w).ravel())[-50]
+    for floor in (0.0, 0.5 * kth, 0.98 * kth, kth, 2 * kth):  # good, poor and too high
+        assert set(strongest(w, 50, floor).tolist()) == exact
+    assert sorted(strongest(w, 10_000).tolist()) == list(range(w.size))
 
 
 def test_network_example_selector_and_signal(qtbot):

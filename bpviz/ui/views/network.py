@@ -27,6 +27,7 @@ MAX_NODES = 64  # wider layers are drawn as a colour strip
 EDGES_HZ = 4.0  # the edges (hundreds of lines to repaint) follow new weights at most this often
 TOP = 0.95  # nodes and strips span y ∈ [1 − TOP, TOP]
 BACKWARD = (PhaseKind.DELTA, PhaseKind.GRADIENT)
+MODES = {False: "aˡ", True: "δˡ (backward)"}  # what the nodes show
 
 
 class NetworkView(SnapshotView):
@@ -47,9 +48,18 @@ class NetworkView(SnapshotView):
         self._sizes: tuple[int, ...] = ()
         self._backward: bool | None = None
 
+        # What the nodes show (changes with the phase) apart from the edges' rule (changes
+        # with the network): a caption whose text changes, re-wrapped to another number
+        # of lines, would resize the plot below it and re-lay out all of it every phase.
+        self.mode = QtWidgets.QLabel()
+        texts = [f"nodes: {m}" for m in MODES.values()]
+        self.mode.setFixedWidth(
+            max(self.mode.fontMetrics().horizontalAdvance(t) for t in texts) + 8
+        )
         self.caption = QtWidgets.QLabel()
         self.caption.setWordWrap(True)
         bar = caption_bar(self, self.caption)
+        bar.insertWidget(0, self.mode)
 
         self.canvas = pg.GraphicsLayoutWidget()
         self.canvas.setBackground(colors.BACKGROUND)
@@ -343,8 +353,10 @@ class NetworkView(SnapshotView):
         self.edges.set_highlight(l if phase.kind is PhaseKind.GRADIENT else None)
 
     def _set_caption(self) -> None:
-        mode = "δˡ (backward)" if self._backward else "aˡ"
-        text = f"nodes: {mode} · edges: wᵢⱼˡ, by |w| — {self.edges.rule()}"
+        mode = f"nodes: {MODES[bool(self._backward)]}"
+        if mode != self.mode.text():
+            self.mode.setText(mode)
+        text = f"· edges: wᵢⱼˡ, by |w| — {self.edges.rule()}"
         if text != self.caption.text():
             self.caption.setText(text)
 
