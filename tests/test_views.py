@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from pyqtgraph.Qt import QtWidgets
+from pyqtgraph.Qt import QtGui, QtWidgets
 from snapshots import make_snapshots, snapshot_at
 from viewtools import brush_rgba, click, shown
 
@@ -77,7 +77,9 @@ def test_hidden_view_draws_when_shown(qtbot):
     assert view.input_image.image is None or not np.any(view.input_image.image)
     view.show()
     qtbot.waitExposed(view)
-    np.testing.assert_allclose(view.input_image.image, snapshot.x[0].reshape(28, 28)[::-1])
+    digit = snapshot.x[0].reshape(28, 28)[::-1]  # row 0 at the bottom of the view
+    expected = colors.GREYS_LUT[colors.lut_indices(digit, 0.0, 1.0)]
+    np.testing.assert_array_equal(view.input_image.image, expected)
 
 
 def test_network_nodes_show_activations_then_deltas(qtbot):
@@ -115,7 +117,13 @@ def test_network_wide_layers_are_strips_and_edges_are_the_strongest(qtbot):
     snapshot = snapshot_at(PhaseKind.DELTA, 1, sizes=(784, 512, 256, 10))
     view.show_snapshot(snapshot)
     strip = view._columns[0]
-    np.testing.assert_array_equal(strip.image[:, 0], snapshot.delta[0][0][::-1])
+    d = snapshot.delta[0][0][::-1]  # neuron 0 at the top
+    m = np.abs(d).max()
+    np.testing.assert_array_equal(
+        strip.image[:, 0], colors.DIVERGING_LUT[colors.lut_indices(d, -m, m)]
+    )
+    strip.render()  # shown as it is: no levels, no colour table
+    assert strip.qimage.format() == QtGui.QImage.Format.Format_RGBA8888
     assert "300 strongest of 401,408" in view.caption.text()
     assert "300 strongest of 2,560" in view.caption.text()
     w1 = snapshot.weights[0]

@@ -17,6 +17,11 @@ from bpviz.ui.views import GradientView, InputOutputView, LossView
 from bpviz.ui.views._tiles import tile_grid
 
 
+def greys(pixels: np.ndarray) -> np.ndarray:
+    """The colours a digit is drawn in, ``(28, 28, 4)`` uint8: black 0 … white 1."""
+    return colors.GREYS_LUT[colors.lut_indices(pixels, 0.0, 1.0)]
+
+
 def test_gradient_heatmap_shows_grad_weights_and_update(qtbot):
     view = shown(qtbot, GradientView())
     snapshot = snapshot_at(PhaseKind.GRADIENT, 1, sizes=(784, 30, 10))
@@ -137,7 +142,7 @@ def test_input_output_view(qtbot):
     view = shown(qtbot, InputOutputView(), width=1000, height=400)
     snapshot = snapshot_at(PhaseKind.COST, batch_size=10)
     view.show_snapshot(snapshot)
-    np.testing.assert_array_equal(view.digit.image, snapshot.x[0].reshape(28, 28))
+    np.testing.assert_array_equal(view.digit.image, greys(snapshot.x[0].reshape(28, 28)))
     np.testing.assert_array_equal(view.output.opts["height"], snapshot.a[-1][0])
     np.testing.assert_array_equal(view.target.opts["height"], snapshot.y[0])
     predicted = np.argmax(snapshot.a[-1], axis=1)
@@ -150,7 +155,7 @@ def test_input_output_view(qtbot):
         click(view.canvas, view.grid, (2 * 29) + 14, 29 + 14)
     k = cols + 2
     assert blocker.args == [k] and view.example == k
-    np.testing.assert_array_equal(view.digit.image, snapshot.x[k].reshape(28, 28))
+    np.testing.assert_array_equal(view.digit.image, greys(snapshot.x[k].reshape(28, 28)))
     np.testing.assert_array_equal(view.output.opts["height"], snapshot.a[-1][k])
     view.set_example(None)
     np.testing.assert_allclose(view.output.opts["height"], snapshot.a[-1].mean(axis=0))

@@ -76,7 +76,8 @@ class InputOutputView(SnapshotView):
         self.digit_plot.setAspectLocked(True)
         self.digit_plot.hideAxis("left")
         self.digit_plot.hideAxis("bottom")
-        self.digit = pg.ImageItem(axisOrder="row-major", lut=colors.GREYS_LUT)
+        self.digit = pg.ImageItem(axisOrder="row-major")  # coloured here: colors.rgba
+        self._digit_rgba = np.zeros((0, 0, 4), np.uint8)
         self.digit_plot.addItem(self.digit)
 
         self.out_plot = _plot(self.canvas, 2)
@@ -207,7 +208,10 @@ class InputOutputView(SnapshotView):
             self._digit_text = "no mini-batch yet"
             return
         side = int(np.sqrt(image.size))
-        self.digit.setImage(image.reshape(side, side), levels=(0.0, 1.0))
+        if self._digit_rgba.shape[:2] != (side, side):
+            self._digit_rgba = np.zeros((side, side, 4), np.uint8)
+        colors.rgba(image.reshape(side, side), 0.0, 1.0, colors.GREYS_LUT, out=self._digit_rgba)
+        self.digit.setImage(self._digit_rgba, levels=None)
         if self.example is None:
             title = f"batch mean of {x.shape[0]} digits"
         else:

@@ -157,8 +157,10 @@ class NetworkView(SnapshotView):
         L = len(sizes) - 1
         side = math.isqrt(sizes[0])
         self._input_side = side if side * side == sizes[0] else 0
+        # Colours per image, ``(rows, cols, 4)`` uint8, reused frame after frame.
+        self._rgba = {0: np.zeros((side, side, 4), np.uint8)}
         if self._input_side:
-            self.input_image.setImage(np.zeros((side, side)), levels=(0.0, 1.0))
+            self.input_image.setImage(self._rgba[0], levels=None)
             self.input_image.setVisible(True)
         else:
             self.input_image.setVisible(False)
@@ -168,7 +170,9 @@ class NetworkView(SnapshotView):
             n = sizes[l]
             self._node_y.append(self._column_y(n))
             if n > MAX_NODES:
-                item = pg.ImageItem(np.zeros((n, 1)), axisOrder="row-major")
+                self._rgba[l] = np.zeros((n, 1, 4), np.uint8)
+                item = pg.ImageItem(axisOrder="row-major")
+                item.setImage(self._rgba[l], levels=None)
                 item.setRect(QtCore.QRectF(l - 0.04, 1 - TOP, 0.08, 2 * TOP - 1))
                 item.setBorder(pg.mkPen(colors.MISSING))
             else:
@@ -314,20 +318,22 @@ class NetworkView(SnapshotView):
         side = self._input_side
         if not side:
             return
+        buffer = self._rgba[0]
         if x is None:
-            self.input_image.setImage(np.full((side, side), np.nan), levels=(0.0, 1.0))
-            return
-        self.input_image.setImage(
-            x.reshape(side, side)[::-1], levels=(0.0, 1.0), lut=colors.GREYS_LUT
-        )
+            buffer[:] = 0  # transparent: not computed yet
+        else:
+            colors.rgba(x.reshape(side, side)[::-1], 0.0, 1.0, colors.GREYS_LUT, out=buffer)
+        self.input_image.setImage(buffer, levels=None)
 
     def _draw_column(self, l, values, lo, hi, lut) -> None:
         item = self._columns[l - 1]
         if isinstance(item, pg.ImageItem):
+            buffer = self._rgba[l]
             if values is None:
-                item.setImage(np.full((len(self._node_y[l]), 1), np.nan), levels=(0, 1))
+                buffer[:] = 0  # transparent inside the grey border: not computed yet
             else:
-                item.setImage(values[::-1, None], levels=(lo, hi), lut=lut)
+                colors.rgba(values[::-1, None], lo, hi, lut, out=buffer)
+            item.setImage(buffer, levels=None)
             return
         if values is None:
             item.setBrush([self._missing_brush] * len(self._node_y[l]))
