@@ -13,7 +13,9 @@ machine's noise hits both alike):
 - ``gui_cpu_ms_per_frame`` (and ``_wide``): the window process's CPU time per frame
   drawn — independent of how busy the machine is; 1000 / it bounds the fps.
 - ``gui_transfer_ms`` (and ``_wide``): wall time per frame drawn that the window spends in
-  ``RemoteWorker.latest()`` — receiving snapshots from the training process.
+  ``RemoteWorker.latest()`` — receiving snapshots from the training process (through
+  shared memory); ``gui_transfer_ms_wide_pickled``: the same with the snapshots pickled
+  through the pipe (``shared_memory=False``, the way before).
 - ``gui_throughput_ratio_thread``, ``gui_fps_thread``: the same with the worker on a
   thread of the window's process instead of a child process (the alternative).
 
@@ -110,12 +112,15 @@ def headless(dataset, config: SessionConfig, seconds: float) -> float:
         worker.stop()
 
 
-def windowed(app, dataset, config, seconds: float, settings_path: str, remote: bool = True):
+def windowed(
+    app, dataset, config, seconds: float, settings_path: str, remote: bool = True, shared=True
+):
     """(steps/s, paints/s, CPU ms per frame, ms per frame in ``latest()``) with the window
     open, every view visible, painting; training in a child process as the app does
-    (``remote``) or on a thread of this process."""
+    (``remote``; snapshots through shared memory if ``shared``) or on a thread of this
+    process."""
     if remote:
-        worker = RemoteWorker(dataset, config, publish_hz=PUBLISH_HZ)
+        worker = RemoteWorker(dataset, config, publish_hz=PUBLISH_HZ, shared_memory=shared)
     else:
         worker = Worker(Session(dataset, config), publish_hz=PUBLISH_HZ)
         worker.start()
@@ -164,6 +169,7 @@ def run(quick: bool = False) -> dict[str, float]:
             fps_thread.append(frames)
         wide = replace(config, sizes=WIDE)
         _, fps_wide, cpu_wide, transfer_wide = windowed(app, dataset, wide, seconds, settings)
+        *_, pickled_wide = windowed(app, dataset, wide, seconds, settings, shared=False)
     return {
         "gui_fps": round(min(fps), 1),
         "gui_throughput_ratio": round(sum(remote) / sum(alone), 3),
@@ -174,6 +180,7 @@ def run(quick: bool = False) -> dict[str, float]:
         # the window's wall time per frame receiving snapshots (RemoteWorker.latest)
         "gui_transfer_ms": round(min(transfer), 2),
         "gui_transfer_ms_wide": round(transfer_wide, 2),
+        "gui_transfer_ms_wide_pickled": round(pickled_wide, 2),
         "gui_steps_per_s_headless": round(sum(alone) / len(alone)),
         "gui_steps_per_s_windowed": round(sum(remote) / len(remote)),
         # the alternative measured before choosing the child process: a worker thread

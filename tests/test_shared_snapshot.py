@@ -8,7 +8,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from dataclasses import fields, is_dataclass
+from dataclasses import fields, is_dataclass, replace
 from multiprocessing.shared_memory import SharedMemory
 from pathlib import Path
 
@@ -18,7 +18,7 @@ import pytest
 from bpviz.data import load_sample
 from bpviz.session.remote import RemoteWorker
 from bpviz.session.session import Session
-from bpviz.session.shared_snapshot import Packed, SharedReader, SharedWriter, block_name
+from bpviz.session.shared_snapshot import SMALL, Packed, SharedReader, SharedWriter, block_name
 from bpviz.session.snapshot import SessionConfig
 
 WIDE = (784, 512, 256, 10)
@@ -99,7 +99,11 @@ def test_round_trip_of_real_snapshots(dataset, sizes):
     try:
         for snapshot in snapshots_of(Session(dataset, SessionConfig(sizes=sizes, seed=1))):
             packed = writer.pack(snapshot)
-            assert isinstance(packed, Packed) and not list(arrays(packed.tree))  # refs only
+            # the message holds the small arrays' bytes and the structure, not the big ones
+            unique = {id(a): a for _, a in arrays(snapshot)}.values()
+            small = sum(a.nbytes for a in unique if a.nbytes < SMALL)
+            assert isinstance(packed, Packed) and len(packed.data) < small + 8192
+            assert sum(a.nbytes for a in unique) > 100_000
             got = reader.unpack(packed)
             assert_same_snapshot(got, snapshot)
             assert all(not a.flags.writeable for _, a in arrays(got))
@@ -138,6 +142,22 @@ def test_a_bigger_snapshot_gets_a_bigger_block_and_the_old_one_goes(dataset):
         reader.close()
         writer.close()
     assert blocks(prefix) == []
+
+
+def test_an_array_of_another_dtype_travels_pickled_and_read_only(dataset):
+    prefix = f"bpviz_test_{os.getpid()}_"
+    writer, reader = SharedWriter(prefix), SharedReader(prefix)
+    snapshot = Session(dataset, SessionConfig(seed=3)).snapshot()
+    odd = replace(snapshot, x=snapshot.x.astype(np.float16))  # not in the whitelist
+    try:
+        packed = writer.pack(odd)
+        assert packed.inline and len(packed.data) > odd.x.nbytes
+        got = reader.unpack(packed)
+        assert_same_snapshot(got, odd)
+        assert all(not a.flags.writeable for _, a in arrays(got))
+    finally:
+        reader.close()
+        writer.close()
 
 
 def session_snapshot(session):

@@ -1,18 +1,21 @@
 """Snapshots through shared memory: the arrays in a block, a small message over the pipe.
 
-The training process (``SharedWriter``) copies every array of a snapshot into a POSIX
-shared-memory block and returns ``Packed``: the snapshot with each array replaced by an
-``ArrayRef`` (offset, shape, dtype) — a few kilobytes to pickle instead of megabytes. The
-window's process (``SharedReader``) attaches to the block by name and rebuilds the
-snapshot with read-only *copies* of the arrays, at once, so that the GUI never reads
-memory the training process may write again. Arrays are found wherever they are: in
-Snapshot fields, in tuples (entries may be None), in nested dataclasses (HistoryView,
-EpochMetrics, WatchView, SeriesView). An array that appears twice (``weights_before`` is
-``weights`` before the update; ``a[0]`` is ``x``) is stored once and comes back as one
-array, twice — and a tuple that appears twice comes back as one tuple — as pickle does.
+The training process (``SharedWriter``) copies the arrays of a snapshot into a POSIX
+shared-memory block and returns ``Packed``: the snapshot pickled with each array replaced
+by a reference (pickle's persistent ids: byte offset, shape, dtype) — kilobytes instead
+of megabytes. The window's process (``SharedReader``) attaches to the block by name and
+unpickles the snapshot with read-only *copies* of the arrays, at once, so that the GUI
+never reads memory the training process may write again. Pickle finds the arrays wherever
+they are (Snapshot fields, tuples with None entries, HistoryView, EpochMetrics, WatchView)
+and keeps identity: an array met twice (``a[0]`` is ``x``) is stored once and comes back
+as one array, twice; a tuple met twice (``weights_before`` is ``weights`` before the
+update) comes back as one tuple. Arrays under ``SMALL`` bytes (an epoch's confusion
+matrix) travel as raw bytes in the message: copying hundreds of them out of a block one
+by one cost more than the whole snapshot's pickle.
 
-The blocks hold raw array bytes only, of a whitelisted dtype (``DTYPES``); nothing is
-unpickled from them. An array of another dtype stays in the message (pickled as before).
+The blocks (and a small array's bytes) hold raw array data only, of a whitelisted dtype
+(``DTYPES``), checked on arrival; nothing is unpickled from them. An array of another
+dtype stays in the message, pickled as before (and is then made read-only).
 
 Protocol (why a reply's arrays are never overwritten before they are copied): the writer
 has two slots, each one block, used alternately by the replies that carry a snapshot. The
@@ -40,7 +43,10 @@ the child's entry, and the child's unlink would then raise KeyError in the track
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, fields, is_dataclass, replace
+import io
+import math
+import pickle
+from dataclasses import dataclass, fields, is_dataclass
 from multiprocessing.shared_memory import SharedMemory
 from typing import Any
 
@@ -49,26 +55,22 @@ import numpy as np
 DTYPES = frozenset(
     np.dtype(t) for t in (np.float32, np.float64, np.int64, np.intp, np.int32, np.uint8, bool)
 )
+_DTYPES = {dtype.str: dtype for dtype in DTYPES}
 ALIGN = 64  # bytes: every array starts on a cache line
+SMALL = 1024  # bytes: a smaller array travels in the message, as raw bytes
 SLOTS = 2
 
 
 @dataclass(frozen=True)
-class ArrayRef:
-    """Where one array lies in the block: byte ``offset``, ``shape``, ``dtype`` (``.str``)."""
-
-    offset: int
-    shape: tuple[int, ...]
-    dtype: str
-
-
-@dataclass(frozen=True)
 class Packed:
-    """A snapshot whose arrays are ``ArrayRef``s into block ``number`` in ``slot``."""
+    """A snapshot pickled with its arrays replaced by references into block ``number`` in
+    ``slot`` (``data``); ``inline`` if some array of a dtype outside ``DTYPES`` stayed in
+    ``data`` (pickled, so not yet read-only)."""
 
     slot: int
     number: int
-    tree: Any
+    data: bytes
+    inline: bool = False
 
 
 def block_name(prefix: str, number: int) -> str:
@@ -76,39 +78,74 @@ def block_name(prefix: str, number: int) -> str:
     return f"{prefix}{number}"
 
 
-def _map(value: Any, leaf: type, fn, memo: dict[int, Any]) -> Any:
-    """``value`` with every ``leaf`` replaced by ``fn(leaf)``, walking tuples and dataclass
-    instances; containers without leaves come back as they are (the same object), and an
-    object met twice is converted once (``memo``, by id)."""
-    key = id(value)
-    if key in memo:
-        return memo[key]
-    if type(value) is leaf:
-        new = fn(value)
-    elif type(value) is tuple:
-        items = tuple(_map(item, leaf, fn, memo) for item in value)
-        new = value if all(a is b for a, b in zip(items, value, strict=True)) else items
-    elif is_dataclass(value) and not isinstance(value, type):
-        changed = {}
-        for field in fields(value):
-            old = getattr(value, field.name)
-            if (item := _map(old, leaf, fn, memo)) is not old:
-                changed[field.name] = item
-        new = replace(value, **changed) if changed else value
-    else:
-        return value
-    memo[key] = new
-    return new
+class _Saver(pickle.Pickler):
+    """Pickles a snapshot with each whitelisted array of ``SMALL`` bytes or more replaced
+    by a reference ``(offset, shape, dtype string)`` and lays those arrays out, each once;
+    a smaller one becomes ``ndarray(shape, dtype string, its bytes)`` — read-only, as it
+    views immutable bytes, and built in C, not in a Python ``persistent_load``."""
+
+    def __init__(self, file) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.layout: list[tuple[int, np.ndarray]] = []
+        self.end = 0  # bytes laid out
+        self.refs: dict[int, tuple] = {}  # id(array) -> reference
+        self.inline = False
+
+    def persistent_id(self, obj: Any) -> tuple | None:
+        if type(obj) is not np.ndarray:
+            return None
+        ref = self.refs.get(id(obj))
+        if ref is None:
+            if obj.dtype not in DTYPES:
+                self.inline = True
+                return None
+            if obj.nbytes < SMALL:
+                return None  # reducer_override's
+            ref = (self.end, obj.shape, obj.dtype.str)
+            self.refs[id(obj)] = ref
+            self.layout.append((self.end, obj))  # (keeps obj, and so its id, alive)
+            self.end += -(-obj.nbytes // ALIGN) * ALIGN
+        return ref
+
+    def reducer_override(self, obj: Any) -> Any:
+        if type(obj) is np.ndarray and obj.dtype in DTYPES:  # a small one (pickle memoizes)
+            return np.ndarray, (obj.shape, obj.dtype.str, obj.tobytes())
+        return NotImplemented
 
 
-def _read_only(array: np.ndarray) -> np.ndarray:
-    array.flags.writeable = False
-    return array
+class _Loader(pickle.Unpickler):
+    """Unpickles a Packed snapshot, each reference a read-only copy out of ``block``."""
+
+    def __init__(self, data: bytes, block: SharedMemory) -> None:
+        super().__init__(io.BytesIO(data))
+        self.block = block
+        self.copies: dict[int, np.ndarray] = {}  # offset -> copy: one array, met twice
+
+    def persistent_load(self, pid: Any) -> np.ndarray:
+        offset, shape, dtype = pid
+        copy = self.copies.get(offset)
+        if copy is None:
+            copy = self.copies[offset] = _copy_out(self.block, offset, shape, dtype)
+        return copy
 
 
 def freeze(tree: Any) -> Any:
-    """Make every array in ``tree`` (e.g. an unpickled snapshot) read-only; returns it."""
-    return _map(tree, np.ndarray, _read_only, {})
+    """Make every array in ``tree`` (e.g. an unpickled snapshot) read-only, walking tuples
+    and dataclass instances; returns ``tree``."""
+    seen: set[int] = set()
+    stack = [tree]
+    while stack:
+        value = stack.pop()
+        if id(value) in seen:
+            continue
+        seen.add(id(value))
+        if type(value) is np.ndarray:
+            value.flags.writeable = False
+        elif type(value) is tuple:
+            stack.extend(value)
+        elif is_dataclass(value) and not isinstance(value, type):
+            stack.extend(getattr(value, field.name) for field in fields(value))
+    return tree
 
 
 class SharedWriter:
@@ -123,24 +160,14 @@ class SharedWriter:
     def pack(self, snapshot: Any) -> Packed:
         """Copy the arrays of ``snapshot`` into the next slot; the message to send.
         OSError if a block cannot be created (no /dev/shm, no room)."""
-        layout: list[tuple[int, np.ndarray]] = []
-        end = 0
-
-        def place(array: np.ndarray) -> ArrayRef | np.ndarray:
-            nonlocal end
-            if array.dtype not in DTYPES:
-                return array  # stays in the message
-            offset = end
-            layout.append((offset, array))
-            end = offset + -(-array.nbytes // ALIGN) * ALIGN
-            return ArrayRef(offset, array.shape, array.dtype.str)
-
-        tree = _map(snapshot, np.ndarray, place, {})
+        file = io.BytesIO()
+        saver = _Saver(file)
+        saver.dump(snapshot)
         slot = self._slot
-        number, block = self._block(slot, max(end, 1))
-        _copy_into(block, layout)
+        number, block = self._block(slot, max(saver.end, 1))
+        _copy_into(block, saver.layout)
         self._slot = (slot + 1) % SLOTS
-        return Packed(slot, number, tree)
+        return Packed(slot, number, file.getvalue(), saver.inline)
 
     def _block(self, slot: int, size: int) -> tuple[int, SharedMemory]:
         """Slot ``slot``'s (number, block), a new one with room to grow if too small."""
@@ -173,16 +200,18 @@ def _copy_into(block: SharedMemory, layout: list[tuple[int, np.ndarray]]) -> Non
         np.copyto(target, array, casting="no")
 
 
-def _copy_out(block: SharedMemory, ref: ArrayRef) -> np.ndarray:
-    """A read-only copy of the array ``ref`` names in ``block``, checked to lie inside it."""
-    dtype = np.dtype(ref.dtype)
-    if dtype not in DTYPES:
-        raise ValueError(f"dtype {ref.dtype!r} is not allowed in shared memory")
-    shape = tuple(int(n) for n in ref.shape)
-    count = int(np.prod(shape, dtype=np.int64))
-    if min(shape, default=0) < 0 or not 0 <= ref.offset <= block.size - count * dtype.itemsize:
-        raise ValueError(f"array {shape} at byte {ref.offset} is not inside the block")
-    return _read_only(np.frombuffer(block.buf, dtype, count, ref.offset).reshape(shape).copy())
+def _copy_out(block: SharedMemory, offset: int, shape: tuple, dtype: str) -> np.ndarray:
+    """A read-only copy of the array at byte ``offset`` of ``block``, checked to lie
+    inside it and to be of a whitelisted dtype: raw bytes, nothing unpickled."""
+    kind = _DTYPES.get(dtype) if isinstance(dtype, str) else None
+    if kind is None:
+        raise ValueError(f"dtype {dtype!r} is not allowed in shared memory")
+    count = math.prod(shape)
+    if min(shape, default=0) < 0 or not 0 <= offset <= block.size - count * kind.itemsize:
+        raise ValueError(f"array {shape} at byte {offset} is not inside the block")
+    copy = np.frombuffer(block.buf, kind, count, offset).reshape(shape).copy()
+    copy.flags.writeable = False
+    return copy
 
 
 def _discard(block: SharedMemory) -> None:
@@ -206,8 +235,8 @@ class SharedReader:
             return freeze(message)
         if message.slot not in range(SLOTS):
             raise ValueError(f"no slot {message.slot}")
-        block = self._attach(message.slot, message.number)
-        return freeze(_map(message.tree, ArrayRef, lambda ref: _copy_out(block, ref), {}))
+        snapshot = _Loader(message.data, self._attach(message.slot, message.number)).load()
+        return freeze(snapshot) if message.inline else snapshot
 
     def _attach(self, slot: int, number: int) -> SharedMemory:
         held = self._blocks[slot]
