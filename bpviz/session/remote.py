@@ -14,7 +14,8 @@ Why: a worker thread and a painting GUI thread take turns on one GIL; measured i
 speed. Snapshots travel through shared memory (``shared_snapshot``): the child copies the
 arrays into a block and pipes a message of a few kilobytes; the window copies them out on
 receipt. Pickled whole, a 784-512-256-10 snapshot (6.6 MB) overflowed the pipe's buffer
-and the window spent 11-17 ms a frame reading it (``gui_transfer_ms_wide``). With
+and the window spent 11-25 ms a frame reading it; now about 7 ms, 2-3 ms of it CPU time
+(``gui_transfer_ms_wide`` and ``_pickled`` in ``benchmarks/bench_gui.py``). With
 ``shared_memory=False``, or when no block can be created (said once on stderr), snapshots
 travel pickled as before. The child unlinks its blocks when it ends; ``stop()`` unlinks
 those of a child that was killed.

@@ -10,19 +10,20 @@ they are (Snapshot fields, tuples with None entries, HistoryView, EpochMetrics, 
 and keeps identity: an array met twice (``a[0]`` is ``x``) is stored once and comes back
 as one array, twice; a tuple met twice (``weights_before`` is ``weights`` before the
 update) comes back as one tuple. Arrays under ``SMALL`` bytes (an epoch's confusion
-matrix) travel as raw bytes in the message: copying hundreds of them out of a block one
-by one cost more than the whole snapshot's pickle.
+matrix, hundreds of them in a long history) travel in the message as their raw bytes,
+rebuilt in C as read-only ``ndarray(shape, dtype, bytes)``, with no Python call each.
 
-The blocks (and a small array's bytes) hold raw array data only, of a whitelisted dtype
-(``DTYPES``), checked on arrival; nothing is unpickled from them. An array of another
-dtype stays in the message, pickled as before (and is then made read-only).
+The blocks hold raw array bytes only, of a whitelisted dtype (``DTYPES``), checked with
+the bounds on arrival; nothing is unpickled from them. An array of another dtype stays in
+the message, pickled as every snapshot was before, and is then made read-only.
 
 Protocol (why a reply's arrays are never overwritten before they are copied): the writer
 has two slots, each one block, used alternately by the replies that carry a snapshot. The
-window has at most two requests outstanding (one ``latest`` and one command call; it sends
-a request only when at most one other is outstanding), and replies come in request order;
-so when the child packs a reply into slot s, the previous reply in slot s is at least two
-replies older, and the window took (copied) it before sending the request now answered.
+window has at most two requests outstanding — one ``latest`` (asked again only once its
+reply is in) and one command call (synchronous, from the one thread that drives it) —
+and replies come in request order; so when the child packs a reply into slot s, the
+previous reply in slot s is at least two replies older, and the window took (copied) it
+before it sent the request now answered.
 
 Lifetime: the training process creates its blocks, named ``prefix + number`` (numbers
 count up, one new block when a slot is too small for the snapshot — another network
