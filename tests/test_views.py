@@ -216,6 +216,49 @@ def test_delta_view_draws_the_three_factors(qtbot):
     assert view.cells(3)[2].values is not None
 
 
+def test_delta_view_wide_layer_keeps_each_pixel_columns_extremes(qtbot):
+    view = shown(qtbot, DeltaView(), width=420, height=300)
+    sizes = (784, 512, 256, 10)
+    snapshot = snapshot_at(PhaseKind.DELTA, 1, sizes=sizes)
+    view.show_snapshot(snapshot)
+    _, sigma_prime, delta = view.cells(1)
+    pixels = int(delta.plot.getViewBox().width())
+    assert 0 < pixels < 512 and delta.starts is not None  # neurons share pixel columns
+    d = snapshot.delta[0][0]
+    np.testing.assert_array_equal(delta.values, d)  # the snapshot's δ¹, unchanged
+    up, down = delta.heights()
+    assert len(up) <= pixels and up.max() == d.max() and down.min() == d.min()
+    k = delta.starts[1]  # neurons per column: the column's largest and most negative δ
+    np.testing.assert_array_equal(up[3], max(d[3 * k : 4 * k].max(), 0))
+    np.testing.assert_array_equal(down[3], min(d[3 * k : 4 * k].min(), 0))
+    s = snapshot.sigma_prime[0][0]
+    high, low = sigma_prime.heights()
+    assert low.min() == s.min() and high.max() == s.max()  # a saturated neuron still shows
+    path = delta.polygons[0].path()  # the outline drawn is of these columns
+    drawn = np.array(
+        [(path.elementAt(i).x, path.elementAt(i).y) for i in range(path.elementCount())]
+    )
+    np.testing.assert_allclose(drawn, np.column_stack(bar_outline(delta.edges, up)))
+
+
+def test_delta_view_in_a_small_dock_gives_the_bars_the_room(qtbot):
+    view = shown(qtbot, DeltaView(), width=330, height=260)
+    view.show_snapshot(snapshot_at(PhaseKind.DELTA, 1, sizes=(784, 30, 10)))
+    QtWidgets.QApplication.processEvents()  # the new layout applies
+    canvas = view.canvas.width()
+    for l in (1, 2):
+        for bars in view.cells(l):
+            assert not bars.plot.getAxis("left").isVisible()
+            assert bars.plot.getViewBox().width() > 0.28 * canvas  # about a third each
+            assert bars.label.isVisible() and bars.title in bars.label.toPlainText()
+    dC_da = view.cells(1)[0]
+    assert f"±{dC_da.limit:.2g}" in dC_da.label.toPlainText()  # its scale, in the cell
+    assert "0 … 0.25" in view.cells(1)[1].label.toPlainText()  # σ' on [0, 1/4]
+    view.resize(1000, 700)  # room: axes again
+    QtWidgets.QApplication.processEvents()
+    assert dC_da.plot.getAxis("left").isVisible() and not dC_da.label.isVisible()
+
+
 def test_delta_view_softmax_has_no_sigma_prime_at_the_output(qtbot):
     view = shown(qtbot, DeltaView())
     kwargs = dict(sizes=(784, 30, 10), output="softmax", cost="cross_entropy")

@@ -5,13 +5,18 @@ the output), σ'(z^l) and their product δ^l = ∂C/∂a^l ⊙ σ'(z^l), each ov
 i = 0 … n_l − 1 of the layer, as bars (positive red, negative blue). σ'(z^l) is drawn on
 the fixed scale [0, max σ'], so saturated neurons (σ' ≈ 0, which stop δ) stand out.
 The output layer is the top row, so δ is read flowing downward, as it is computed.
+
+A layer wider than its cell has pixels shows the neurons sharing a pixel column as one
+bar reaching their extremes (the largest positive and the most negative value: a spike
+is never lost); for σ'(z^l), the column's smallest σ' bright over its largest dim, so a
+saturated neuron still shows as a gap.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
+from pyqtgraph.Qt import QtGui, QtWidgets
 
 from bpviz.session.snapshot import PhaseKind, Snapshot
 from bpviz.ui import colors
@@ -19,6 +24,11 @@ from bpviz.ui.views._base import SnapshotView, entry, pick
 from bpviz.ui.views._widgets import caption_bar, superscript
 
 ROW_HIGHLIGHT = (*colors.HIGHLIGHT, 28)
+SIGMA_PRIME = "#f5a623"
+SIGMA_PRIME_DIM = "#7a5a2a"  # the largest σ' of a pixel column of a wide layer
+CELL_BORDER = colors.MISSING_AREA  # without axes, a faint frame tells the cells apart
+LABEL_FILL = (22, 24, 29, 170)  # the background, see-through: a cell's title over its bars
+SHRINK_FRAMES = 40  # about a second of frames (40 Hz) before an axis shrinks
 
 
 def bar_outline(edges: np.ndarray, heights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -29,89 +39,110 @@ def bar_outline(edges: np.ndarray, heights: np.ndarray) -> tuple[np.ndarray, np.
     return x, y
 
 
-MAX_POLYGON_BARS = 64  # wider vectors are drawn as one vertical line per neuron
-SHRINK_FRAMES = 40  # about a second of frames (40 Hz) before an axis shrinks
+def column_starts(n: int, pixels: int) -> np.ndarray | None:
+    """First neuron of each group of neurons sharing a pixel column of a ``pixels``-wide
+    cell (``np.maximum.reduceat`` groups), or None when every neuron has a column."""
+    if n <= max(pixels, 1):
+        return None
+    return np.arange(0, n, -(-n // max(pixels, 1)))
 
 
 class _Bars:
-    """One cell: a bar chart of one vector. Up to MAX_POLYGON_BARS bars are one filled
-    polygon per sign (a QGraphicsPathItem); more are one line per neuron (drawLines), as
-    filling a polygon of thousands of vertices costs several times more to repaint."""
+    """One cell: a bar chart of one vector, one filled polygon per colour."""
 
-    def __init__(self, plot: pg.PlotItem, signed: bool) -> None:
-        self.plot, self.signed = plot, signed
-        self.colors = (colors.POSITIVE, colors.NEGATIVE) if signed else ("#f5a623",)
-        self.polygons: list[QtWidgets.QGraphicsItem] = []
+    def __init__(self, plot: pg.PlotItem, title: str, signed: bool) -> None:
+        self.plot, self.title, self.signed = plot, title, signed
+        palette = (colors.POSITIVE, colors.NEGATIVE) if signed else (SIGMA_PRIME_DIM, SIGMA_PRIME)
+        self.polygons: list[QtWidgets.QGraphicsPathItem] = []
+        for color in palette:  # unsigned: the dim maxima below the bright minima
+            item = QtWidgets.QGraphicsPathItem()
+            item.setBrush(pg.mkBrush(color))
+            item.setPen(pg.mkPen(None))
+            plot.addItem(item, ignoreBounds=True)
+            self.polygons.append(item)
         self.note = pg.TextItem("", color=colors.MISSING, anchor=(0.5, 0.5))
         self.notes = ("not computed yet", "–")  # (full, compact)
         plot.addItem(self.note, ignoreBounds=True)
+        # In a small dock the axes go: the title and the scale are written in the cell.
+        self.label = pg.TextItem("", color=colors.FOREGROUND, anchor=(0, 0), fill=LABEL_FILL)
+        self.label.setZValue(5)
+        plot.addItem(self.label, ignoreBounds=True)
         self.limit = 0.0
+        self.fixed: float | None = None
         self._small = 0  # frames in a row whose level was far below the axis
         self.values: np.ndarray | None = None
-        self.lines = False
-        plot.getViewBox().sigResized.connect(self._fit_pens)
-
-    def _fit_pens(self) -> None:
-        """Lines as wide as 80 % of a neuron's share of the plot's width (at least 1 px)."""
-        if not self.lines:
-            return
-        width = max(1.0, 0.8 * self.plot.getViewBox().width() / (len(self.edges) - 1))
-        for item, color in zip(self.polygons, self.colors, strict=True):
-            pen = pg.mkPen(color, width=width)
-            pen.setCapStyle(QtCore.Qt.PenCapStyle.FlatCap)
-            item.setPen(pen)
+        self.starts: np.ndarray | None = None  # groups of neurons per pixel column
+        self._columns: tuple = ()  # (n, neurons per column) that starts and edges are for
+        self.n = 0
+        plot.getViewBox().sigResized.connect(self._fit_columns)
 
     def set_size(self, n: int, fixed: float | None) -> None:
-        for item in self.polygons:
-            self.plot.removeItem(item)
-        self.polygons = []
-        self.lines = n > MAX_POLYGON_BARS
-        for color in self.colors:
-            if self.lines:
-                item = pg.PlotCurveItem(pen=pg.mkPen(color), connect="pairs")
-                item.setSegmentedLineMode("on")
-            else:
-                item = QtWidgets.QGraphicsPathItem()
-                item.setBrush(pg.mkBrush(color))
-                item.setPen(pg.mkPen(None))
-            self.plot.addItem(item, ignoreBounds=True)
-            self.polygons.append(item)
-        self.edges = np.arange(n + 1, dtype=float) - 0.5
-        self.x_pairs = np.repeat(np.arange(n, dtype=float), 2)
-        self.y_pairs = [np.zeros(2 * n) for _ in self.colors]  # one buffer per item
-        self._fit_pens()
+        """``n`` neurons; ``fixed``: the axis is [0, fixed] (σ'), else ±(sticky max |·|)."""
+        self.n, self.fixed = n, fixed
         self.plot.setXRange(-0.5, n - 0.5, padding=0.01)
-        self.note.setPos((n - 1) / 2, 0)
         if fixed is not None:
-            self.plot.setYRange(0, fixed, padding=0.05)
-            self.note.setPos((n - 1) / 2, fixed / 2)
+            self._set_range(0.0, fixed)
         else:
-            self.plot.setYRange(-1, 1, padding=0)
+            self._set_range(-1.0, 1.0)
+        self._fit_columns()
+
+    def _set_range(self, lo: float, hi: float) -> None:
+        self.plot.setYRange(lo, hi, padding=0.05 if self.fixed is not None else 0)
+        self.note.setPos((self.n - 1) / 2, (lo + hi) / 2)
+        self.label.setPos(-0.5, hi)
+        scale = f"0 … {hi:.3g}" if self.fixed is not None else f"±{hi:.2g}"
+        self.label.setText(f"{self.title}  {scale}")
+
+    def _fit_columns(self) -> None:
+        """Group the neurons by pixel column of the cell (after a resize)."""
+        starts = column_starts(self.n, int(self.plot.getViewBox().width()))
+        key = (self.n, None if starts is None else int(starts[1]))  # neurons per column
+        if key == self._columns:
+            return
+        self._columns, self.starts = key, starts
+        first = np.arange(self.n) if starts is None else starts
+        self.edges = np.append(first, self.n).astype(float) - 0.5
+        if self.values is not None:
+            self._draw(self.values)
 
     def _fill(self, k: int, heights: np.ndarray | None) -> None:
         item = self.polygons[k]
-        if self.lines:
-            if heights is None:
-                item.setData([], [])
-            else:
-                self.y_pairs[k][1::2] = heights
-                item.setData(self.x_pairs, self.y_pairs[k])
-        elif heights is None:
+        if heights is None:
             item.setPath(QtGui.QPainterPath())
         else:
             item.setPath(pg.arrayToQPath(*bar_outline(self.edges, heights)))
+
+    def heights(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The two polygons' bar heights per pixel column (positive/negative parts, or σ'
+        column maxima/minima), or None when nothing is drawn."""
+        values = self.values
+        if values is None:
+            return None
+        if self.signed:
+            up, down = np.maximum(values, 0), np.minimum(values, 0)
+            if self.starts is None:
+                return up, down
+            return np.maximum.reduceat(up, self.starts), np.minimum.reduceat(down, self.starts)
+        if self.starts is None:
+            return values, values
+        return np.maximum.reduceat(values, self.starts), np.minimum.reduceat(values, self.starts)
+
+    def _draw(self, values: np.ndarray) -> None:
+        first, second = self.heights()
+        self._fill(0, first if self.signed or self.starts is not None else None)
+        self._fill(1, second)
 
     def show(self, values: np.ndarray | None) -> None:
         """Draw ``values`` ``(n,)``, or mark the cell as not computed yet (None)."""
         self.values = values
         self.note.setVisible(values is None)
-        if values is None or not self.signed:
-            self._fill(0, values)
-            if self.signed:
-                self._fill(1, None)
+        if values is None:
+            self._fill(0, None)
+            self._fill(1, None)
             return
-        self._fill(0, np.maximum(values, 0))
-        self._fill(1, np.minimum(values, 0))
+        self._draw(values)
+        if not self.signed:
+            return
         m = colors.symmetric_level(values)
         # Each mini-batch brings a new example whose δ may be far smaller: shrink only
         # after SHRINK_FRAMES small ones in a row, so the axis (all its text) rarely redraws.
@@ -122,7 +153,7 @@ class _Bars:
         if limit != self.limit:
             self._small = 0
             self.limit = limit
-            self.plot.setYRange(-limit, limit, padding=0)
+            self._set_range(-limit, limit)
 
 
 class DeltaView(SnapshotView):
@@ -141,7 +172,9 @@ class DeltaView(SnapshotView):
         self.caption.setToolTip(
             "Each row is a layer l (output on top): the factors of δˡ = ∂C/∂aˡ ⊙ σ'(zˡ), "
             "with ∂C/∂aˡ = (Wˡ⁺¹)ᵀ δˡ⁺¹ for a hidden layer and the cost's derivative for the "
-            "output. σ'(zˡ) near 0 is a saturated neuron: it stops δ."
+            "output. σ'(zˡ) near 0 is a saturated neuron: it stops δ. A layer wider than "
+            "its cell shows per pixel column the extremes of the neurons there (σ': the "
+            "smallest bright, the largest dim)."
         )
         bar = caption_bar(self, self.caption)
         self.canvas = pg.GraphicsLayoutWidget()
@@ -179,7 +212,7 @@ class DeltaView(SnapshotView):
                 plot.setMouseEnabled(False, False)
                 plot.titles = (title, f"l = {l} ({name})" if col == 0 else None, row == L - 1)
                 colors.style_plot(plot)
-                bars = _Bars(plot, signed)
+                bars = _Bars(plot, title, signed)
                 fixed = None if signed else colors.sigma_prime_max(activation)
                 bars.set_size(config.sizes[l], fixed)
                 if not signed and l == L and activation == "softmax":
@@ -194,25 +227,31 @@ class DeltaView(SnapshotView):
         self._apply_layout()
 
     def _apply_layout(self) -> None:
-        """Full axes and labels when there is room; in a small dock only the titles and
-        small tick labels, so the nine plots still read."""
+        """Full axes, titles and labels when there is room; in a small dock no axes at all:
+        each cell's title and scale are written in its corner, the bars get the space."""
         rows = max(len(self._rows), 1)
         compact = self.canvas.width() < 600 or self.canvas.height() < 130 * rows
         if compact == self._compact or not self._rows:
             return
         self._compact = compact
+        self.canvas.ci.layout.setSpacing(2 if compact else 6)
+        self.canvas.ci.setContentsMargins(*((1,) * 4 if compact else (6,) * 4))
         font = QtGui.QFont()
         font.setPointSize(7 if compact else 9)
         for cells in self._rows.values():
             for bars in cells:
                 plot = bars.plot
                 title, left, bottom = plot.titles
-                plot.setTitle(title, color=colors.FOREGROUND, size="8pt" if compact else "9pt")
+                plot.setTitle(None if compact else title, color=colors.FOREGROUND, size="9pt")
+                plot.layout.setContentsMargins(*((0,) * 4 if compact else (1,) * 4))
                 bars.note.setText(bars.notes[compact])
+                bars.label.setVisible(compact)
+                bars.label.setFont(font)
+                plot.getViewBox().setBorder(CELL_BORDER if compact else None)  # cells apart
                 axis = plot.getAxis("left")
                 axis.setStyle(tickFont=font)
-                axis.setWidth(34 if compact else 60)
-                plot.setLabel("left", None if compact or left is None else left)
+                axis.setWidth(60)
+                plot.showAxis("left", not compact)
                 if left is not None and not compact:
                     axis.setLabel(left, color=colors.FOREGROUND)
                 if bottom and not compact:
