@@ -76,7 +76,7 @@ class TileSheet:
         return (local // self.cols) * step + r, (local % self.cols) * step + c
 
     def caption(self) -> str:
-        """What the tiles show, e.g. "tiles: neurons i = 64 … 127 of 512 (28×28 each)"."""
+        """What the tiles show (fits under them), e.g. "tiles i = 64 … 127 of 512 (28×28)"."""
         last = self.start + self.count - 1
         of = f" of {self.n}" if self.paged else ""
-        return f"tiles: neurons i = {self.start} … {last}{of} ({self.side}×{self.side})"
+        return f"tiles i = {self.start} … {last}{of} ({self.side}×{self.side})"

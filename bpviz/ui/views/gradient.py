@@ -137,6 +137,8 @@ class GradientView(SnapshotView):
         self.status = QtWidgets.QLabel()
         self.status.setMinimumWidth(90)
         self.hover = QtWidgets.QLabel()
+        ignored = QtWidgets.QSizePolicy.Policy.Ignored  # its text never widens the dock
+        self.hover.setSizePolicy(ignored, QtWidgets.QSizePolicy.Policy.Preferred)
         self.quantity_box.currentIndexChanged.connect(
             lambda _: self.set_quantity(self.quantity_box.currentData())
         )

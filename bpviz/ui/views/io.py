@@ -51,7 +51,13 @@ class InputOutputView(SnapshotView):
         self._grid_of: tuple = ()  # (x, a^L) the grid shows, to skip redrawing it
         self.caption = QtWidgets.QLabel("the mini-batch x (labels; → prediction when wrong)")
         self.verdict = QtWidgets.QLabel()
-        self.verdict.setStyleSheet(f"background: {colors.BACKGROUND}; color: {colors.FOREGROUND}")
+        # Opaque, coloured through its palette (a style sheet paints slower, and a see-through
+        # label's new text repaints the dock and the window behind it every frame too).
+        palette = self.verdict.palette()
+        palette.setColor(QtGui.QPalette.ColorRole.Window, QtGui.QColor(colors.BACKGROUND))
+        palette.setColor(QtGui.QPalette.ColorRole.WindowText, QtGui.QColor(colors.FOREGROUND))
+        self.verdict.setPalette(palette)
+        self.verdict.setAutoFillBackground(True)
         self.verdict.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
         self._digit_text = ""
         bar = caption_bar(self, self.caption)

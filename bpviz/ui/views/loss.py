@@ -62,6 +62,7 @@ class LossView(QtWidgets.QWidget):
             f'<span style="color:{ACCURACY}">●</span> test accuracy '
             f'<span style="color:rgb{ETA[:3]}">┆</span> η changed'
         )
+        self.key.setWordWrap(True)  # two lines in a narrow dock rather than a wide minimum
         self.key.setToolTip(
             "C of every mini-batch: the band spans each bucket's min and max (spikes are "
             "kept however long the run), the thin line its mean, the thick one a moving "
