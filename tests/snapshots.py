@@ -17,6 +17,7 @@ from bpviz.data import load_sample
 from bpviz.session.session import Session
 from bpviz.session.snapshot import (
     EpochMetrics,
+    EpochsView,
     HistoryView,
     Phase,
     PhaseKind,
@@ -58,7 +59,7 @@ def fake_history(steps: int, seed: int = 0) -> HistoryView:
         loss_min=_ro(buckets.min(axis=1)),
         loss_max=_ro(buckets.max(axis=1)),
         loss_mean=_ro(buckets.mean(axis=1)),
-        epochs=epochs,
+        epochs=EpochsView.of(epochs),
         eta_changes=((1, 3.0), (int(t[t.size // 2]), 1.0)),
     )
 

@@ -42,7 +42,7 @@ def _state(session: Session) -> dict:
         "losses": np.array(session.history.loss.values).tobytes(),
         "eta_changes": history.eta_changes,
         "epochs": [(m.epoch, m.step, m.train_loss, m.test_loss, m.test_accuracy,
-                    m.confusion.tobytes()) for m in history.epochs],
+                    m.confusion.tobytes()) for m in session.history.epochs],
         "watches": [(w.l, w.i, w.j, w.w.mean.tobytes(), w.grad.mean.tobytes())
                     for w in history.watches],
         "last_eval": None if snap.last_eval is None else snap.last_eval.test_accuracy,

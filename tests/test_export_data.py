@@ -19,7 +19,8 @@ from bpviz.session.bundle import (
     snapshot_arrays,
     write_bundle_data,
 )
-from bpviz.session.snapshot import EpochMetrics, HistoryView, PhaseKind
+from bpviz.session.history import History
+from bpviz.session.snapshot import EpochMetrics, EpochsView, HistoryView, PhaseKind
 
 
 def _read_csv(path):
@@ -81,7 +82,7 @@ def test_metrics_csv_has_loss_per_step_epochs_and_eta_changes(tmp_path):
         loss_min=loss,
         loss_max=loss,
         loss_mean=loss,
-        epochs=(metrics,),
+        epochs=EpochsView.of((metrics,)),
         eta_changes=((1, 3.0), (80, 0.5)),
     )
     snap = replace(snap, history=history, last_eval=metrics)
@@ -130,3 +131,26 @@ def test_bundle_folders_are_timestamped_and_never_reused(tmp_path):
     assert first.name == "bpviz-20261129-094500-step000001-phase07"
     assert second.name == first.name + "-2"
     assert first.is_dir() and second.is_dir()
+
+
+def test_metrics_csv_of_epochs_in_buckets_maps_every_step_to_its_epoch():
+    history = History(3.0, max_points=8)
+    loss = np.linspace(1.0, 0.1, 400).astype(np.float32)
+    history.loss.extend(loss)
+    for e in range(40):  # 10 mini-batches an epoch; buckets of 8 epochs in the view
+        accuracy = 0.5 + e / 100
+        confusion = np.eye(10, dtype=np.int64)
+        history.record_epoch(
+            EpochMetrics(e, 10 * (e + 1), 0.3, 0.2, accuracy, np.ones(10), confusion, 1.0)
+        )
+    view = history.view()
+    assert view.epochs.width == 8
+    rows = metrics_rows(view, loss)
+    steps = [(s, e) for name, s, e, _ in rows if name == "loss"]
+    assert steps == [(s, (s - 1) // 10) for s in range(1, 401)]
+    means = [(s, e, v) for name, s, e, v in rows if name == "test_accuracy_mean"]
+    assert [(s, e) for s, e, _ in means] == [(10 * (e + 1), e) for e in range(0, 40, 8)]
+    expected = [0.5 + (e + 3.5) / 100 for e in range(0, 40, 8)]  # each bucket's mean
+    np.testing.assert_allclose([v for *_, v in means], expected)
+    lows = [v for name, _, _, v in rows if name == "test_accuracy_min"]
+    assert lows == [0.5 + e / 100 for e in range(0, 40, 8)]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bpviz.session.history import History, Series
+from bpviz.session.snapshot import EpochMetrics
 
 
 def _brute(values: np.ndarray, max_points: int):
@@ -142,3 +145,57 @@ def test_a_real_run_grows_by_its_history_and_nothing_else():
     assert session.step == 6120 and len(session.history.epochs) == 102
     assert history_grown > 0
     assert grown <= 2 * history_grown + 64 * 1024, (grown, history_grown)
+
+
+def _epoch(e: int, step: int, accuracy: float) -> EpochMetrics:
+    return EpochMetrics(
+        e, step, 1.0 / (e + 1), 2.0 / (e + 1), accuracy, np.full(10, accuracy),
+        np.eye(10, dtype=np.int64), 0.25,
+    )  # fmt: skip
+
+
+def test_epochs_are_decimated_for_the_view_and_a_dip_in_accuracy_survives():
+    history = History(3.0, max_points=64)
+    accuracy = 0.9 + 0.05 * np.sin(np.arange(1000) / 50.0)
+    accuracy[777] = 0.1  # one epoch that went wrong
+    for e, value in enumerate(accuracy):
+        history.record_epoch(_epoch(e, 40 * (e + 1), float(value)))
+    view = history.view().epochs
+    assert view.count == 1000 and view.width == 16 and len(view.epoch) == 63
+    assert list(view.epoch) == list(range(0, 1000, 16))
+    assert list(view.step) == [40 * (e + 1) for e in range(0, 1000, 16)]
+    buckets = [accuracy[k : k + 16] for k in range(0, 1000, 16)]
+    np.testing.assert_array_equal(view.test_accuracy.min, [b.min() for b in buckets])
+    np.testing.assert_array_equal(view.test_accuracy.max, [b.max() for b in buckets])
+    np.testing.assert_allclose(view.test_accuracy.mean, [b.mean() for b in buckets])
+    assert view.test_accuracy.min.min() == 0.1  # the dip is still there
+    assert len(history.epochs) == 1000  # the record keeps every epoch for session files
+
+
+def test_every_epoch_is_its_own_bucket_until_the_resolution_and_truncate_drops_epochs():
+    history = History(3.0, max_points=64)
+    for e in range(10):
+        history.record_epoch(_epoch(e, 5 * (e + 1), 0.5 + e / 100))
+    view = history.view().epochs
+    assert view.width == 1 and view.count == 10
+    assert list(view.test_accuracy.mean) == [0.5 + e / 100 for e in range(10)]
+    assert not view.step.flags.writeable and not view.test_accuracy.mean.flags.writeable
+    history.loss.extend(np.full(50, 0.5, np.float32))
+    history.truncate(22)  # epochs ending at steps 5 … 20 stay
+    view = history.view().epochs
+    assert view.count == 4 and list(view.step) == [5, 10, 15, 20]
+    history.record_epoch(_epoch(4, 25, 0.9))
+    assert list(history.view().epochs.test_accuracy.mean) == [0.5, 0.51, 0.52, 0.53, 0.9]
+
+
+def test_the_views_size_stays_bounded_however_many_epochs():
+    history = History(3.0)
+    for e in range(3000):
+        history.record_epoch(_epoch(e, 10 * (e + 1), 0.9))
+    small = len(pickle.dumps(history.view(), protocol=5))
+    for e in range(3000, 30000):
+        history.record_epoch(_epoch(e, 10 * (e + 1), 0.9))
+    large = len(pickle.dumps(history.view(), protocol=5))
+    view = history.view().epochs
+    assert view.count == 30000 and len(view.epoch) <= 2048
+    assert large < 1.3 * small  # ten times the epochs; 1,875 buckets against 1,500

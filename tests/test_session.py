@@ -193,7 +193,10 @@ def test_epoch_end_evaluates_the_held_out_set():
     snap = session.step_batch()
     metrics = snap.last_eval
     assert metrics is not None and metrics.epoch == 0 and metrics.step == 8
-    assert snap.history.epochs == (metrics,)
+    epochs = snap.history.epochs
+    assert epochs.count == 1 and list(epochs.step) == [8] and list(epochs.epoch) == [0]
+    assert epochs.test_accuracy.mean[0] == metrics.test_accuracy
+    assert epochs.test_loss.mean[0] == metrics.test_loss
     twin = engine_twin(session.config)
     twin.set_parameters(session.network.weights, session.network.biases)
     a_L = twin.forward(Dataset.to_float(data.test_images)).a[-1]

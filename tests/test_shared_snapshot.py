@@ -79,7 +79,7 @@ def snapshots_of(session):
     session.step_batch()
     yield session.snapshot()
     session.run(session.batches_per_epoch + 5, trace_last=True)
-    assert session.snapshot().history.epochs, "an epoch should have been evaluated"
+    assert session.snapshot().history.epochs.count, "an epoch should have been evaluated"
     yield session.snapshot()
 
 
@@ -180,7 +180,7 @@ def test_a_remote_worker_delivers_what_the_session_computes(dataset):
         assert worker.wait_idle(10.0)
         shot = worker.latest()
         truth = worker.with_session(session_snapshot)
-        assert shot.history.epochs and shot.history.watches
+        assert shot.history.epochs.count and shot.history.watches
         assert_same_snapshot(shot, truth)
         assert all(not a.flags.writeable for _, a in arrays(shot))
 

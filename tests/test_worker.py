@@ -276,7 +276,7 @@ def test_epoch_evaluations_run_beside_training_and_give_the_same_numbers(qtbot, 
     worker.start()
     try:
         worker.run()
-        qtbot.waitUntil(lambda: len(worker.latest().history.epochs) >= 3, timeout=10_000)
+        qtbot.waitUntil(lambda: worker.latest().history.epochs.count >= 3, timeout=10_000)
         worker.pause()
         assert worker.wait_idle(5.0)
         snap = worker.latest()
@@ -285,12 +285,13 @@ def test_epoch_evaluations_run_beside_training_and_give_the_same_numbers(qtbot, 
     headless = Session(data, config_for(batch_size=8))
     headless.run(snap.step)
     epochs = snap.history.epochs
-    assert [m.epoch for m in epochs] == list(range(len(epochs)))
-    assert snap.last_eval is epochs[-1]
-    for mine, theirs in zip(epochs, headless.history.epochs, strict=False):
-        assert (mine.epoch, mine.step) == (theirs.epoch, theirs.step)
-        assert mine.test_loss == theirs.test_loss and mine.train_loss == theirs.train_loss
-        assert np.array_equal(mine.confusion, theirs.confusion)
+    assert list(epochs.epoch) == list(range(epochs.count))
+    assert snap.last_eval.epoch == epochs.count - 1 and snap.last_eval.step == epochs.step[-1]
+    theirs = headless.history.epochs[: epochs.count]
+    assert list(epochs.step) == [m.step for m in theirs]
+    assert list(epochs.test_loss.mean) == [m.test_loss for m in theirs]
+    assert list(epochs.train_loss.mean) == [m.train_loss for m in theirs]
+    assert np.array_equal(snap.last_eval.confusion, theirs[-1].confusion)
     assert not any(t.name.startswith("bpviz-evaluation") for t in threading.enumerate())
 
 
@@ -303,7 +304,7 @@ def test_a_reset_drops_the_evaluation_of_the_run_before(data):
         worker.reset()
         assert worker.wait_idle(5.0)
         snap = worker.latest()
-        assert snap.step == 0 and snap.history.epochs == () and snap.last_eval is None
+        assert snap.step == 0 and snap.history.epochs.count == 0 and snap.last_eval is None
     finally:
         worker.stop()
 

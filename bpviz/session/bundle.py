@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bpviz.session.snapshot import EpochMetrics, HistoryView, Snapshot
+from bpviz.session.snapshot import EpochMetrics, EpochsView, HistoryView, Snapshot
 
 STATE_FILE = "state.npz"
 METRICS_FILE = "metrics.csv"
@@ -103,10 +103,20 @@ def write_state_npz(path: Path, snapshot: Snapshot) -> dict[str, np.ndarray]:
     return arrays
 
 
-def _epoch_of_steps(steps: np.ndarray, epochs: tuple[EpochMetrics, ...]) -> np.ndarray:
-    """0-based epoch of each step, from the steps at which the epochs ended."""
-    ends = np.array([m.step for m in epochs], dtype=np.int64)
-    return np.searchsorted(ends, steps, side="left")
+def _epoch_of_steps(steps: np.ndarray, epochs: EpochsView) -> np.ndarray:
+    """0-based epoch of each step, from the steps at which the epochs ended (within a
+    bucket of several epochs, counted on from its first epoch's end at equal spacing)."""
+    ends = np.asarray(epochs.step, dtype=np.int64)
+    k = np.searchsorted(ends, steps, side="left")  # buckets ended before each step
+    if epochs.width == 1 or len(ends) < 2:
+        return k
+    per_epoch = max(1, int(ends[1] - ends[0]) // epochs.width)  # steps an epoch
+    before = np.clip(k - 1, 0, None)  # the bucket whose first epoch ended before the step
+    later = (np.asarray(steps) - ends[before] - 1) // per_epoch + 1
+    return np.where(k == 0, 0, np.minimum(epochs.epoch[before] + later, epochs.count))
+
+
+EPOCH_SERIES = ("train_loss", "test_loss", "test_accuracy", "seconds")
 
 
 def metrics_rows(
@@ -117,32 +127,38 @@ def metrics_rows(
     Series: ``loss`` for every mini-batch when ``loss_per_step`` (``(steps,)``, step s at
     index s − 1) is given, otherwise the plotted buckets as ``loss_min``/``loss_max``/
     ``loss_mean`` at each bucket's first step; per epoch ``train_loss``, ``test_loss``,
-    ``test_accuracy``, ``seconds`` at the epoch's last step; and ``eta`` at each step from
-    which a new η applies.
+    ``test_accuracy``, ``seconds`` at the epoch's last step (once the epochs are in
+    buckets of several, each as ``…_min``/``…_max``/``…_mean`` at the end of a bucket's
+    first epoch); and ``eta`` at each step from which a new η applies.
     """
     if history is None:
         return []
     rows: list[tuple[str, int, int | str, float]] = []
+    epochs = history.epochs
     if loss_per_step is not None:
         steps = np.arange(1, len(loss_per_step) + 1, dtype=np.int64)
-        epochs = _epoch_of_steps(steps, history.epochs)
+        of_step = _epoch_of_steps(steps, epochs)
         rows += [
             ("loss", int(s), int(e), float(v))
-            for s, e, v in zip(steps, epochs, loss_per_step, strict=True)
+            for s, e, v in zip(steps, of_step, loss_per_step, strict=True)
         ]
     else:
-        epochs = _epoch_of_steps(history.loss_step, history.epochs)
+        of_step = _epoch_of_steps(history.loss_step, epochs)
         for series in ("loss_min", "loss_max", "loss_mean"):
             values = getattr(history, series)
             rows += [
                 (series, int(s), int(e), float(v))
-                for s, e, v in zip(history.loss_step, epochs, values, strict=True)
+                for s, e, v in zip(history.loss_step, of_step, values, strict=True)
             ]
-    for m in history.epochs:
-        for series in ("train_loss", "test_loss", "test_accuracy", "seconds"):
-            rows.append((series, m.step, m.epoch, float(getattr(m, series))))
+    stats = ("mean",) if epochs.width == 1 else ("min", "max", "mean")
+    for k, (step, epoch) in enumerate(zip(epochs.step, epochs.epoch, strict=True)):
+        for name in EPOCH_SERIES:
+            for stat in stats:
+                label = name if epochs.width == 1 else f"{name}_{stat}"
+                value = getattr(getattr(epochs, name), stat)[k]
+                rows.append((label, int(step), int(epoch), float(value)))
     for step, eta in history.eta_changes:
-        epoch = int(_epoch_of_steps(np.array([step]), history.epochs)[0])
+        epoch = int(_epoch_of_steps(np.array([step]), epochs)[0])
         rows.append(("eta", int(step), epoch, float(eta)))
     return rows
 
@@ -223,6 +239,7 @@ def snapshot_metadata(
         "data_source": data_source,
         "versions": {**versions(), **(extra_versions or {})},
         "metrics_loss": "per step" if loss_per_step else "decimated buckets (min/max/mean)",
+        "metrics_epochs": _epochs_note(snapshot.history),
         "arrays": {
             name: {"shape": list(a.shape), "dtype": str(a.dtype), "meaning": meaning(name)}
             for name, a in arrays.items()
@@ -230,6 +247,11 @@ def snapshot_metadata(
         "files": sorted(files or DATA_FILES),
         "notes": list(notes or []),
     }
+
+
+def _epochs_note(history: HistoryView | None) -> str:
+    width = 1 if history is None else history.epochs.width
+    return "per epoch" if width == 1 else f"buckets of {width} epochs (min/max/mean)"
 
 
 def write_bundle_data(

@@ -162,7 +162,8 @@ def decode_history(meta: Any, arrays: dict[str, np.ndarray], config: SessionConf
     history = History(etas[0][1], max_points=max_points)
     history.eta_changes = [(s, float(eta)) for s, eta in etas]
     _fill(history.loss, loss)
-    history.epochs = _decode_epochs(meta.get("epochs"), arrays, config, steps)
+    for metrics in _decode_epochs(meta.get("epochs"), arrays, config, steps):
+        history.record_epoch(metrics)
     watches = meta.get("watches")
     _require(isinstance(watches, list), "the watch list is missing")
     sizes = config.sizes

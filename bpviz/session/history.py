@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from bpviz.session.snapshot import EpochMetrics, HistoryView, SeriesView, WatchView
+from bpviz.session.snapshot import EpochMetrics, EpochsView, HistoryView, SeriesView, WatchView
 
 MAX_POINTS = 2048  # buckets in a decimated view; spikes survive as each bucket's max
+EPOCH_SERIES = ("step", "test_accuracy", "test_loss", "train_loss", "seconds")
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:
@@ -25,7 +26,7 @@ def _frozen(array: np.ndarray) -> np.ndarray:
 
 
 class Series:
-    """A growable float32 series with an incremental min/max/mean decimation.
+    """A growable float32 (or ``dtype``) series with an incremental min/max/mean decimation.
 
     ``values[k]`` belongs to step ``first_step + k``. Buckets have a power-of-two size
     ``b``, the smallest giving at most ``max_points`` buckets; complete buckets are
@@ -44,12 +45,19 @@ class Series:
         "n",
     )
 
-    def __init__(self, first_step: int = 1, *, capacity: int = 1024, max_points: int = MAX_POINTS):
+    def __init__(
+        self,
+        first_step: int = 1,
+        *,
+        capacity: int = 1024,
+        max_points: int = MAX_POINTS,
+        dtype: type = np.float32,
+    ):
         if max_points < 2:
             raise ValueError(f"max_points must be at least 2, got {max_points}")
         self.first_step = first_step
         self.max_points = max_points
-        self._data = np.empty(max(capacity, 16), np.float32)
+        self._data = np.empty(max(capacity, 16), dtype)
         self.n = 0
         self._width = 1  # bucket size of the cache
         self._done = 0  # complete buckets in the cache
@@ -60,7 +68,7 @@ class Series:
     def append(self, value: float) -> None:
         """Add the value of the next step (amortised O(1): the array doubles when full)."""
         if self.n == self._data.shape[0]:
-            grown = np.empty(2 * self.n, np.float32)
+            grown = np.empty(2 * self.n, self._data.dtype)
             grown[: self.n] = self._data
             self._data = grown
         self._data[self.n] = value
@@ -70,7 +78,7 @@ class Series:
         """Add the values of the next ``len(values)`` steps."""
         count = len(values)
         if self.n + count > self._data.shape[0]:
-            grown = np.empty(max(2 * self._data.shape[0], self.n + count), np.float32)
+            grown = np.empty(max(2 * self._data.shape[0], self.n + count), self._data.dtype)
             grown[: self.n] = self._data[: self.n]
             self._data = grown
         self._data[self.n : self.n + count] = values
@@ -78,7 +86,7 @@ class Series:
 
     @property
     def values(self) -> np.ndarray:
-        """All values so far, ``(n,)`` float32 (a read-only view)."""
+        """All values so far, ``(n,)`` (a read-only view)."""
         view = self._data[: self.n]
         view.flags.writeable = False
         return view
@@ -114,7 +122,7 @@ class Series:
             self._reduce_into(self._done, full)
             self._done = full
         k = full + (n > full * width)  # buckets, with the partial last one
-        out = np.empty((3, k), np.float32)  # rows: min, max, mean (one allocation)
+        out = np.empty((3, k), self._data.dtype)  # rows: min, max, mean (one allocation)
         out[:, :full] = self._cache[:, :full]
         if k > full:  # the partial last bucket
             tail = self._data[full * width : n]
@@ -156,7 +164,12 @@ class History:
 
     def __init__(self, eta: float, *, max_points: int = MAX_POINTS):
         self.loss = Series(1, max_points=max_points)
-        self.epochs: list[EpochMetrics] = []
+        self.epochs: list[EpochMetrics] = []  # every epoch's, for session files; record_epoch
+        # the same epochs' scalars as series over the epoch number, for the decimated view
+        self._epoch_series = {
+            name: Series(0, capacity=64, max_points=max_points, dtype=np.float64)
+            for name in EPOCH_SERIES
+        }
         self.eta_changes: list[tuple[int, float]] = [(1, float(eta))]
         self.watches: dict[tuple[int, int, int], Watch] = {}
         self._view: HistoryView | None = None
@@ -176,7 +189,10 @@ class History:
         self._view = None
 
     def record_epoch(self, metrics: EpochMetrics) -> None:
+        """Add the held-out metrics of the next epoch."""
         self.epochs.append(metrics)
+        for name, series in self._epoch_series.items():
+            series.append(getattr(metrics, name))
         self._view = None
 
     def add_watch(self, l: int, i: int, j: int) -> bool:
@@ -199,6 +215,8 @@ class History:
             watch.w.truncate(steps - watch.w.first_step + 1)
             watch.grad.truncate(steps - watch.grad.first_step + 1)
         self.epochs = [m for m in self.epochs if m.step <= steps]
+        for series in self._epoch_series.values():
+            series.truncate(len(self.epochs))
         self._view = None
 
     def truncate_eta(self, steps: int, eta: float) -> None:
@@ -221,7 +239,7 @@ class History:
         total += sum(w.w.nbytes + w.grad.nbytes for w in self.watches.values())
         # an epoch's metrics: its two arrays and about 640 bytes of Python objects
         total += sum(m.confusion.nbytes + m.per_class_accuracy.nbytes + 640 for m in self.epochs)
-        return total
+        return total + sum(series.nbytes for series in self._epoch_series.values())
 
     def view(self) -> HistoryView:
         """An immutable, decimated view for plotting (the same object while unchanged)."""
@@ -234,9 +252,24 @@ class History:
             loss_min=loss.min,
             loss_max=loss.max,
             loss_mean=loss.mean,
-            epochs=tuple(self.epochs),
+            epochs=self._epochs_view(),
             eta_changes=tuple(self.eta_changes),
             watches=tuple(w.view() for w in self.watches.values()),
         )
         self._view_key = key
         return self._view
+
+    def _epochs_view(self) -> EpochsView:
+        """The epochs' metrics in at most ``max_points`` buckets of equal width."""
+        views = {name: series.view() for name, series in self._epoch_series.items()}
+        first = views["step"].step  # first epoch of each bucket
+        steps = self._epoch_series["step"].values[first].astype(np.int64)
+        steps.flags.writeable = False
+        return EpochsView(
+            len(self.epochs),
+            steps,
+            views["test_accuracy"],
+            views["test_loss"],
+            views["train_loss"],
+            views["seconds"],
+        )

@@ -3,7 +3,8 @@
 The history arrives decimated into buckets that keep min, max and mean of the loss of the
 mini-batches they hold; the band between min and max is drawn, so a spike is never lost
 however long the run. A trailing moving average of the bucket means is the smoothed curve;
-test accuracy at the end of each epoch sits on the right axis; dashed lines mark the steps
+test accuracy at the end of each epoch sits on the right axis (each point the mean of a
+bucket of epochs once there are more than 2,048 of them); dashed lines mark the steps
 from which a new η applied. Hovering shows the numbers under the cursor.
 """
 
@@ -15,7 +16,7 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
-from bpviz.session.snapshot import HistoryView, Snapshot
+from bpviz.session.snapshot import EpochsView, HistoryView, Snapshot
 from bpviz.ui import colors
 
 BAND = (90, 150, 230, 70)
@@ -147,7 +148,7 @@ class LossView(QtWidgets.QWidget):
             float(history.loss_step[-1]) if n else None,
             float(history.loss_mean[-1]) if n else None,
             float(history.loss_max[-1]) if n else None,
-            len(history.epochs),
+            history.epochs.count,
             len(history.eta_changes),
         )
         self._history = history
@@ -181,9 +182,7 @@ class LossView(QtWidgets.QWidget):
         self._smoothed = smooth(history.loss_mean, max(1, len(steps) // 40))
         self.smoothed.setData(steps, self._smoothed)
         epochs = history.epochs
-        self.accuracy.setData(
-            [float(e.step) for e in epochs], [100.0 * e.test_accuracy for e in epochs]
-        )
+        self.accuracy.setData(epochs.step.astype(float), 100.0 * epochs.test_accuracy.mean)
         changes = history.eta_changes[1:]  # the first entry is the initial η
         while len(self._eta_lines) < len(changes):
             line = pg.InfiniteLine(
@@ -233,8 +232,20 @@ class LossView(QtWidgets.QWidget):
             f"(min {history.loss_min[k]:.4g}, max {history.loss_max[k]:.4g}), "
             f"smoothed {self._smoothed[k]:.4g}"
         )
-        done = [e for e in history.epochs if e.step <= x]
-        if done:
-            e = done[-1]
-            text += f" · epoch {e.epoch}: test accuracy {100 * e.test_accuracy:.2f}%"
+        text += _epoch_text(history.epochs, x)
         self.readout.setText(text)
+
+
+def _epoch_text(epochs: EpochsView, x: float) -> str:
+    """The test accuracy of the last epoch (or bucket of epochs) evaluated by step ``x``."""
+    k = int(np.searchsorted(epochs.step, x, side="right")) - 1
+    if k < 0:
+        return ""
+    first, accuracy = int(epochs.epoch[k]), epochs.test_accuracy
+    if epochs.width == 1:
+        return f" · epoch {first}: test accuracy {100 * accuracy.mean[k]:.2f}%"
+    last = min(first + epochs.width, epochs.count) - 1
+    return (
+        f" · epochs {first}–{last}: test accuracy {100 * accuracy.mean[k]:.2f}% "
+        f"(min {100 * accuracy.min[k]:.2f}%, max {100 * accuracy.max[k]:.2f}%)"
+    )
