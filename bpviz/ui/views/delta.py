@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from pyqtgraph.Qt import QtGui, QtWidgets
+from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
 from bpviz.session.snapshot import PhaseKind, Snapshot
 from bpviz.ui import colors
@@ -28,6 +28,7 @@ SIGMA_PRIME = "#f5a623"
 SIGMA_PRIME_DIM = "#7a5a2a"  # the largest σ' of a pixel column of a wide layer
 CELL_BORDER = colors.MISSING_AREA  # without axes, a faint frame tells the cells apart
 LABEL_FILL = (22, 24, 29, 170)  # the background, see-through: a cell's title over its bars
+MAX_POLYGON_BARS = 64  # wider vectors are drawn as one vertical line per pixel column
 SHRINK_FRAMES = 40  # about a second of frames (40 Hz) before an axis shrinks
 
 
@@ -48,18 +49,17 @@ def column_starts(n: int, pixels: int) -> np.ndarray | None:
 
 
 class _Bars:
-    """One cell: a bar chart of one vector, one filled polygon per colour."""
+    """One cell: a bar chart of one vector. Up to MAX_POLYGON_BARS bars are one filled
+    polygon per colour (a QGraphicsPathItem); more are one line per pixel column
+    (drawLines), as filling a polygon of hundreds of vertices costs several times more to
+    repaint."""
 
     def __init__(self, plot: pg.PlotItem, title: str, signed: bool) -> None:
         self.plot, self.title, self.signed = plot, title, signed
         palette = (colors.POSITIVE, colors.NEGATIVE) if signed else (SIGMA_PRIME_DIM, SIGMA_PRIME)
-        self.polygons: list[QtWidgets.QGraphicsPathItem] = []
-        for color in palette:  # unsigned: the dim maxima below the bright minima
-            item = QtWidgets.QGraphicsPathItem()
-            item.setBrush(pg.mkBrush(color))
-            item.setPen(pg.mkPen(None))
-            plot.addItem(item, ignoreBounds=True)
-            self.polygons.append(item)
+        self.palette = palette  # unsigned: the dim maxima below the bright minima
+        self.polygons: list[QtWidgets.QGraphicsItem] = []
+        self.lines = False
         self.note = pg.TextItem("", color=colors.MISSING, anchor=(0.5, 0.5))
         self.notes = ("not computed yet", "–")  # (full, compact)
         plot.addItem(self.note, ignoreBounds=True)
@@ -79,6 +79,21 @@ class _Bars:
     def set_size(self, n: int, fixed: float | None) -> None:
         """``n`` neurons; ``fixed``: the axis is [0, fixed] (σ'), else ±(sticky max |·|)."""
         self.n, self.fixed = n, fixed
+        for item in self.polygons:
+            self.plot.removeItem(item)
+        self.polygons = []
+        self.lines = n > MAX_POLYGON_BARS
+        for color in self.palette:
+            if self.lines:
+                item = pg.PlotCurveItem(pen=pg.mkPen(color), connect="pairs")
+                item.setSegmentedLineMode("on")
+            else:
+                item = QtWidgets.QGraphicsPathItem()
+                item.setBrush(pg.mkBrush(color))
+                item.setPen(pg.mkPen(None))
+            self.plot.addItem(item, ignoreBounds=True)
+            self.polygons.append(item)
+        self._columns = ()
         self.plot.setXRange(-0.5, n - 0.5, padding=0.01)
         if fixed is not None:
             self._set_range(0.0, fixed)
@@ -102,12 +117,27 @@ class _Bars:
         self._columns, self.starts = key, starts
         first = np.arange(self.n) if starts is None else starts
         self.edges = np.append(first, self.n).astype(float) - 0.5
+        if self.lines:  # one vertical line per column, as wide as 80 % of it (≥ 1 px)
+            centres = (self.edges[:-1] + self.edges[1:]) / 2
+            self.x_pairs = np.repeat(centres, 2)
+            self.y_pairs = [np.zeros(2 * len(centres)) for _ in self.polygons]
+            pixels = self.plot.getViewBox().width() * (self.edges[1] - self.edges[0]) / self.n
+            for item, color in zip(self.polygons, self.palette, strict=True):
+                pen = pg.mkPen(color, width=max(1.0, 0.8 * pixels))
+                pen.setCapStyle(QtCore.Qt.PenCapStyle.FlatCap)
+                item.setPen(pen)
         if self.values is not None:
             self._draw(self.values)
 
     def _fill(self, k: int, heights: np.ndarray | None) -> None:
         item = self.polygons[k]
-        if heights is None:
+        if self.lines:
+            if heights is None:
+                item.setData([], [])
+            else:
+                self.y_pairs[k][1::2] = heights
+                item.setData(self.x_pairs, self.y_pairs[k])
+        elif heights is None:
             item.setPath(QtGui.QPainterPath())
         else:
             item.setPath(pg.arrayToQPath(*bar_outline(self.edges, heights)))
