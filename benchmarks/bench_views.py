@@ -14,6 +14,10 @@ interleaved (the machine is shared; its load hits all cases alike). Figures:
   gradient heatmaps, the loss plot and the network's edges redrawn for every snapshot).
 - each also as ``…_cpu``: frames per second of this process's CPU time, the rate an idle
   core would give (the machine is shared: wall-clock figures vary with its load).
+- ``views_window_cpu_ms_default`` / ``views_window_cpu_ms_wide``: the whole main window
+  (every dock of the default layout, 1340×700) drawing a fresh full-speed snapshot on each
+  tick of its frame timer: its CPU milliseconds per frame, the window's own cost with no
+  training process beside it and no snapshot transfer (bench_gui measures those).
 
 Run alone: ``python3 benchmarks/bench_views.py [--quick]`` (prints one JSON object).
 """
@@ -23,7 +27,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import tempfile
 import time
+from dataclasses import replace
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -33,6 +39,9 @@ from pyqtgraph.Qt import QtWidgets
 from bpviz.data import load_sample
 from bpviz.session.session import Session
 from bpviz.session.snapshot import SessionConfig
+from bpviz.session.worker import Worker
+from bpviz.ui import settings as store
+from bpviz.ui.main_window import MainWindow
 from bpviz.ui.views import (
     DeltaView,
     GradientView,
@@ -96,6 +105,40 @@ class Case:
         self.best_cpu = max(self.best_cpu, frames / cpu)
 
 
+def window_cpu_ms(sizes: tuple[int, ...], seconds: float, n: int) -> float:
+    """CPU ms per frame of the main window drawing ``n`` full-speed snapshots in turn, one
+    per tick of its frame timer (pinned as the window's latest; its worker stays idle)."""
+    app = QtWidgets.QApplication.instance()
+    frames = [replace(s, running=True) for s in snapshots(sizes, True, n)]
+    config = SessionConfig(sizes=sizes)
+    worker = Worker(Session(load_sample(), config))
+    worker.start()
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = store.open_settings(os.path.join(tmp, "bench.ini"))
+        window = MainWindow(worker, config, load_sample(), "benchmark", settings)
+        window.resize(1340, 700)
+        window.show()
+        best, count = float("inf"), 0
+        try:
+            for block in range(3):  # a warm-up, then the best of two
+                start, c0, end = window.frames, time.process_time(), time.perf_counter() + seconds
+                while time.perf_counter() < end:
+                    window.pinned = frames[count % n]
+                    count += 1
+                    shown = window.frames
+                    while window.frames == shown and time.perf_counter() < end:
+                        app.processEvents()  # the frame timer draws it, then Qt paints
+                        time.sleep(0.0005)
+                drawn = window.frames - start
+                if block and drawn:
+                    best = min(best, 1000 * (time.process_time() - c0) / drawn)
+        finally:
+            window.close()
+            worker.stop()
+            app.processEvents()
+    return round(best, 1)
+
+
 def run(quick: bool = False) -> dict[str, float]:
     """All the figures (see the module doc): the best of interleaved blocks per case."""
     app = pg.mkQApp()
@@ -120,6 +163,8 @@ def run(quick: bool = False) -> dict[str, float]:
         case.board.close()
         case.board.deleteLater()
     app.processEvents()
+    for name, sizes in NETWORKS.items():
+        result[f"views_window_cpu_ms_{name}"] = window_cpu_ms(sizes, 1.0 if quick else 3.0, n)
     return result
 
 
