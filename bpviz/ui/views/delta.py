@@ -27,7 +27,6 @@ ROW_HIGHLIGHT = (*colors.HIGHLIGHT, 28)
 SIGMA_PRIME = "#f5a623"
 SIGMA_PRIME_DIM = "#7a5a2a"  # the largest σ' of a pixel column of a wide layer
 CELL_BORDER = colors.MISSING_AREA  # without axes, a faint frame tells the cells apart
-LABEL_FILL = (22, 24, 29, 170)  # the background, see-through: a cell's title over its bars
 MAX_POLYGON_BARS = 64  # wider vectors are drawn as one vertical line per pixel column
 SHRINK_FRAMES = 40  # about a second of frames (40 Hz) before an axis shrinks
 
@@ -48,6 +47,25 @@ def column_starts(n: int, pixels: int) -> np.ndarray | None:
     return np.arange(0, n, -(-n // max(pixels, 1)))
 
 
+class _Columns(pg.PlotCurveItem):
+    """Vertical lines (pairs of points) within a known rectangle: PlotCurveItem recomputed
+    its bounds from the data (nanmin/nanmax, pixel padding) on several calls a frame."""
+
+    def __init__(self, pen: QtGui.QPen) -> None:
+        super().__init__(pen=pen, connect="pairs")
+        self.setSegmentedLineMode("on")
+        self.bounds = QtCore.QRectF()
+
+    def set_bounds(self, rect: QtCore.QRectF) -> None:
+        """The rectangle every line stays in (the cell's x range, its y axis range)."""
+        if rect != self.bounds:
+            self.prepareGeometryChange()
+            self.bounds = rect
+
+    def boundingRect(self) -> QtCore.QRectF:
+        return self.bounds
+
+
 class _Bars:
     """One cell: a bar chart of one vector. Up to MAX_POLYGON_BARS bars are one filled
     polygon per colour (a QGraphicsPathItem); more are one line per pixel column
@@ -64,7 +82,9 @@ class _Bars:
         self.notes = ("not computed yet", "–")  # (full, compact)
         plot.addItem(self.note, ignoreBounds=True)
         # In a small dock the axes go: the title and the scale are written in the cell.
-        self.label = pg.TextItem("", color=colors.FOREGROUND, anchor=(0, 0), fill=LABEL_FILL)
+        self.label = pg.TextItem("", color=colors.FOREGROUND, anchor=(0, 0))
+        self.compact = False  # label shown, axes hidden
+        self._range = (-1.0, 1.0)
         self.label.setZValue(5)
         plot.addItem(self.label, ignoreBounds=True)
         self.limit = 0.0
@@ -85,8 +105,7 @@ class _Bars:
         self.lines = n > MAX_POLYGON_BARS
         for color in self.palette:
             if self.lines:
-                item = pg.PlotCurveItem(pen=pg.mkPen(color), connect="pairs")
-                item.setSegmentedLineMode("on")
+                item = _Columns(pg.mkPen(color))
             else:
                 item = QtWidgets.QGraphicsPathItem()
                 item.setBrush(pg.mkBrush(color))
@@ -102,9 +121,19 @@ class _Bars:
         self._fit_columns()
 
     def _set_range(self, lo: float, hi: float) -> None:
-        self.plot.setYRange(lo, hi, padding=0.05 if self.fixed is not None else 0)
+        self._range = (lo, hi)
+        top = hi
+        if self.compact:  # a strip above the bars for the label: bars never repaint it
+            pixels = self.plot.getViewBox().height()
+            text = self.label.textItem.boundingRect().height()  # pixels, with its margins
+            top = hi + (hi - lo) * text / max(pixels - text, text)
+        self.plot.setYRange(lo, top, padding=0.05 if self.fixed is not None else 0)
+        if self.lines:  # every |value| ≤ the axis' limit (σ' ≤ its maximum)
+            rect = QtCore.QRectF(-1.0, lo, self.n + 1.0, hi - lo)
+            for item in self.polygons:
+                item.set_bounds(rect)
         self.note.setPos((self.n - 1) / 2, (lo + hi) / 2)
-        self.label.setPos(-0.5, hi)
+        self.label.setPos(-0.5, top)
         scale = f"0 … {hi:.3g}" if self.fixed is not None else f"±{hi:.2g}"
         self.label.setText(f"{self.title}  {scale}")
 
@@ -112,6 +141,8 @@ class _Bars:
         """Group the neurons by pixel column of the cell (after a resize)."""
         starts = column_starts(self.n, int(self.plot.getViewBox().width()))
         key = (self.n, None if starts is None else int(starts[1]))  # neurons per column
+        if self.compact:
+            self._set_range(*self._range)  # the label's strip, in the new pixels
         if key == self._columns:
             return
         self._columns, self.starts = key, starts
@@ -277,6 +308,8 @@ class DeltaView(SnapshotView):
                 bars.note.setText(bars.notes[compact])
                 bars.label.setVisible(compact)
                 bars.label.setFont(font)
+                bars.compact = compact
+                bars._set_range(*bars._range)
                 plot.getViewBox().setBorder(CELL_BORDER if compact else None)  # cells apart
                 axis = plot.getAxis("left")
                 axis.setStyle(tickFont=font)
