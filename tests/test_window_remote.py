@@ -17,6 +17,13 @@ def session_step(session) -> int:
     return session.step
 
 
+def blas_threads(session) -> list[int]:
+    """Runs in the child: the thread count of every BLAS library loaded there."""
+    from threadpoolctl import threadpool_info
+
+    return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+
 @pytest.fixture(scope="module")
 def dataset():
     return load_sample()
@@ -102,3 +109,8 @@ def test_a_killed_process_is_reported_not_hung_on(dataset):
         worker.step_batch()
     assert worker.latest() is last
     worker.stop()
+
+
+def test_the_child_trains_on_one_blas_thread_leaving_the_other_core_to_the_window(remote):
+    threads = remote.with_session(blas_threads)
+    assert threads and all(n == 1 for n in threads)

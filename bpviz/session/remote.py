@@ -84,9 +84,15 @@ def _serve(
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the window's to handle
     sys.setswitchinterval(SWITCH_INTERVAL)  # this thread answers while the worker trains
     try:
+        from threadpoolctl import threadpool_limits
+
         from bpviz.session.session import Session
         from bpviz.session.worker import Worker
 
+        # One BLAS thread: the window needs the other core. With OpenBLAS's own threads,
+        # 784-512-256-10 trained at 28-60 steps/s (its threads spin-waiting for the core
+        # the window uses) and drew at 11-14 fps; with one, ~790 steps/s and 31-34 fps.
+        threadpool_limits(limits=1, user_api="blas")
         session = Session(dataset) if config is None else Session(dataset, config)
         worker = Worker(session, publish_hz=publish_hz)
         worker.start()
