@@ -138,6 +138,10 @@ def test_a_bigger_snapshot_gets_a_bigger_block_and_the_old_one_goes(dataset):
         assert_same_snapshot(reader.unpack(grown), wide)
         assert_same_snapshot(reader.unpack(first[1]), small)  # slot 1 untouched
         assert_same_snapshot(kept, small)
+        # every page of the block is reserved, its headroom too (no SIGBUS on a full tmpfs)
+        path = f"/dev/shm/{block_name(prefix, grown.number).lstrip('/')}"
+        size = os.stat(path).st_size
+        assert size > wide.weights[0].nbytes and os.stat(path).st_blocks * 512 >= size
     finally:
         reader.close()
         writer.close()

@@ -46,6 +46,7 @@ from __future__ import annotations
 import contextlib
 import io
 import math
+import os
 import pickle
 from dataclasses import dataclass, fields, is_dataclass
 from multiprocessing.shared_memory import SharedMemory
@@ -178,6 +179,11 @@ class SharedWriter:
         size = -(-(size + size // 4) // 65536) * 65536  # +25 %, whole 64 KiB
         number = self._number + 1
         new = SharedMemory(block_name(self.prefix, number), create=True, size=size)
+        try:
+            _reserve(new)
+        except OSError:
+            _discard(new)
+            raise
         self._number = number
         if held is not None:  # the window has copied everything out of it
             _discard(held[1])
@@ -213,6 +219,16 @@ def _copy_out(block: SharedMemory, offset: int, shape: tuple, dtype: str) -> np.
     copy = np.frombuffer(block.buf, kind, count, offset).reshape(shape).copy()
     copy.flags.writeable = False
     return copy
+
+
+def _reserve(block: SharedMemory) -> None:
+    """Give ``block`` all its pages now. A new block is a sparse file: on a tmpfs without
+    room for it (Docker's /dev/shm is 64 MB) writing into it would kill the process with
+    SIGBUS; reserving says ENOSPC (an OSError: the caller pickles instead). Where the OS
+    has no ``posix_fallocate`` (macOS) the block stays as created."""
+    fallocate, fd = getattr(os, "posix_fallocate", None), getattr(block, "_fd", -1)
+    if fallocate is not None and fd >= 0:
+        fallocate(fd, 0, block.size)
 
 
 def _discard(block: SharedMemory) -> None:
