@@ -92,76 +92,70 @@ def our_blocks():
     return blocks(f"bpviz_{os.getpid()}_")
 
 
-@pytest.mark.parametrize("sizes", [(784, 30, 10), WIDE])
-def test_round_trip_of_real_snapshots(dataset, sizes):
+@pytest.fixture
+def shm():
+    """(prefix, writer, reader) of this process's blocks; none is left afterwards."""
     prefix = f"bpviz_test_{os.getpid()}_"
     writer, reader = SharedWriter(prefix), SharedReader(prefix)
-    try:
-        for snapshot in snapshots_of(Session(dataset, SessionConfig(sizes=sizes, seed=1))):
-            packed = writer.pack(snapshot)
-            # the message holds the small arrays' bytes and the structure, not the big ones
-            unique = {id(a): a for _, a in arrays(snapshot)}.values()
-            small = sum(a.nbytes for a in unique if a.nbytes < SMALL)
-            assert isinstance(packed, Packed) and len(packed.data) < small + 8192
-            assert sum(a.nbytes for a in unique) > 100_000
-            got = reader.unpack(packed)
-            assert_same_snapshot(got, snapshot)
-            assert all(not a.flags.writeable for _, a in arrays(got))
-            assert same_objects(got) == same_objects(snapshot)
-            assert (got.weights_before is got.weights) == (
-                snapshot.weights_before is snapshot.weights
-            )
-            # the copies share no memory with the block: scribble over it, nothing changes
-            block = SharedMemory(block_name(prefix, packed.number))
-            block.buf[:] = b"\xff" * block.size
-            block.close()
-            assert_same_snapshot(got, snapshot)
-        assert len(blocks(prefix)) == 2  # two slots, used alternately
-    finally:
-        reader.close()
-        writer.close()
+    yield prefix, writer, reader
+    reader.close()
+    writer.close()
     assert blocks(prefix) == []
 
 
-def test_a_bigger_snapshot_gets_a_bigger_block_and_the_old_one_goes(dataset):
-    prefix = f"bpviz_test_{os.getpid()}_"
-    writer, reader = SharedWriter(prefix), SharedReader(prefix)
+@pytest.mark.parametrize("sizes", [(784, 30, 10), WIDE])
+def test_round_trip_of_real_snapshots(shm, dataset, sizes):
+    prefix, writer, reader = shm
+    for snapshot in snapshots_of(Session(dataset, SessionConfig(sizes=sizes, seed=1))):
+        packed = writer.pack(snapshot)
+        # the message holds the small arrays' bytes and the structure, not the big ones
+        unique = {id(a): a for _, a in arrays(snapshot)}.values()
+        small = sum(a.nbytes for a in unique if a.nbytes < SMALL)
+        assert isinstance(packed, Packed) and len(packed.data) < small + 8192
+        assert sum(a.nbytes for a in unique) > 100_000
+        got = reader.unpack(packed)
+        assert_same_snapshot(got, snapshot)
+        assert all(not a.flags.writeable for _, a in arrays(got))
+        assert same_objects(got) == same_objects(snapshot)
+        assert (got.weights_before is got.weights) == (
+            snapshot.weights_before is snapshot.weights
+        )
+        # the copies share no memory with the block: scribble over it, nothing changes
+        block = SharedMemory(block_name(prefix, packed.number))
+        block.buf[:] = b"\xff" * block.size
+        block.close()
+        assert_same_snapshot(got, snapshot)
+    assert len(blocks(prefix)) == 2  # two slots, used alternately
+
+
+def test_a_bigger_snapshot_gets_a_bigger_block_and_the_old_one_goes(shm, dataset):
+    prefix, writer, reader = shm
     small = Session(dataset, SessionConfig(seed=2)).snapshot()
     wide = Session(dataset, SessionConfig(sizes=WIDE, seed=2)).snapshot()
-    try:
-        first = [writer.pack(small), writer.pack(small)]
-        assert {p.slot for p in first} == {0, 1}
-        kept = reader.unpack(first[0])
-        grown = writer.pack(wide)  # slot 0 again, too small: a new block replaces it
-        assert grown.slot == 0 and grown.number > max(p.number for p in first)
-        assert block_name(prefix, first[0].number) not in blocks(prefix)
-        assert_same_snapshot(reader.unpack(grown), wide)
-        assert_same_snapshot(reader.unpack(first[1]), small)  # slot 1 untouched
-        assert_same_snapshot(kept, small)
-        # every page of the block is reserved, its headroom too (no SIGBUS on a full tmpfs)
-        path = f"/dev/shm/{block_name(prefix, grown.number).lstrip('/')}"
-        size = os.stat(path).st_size
-        assert size > wide.weights[0].nbytes and os.stat(path).st_blocks * 512 >= size
-    finally:
-        reader.close()
-        writer.close()
-    assert blocks(prefix) == []
+    first = [writer.pack(small), writer.pack(small)]
+    assert {p.slot for p in first} == {0, 1}
+    kept = reader.unpack(first[0])
+    grown = writer.pack(wide)  # slot 0 again, too small: a new block replaces it
+    assert grown.slot == 0 and grown.number > max(p.number for p in first)
+    assert block_name(prefix, first[0].number) not in blocks(prefix)
+    assert_same_snapshot(reader.unpack(grown), wide)
+    assert_same_snapshot(reader.unpack(first[1]), small)  # slot 1 untouched
+    assert_same_snapshot(kept, small)
+    # every page of the block is reserved, its headroom too (no SIGBUS on a full tmpfs)
+    path = f"/dev/shm/{block_name(prefix, grown.number).lstrip('/')}"
+    size = os.stat(path).st_size
+    assert size > wide.weights[0].nbytes and os.stat(path).st_blocks * 512 >= size
 
 
-def test_an_array_of_another_dtype_travels_pickled_and_read_only(dataset):
-    prefix = f"bpviz_test_{os.getpid()}_"
-    writer, reader = SharedWriter(prefix), SharedReader(prefix)
+def test_an_array_of_another_dtype_travels_pickled_and_read_only(shm, dataset):
+    _, writer, reader = shm
     snapshot = Session(dataset, SessionConfig(seed=3)).snapshot()
     odd = replace(snapshot, x=snapshot.x.astype(np.float16))  # not in the whitelist
-    try:
-        packed = writer.pack(odd)
-        assert packed.inline and len(packed.data) > odd.x.nbytes
-        got = reader.unpack(packed)
-        assert_same_snapshot(got, odd)
-        assert all(not a.flags.writeable for _, a in arrays(got))
-    finally:
-        reader.close()
-        writer.close()
+    packed = writer.pack(odd)
+    assert packed.inline and len(packed.data) > odd.x.nbytes
+    got = reader.unpack(packed)
+    assert_same_snapshot(got, odd)
+    assert all(not a.flags.writeable for _, a in arrays(got))
 
 
 def session_snapshot(session):
