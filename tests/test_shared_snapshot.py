@@ -117,9 +117,7 @@ def test_round_trip_of_real_snapshots(shm, dataset, sizes):
         assert_same_snapshot(got, snapshot)
         assert all(not a.flags.writeable for _, a in arrays(got))
         assert same_objects(got) == same_objects(snapshot)
-        assert (got.weights_before is got.weights) == (
-            snapshot.weights_before is snapshot.weights
-        )
+        assert (got.weights_before is got.weights) == (snapshot.weights_before is snapshot.weights)
         # the copies share no memory with the block: scribble over it, nothing changes
         block = SharedMemory(block_name(prefix, packed.number))
         block.buf[:] = b"\xff" * block.size
