@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from jsonpaths import paths, set_at
 
 from bpviz.session.checkpoint import (
     META,
@@ -295,26 +296,6 @@ _JSON = st.recursive(
 )
 
 
-def _paths(value, prefix=()):
-    """Every path into a JSON value, as tuples of keys and indices."""
-    yield prefix
-    if isinstance(value, dict):
-        for key, child in value.items():
-            yield from _paths(child, (*prefix, key))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            yield from _paths(child, (*prefix, index))
-
-
-def _set(value, path, new):
-    if not path:
-        return new
-    head, *rest = path
-    copy = dict(value) if isinstance(value, dict) else list(value)
-    copy[head] = _set(value[head], rest, new)
-    return copy
-
-
 @settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -326,8 +307,8 @@ def test_fuzzed_metadata_and_arrays_load_or_give_our_error(tmp_path_factory, dat
     good = folder / "good.npz"
     good.write_bytes(_good_bytes(tmp_path_factory))
     meta = json.loads(zipfile.ZipFile(good).read(META))
-    path = data.draw(st.sampled_from(sorted(_paths(meta), key=repr)))
-    new_meta = _set(meta, path, data.draw(_JSON))
+    path = data.draw(st.sampled_from(sorted(paths(meta), key=repr)))
+    new_meta = set_at(meta, path, data.draw(_JSON))
     import io
 
     replace = {}

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from jsonpaths import paths, set_at
 
 from bpviz.data.sample import load_sample
 from bpviz.session.checkpoint import (
@@ -197,25 +198,6 @@ def test_every_bad_file_leaves_the_session_untouched(sample, tmp_path):
     assert _state(target) == _state(source)
 
 
-def _paths(value, prefix=()):
-    yield prefix
-    if isinstance(value, dict):
-        for key, child in value.items():
-            yield from _paths(child, (*prefix, key))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            yield from _paths(child, (*prefix, index))
-
-
-def _set(value, path, new):
-    if not path:
-        return new
-    head, *rest = path
-    copy = dict(value) if isinstance(value, dict) else list(value)
-    copy[head] = _set(value[head], rest, new)
-    return copy
-
-
 _FUZZ: dict = {}
 
 _JSON = st.recursive(
@@ -242,10 +224,10 @@ def test_fuzzed_session_files_open_or_change_nothing(sample, tmp_path_factory, d
         _FUZZ.update(good=folder / "good.npz", target=target, before=_state(target))
         _FUZZ["meta"] = json.loads(zipfile.ZipFile(folder / "good.npz").read(META))
     meta, target = _FUZZ["meta"], _FUZZ["target"]
-    path = data.draw(st.sampled_from(sorted(_paths(meta), key=repr)))
+    path = data.draw(st.sampled_from(sorted(paths(meta), key=repr)))
     value = data.draw(_JSON)
     bad = _rewrite(_FUZZ["good"], tmp_path_factory.mktemp("m") / "f.npz",
-                   meta=lambda m: _set(m, path, value))  # fmt: skip
+                   meta=lambda m: set_at(m, path, value))  # fmt: skip
     try:
         open_session(bad, target)
     except CheckpointError:
