@@ -14,8 +14,6 @@ Run alone: ``python3 benchmarks/bench_data.py [--quick] [--json]``.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import statistics
 import tempfile
@@ -54,18 +52,7 @@ def run(quick: bool = False) -> dict[str, float]:
     return {key: round(value, 4) for key, value in figures.items()}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repeats")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    args = parser.parse_args()
-    figures = run(args.quick)
-    if args.json:
-        print(json.dumps(figures))
-    else:
-        for key, value in figures.items():
-            print(f"{key:28s} {value}")
-
-
 if __name__ == "__main__":
-    main()
+    import standalone
+
+    standalone.main(run, __doc__)

@@ -27,13 +27,12 @@ machine; each rate is the best of its blocks.
   wall time (the machine's load shows here, not in the CPU time).
 
 All on one BLAS thread (``OPENBLAS_NUM_THREADS=1`` unless set). Data: the full MNIST from
-``BPVIZ_MNIST_DIR`` when there, else 60,000 random digits (the
-cost of a step does not depend on the pixels). Run alone: ``python3 benchmarks/bench_engine.py``.
+``BPVIZ_MNIST_DIR`` when there, else 60,000 random digits (the cost of a step does not
+depend on the pixels). Run alone: ``python3 benchmarks/bench_engine.py [--quick] [--json]``.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -276,4 +275,6 @@ def run(quick: bool = False) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(run("--quick" in sys.argv[1:]), indent=2))
+    import standalone
+
+    standalone.main(run, __doc__)

@@ -19,15 +19,12 @@ machine's noise hits both alike):
 - ``gui_throughput_ratio_thread``, ``gui_fps_thread``: the same with the worker on a
   thread of the window's process instead of a child process (the alternative).
 
-Run alone: ``QT_QPA_PLATFORM=offscreen python3 benchmarks/bench_gui.py [--quick]``.
+Run alone: ``QT_QPA_PLATFORM=offscreen python3 benchmarks/bench_gui.py [--quick] [--json]``.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import sys
 import time
 from dataclasses import replace
 
@@ -190,7 +187,6 @@ def run(quick: bool = False) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    print(json.dumps(run(parser.parse_args().quick)))
-    sys.exit(0)
+    import standalone
+
+    standalone.main(run, __doc__)

@@ -27,8 +27,6 @@ Run alone: ``python3 benchmarks/bench_session.py [--quick] [--json]``.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import statistics
 import sys
@@ -211,18 +209,7 @@ def run(quick: bool = False) -> dict[str, float]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="shorter runs")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    args = parser.parse_args()
-    figures = run(args.quick)
-    if args.json:
-        print(json.dumps(figures))
-    else:
-        for key, value in figures.items():
-            print(f"{key:32s} {value}")
-
-
 if __name__ == "__main__":
-    main()
+    import standalone
+
+    standalone.main(run, __doc__)

@@ -19,13 +19,11 @@ interleaved (the machine is shared; its load hits all cases alike). Figures:
   tick of its frame timer: its CPU milliseconds per frame, the window's own cost with no
   training process beside it and no snapshot transfer (bench_gui measures those).
 
-Run alone: ``python3 benchmarks/bench_views.py [--quick]`` (prints one JSON object).
+Run alone: ``python3 benchmarks/bench_views.py [--quick] [--json]``.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import tempfile
 import time
@@ -168,13 +166,7 @@ def run(quick: bool = False) -> dict[str, float]:
     return result
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="shorter runs")
-    parser.add_argument("--json", action="store_true", help="print JSON (the default)")
-    args = parser.parse_args()
-    print(json.dumps(run(args.quick)))
-
-
 if __name__ == "__main__":
-    main()
+    import standalone
+
+    standalone.main(run, __doc__)
