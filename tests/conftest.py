@@ -43,3 +43,23 @@ def mnist_dir() -> Path:
             "IDX .gz files (.ci/run sets it to ../shared/mnist)"
         )
     return Path(value)
+
+
+@pytest.fixture
+def settings_path(tmp_path: Path) -> Path:
+    """A settings file of the test's own (QSettings INI), not the user's."""
+    return tmp_path / "bpviz.ini"
+
+
+@pytest.fixture
+def window(qtbot, settings_path):
+    """The main window on the embedded sample, shown; closed (its worker stopped) after."""
+    from bpviz.ui import settings as store
+    from bpviz.ui.app import build_window
+
+    w = build_window("sample", store.open_settings(settings_path))
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.close()

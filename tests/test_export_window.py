@@ -8,20 +8,8 @@ from PySide6.QtGui import QImage, QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
 from bpviz.ui import session_menus as sm
-from bpviz.ui import settings as store
-from bpviz.ui.app import build_window
 from bpviz.ui.export import is_blank
 from bpviz.ui.recorder import ffmpeg_exe
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    w = build_window("sample", store.open_settings(tmp_path / "bpviz.ini"))
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.close()
 
 
 def settle(qtbot, w, condition, timeout=15_000):

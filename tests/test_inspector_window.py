@@ -12,22 +12,16 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QImage
 
 from bpviz.session.snapshot import PhaseKind
-from bpviz.ui import settings as store
-from bpviz.ui.app import build_window
 from bpviz.ui.inspection import Selection
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    w = build_window("sample", store.open_settings(tmp_path / "s.ini"))
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.views["inspector"].wait_for_checks()
-    w.close()
+def window(window):
+    """conftest's window; its inspector's numeric checks end before it closes."""
+    yield window
+    window.views["inspector"].wait_for_checks()
 
 
 def step_to(qtbot, w, kind, layer=None):

@@ -15,21 +15,6 @@ from bpviz.ui.app import build_window
 SAMPLE = "sample"  # the embedded sample: small, always present
 
 
-@pytest.fixture
-def settings_path(tmp_path):
-    return tmp_path / "bpviz.ini"
-
-
-@pytest.fixture
-def window(qtbot, settings_path):
-    w = build_window(SAMPLE, store.open_settings(settings_path))
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.close()
-
-
 def wait_snapshot(qtbot, w, condition, timeout=10_000):
     """Repaint until the newest snapshot drawn satisfies ``condition``."""
     qtbot.waitUntil(lambda: w.latest is not None and condition(w.latest), timeout=timeout)

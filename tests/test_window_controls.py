@@ -10,18 +10,7 @@ from PySide6.QtWidgets import QDialog, QSlider
 
 from bpviz.ui import controls_wiring as wiring
 from bpviz.ui import settings as store
-from bpviz.ui.app import build_window
 from bpviz.ui.dialogs import NetworkDialog, parse_hidden
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    w = build_window("sample", store.open_settings(tmp_path / "s.ini"))
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.close()
 
 
 def test_pace_limits_the_steps_per_second(qtbot, window):

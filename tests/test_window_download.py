@@ -15,8 +15,6 @@ from PySide6.QtWidgets import QPushButton
 from bpviz.data import download_mnist
 from bpviz.data.download import MNIST_MD5
 from bpviz.ui import controls_wiring as wiring
-from bpviz.ui import settings as store
-from bpviz.ui.app import build_window
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -64,15 +62,6 @@ def server(mnist_dir):
         httpd.shutdown()
         httpd.server_close()
         thread.join(5)
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    w = build_window("sample", store.open_settings(tmp_path / "s.ini"))
-    qtbot.addWidget(w)
-    w.show()
-    yield w
-    w.close()
 
 
 def test_download_shows_progress_then_trains_on_the_full_mnist(qtbot, window, server, tmp_path):
