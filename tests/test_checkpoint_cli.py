@@ -10,6 +10,7 @@ import zipfile
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from jsonpaths import paths, set_at
 
 
 def bpviz(*args: str, cwd=None) -> subprocess.CompletedProcess:
@@ -133,25 +134,6 @@ def test_a_window_session_file_is_sent_to_the_window(tmp_path):
 _FUZZ: dict = {}
 
 
-def _json_paths(value, prefix=()):
-    yield prefix
-    if isinstance(value, dict):
-        for key, child in value.items():
-            yield from _json_paths(child, (*prefix, key))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            yield from _json_paths(child, (*prefix, index))
-
-
-def _json_set(value, path, new):
-    if not path:
-        return new
-    head, *rest = path
-    copy = dict(value) if isinstance(value, dict) else list(value)
-    copy[head] = _json_set(value[head], rest, new)
-    return copy
-
-
 @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_fuzzed_trainer_files_resume_or_give_our_error(tmp_path_factory, data):
@@ -169,7 +151,7 @@ def test_fuzzed_trainer_files_resume_or_give_our_error(tmp_path_factory, data):
         _FUZZ["meta"] = json.loads(zipfile.ZipFile(folder / "good.npz").read("meta.json"))
         _FUZZ["data"] = load_sample()
     meta = _FUZZ["meta"]
-    where = data.draw(st.sampled_from(sorted(_json_paths(meta), key=repr)))
+    where = data.draw(st.sampled_from(sorted(paths(meta), key=repr)))
     value = data.draw(
         st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.floats()
         | st.text(max_size=8) | st.lists(st.integers(-3, 3), max_size=3)
@@ -179,7 +161,7 @@ def test_fuzzed_trainer_files_resume_or_give_our_error(tmp_path_factory, data):
         for info in zin.infolist():
             content = zin.read(info.filename)
             if info.filename == "meta.json":
-                content = json.dumps(_json_set(meta, where, value)).encode()
+                content = json.dumps(set_at(meta, where, value)).encode()
             zout.writestr(info.filename, content)
     argv = ["--resume", str(bad), "--epochs", "1"]
     args = parse(argv)
