@@ -32,7 +32,21 @@ def load_sample() -> Dataset:
     Raises:
         DataError: if the packaged file is missing or damaged (a broken install).
     """
-    return load_sample_file(resources.files("bpviz.resources") / SAMPLE_FILE)
+    return load_sample_file(resources_dir() / SAMPLE_FILE)
+
+
+def resources_dir() -> Traversable | Path:
+    """Where the packaged resources are: ``bpviz.resources`` when installed.
+
+    Run from a source checkout (``python3 main.py`` or ``python3 -m bpviz`` in the
+    repository root), the in-tree ``bpviz/`` comes first on ``sys.path`` and shadows
+    any installed copy; it has no ``resources`` subpackage, because pyproject maps
+    that package from the top-level ``resources/``, which is then read directly.
+    """
+    try:
+        return resources.files("bpviz.resources")
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parents[2] / "resources"
 
 
 def load_sample_file(ref: Traversable | Path) -> Dataset:
