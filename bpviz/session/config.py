@@ -9,22 +9,10 @@ import numpy as np
 
 from bpviz.data.dataset import Dataset
 from bpviz.engine import Network
+from bpviz.session.limits import ETA_MAX, check_batch_size, check_eta, check_sizes
 from bpviz.session.snapshot import SessionConfig
 
-ETA_MAX = 1e6  # larger η are refused as absurd (the divergence demo uses 1e4)
-
-
-def check_eta(eta: float) -> float:
-    """η as a float; ValueError unless a finite number in (0, ETA_MAX]."""
-    if isinstance(eta, bool | str):
-        raise ValueError(f"η must be a number, got {eta!r}")
-    try:
-        value = float(eta)
-    except (TypeError, ValueError):
-        raise ValueError(f"η must be a number, got {eta!r}") from None
-    if not 0.0 < value <= ETA_MAX:  # NaN fails this too
-        raise ValueError(f"η must be a finite number in (0, {ETA_MAX:g}], got {eta!r}")
-    return value
+__all__ = ["ETA_MAX", "check_config", "check_eta", "epoch_order", "make_network"]
 
 
 def check_config(config: SessionConfig, dataset: Dataset) -> SessionConfig:
@@ -32,10 +20,7 @@ def check_config(config: SessionConfig, dataset: Dataset) -> SessionConfig:
 
     Returns the config with ``sizes`` as a tuple of ints and ``eta`` as a float.
     """
-    sizes = tuple(config.sizes)
-    if len(sizes) < 2 or not all(isinstance(n, int | np.integer) and n >= 1 for n in sizes):
-        raise ValueError(f"sizes must be at least two positive integers, got {config.sizes!r}")
-    sizes = tuple(int(n) for n in sizes)
+    sizes = check_sizes(config.sizes)
     if sizes[0] != dataset.n_inputs:
         raise ValueError(
             f"the input layer has {sizes[0]} neurons but the images have {dataset.n_inputs} pixels"
@@ -44,12 +29,10 @@ def check_config(config: SessionConfig, dataset: Dataset) -> SessionConfig:
         raise ValueError(
             f"the output layer has {sizes[-1]} neurons but the data has {dataset.n_classes} classes"
         )
-    n_train = dataset.train_images.shape[0]
-    if isinstance(config.batch_size, bool) or not 1 <= config.batch_size <= n_train:
-        raise ValueError(f"batch size must be in 1…{n_train}, got {config.batch_size!r}")
+    batch_size = check_batch_size(config.batch_size, dataset.train_images.shape[0])
     if isinstance(config.seed, bool) or not isinstance(config.seed, int) or config.seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {config.seed!r}")
-    config = replace(config, sizes=sizes, eta=check_eta(config.eta))
+    config = replace(config, sizes=sizes, batch_size=batch_size, eta=check_eta(config.eta))
     make_network(config)  # the engine names what else is wrong (activation, cost, init)
     return config
 
