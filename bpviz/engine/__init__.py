@@ -3,7 +3,8 @@
 ``Network`` computes forward and backward traces (read-only snapshots of every z, a, δ,
 ∂C/∂W); ``FastTrainer`` trains at full speed into preallocated buffers with bit-identical
 results; ``evaluate`` scores a whole test set; ``gradient_check`` compares backprop with
-central finite differences.
+central finite differences. ``reference.backprop`` is the plain version of the same
+equations, a page of NumPy to read first (tests hold the engine equal to it).
 """
 
 from bpviz.engine.evaluate import Evaluation, evaluate

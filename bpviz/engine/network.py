@@ -11,7 +11,8 @@ The cost C is the mean over the mini-batch, so the gradients are batch means:
 ``forward``/``backward`` are built from the per-layer methods (``forward_layer``,
 ``output_delta``, ``hidden_delta``, ``layer_gradients``) so that stepping one phase at a
 time gives bit-identical numbers; the fast trainer (fast.py) runs the same calls into
-preallocated buffers.
+preallocated buffers. The same mathematics without any of that machinery, in a page a
+student can hold in their head, is ``reference.py``: start there.
 """
 
 from __future__ import annotations
