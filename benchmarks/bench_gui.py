@@ -34,10 +34,10 @@ from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication, QGraphicsView
 
 from bpviz.data import load_sample
-from bpviz.session.remote import RemoteWorker
+from bpviz.runtime.remote import RemoteWorker
+from bpviz.runtime.worker import Worker
 from bpviz.session.session import Session
 from bpviz.session.snapshot import SessionConfig
-from bpviz.session.worker import Worker
 from bpviz.ui import settings as store
 from bpviz.ui.app import PUBLISH_HZ
 from bpviz.ui.main_window import MainWindow

@@ -39,11 +39,11 @@ import numpy as np
 
 from bpviz.data import Dataset, load_idx_dir, load_sample
 from bpviz.engine import FastTrainer, Network
+from bpviz.runtime.worker import Worker
 from bpviz.session.config import epoch_order
 from bpviz.session.history import History
 from bpviz.session.session import Session
 from bpviz.session.snapshot import SessionConfig
-from bpviz.session.worker import Worker
 
 CONFIG = SessionConfig()  # 784-30-10, sigmoid, quadratic, η = 3, batch 10
 

@@ -35,9 +35,9 @@ import pyqtgraph as pg
 from pyqtgraph.Qt import QtWidgets
 
 from bpviz.data import load_sample
+from bpviz.runtime.worker import Worker
 from bpviz.session.session import Session
 from bpviz.session.snapshot import SessionConfig
-from bpviz.session.worker import Worker
 from bpviz.ui import settings as store
 from bpviz.ui.main_window import MainWindow
 from bpviz.ui.views import (

@@ -1,4 +1,4 @@
-"""The architecture's boundary: engine, data and session load no Qt."""
+"""The architecture's boundary: engine, data, session, runtime, files and cli load no Qt."""
 
 import subprocess
 import sys
@@ -6,7 +6,10 @@ import sys
 import pytest
 
 
-@pytest.mark.parametrize("package", ["bpviz.engine", "bpviz.data", "bpviz.session", "bpviz.cli"])
+@pytest.mark.parametrize(
+    "package",
+    ["bpviz.engine", "bpviz.data", "bpviz.session", "bpviz.runtime", "bpviz.files", "bpviz.cli"],
+)
 def test_headless_packages_load_no_qt(package: str) -> None:
     code = (
         f"import sys, importlib, pkgutil; import {package} as p\n"

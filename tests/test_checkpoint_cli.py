@@ -120,7 +120,7 @@ def test_snapshot_every_writes_bundles_that_match_the_saved_run(tmp_path):
 
 def test_a_window_session_file_is_sent_to_the_window(tmp_path):
     from bpviz.data.sample import load_sample
-    from bpviz.session.checkpoint import save_session
+    from bpviz.files.checkpoint import save_session
     from bpviz.session.session import Session
 
     session = Session(load_sample())
@@ -142,7 +142,7 @@ def test_fuzzed_trainer_files_resume_or_give_our_error(tmp_path_factory, data):
     from bpviz.cli.train import network_from, parse
     from bpviz.cli.train_extras import TrainExtras
     from bpviz.data.sample import load_sample
-    from bpviz.session.checkpoint import CheckpointError
+    from bpviz.files.checkpoint import CheckpointError
 
     if not _FUZZ:
         folder = tmp_path_factory.mktemp("trainfuzz")

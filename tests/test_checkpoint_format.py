@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonpaths import paths, set_at
 
-from bpviz.session.checkpoint import (
+from bpviz.files.checkpoint import (
     META,
     VERSION,
     CheckpointError,

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from jsonpaths import paths, set_at
 
 from bpviz.data.sample import load_sample
-from bpviz.session.checkpoint import (
+from bpviz.files.checkpoint import (
     META,
     VERSION,
     CheckpointError,

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 
 from bpviz.data import load_sample
-from bpviz.session.container import read_checkpoint
+from bpviz.files.container import read_checkpoint
 from bpviz.session.session import Session
 from bpviz.session.snapshot import SessionConfig
 

@@ -103,7 +103,7 @@ def test_train_on_it_button_updates_the_session(qtbot, tmp_path, in_process: boo
 
 
 def test_worker_checks_the_examples_in_the_callers_thread() -> None:
-    from bpviz.session.worker import Worker
+    from bpviz.runtime.worker import Worker
 
     worker = Worker(Session(load_sample(), SessionConfig(seed=2)))
     x, label = digit()

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from snapshots import fake_history, make_snapshots, snapshot_at
 
-from bpviz.session.bundle import (
+from bpviz.files.bundle import (
     DATA_FILES,
     METRICS_COLUMNS,
     metrics_rows,

@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 
 from bpviz.data import load_sample
-from bpviz.session.remote import RemoteWorker
+from bpviz.runtime.remote import RemoteWorker
+from bpviz.runtime.shared_snapshot import SMALL, Packed, SharedReader, SharedWriter, block_name
 from bpviz.session.session import Session
-from bpviz.session.shared_snapshot import SMALL, Packed, SharedReader, SharedWriter, block_name
 from bpviz.session.snapshot import SessionConfig
 
 WIDE = (784, 512, 256, 10)
@@ -227,7 +227,7 @@ def run_script(body: str) -> subprocess.CompletedProcess:
         """
         import os, resource, signal, sys, time
         from bpviz.data import load_sample
-        from bpviz.session.remote import RemoteWorker
+        from bpviz.runtime.remote import RemoteWorker
         from bpviz.session.snapshot import SessionConfig
         dataset = load_sample()
         """

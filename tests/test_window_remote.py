@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from bpviz.data import load_sample
-from bpviz.session.remote import RemoteError, RemoteWorker
+from bpviz.runtime.remote import RemoteError, RemoteWorker
 from bpviz.session.snapshot import PhaseKind, SessionConfig, phases_for
 
 

@@ -13,9 +13,9 @@ from test_session import config_for, make_dataset, params
 from test_session_divergence import DIVERGING
 
 from bpviz.engine import Network
+from bpviz.runtime.worker import Worker
 from bpviz.session.session import Session
 from bpviz.session.snapshot import PhaseKind, phases_for
-from bpviz.session.worker import Worker
 
 
 @pytest.fixture(scope="module")

@@ -78,7 +78,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     from bpviz.data import DataError, resolve_source
-    from bpviz.session.checkpoint import CheckpointError
+    from bpviz.files.checkpoint import CheckpointError
 
     try:
         extras = TrainExtras(args, sys.argv[1:] if argv is None else list(argv))

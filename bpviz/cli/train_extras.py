@@ -5,7 +5,7 @@ counters (the shuffling order is ``epoch_order(seed, epoch)``, a function of bot
 flags that define the run, a fingerprint of the data and the history (loss per step,
 epoch metrics, η changes). Resuming restores all of it, so ``train --epochs 1 --save F``
 then ``train --resume F --epochs 1`` prints the same second epoch as ``train --epochs 2``
-(``seconds`` aside). The container is the session file's (``bpviz.session.checkpoint``:
+(``seconds`` aside). The container is the session file's (``bpviz.files.checkpoint``:
 versioned, no pickle, checked on reading).
 
 Snapshots: every N steps the step's full trace (``FastTrainer.traces``) becomes a
@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from bpviz.engine import one_hot
-from bpviz.session.checkpoint import (
+from bpviz.files.checkpoint import (
     CheckpointError,
     dataset_fingerprint,
     decode_history,
@@ -31,7 +31,7 @@ from bpviz.session.checkpoint import (
     read_checkpoint,
     write_checkpoint,
 )
-from bpviz.session.codecs import n_parameters
+from bpviz.files.codecs import n_parameters
 from bpviz.session.history import History
 from bpviz.session.snapshot import EpochMetrics, Phase, PhaseKind, SessionConfig, Snapshot
 

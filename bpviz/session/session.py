@@ -343,7 +343,7 @@ class Session(FastPath):
             self.history.record_epoch(metrics)
             self.last_eval = metrics
 
-    # --- session files (bpviz.session.checkpoint writes and reads these) ---
+    # --- session files (bpviz.files.checkpoint writes and reads these) ---
 
     def file_state(self) -> dict:
         """What a session file needs beyond the public attributes: the epoch's data
@@ -359,7 +359,7 @@ class Session(FastPath):
         }
 
     def restore(self, config: SessionConfig, parameters: np.ndarray, **state) -> None:
-        """Become a saved session; ``bpviz.session.checkpoint.open_session`` has checked
+        """Become a saved session; ``bpviz.files.checkpoint.open_session`` has checked
         every value. ``state``: ``eta``, ``step``, ``epoch``, ``batch_in_epoch``,
         ``history``, ``last_eval``, ``checkpoints``, ``epoch_seconds``, ``phases_run``.
         The phases of a mini-batch under way are replayed (they are deterministic)."""

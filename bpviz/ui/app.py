@@ -89,13 +89,13 @@ def build_window(
     sizes = (dataset.n_inputs, *config.sizes[1:-1], dataset.n_classes)
     config = replace(config, sizes=sizes)
     if in_process:
+        from bpviz.runtime.worker import Worker
         from bpviz.session.session import Session
-        from bpviz.session.worker import Worker
 
         worker = Worker(Session(dataset, config), publish_hz=PUBLISH_HZ)
         worker.start()
     else:
-        from bpviz.session.remote import RemoteWorker
+        from bpviz.runtime.remote import RemoteWorker
 
         worker = RemoteWorker(dataset, config, publish_hz=PUBLISH_HZ)
     return MainWindow(worker, config, dataset, description, settings)
@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationDisplayName("bpviz")
     sys.excepthook = _excepthook
     from bpviz.data import DataError
-    from bpviz.session.remote import RemoteError
+    from bpviz.runtime.remote import RemoteError
 
     try:
         window = build_window(args.data, store.open_settings(args.settings))

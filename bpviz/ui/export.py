@@ -2,7 +2,7 @@
 
 A bundle is one timestamped folder with ``window.png``, ``<view>.png`` for each view,
 ``<view>.svg`` (``<view>-2.svg`` …) for each pyqtgraph canvas in a view, and the data
-files of ``bpviz.session.bundle`` (``state.npz``, ``metrics.csv``, ``snapshot.json``).
+files of ``bpviz.files.bundle`` (``state.npz``, ``metrics.csv``, ``snapshot.json``).
 Every SVG is checked after writing: it must parse as XML and QtSvg must draw it into a
 non-blank image (pyqtgraph 0.14's exporter mis-parses the closed paths Qt ≥ 6.11 writes,
 which is why PySide6 is pinned below 6.11; ``check_svg`` would catch a regression).
@@ -25,7 +25,7 @@ from PySide6.QtGui import QImage, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication, QWidget
 
-from bpviz.session.bundle import new_bundle_folder, write_bundle_data
+from bpviz.files.bundle import new_bundle_folder, write_bundle_data
 from bpviz.session.snapshot import Snapshot
 
 MAX_SVG_RENDER = 2400  # longest side, in pixels, of the check rendering

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QApplication, QFileDialog, QMenu
 
-from bpviz.session import checkpoint
+from bpviz.files import checkpoint
 from bpviz.ui import controls_wiring as wiring
 from bpviz.ui.actions import make_action
 from bpviz.ui.dialogs import show_message

@@ -1,7 +1,7 @@
 """Session files: save a training session and open it again, safely.
 
-The file is the container of ``bpviz.session.container`` (a zip of ``meta.json`` and
-``.npy`` arrays, versioned, pickling off) with the codecs of ``bpviz.session.codecs``.
+The file is the container of ``bpviz.files.container`` (a zip of ``meta.json`` and
+``.npy`` arrays, versioned, pickling off) with the codecs of ``bpviz.files.codecs``.
 ``save_session``/``open_session`` are the window's (kind ``"window"``); the headless
 trainer's ``--save``/``--resume`` (kind ``"train"``) live in ``bpviz.cli.train_extras``.
 Opening reads and checks everything, against the data too, before the session is
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bpviz.session.codecs import (
+from bpviz.files.codecs import (
     _is_eta,
     _is_int,
     _is_number,
@@ -30,7 +30,7 @@ from bpviz.session.codecs import (
     encode_rng,
     n_parameters,
 )
-from bpviz.session.container import (
+from bpviz.files.container import (
     FORMAT,
     META,
     SUFFIX,

@@ -34,7 +34,7 @@ import time
 from typing import Any
 
 from bpviz.data.dataset import Dataset
-from bpviz.session.shared_snapshot import SharedReader, SharedWriter
+from bpviz.runtime.shared_snapshot import SharedReader, SharedWriter
 from bpviz.session.snapshot import SessionConfig, Snapshot
 
 START_TIMEOUT = 60.0  # seconds for the child to import NumPy and publish its first snapshot
@@ -86,8 +86,8 @@ def _serve(
     try:
         from threadpoolctl import threadpool_limits
 
+        from bpviz.runtime.worker import Worker
         from bpviz.session.session import Session
-        from bpviz.session.worker import Worker
 
         # One BLAS thread: the window needs the other core. With OpenBLAS's own threads,
         # 784-512-256-10 trained at 28-60 steps/s (its threads spin-waiting for the core

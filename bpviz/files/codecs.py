@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from bpviz.session.container import CheckpointError
+from bpviz.files.container import CheckpointError
 from bpviz.session.history import History, Watch
 from bpviz.session.snapshot import EpochMetrics, SessionConfig
 
