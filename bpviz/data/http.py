@@ -180,7 +180,8 @@ def _request(
         connection.request("GET", target, headers={**headers, "Connection": "close"})
         return connection.getresponse()
     except (http.client.HTTPException, OSError) as error:
-        raise MirrorError(f"bad response ({type(error).__name__}: {error})") from None
+        detail = ascii(str(error))[1:-1]  # a garbage status line may hold any bytes
+        raise MirrorError(f"bad response ({type(error).__name__}: {detail[:80]})") from None
 
 
 def _connect(host: str, port: int | None, scheme: str, watch: Watch) -> socket.socket:
