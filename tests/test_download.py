@@ -191,7 +191,9 @@ def test_all_mirrors_failing_gives_one_message(server, tmp_path) -> None:
         refused = f"http://127.0.0.1:{closed.getsockname()[1]}/"
     mirrors = [f"{url}/missing/", f"{url}/truncated/", f"{url}/corrupt/", refused]
     with pytest.raises(DownloadError) as info:
-        download_mnist(tmp_path / "d", mirrors=mirrors, checksums=small(checksums), header_timeout=5)
+        download_mnist(
+            tmp_path / "d", mirrors=mirrors, checksums=small(checksums), header_timeout=5
+        )
     message = str(info.value)
     name = SMALL[0]
     assert message.startswith(f"could not download {name}; tried:\n")
@@ -310,7 +312,10 @@ def test_silent_server_times_out_and_the_next_mirror_is_used(server, tmp_path) -
     name = SMALL[1]
     start = time.monotonic()
     download_mnist(
-        tmp_path, [f"{url}/stall/", f"{url}/ok/"], checksums={name: checksums[name]}, header_timeout=0.3
+        tmp_path,
+        [f"{url}/stall/", f"{url}/ok/"],
+        checksums={name: checksums[name]},
+        header_timeout=0.3,
     )
     assert time.monotonic() - start < 3
     assert md5_of(tmp_path / name) == checksums[name]

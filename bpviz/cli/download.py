@@ -3,7 +3,12 @@
 Fetches the full MNIST (60,000 / 10,000) into the user's data directory, where ``train``
 and the app find it next time. Progress goes to stderr; exit status 0 on success, 1 on
 failure (the message says what was tried and how to place the files by hand), 130 when
-interrupted (run it again to resume).
+interrupted (run it again to resume: the ``.part`` files keep every byte received).
+
+A mirror that sends no response headers within 30 s, or less than 1 KiB in any 30 s of
+the body, is abandoned for the next one (:mod:`bpviz.data.http`). A ``--checksums``
+file may only name plain file names; a path (``../x``, ``/etc/x``, ``a/b``) is refused
+with its line number, before anything is fetched.
 """
 
 from __future__ import annotations
