@@ -278,7 +278,7 @@ def test_api_refuses_a_traversing_name_before_fetching(hostile, served, tmp_path
     assert hostile.log == [] and not (tmp_path / "x.gz").exists()
 
 
-def test_a_planted_part_symlink_is_not_followed(hostile, served, tmp_path) -> None:
+def test_a_planted_part_symlink_or_fifo_is_not_written_through(hostile, served, tmp_path) -> None:
     dest = tmp_path / "d"
     dest.mkdir()
     victim = tmp_path / "victim"
@@ -287,6 +287,13 @@ def test_a_planted_part_symlink_is_not_followed(hostile, served, tmp_path) -> No
     with pytest.raises(DataError, match=rf"{NAME}\.part: cannot write"):
         download_mnist(dest, [f"{hostile.url}/ok/"], checksums=md5s(served, NAME))
     assert victim.read_bytes() == b"precious"
+    (dest / f"{NAME}.part").unlink()
+    os.mkfifo(dest / f"{NAME}.part")  # a FIFO would block the writer for ever
+    result, _ = run_in_thread(
+        lambda: download_mnist(dest, [f"{hostile.url}/ok/"], checksums=md5s(served, NAME)),
+        limit=30,
+    )
+    assert isinstance(result, DataError) and f"{NAME}.part: cannot write" in str(result)
 
 
 # 5. Deadlines: stalls, slow headers, 100 Continue; Cancel and Ctrl-C keep what arrived.

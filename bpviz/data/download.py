@@ -20,6 +20,7 @@ import http.client as http_client
 import io
 import os
 import re
+import stat
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -243,14 +244,26 @@ def _check_cancel(cancel: threading.Event | None, part: Path) -> None:
 
 
 def _open_part(part: Path, *, append: bool) -> io.FileIO:
-    """``part`` opened unbuffered for writing; never through a symbolic link (a link
-    planted as ``<name>.part`` must not redirect the download outside the folder)."""
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
+    """``part`` opened unbuffered for writing, if it is (or becomes) a regular file;
+    never through a symbolic link (a link planted as ``<name>.part`` must not redirect
+    the download outside the folder) and never waiting on a FIFO."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else 0)
     flags |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    flags |= getattr(os, "O_NONBLOCK", 0)
     try:
-        return io.FileIO(os.open(part, flags, 0o644), "ab" if append else "wb")
+        fd = os.open(part, flags, 0o644)
     except OSError as error:
         raise DataError(f"{part}: cannot write ({error.strerror or error})") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise DataError(f"{part}: cannot write (not a regular file)")
+        os.set_blocking(fd, True)
+        if not append:
+            os.ftruncate(fd, 0)  # only now that it is known to be a regular file
+        return io.FileIO(fd, "ab" if append else "wb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _write(f: io.FileIO, chunk: bytes, part: Path) -> None:
@@ -266,7 +279,7 @@ def _all_failed_message(name: str, tried: list[str], dest: Path, names: Mapping[
     lines = [f"could not download {name}; tried:"]
     lines += [f"  {attempt}" for attempt in tried] or ["  (no mirrors given)"]
     lines += [
-        "To install MNIST by hand: fetch these files from any MNIST mirror (or copy them",
+        "To install MNIST by hand: fetch these files from any MNIST mirror (or copy them "
         "from a machine that has them):",
         *(f"  {file}  (MD5 {md5})" for file, md5 in names.items()),
         f"and place them in {dest}",
