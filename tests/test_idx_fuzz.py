@@ -1,8 +1,10 @@
 """The IDX reader under hostile files, with memory measured in a child process.
 
-Memory is the resident peak of a real process (``VmHWM``, reset per case through
-``/proc/self/clear_refs`` where Linux allows it, and ``ru_maxrss`` for the whole batch),
-not an estimate: these files were built to make a reader allocate what they claim.
+Memory is the resident peak of a real process, not an estimate: these files were built
+to make a reader allocate what they claim. Linux keeps ``ru_maxrss`` across ``exec``, so
+a child started by a large pytest process would report its parent's peak; the child
+therefore resets its high-water mark (``/proc/self/clear_refs``) and reads ``VmHWM``,
+per case and for the whole batch (falling back to ``ru_maxrss`` where that is refused).
 """
 
 from __future__ import annotations
@@ -27,12 +29,10 @@ RSS_BOUND_MB = 100  # resident peak allowed per case (a bare Python + NumPy is ~
 CPU_BOUND_S = 5.0  # CPU seconds allowed per case (the slowest real case takes ~0.1 s)
 
 # Loads each file named in argv[1] (JSON: [[path, ndim], ...]) and prints one JSON line
-# per case: outcome, message, CPU seconds, resident peak in MB; then the batch's peak.
+# per case: outcome, message, CPU seconds, resident peak in MB; then the batch's peak
+# (imports included).
 CHILD = r"""
 import json, resource, sys, time
-from pathlib import Path
-from bpviz.data import DataError
-from bpviz.data.idx import read_idx
 
 def hwm_mb():
     for line in open("/proc/self/status"):
@@ -47,8 +47,13 @@ def reset_hwm():
     except OSError:
         return False
 
+exact = reset_hwm()
+from pathlib import Path
+from bpviz.data import DataError
+from bpviz.data.idx import read_idx
+batch = hwm_mb()
 for path, ndim in json.loads(sys.argv[1]):
-    per_case = reset_hwm()
+    reset_hwm()
     start = time.process_time()
     try:
         array = read_idx(Path(path), ndim)
@@ -59,9 +64,12 @@ for path, ndim in json.loads(sys.argv[1]):
     except BaseException as error:
         outcome, message, shape = type(error).__name__, repr(error), None
     cpu = time.process_time() - start
+    rss = hwm_mb() if exact else None
+    batch = max(batch, rss or 0)
     print(json.dumps({"path": path, "outcome": outcome, "message": message, "shape": shape,
-                      "cpu": cpu, "rss": hwm_mb() if per_case else None}), flush=True)
-print(json.dumps({"maxrss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                      "cpu": cpu, "rss": rss}), flush=True)
+maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"maxrss": batch if exact else maxrss}))
 """
 
 
