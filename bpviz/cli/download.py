@@ -3,7 +3,12 @@
 Fetches the full MNIST (60,000 / 10,000) into the user's data directory, where ``train``
 and the app find it next time. Progress goes to stderr; exit status 0 on success, 1 on
 failure (the message says what was tried and how to place the files by hand), 130 when
-interrupted (run it again to resume).
+interrupted (run it again to resume: the ``.part`` files keep every byte received).
+
+A mirror that sends no response headers within 30 s, or less than 1 KiB in any 30 s of
+the body, is abandoned for the next one (:mod:`bpviz.data.http`). A ``--checksums``
+file may only name plain file names; a path (``../x``, ``/etc/x``, ``a/b``) is refused
+with its line number, before anything is fetched.
 """
 
 from __future__ import annotations
@@ -14,12 +19,21 @@ import time
 from pathlib import Path
 
 from bpviz.data import DataError, default_mnist_dir, load_idx_dir
-from bpviz.data.download import MIRRORS, MNIST_MD5, download_mnist
+from bpviz.data.download import (
+    MIRRORS,
+    MNIST_MD5,
+    PART_SUFFIX,
+    check_file_name,
+    download_mnist,
+)
 from bpviz.data.mnist import has_idx_files
 
 
 def read_checksums(path: Path) -> dict[str, str]:
-    """``md5sum``-style lines (``<md5>  <file name>``) → {file name: md5}."""
+    """``md5sum``-style lines (``<md5>  <file name>``) → {file name: md5}.
+
+    A name that is not a plain file name (a path, ``..``, an absolute name: see
+    :func:`bpviz.data.download.check_file_name`) is refused with its line number."""
     try:
         lines = path.read_text().splitlines()
     except (OSError, UnicodeDecodeError) as error:
@@ -31,7 +45,11 @@ def read_checksums(path: Path) -> dict[str, str]:
             continue
         if len(fields) != 2 or len(fields[0]) != 32:
             raise DataError(f"{path}:{number}: expected '<md5>  <file name>', got {line!r}")
-        checksums[fields[1].lstrip("*")] = fields[0].lower()
+        name = fields[1].removeprefix("*")  # md5sum's binary-mode marker
+        problem = check_file_name(name)
+        if problem is not None:
+            raise DataError(f"{path}:{number}: {name!r} is {problem}")
+        checksums[name] = fields[0].lower()
     if not checksums:
         raise DataError(f"{path}: no checksums in the file")
     return checksums
@@ -100,9 +118,19 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"downloaded {len(checksums)} files into {dest}", file=sys.stderr)
     except KeyboardInterrupt:
-        print("\ninterrupted; run the same command again to resume", file=sys.stderr)
+        print(f"\ninterrupted; {_kept(dest)}run the same command again to resume", file=sys.stderr)
         return 130
     except DataError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0
+
+
+def _kept(dest: Path) -> str:
+    """``"kept train-images-idx3-ubyte.gz.part (1.2 MB) in DIR; "`` (or "")."""
+    try:
+        parts = sorted(p for p in dest.glob(f"*{PART_SUFFIX}") if p.is_file())
+        sizes = [f"{p.name} ({p.stat().st_size:,} bytes)" for p in parts]
+    except OSError:
+        return ""
+    return f"kept {', '.join(sizes)} in {dest}; " if sizes else ""

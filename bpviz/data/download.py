@@ -6,21 +6,26 @@ always complete and verified. An interrupted download keeps its ``.part`` and th
 attempt asks the server for the rest (HTTP Range); a server that ignores the request
 sends the whole file again, and a ``.part`` that fails the checksum is discarded.
 
-Plain standard library (urllib): four files, no sessions or retries policy worth a
+Only plain file names are fetched (:func:`check_file_name`): whatever a checksum list
+says, nothing is written outside the destination directory. No server can hold the
+download: see :mod:`bpviz.data.http` for the stall timeout, the header deadline and the
+cancel poll. Plain standard library: four files, no sessions or retries policy worth a
 dependency.
 """
 
 from __future__ import annotations
 
 import hashlib
-import http.client
+import http.client as http_client
+import io
 import os
+import re
+import stat
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from bpviz.data import http
 from bpviz.data.errors import DataError, DownloadCancelled, DownloadError
 from bpviz.data.sources import default_mnist_dir
 
@@ -40,12 +45,18 @@ MIRRORS: tuple[str, ...] = (
 CHUNK = 64 * 1024
 MAX_BYTES = 64 * 1024 * 1024  # MNIST's largest file is 9.9 MB; anything far larger is wrong
 PART_SUFFIX = ".part"
+# A mirror abandoned after this many seconds with (almost) nothing received (see
+# bpviz.data.http.MIN_PROGRESS), or without complete response headers.
+STALL_TIMEOUT = 30.0
+HEADER_TIMEOUT = 30.0
+# What a downloaded file may be called: one path component, no hidden or special names.
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,199}")
 
 Progress = Callable[[str, int, int], None]
 
 
-class _MirrorError(Exception):
-    """One URL did not deliver the file; the message says why (for the final report)."""
+# One URL did not deliver the file; the message says why (for the final report).
+_MirrorError = http.MirrorError
 
 
 def download_mnist(
@@ -55,7 +66,8 @@ def download_mnist(
     cancel: threading.Event | None = None,
     *,
     checksums: Mapping[str, str] | None = None,
-    timeout: float = 30.0,
+    stall_timeout: float = STALL_TIMEOUT,
+    header_timeout: float = HEADER_TIMEOUT,
 ) -> Path:
     """Download the full MNIST into ``dest`` and return ``dest``.
 
@@ -66,10 +78,15 @@ def download_mnist(
         progress: ``progress(filename, bytes_done, bytes_total)``, called from the
             downloading thread after every chunk; ``bytes_total`` is 0 when the server
             does not say.
-        cancel: set it (from any thread) to stop within one chunk; raises
-            :class:`DownloadCancelled`, and the ``.part`` file is kept for resuming.
+        cancel: set it (from any thread) to stop within :data:`bpviz.data.http.POLL`
+            seconds (0.2); raises :class:`DownloadCancelled`, and the ``.part`` file is
+            kept, with every byte received, for resuming.
         checksums: file name → MD5 to download and verify (default :data:`MNIST_MD5`).
-        timeout: seconds a connection may stall before the mirror counts as failed.
+            Each name must be a plain file name (:func:`check_file_name`).
+        stall_timeout: seconds in which a body must deliver at least
+            :data:`bpviz.data.http.MIN_PROGRESS` bytes; else the mirror is abandoned
+            (with that reason in the final message) and the next one tried.
+        header_timeout: seconds to connect and receive the response headers.
 
     Files already present with the right checksum are not downloaded again.
 
@@ -77,18 +94,46 @@ def download_mnist(
         DownloadError: every mirror failed for a file; lists each URL with its reason
             and how to place the files by hand.
         DownloadCancelled: ``cancel`` was set.
-        DataError: ``dest`` cannot be created or written.
+        DataError: ``dest`` cannot be created or written, or a name is not a plain
+            file name (nothing is fetched then).
     """
     dest = Path(dest) if dest is not None else default_mnist_dir()
     mirrors = list(mirrors) if mirrors else list(MIRRORS)
     checksums = dict(checksums) if checksums is not None else dict(MNIST_MD5)
+    for name in checksums:
+        problem = check_file_name(name)
+        if problem is not None:
+            raise DataError(f"{name!r}: {problem}; nothing was downloaded")
     try:
         dest.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise DataError(f"{dest}: cannot create the download directory ({error})") from None
     for name, md5 in checksums.items():
-        _fetch_file(name, md5.lower(), dest, mirrors, progress, cancel, timeout, checksums)
+        limits = (stall_timeout, header_timeout)
+        _fetch_file(name, md5.lower(), dest, mirrors, progress, cancel, limits, checksums)
     return dest
+
+
+def check_file_name(name: str) -> str | None:
+    """None if ``name`` may be downloaded, else why not (for a message).
+
+    Only a plain file name is accepted: letters, digits and ``. _ - +``, starting with a
+    letter or digit, at most 200 characters, not ending in ``.part``. So no absolute
+    path, no ``..``, no directory separator (``/`` or ``\\``), nothing hidden: the file
+    can only land inside the destination directory.
+    """
+    if _PLAIN_NAME.fullmatch(name) and not name.endswith(PART_SUFFIX):
+        return None
+    if name.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", name):
+        kind = "an absolute path"
+    elif "/" in name or "\\" in name:
+        kind = "a path with directories"
+    else:
+        kind = "not a plain file name"
+    return (
+        f"{kind}: only plain file names (letters, digits, . _ - +; not starting with '.', "
+        f"not ending in {PART_SUFFIX}) are downloaded, into the destination directory"
+    )
 
 
 def md5_of(path: Path) -> str:
@@ -107,7 +152,7 @@ def _fetch_file(
     mirrors: list[str],
     progress: Progress | None,
     cancel: threading.Event | None,
-    timeout: float,
+    limits: tuple[float, float],
     checksums: Mapping[str, str],
 ) -> None:
     target, part = dest / name, dest / (name + PART_SUFFIX)
@@ -121,7 +166,7 @@ def _fetch_file(
         url = mirror.rstrip("/") + "/" + name
         for _attempt in range(2):  # a resumed file failing its checksum gets one fresh try
             try:
-                resumed = _stream(url, name, part, progress, cancel, timeout)
+                resumed = _stream(url, name, part, progress, cancel, limits)
             except _MirrorError as failure:
                 tried.append(f"{url}: {failure}")
                 break
@@ -142,27 +187,38 @@ def _stream(
     part: Path,
     progress: Progress | None,
     cancel: threading.Event | None,
-    timeout: float,
+    limits: tuple[float, float],
 ) -> bool:
     """Fetch ``url`` into ``part``, appending if the server honours a Range request for
-    what ``part`` already holds. Returns whether it appended."""
+    what ``part`` already holds. Returns whether it appended.
+
+    Each piece is written to ``part`` as it arrives (no buffering), so a cancel, a
+    stall or Ctrl-C (KeyboardInterrupt, which propagates) keeps everything received."""
     _check_cancel(cancel, part)
     offset = part.stat().st_size if part.is_file() else 0
-    request = urllib.request.Request(url, headers={"User-Agent": "bpviz"})
+    headers = {"User-Agent": "bpviz", "Accept-Encoding": "identity"}
     if offset:
-        request.add_header("Range", f"bytes={offset}-")
+        headers["Range"] = f"bytes={offset}-"
+    watch = http.Watch(cancel, *limits)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with http.get(url, headers, watch) as response:
+            if response.status == 416 and offset:  # nothing left: the .part may be complete
+                return True
+            if response.status not in (200, 206):
+                raise _MirrorError(f"HTTP {response.status} {response.reason}")
             resumed = bool(offset) and response.status == 206
-            if resumed and not response.headers.get("Content-Range", "").startswith(
-                f"bytes {offset}-"
-            ):
-                raise _MirrorError(f"bad Content-Range {response.headers['Content-Range']!r}")
+            content_range = response.getheader("Content-Range", "")
+            if resumed and not content_range.startswith(f"bytes {offset}-"):
+                raise _MirrorError(f"bad Content-Range {content_range!r}")
             done = offset if resumed else 0
-            length = response.headers.get("Content-Length")
-            total = done + int(length) if length and length.isdigit() else 0
-            with _open_part(part, "ab" if resumed else "wb") as f:
-                while chunk := response.read(CHUNK):
+            length = response.getheader("Content-Length", "")
+            total = done + int(length) if length.isdigit() else 0
+            if total > MAX_BYTES:
+                raise _MirrorError(
+                    f"announces {total:,} bytes, more than {MAX_BYTES:,}: not an MNIST file"
+                )
+            with _open_part(part, append=resumed) as f:
+                while chunk := response.read1(CHUNK):
                     done += len(chunk)
                     if done > MAX_BYTES:
                         f.truncate(0)  # nothing worth resuming
@@ -170,18 +226,13 @@ def _stream(
                     _write(f, chunk, part)
                     if progress is not None:
                         progress(name, done, total)
-                    _check_cancel(cancel, part)
             if total and done < total:
                 raise _MirrorError(f"connection closed after {done:,} of {total:,} bytes")
             return resumed
-    except urllib.error.HTTPError as error:
-        error.close()
-        if error.code == 416 and offset:  # nothing left to send: the .part may be complete
-            return True
-        raise _MirrorError(f"HTTP {error.code} {error.reason}") from None
-    except urllib.error.URLError as error:
-        raise _MirrorError(f"cannot connect ({error.reason})") from None
-    except (http.client.HTTPException, OSError) as error:
+    except http.Cancelled:
+        _check_cancel(cancel, part)
+        raise
+    except (http_client.HTTPException, OSError) as error:
         raise _MirrorError(f"connection failed ({type(error).__name__}: {error})") from None
 
 
@@ -192,16 +243,34 @@ def _check_cancel(cancel: threading.Event | None, part: Path) -> None:
         )
 
 
-def _open_part(part: Path, mode: str):
+def _open_part(part: Path, *, append: bool) -> io.FileIO:
+    """``part`` opened unbuffered for writing, if it is (or becomes) a regular file;
+    never through a symbolic link (a link planted as ``<name>.part`` must not redirect
+    the download outside the folder) and never waiting on a FIFO."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else 0)
+    flags |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    flags |= getattr(os, "O_NONBLOCK", 0)
     try:
-        return open(part, mode)
+        fd = os.open(part, flags, 0o644)
     except OSError as error:
         raise DataError(f"{part}: cannot write ({error.strerror or error})") from None
-
-
-def _write(f, chunk: bytes, part: Path) -> None:
     try:
-        f.write(chunk)
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise DataError(f"{part}: cannot write (not a regular file)")
+        os.set_blocking(fd, True)
+        if not append:
+            os.ftruncate(fd, 0)  # only now that it is known to be a regular file
+        return io.FileIO(fd, "ab" if append else "wb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _write(f: io.FileIO, chunk: bytes, part: Path) -> None:
+    try:
+        view = memoryview(chunk)
+        while view:  # an unbuffered write may take only part of the chunk
+            view = view[f.write(view) or 0 :]
     except OSError as error:
         raise DataError(f"{part}: cannot write ({error.strerror or error})") from None
 
@@ -210,7 +279,7 @@ def _all_failed_message(name: str, tried: list[str], dest: Path, names: Mapping[
     lines = [f"could not download {name}; tried:"]
     lines += [f"  {attempt}" for attempt in tried] or ["  (no mirrors given)"]
     lines += [
-        "To install MNIST by hand: fetch these files from any MNIST mirror (or copy them",
+        "To install MNIST by hand: fetch these files from any MNIST mirror (or copy them "
         "from a machine that has them):",
         *(f"  {file}  (MD5 {md5})" for file, md5 in names.items()),
         f"and place them in {dest}",

@@ -8,16 +8,26 @@ Everything a file claims is checked against the bytes actually present before an
 array is made, so a lying header can neither allocate a huge array nor return a
 half-filled one: the result is either the whole, exact array or a :class:`DataError`.
 Compression is recognised by content (gzip's ``1f 8b``), not by the file name.
+
+Memory follows what a file really holds, never what it claims: a gzip file is inflated
+as a stream, block by block, and stops at the size its IDX header declares (one byte
+more is read only to prove there is nothing after it). The declared size is checked
+first against :data:`MAX_DATA_BYTES` and against what the compressed size can hold, and
+a gzip file larger than any IDX data bpviz reads is refused from its size alone. Only
+regular files are opened, without blocking (a FIFO or device is named as what it is).
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import math
 import os
+import stat
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -28,6 +38,12 @@ GZIP_MAGIC = b"\x1f\x8b"
 # Deflate cannot expand data more than ~1032:1; a header promising more than that
 # from the compressed size is lying (or the file is truncated).
 MAX_DEFLATE_RATIO = 1032
+# The largest IDX data (header excluded) read: 2.7× MNIST's 47,040,000-byte training
+# images, room for EMNIST-balanced (88 MB); a header declaring more is refused unread.
+MAX_DATA_BYTES = 128 * 2**20
+# Zeros allowed after the last gzip member (tape-style block padding; MNIST has none).
+MAX_GZIP_PADDING = 64 * 1024
+BLOCK = 1 << 20  # compressed bytes read, and decompressed bytes produced, per step
 
 
 def header_size(ndim: int) -> int:
@@ -60,6 +76,12 @@ def parse_header(head: bytes, ndim: int, name: str) -> tuple[int, ...]:
     dims = tuple(int.from_bytes(head[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     if 0 in dims:
         raise DataError(f"{name}: header declares an empty array {dims}")
+    if math.prod(dims) > MAX_DATA_BYTES:
+        raise DataError(
+            f"{name}: header declares {describe(dims)} ({math.prod(dims):,} bytes), more "
+            f"than the {MAX_DATA_BYTES:,} bytes bpviz reads (header corrupt, or not a data "
+            "set for this app)"
+        )
     return dims
 
 
@@ -79,30 +101,14 @@ def decode_raw(blob: bytes, ndim: int, name: str) -> np.ndarray:
     return _shape(data, dims)
 
 
-def decode_gzip(blob: bytes, ndim: int, name: str) -> tuple[bytes, bytes, np.ndarray]:
+def decode_gzip(blob: bytes, ndim: int, name: str) -> tuple[bytes, memoryview, np.ndarray]:
     """Decompress and decode a gzip-compressed IDX file's bytes.
 
     Returns ``(header, body, array)``: the decompressed IDX header and data (for a
-    cache of the raw file) and the array as :func:`decode_raw` gives it.
+    cache of the raw file; ``body`` is a read-only view of ``array``'s bytes) and the
+    array as :func:`decode_raw` gives it.
     """
-    stream = _GunzipStream(blob, name)
-    head = stream.read(header_size(ndim))
-    dims = parse_header(head, ndim, name)
-    size = math.prod(dims)
-    bound = len(blob) * MAX_DEFLATE_RATIO
-    if size > bound:
-        raise DataError(
-            f"{name}: header declares {describe(dims)} ({size:,} bytes), more than a "
-            f"{len(blob):,}-byte gzip file can hold (file truncated or header corrupt)"
-        )
-    body = stream.read(size)
-    _check_length(len(body), dims, name)
-    if stream.read(1):  # also runs the stream to its end: gzip's CRC and length checks
-        raise DataError(
-            f"{name}: unexpected bytes after the {size:,} bytes of {describe(dims)} "
-            "(padded file, or the header understates the size)"
-        )
-    return head, body, _shape(np.frombuffer(body, dtype=np.uint8), dims)
+    return _inflate(io.BytesIO(blob), len(blob), ndim, name)
 
 
 def decode(blob: bytes, ndim: int, name: str) -> np.ndarray:
@@ -122,27 +128,50 @@ def encode(array: np.ndarray) -> bytes:
 
 
 def read_bytes(path: Path) -> bytes:
-    """A file's bytes, with a :class:`DataError` naming the file on failure."""
+    """A regular file's bytes, with a :class:`DataError` naming the file on failure."""
+    with open_regular(path) as f, _reporting(path):
+        return f.read()
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """``path`` opened for reading, if it is a regular file (symbolic links followed).
+
+    Never blocks: a FIFO, device, socket or directory is refused with a
+    :class:`DataError` saying what it is (``"…: is a FIFO, not a file"``), and the file
+    is opened non-blocking and checked again, so a FIFO swapped in meanwhile is refused
+    too rather than waited on.
+    """
     with _reporting(path):
-        return path.read_bytes()
+        _check_regular(path, os.stat(path).st_mode)
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(path, flags)
+        try:
+            _check_regular(path, os.fstat(fd).st_mode)
+            os.set_blocking(fd, True)
+            return open(fd, "rb")
+        except BaseException:
+            os.close(fd)
+            raise
 
 
-def read_file(path: Path, ndim: int) -> tuple[np.ndarray, tuple[bytes, bytes] | None]:
+def read_file(path: Path, ndim: int) -> tuple[np.ndarray, tuple[bytes, memoryview] | None]:
     """Read one IDX file, raw or gzip.
 
     A raw file's size is checked against its header before its data is read, so a
-    padded or mislabelled huge file is refused without reading it.
+    padded or mislabelled huge file is refused without reading it; a gzip file is
+    inflated as a stream up to the declared size (see the module docstring).
 
     Returns:
         ``(array, decompressed)``: the array as :func:`decode_raw` gives it and, for a
         gzip file, its decompressed ``(header, body)`` (None for a raw file).
     """
     name = str(path)
-    with _reporting(path), open(path, "rb") as f:
+    with open_regular(path) as f, _reporting(path):
         size = os.fstat(f.fileno()).st_size
         start = f.read(header_size(ndim))
         if start[:2] == GZIP_MAGIC:
-            head, body, array = decode_gzip(start + f.read(), ndim, name)
+            f.seek(0)
+            head, body, array = _inflate(f, size, ndim, name)
             return array, (head, body)
         dims = parse_header(start, ndim, name)
         _check_length(size - len(start), dims, name)
@@ -164,9 +193,58 @@ def _reporting(path: Path) -> Iterator[None]:
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
     except IsADirectoryError:
-        raise DataError(f"{path}: is a directory, expected an IDX file") from None
+        raise DataError(f"{path}: is a directory, not a file (expected an IDX file)") from None
     except OSError as error:
         raise DataError(f"{path}: cannot read ({error.strerror or error})") from None
+
+
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _check_regular(path: Path, mode: int) -> None:
+    if stat.S_ISREG(mode):
+        return
+    kind = next((text for test, text in _KINDS if test(mode)), "not a regular file")
+    raise DataError(f"{path}: is {kind}, not a file (expected an IDX file)")
+
+
+def _inflate(
+    source: BinaryIO, compressed: int, ndim: int, name: str
+) -> tuple[bytes, memoryview, np.ndarray]:
+    """Inflate a gzip IDX file from ``source`` (``compressed`` bytes long) into exactly
+    the array its header declares; see :func:`decode_gzip`. Memory: the array (filled
+    as it inflates, so a file that ends early never occupies its declared size) plus
+    one :data:`BLOCK` of each of compressed and decompressed data."""
+    if compressed > MAX_DATA_BYTES + BLOCK:
+        raise DataError(
+            f"{name}: a {compressed:,}-byte gzip file is larger than any IDX data bpviz "
+            f"reads ({MAX_DATA_BYTES:,} bytes); not an MNIST file"
+        )
+    stream = _GunzipStream(lambda: source.read(BLOCK), name)
+    head = stream.read(header_size(ndim))
+    dims = parse_header(head, ndim, name)
+    size = math.prod(dims)
+    if size > compressed * MAX_DEFLATE_RATIO:
+        raise DataError(
+            f"{name}: header declares {describe(dims)} ({size:,} bytes), more than a "
+            f"{compressed:,}-byte gzip file can hold (file truncated or header corrupt)"
+        )
+    data = np.empty(size, dtype=np.uint8)  # pages are only committed as they are filled
+    got = stream.readinto(memoryview(data))
+    _check_length(got, dims, name)
+    if stream.read(1):  # also runs the stream to its end: gzip's CRC and length checks
+        raise DataError(
+            f"{name}: unexpected bytes after the {size:,} bytes of {describe(dims)} "
+            "(padded file, or the header understates the size)"
+        )
+    data.flags.writeable = False
+    return head, memoryview(data), _shape(data, dims)
 
 
 def _check_length(present: int, dims: tuple[int, ...], name: str) -> None:
@@ -188,35 +266,61 @@ def _shape(data: np.ndarray, dims: tuple[int, ...]) -> np.ndarray:
 
 
 class _GunzipStream:
-    """Decompresses gzip data on demand, never producing more than asked for
-    (so memory follows the bytes actually present, not what a header claims)."""
+    """Decompresses gzip data on demand, never producing more than asked for and never
+    holding more than one :data:`BLOCK` of compressed input (so memory follows the
+    bytes actually present, not what a header claims)."""
 
-    def __init__(self, blob: bytes, name: str) -> None:
+    def __init__(self, read_block: Callable[[], bytes], name: str) -> None:
         self._inflater = zlib.decompressobj(wbits=31)
-        self._input = blob
+        self._read_block = read_block
+        self._input = b""
         self._name = name
+        self._done = False
 
     def read(self, n: int) -> bytes:
         """Up to ``n`` bytes; fewer only where the data ends."""
-        chunks: list[bytes] = []
-        got = 0
-        while got < n:
+        out = bytearray(n)
+        return bytes(out[: self.readinto(memoryview(out))])
+
+    def readinto(self, out: memoryview) -> int:
+        """Fill ``out``; returns how many bytes were written (fewer only at the end)."""
+        got, n = 0, len(out)
+        while got < n and not self._done:
             if self._inflater.eof:
-                rest = self._inflater.unused_data
-                if not rest.strip(b"\0"):  # end of the last member (zero padding is allowed)
-                    break
-                self._inflater = zlib.decompressobj(wbits=31)  # another gzip member
-                self._input = rest
-            elif not self._input:
-                raise DataError(f"{self._name}: compressed data ends early (truncated download?)")
+                self._next_member()
+                continue
+            if not self._input:
+                self._input = self._read_block()
+                if not self._input:
+                    raise DataError(
+                        f"{self._name}: compressed data ends early (truncated download?)"
+                    )
             before = len(self._input)
             try:
-                out = self._inflater.decompress(self._input, n - got)
+                chunk = self._inflater.decompress(self._input, min(n - got, BLOCK))
             except zlib.error as error:
                 raise DataError(f"{self._name}: corrupt gzip data ({error})") from None
             self._input = self._inflater.unconsumed_tail
-            if not out and not self._inflater.eof and len(self._input) == before:
+            if not chunk and not self._inflater.eof and len(self._input) == before:
                 raise DataError(f"{self._name}: compressed data ends early (truncated download?)")
-            chunks.append(out)
-            got += len(out)
-        return b"".join(chunks)
+            out[got : got + len(chunk)] = chunk
+            got += len(chunk)
+        return got
+
+    def _next_member(self) -> None:
+        """After a gzip member: the end (only zero padding follows, within
+        :data:`MAX_GZIP_PADDING`), or the next member."""
+        rest, padding = self._inflater.unused_data, 0
+        while not rest.strip(b"\0"):
+            padding += len(rest)
+            if padding > MAX_GZIP_PADDING:
+                raise DataError(
+                    f"{self._name}: more than {MAX_GZIP_PADDING:,} bytes of padding after "
+                    "the compressed data (damaged or altered file)"
+                )
+            rest = self._read_block()
+            if not rest:
+                self._done = True
+                return
+        self._inflater = zlib.decompressobj(wbits=31)  # another gzip member
+        self._input = rest

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import stat
 from pathlib import Path
 from typing import Literal
 
@@ -32,14 +33,29 @@ N_CLASSES = 10
 
 
 def find_files(directory: Path) -> dict[str, Path]:
-    """The IDX files present in ``directory``, by role (all four when complete)."""
+    """The IDX files present in ``directory``, by role (all four when complete).
+
+    A regular file is preferred; failing that, anything else under an accepted name (a
+    FIFO, a directory, a device) is returned too, so that reading it reports what it is
+    (``"…: is a FIFO, not a file"``) instead of the file being called missing."""
     found: dict[str, Path] = {}
+    odd: dict[str, Path] = {}
     for role, names, _ in FILES:
         for name in names:
             for candidate in (directory / f"{name}.gz", directory / name):
-                if role not in found and candidate.is_file():
+                if role in found:
+                    break
+                try:
+                    mode = candidate.stat().st_mode
+                except (OSError, ValueError):
+                    continue
+                if stat.S_ISREG(mode):
                     found[role] = candidate
-    return found
+                else:
+                    odd.setdefault(role, candidate)
+    return {
+        role: found.get(role) or odd[role] for role, _, _ in FILES if role in found or role in odd
+    }
 
 
 def has_idx_files(directory: Path) -> bool:
@@ -116,8 +132,9 @@ def detect_kind(files: dict[str, Path], train_labels: np.ndarray, test_labels: n
     """``"fashion"`` if the label files are Fashion-MNIST's, else ``"mnist"``."""
     for role in ("train-labels", "t10k-labels"):
         if files[role].suffix == ".gz":
-            digest = hashlib.md5(idx.read_bytes(files[role]), usedforsecurity=False).hexdigest()
-            if digest in FASHION_LABELS_MD5:
+            with idx.open_regular(files[role]) as f:
+                digest = hashlib.file_digest(f, lambda: hashlib.md5(usedforsecurity=False))
+            if digest.hexdigest() in FASHION_LABELS_MD5:
                 return "fashion"
     if train_labels.shape == (60_000,) and test_labels.shape == (10_000,):
         train_counts = np.bincount(train_labels, minlength=N_CLASSES)
