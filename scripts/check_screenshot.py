@@ -13,7 +13,7 @@ import sys
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtGui import QGuiApplication, QImage  # noqa: E402
+from PySide6.QtGui import QGuiApplication, QImage
 
 MIN_SIZE = (640, 400)  # the window's minimum useful size
 MIN_COLOURS = 50  # distinct colours on a grid of samples (a blank window has 1–3)
