@@ -95,8 +95,8 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def shorten(text: str, limit: int = 60) -> str:
-    """``text`` for a message: long paths cut in the middle."""
+def shorten(text: str, limit: int = 160) -> str:
+    """``text`` for a message: very long paths (a 300-character mistake) cut in the middle."""
     return text if len(text) <= limit else f"{text[: limit // 2]}…{text[-limit // 2 :]}"
 
 

@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     )
     parser.add_argument(
         "--tolerance",
-        type=_positive("--tolerance"),
+        type=_positive("--tolerance", zero=True),
         default=1e-6,
         help="largest relative error that passes (exit 0)",
     )
@@ -71,16 +71,18 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     return 0 if result.worst_relative_error < args.tolerance else 1
 
 
-def _positive(flag: str):
-    """An argparse ``type`` for a finite number > 0; the message names ``flag``."""
+def _positive(flag: str, *, zero: bool = False):
+    """An argparse ``type`` for a finite number > 0 (≥ 0 with ``zero``); the message
+    names ``flag``."""
 
     def parse(text: str) -> float:
         try:
             value = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{flag} must be a number, got {text!r}") from None
-        if not (math.isfinite(value) and value > 0):
-            raise argparse.ArgumentTypeError(f"{flag} must be a finite number > 0, got {text}")
+        if not (math.isfinite(value) and (value >= 0 if zero else value > 0)):
+            bound = "≥ 0" if zero else "> 0"
+            raise argparse.ArgumentTypeError(f"{flag} must be a finite number {bound}, got {text}")
         return value
 
     return parse

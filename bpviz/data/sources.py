@@ -72,7 +72,7 @@ def _load_choice(choice: str, context: str) -> Dataset:
     if choice == SAMPLE:
         return load_sample()
     path = Path(choice).expanduser()
-    shown = choice if len(choice) <= 60 else f"{choice[:30]}…{choice[-30:]}"
+    shown = choice if len(choice) <= 160 else f"{choice[:80]}…{choice[-80:]}"
     try:
         if not path.exists():
             raise DataError(f"{shown}: does not exist")
