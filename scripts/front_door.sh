@@ -21,9 +21,14 @@ fail() { echo "front door: FAILED: $*" >&2; exit 1; }
 
 echo "front door: wheel from a copy of the checkout ($root)"
 mkdir "$work/src"
-(cd "$root" && git ls-files -z --cached --others --exclude-standard \
-  | xargs -0 -I{} sh -c 'test -e "$1" && printf "%s\0" "$1"' _ {} \
-  | tar --null -T - -cf -) | tar -xf - -C "$work/src"
+if git -C "$root" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  (cd "$root" && git ls-files -z --cached --others --exclude-standard \
+    | xargs -0 -I{} sh -c 'test -e "$1" && printf "%s\0" "$1"' _ {} \
+    | tar --null -T - -cf -) | tar -xf - -C "$work/src"
+else  # an unpacked archive: everything but build products
+  tar -C "$root" --exclude=./build --exclude=./dist --exclude='*.egg-info' \
+    --exclude=__pycache__ --exclude=.venv -cf - . | tar -xf - -C "$work/src"
+fi
 "$python" -m pip wheel --quiet --no-deps --wheel-dir "$work/dist" "$work/src" \
   || fail "could not build the wheel"
 wheel="$(ls "$work/dist"/bpviz-*.whl)"
