@@ -198,3 +198,23 @@ def test_an_unreadable_download_folder_falls_back_to_the_sample_in_the_window(tm
     assert source.startswith("embedded MNIST sample")
     assert message.startswith("Using the embedded MNIST sample: the download folder ")
     assert "cannot be read (permission denied)" in message
+
+
+def window(*args: str, as_user: bool = False, tmp_path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "--settings", str(tmp_path / "s.ini"), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ, QT_QPA_PLATFORM="offscreen"),
+        cwd=ROOT,
+        preexec_fn=_as_a_user if as_user and os.geteuid() == 0 else None,
+    )
+
+
+def test_the_window_names_a_data_folder_too_long_or_without_permission(tmp_path, locked):
+    long = window("--data", str(tmp_path / ("d" * 300)), "--quit-after", "0", tmp_path=tmp_path)
+    line = one_line_error(long)
+    assert line.startswith("bpviz: --data ") and "(file name too long)" in line
+    refused = window("--data", str(locked), "--quit-after", "0", as_user=True, tmp_path=tmp_path)
+    assert one_line_error(refused) == f"bpviz: --data {locked}: cannot be read (permission denied)"

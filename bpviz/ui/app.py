@@ -25,7 +25,7 @@ PUBLISH_HZ = 60
 def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     """The window's command line (other panels add their options here); its help lists
     the headless commands too, which ``bpviz.__main__`` dispatches before this parser."""
-    from bpviz.cli.common import Parser, commands_help
+    from bpviz.cli.common import Parser, commands_help, int_at_least
 
     parser = Parser(
         prog=prog or "bpviz",
@@ -50,7 +50,11 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         "--run", action="store_true", help="start training at once (default: paused)"
     )
     parser.add_argument(
-        "--step-phases", type=int, default=0, metavar="N", help="step N phases of backprop"
+        "--step-phases",
+        type=int_at_least("--step-phases", 0),
+        default=0,
+        metavar="N",
+        help="step N phases of backprop",
     )
     parser.add_argument(
         "--quit-after",
