@@ -214,10 +214,12 @@ def _qt_message(mode: QtMsgType, context, message: str) -> None:
 
 def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     """Open the window; returns the exit status (``prog``: the program name for usage)."""
-    from bpviz.cli.common import unknown_command
+    from bpviz.cli.common import COMMANDS, unknown_command
 
     parser = build_parser(prog)
     args = parser.parse_args(argv)
+    if args.file in COMMANDS and not Path(args.file).exists():
+        parser.error(f"a command comes first: {parser.prog} {args.file} [options]")
     if args.file and (message := unknown_command(args.file)):
         parser.error(message)
     qInstallMessageHandler(_qt_message)
