@@ -220,4 +220,5 @@ def test_the_screenshot_check_refuses_a_blank_window_and_accepts_the_real_one(tm
 def test_a_command_after_a_window_flag_says_it_comes_first(tmp_path):
     result = run(STARTS["module"][0], "--data", "sample", "train", "--epochs", "1", cwd=tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert result.stderr.strip().endswith(f"a command comes first: {PYTHON} -m bpviz train [options]")
+    expected = f"a command comes first: {PYTHON} -m bpviz train [options]"
+    assert result.stderr.strip().endswith(expected)

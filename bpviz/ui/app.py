@@ -217,11 +217,13 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     from bpviz.cli.common import COMMANDS, unknown_command
 
     parser = build_parser(prog)
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)  # a misplaced command first, then these
     if args.file in COMMANDS and not Path(args.file).exists():
         parser.error(f"a command comes first: {parser.prog} {args.file} [options]")
     if args.file and (message := unknown_command(args.file)):
         parser.error(message)
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     qInstallMessageHandler(_qt_message)
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setOrganizationName(store.ORGANISATION)
