@@ -7,7 +7,7 @@
 #        python3 -m bpviz --quit-after 2 --screenshot F  from the repository root,
 #        bpviz --quit-after 2 --screenshot F             from another directory,
 #      each must exit 0, print no traceback and save a screenshot that is not blank;
-#   4. `bpviz --help` lists the subcommands.
+#   4. `bpviz --help` lists the subcommands; `bpviz train` trains an epoch on the sample.
 # The in-tree bpviz/ shadows the installed package in the repository root, which is the
 # case `pip install -e .` (what the tests use) never meets.
 set -euo pipefail
@@ -71,5 +71,10 @@ help="$(cd "$work/elsewhere" && PATH="$work/venv/bin:$PATH" bpviz --help)" || fa
 for command in train gradcheck download; do
   grep -q "$command" <<<"$help" || fail "bpviz --help does not list '$command'"
 done
+
+echo "front door: bpviz train --epochs 1 --json (headless, the packaged sample)"
+json="$(cd "$work/elsewhere" && env -u PYTHONPATH -u BPVIZ_DATA HOME="$(mktemp -d "$work/home.XXXXXX")" \
+  PATH="$work/venv/bin:$PATH" timeout 300 bpviz train --epochs 1 --json)" || fail "bpviz train"
+grep -q '"test_accuracy"' <<<"$json" || fail "bpviz train printed no epoch report"
 
 echo "front door: passed in $((SECONDS - start)) s"
