@@ -1,8 +1,9 @@
-"""Entry point: ``bpviz [COMMAND] ...`` / ``python -m bpviz [COMMAND] ...``.
+"""Entry point: ``bpviz [COMMAND] ...`` / ``python -m bpviz [COMMAND] ...`` / ``main.py``.
 
 With a command (``train``, ``gradcheck``, ``download``) it runs that headless tool;
-without one it opens the window. Commands are imported lazily so that the headless
-tools never load Qt.
+without one it opens the window (on a session FILE when one is given). Commands are
+imported lazily so that the headless tools never load Qt. Usage lines name the program
+as it was called (``bpviz train``, ``python3 -m bpviz train``, ``main.py``).
 """
 
 from __future__ import annotations
@@ -10,22 +11,22 @@ from __future__ import annotations
 import importlib
 import sys
 
-COMMANDS = {
-    "train": "bpviz.cli.train",
-    "gradcheck": "bpviz.cli.gradcheck",
-    "download": "bpviz.cli.download",
-}
+from bpviz.cli.common import COMMANDS, program_name, unknown_command
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Dispatch to a command module's ``main(argv)``, or open the window."""
+def main(argv: list[str] | None = None, prog: str | None = None) -> int:
+    """Dispatch to a command module's ``main(argv, prog)``, or open the window."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    prog = prog or program_name()
     if argv and argv[0] in COMMANDS:
-        module = importlib.import_module(COMMANDS[argv[0]])
-        return module.main(argv[1:])
+        module = importlib.import_module(COMMANDS[argv[0]][0])
+        return module.main(argv[1:], prog=f"{prog} {argv[0]}")
+    if argv and not argv[0].startswith("-") and (message := unknown_command(argv[0])):
+        print(f"{prog}: error: {message}", file=sys.stderr)
+        return 2
     from bpviz.ui.app import main as gui_main
 
-    return gui_main(argv)
+    return gui_main(argv, prog=prog)
 
 
 if __name__ == "__main__":

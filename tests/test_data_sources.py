@@ -72,10 +72,10 @@ def test_explicit_full_mnist(mnist_dir) -> None:
 
 
 def test_broken_explicit_or_env_choice_raises(tmp_path, monkeypatch) -> None:
-    with pytest.raises(DataError, match="nowhere: not a directory"):
+    with pytest.raises(DataError, match="nowhere: does not exist"):
         resolve_source(str(tmp_path / "nowhere"))
     monkeypatch.setenv("BPVIZ_DATA", str(tmp_path / "elsewhere"))
-    with pytest.raises(DataError, match=r"^BPVIZ_DATA=.*elsewhere: .*elsewhere: not a directory"):
+    with pytest.raises(DataError, match=r"^BPVIZ_DATA=.*elsewhere: .*elsewhere: does not exist"):
         resolve_source()
 
 

@@ -1,4 +1,4 @@
-"""``python -m bpviz download [--dir DIR] [--mirror URL …] [--checksums FILE]``.
+"""``bpviz download [--dir DIR] [--mirror URL …] [--checksums FILE]``.
 
 Fetches the full MNIST (60,000 / 10,000) into the user's data directory, where ``train``
 and the app find it next time. Progress goes to stderr; exit status 0 on success, 1 on
@@ -13,11 +13,11 @@ with its line number, before anything is fetched.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
 
+from bpviz.cli.common import Parser
 from bpviz.data import DataError, default_mnist_dir, load_idx_dir
 from bpviz.data.download import (
     MIRRORS,
@@ -77,16 +77,17 @@ class _Reporter:
             print(f"{name}: {size}", file=self.stream, flush=True)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bpviz download",
+def main(argv: list[str] | None = None, prog: str | None = None) -> int:
+    parser = Parser(
+        prog=prog or "bpviz download",
         description="Download the full MNIST (verified by MD5) for bpviz.",
     )
     parser.add_argument(
         "--dir",
         type=Path,
         default=None,
-        help=f"target directory (default: {default_mnist_dir()}, where bpviz looks)",
+        metavar="DIR",
+        help=f"target folder (default: {default_mnist_dir()}, where bpviz looks)",
     )
     parser.add_argument(
         "--mirror",
@@ -101,7 +102,9 @@ def main(argv: list[str] | None = None) -> int:
         help="md5sum-style list of the files to fetch and their MD5 "
         "(default: the four official MNIST files)",
     )
-    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    parser.add_argument(
+        "--quiet", action="store_true", help="no progress output (default: progress on stderr)"
+    )
     args = parser.parse_args(argv)
     dest = args.dir if args.dir is not None else default_mnist_dir()
     try:

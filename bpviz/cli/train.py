@@ -21,28 +21,52 @@ import time
 
 import numpy as np
 
+from bpviz.cli.common import Parser, data_argument, eta_argument, int_at_least
 from bpviz.cli.train_extras import TrainExtras, add_arguments
 from bpviz.engine import FastTrainer, Network, evaluate
 from bpviz.engine.functions import COSTS, HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from bpviz.engine.network import INITS
+from bpviz.session import limits
 from bpviz.session.config import epoch_order
+from bpviz.session.limits import check_sizes
 
 
 def add_network_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags that define a network (shared with ``gradcheck``)."""
     parser.add_argument(
-        "--layers", default="784,30,10", help="neurons per layer, n_0,…,n_L (default 784,30,10)"
+        "--layers", default="784,30,10", help="neurons per layer n₀,…,n_L, comma-separated"
     )
-    parser.add_argument("--hidden", default="sigmoid", choices=list(HIDDEN_ACTIVATIONS))
-    parser.add_argument("--output", default="sigmoid", choices=list(OUTPUT_ACTIVATIONS))
+    parser.add_argument(
+        "--hidden", default="sigmoid", choices=list(HIDDEN_ACTIVATIONS), help="σ of hidden layers"
+    )
+    parser.add_argument(
+        "--output", default="sigmoid", choices=list(OUTPUT_ACTIVATIONS), help="output layer"
+    )
     parser.add_argument(
         "--cost",
         default=None,
         choices=list(COSTS),
-        help="default: quadratic with a sigmoid output, cross_entropy with softmax",
+        help="cost C (default: quadratic with a sigmoid output, cross_entropy with softmax)",
     )
-    parser.add_argument("--init", default="scaled", choices=list(INITS))
-    parser.add_argument("--seed", type=int, default=0, help="initialisation and shuffling seed")
+    parser.add_argument("--init", default="scaled", choices=list(INITS), help="initialisation")
+    parser.add_argument(
+        "--seed",
+        type=int_at_least("--seed", 0),
+        default=0,
+        help="initialisation and shuffling seed",
+    )
+
+
+def check_layers(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """``--layers``: whole numbers within ``bpviz.session.limits``; a one-line error."""
+    try:
+        sizes = [int(n) for n in args.layers.split(",")]
+    except ValueError:
+        parser.error(f"--layers must be integers separated by commas, got {args.layers!r}")
+    try:
+        check_sizes(sizes)
+    except ValueError as error:
+        parser.error(f"--layers {args.layers}: {error}")
 
 
 def network_from(args: argparse.Namespace) -> Network:
@@ -59,32 +83,53 @@ def network_from(args: argparse.Namespace) -> Network:
     )
 
 
-def parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bpviz train", description="Train the network headless, epoch by epoch."
+def parse(argv: list[str] | None, prog: str | None = None) -> argparse.Namespace:
+    """The flags, each checked on its own: a bad one exits 2 with a line naming it."""
+    parser = Parser(
+        prog=prog or "bpviz train", description="Train the network headless, epoch by epoch."
     )
     parser.add_argument(
-        "--data", default=None, help="directory of MNIST IDX files, or 'sample' (the embedded one)"
+        "--data",
+        type=data_argument,
+        default=None,
+        metavar="DIR",
+        help="folder of MNIST IDX files, or 'sample' (the embedded one) (default: $BPVIZ_DATA, "
+        "else a downloaded MNIST, else the sample)",
     )
     add_network_arguments(parser)
-    parser.add_argument("--eta", type=float, default=3.0, help="learning rate η (default 3.0)")
-    parser.add_argument("--batch-size", type=int, default=10, help="mini-batch size m")
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--json", action="store_true", help="one JSON object per epoch")
+    parser.add_argument("--eta", type=eta_argument, default=3.0, help="learning rate η")
+    parser.add_argument(
+        "--batch-size", type=int_at_least("--batch-size", 1), default=10, help="mini-batch size m"
+    )
+    parser.add_argument(
+        "--epochs", type=int_at_least("--epochs", 0), default=3, help="epochs to train"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="one JSON object per epoch (default: a text line)"
+    )
     add_arguments(parser)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    check_layers(parser, args)
+    return args
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse(argv)
+def batch_size_problem(args: argparse.Namespace, n_train: int) -> str | None:
+    """``--batch-size`` against the data's training examples: a message, or None."""
+    try:
+        limits.check_batch_size(args.batch_size, n_train)
+    except ValueError as error:
+        return f"--batch-size {args.batch_size}: {error}"
+    return None
+
+
+def main(argv: list[str] | None = None, prog: str | None = None) -> int:
+    args = parse(argv, prog)
     from bpviz.data import DataError, resolve_source
     from bpviz.files.checkpoint import CheckpointError
 
     try:
         extras = TrainExtras(args, sys.argv[1:] if argv is None else list(argv))
         net = network_from(args)
-        if args.batch_size < 1 or args.epochs < 0 or not (math.isfinite(args.eta) and args.eta > 0):
-            raise ValueError("--batch-size must be ≥ 1, --epochs ≥ 0 and --eta a number > 0")
     except CheckpointError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -103,6 +148,9 @@ def main(argv: list[str] | None = None) -> int:
             f"inputs and {data.n_classes} classes",
             file=sys.stderr,
         )
+        return 2
+    if (message := batch_size_problem(args, data.train_images.shape[0])) is not None:
+        print(f"error: {message}", file=sys.stderr)
         return 2
     trainer = FastTrainer(net, data.train_images, data.train_labels, args.batch_size)
     try:

@@ -41,12 +41,14 @@ def resources_dir() -> Traversable | Path:
     Run from a source checkout (``python3 main.py`` or ``python3 -m bpviz`` in the
     repository root), the in-tree ``bpviz/`` comes first on ``sys.path`` and shadows
     any installed copy; it has no ``resources`` subpackage, because pyproject maps
-    that package from the top-level ``resources/``, which is then read directly.
+    that package from the top-level ``resources/``, which is then read directly. The
+    checkout's own folder comes first: an editable install of another checkout would
+    otherwise answer for ``bpviz.resources`` with that checkout's files.
     """
-    try:
-        return resources.files("bpviz.resources")
-    except ModuleNotFoundError:
-        return Path(__file__).resolve().parents[2] / "resources"
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "pyproject.toml").is_file() and (checkout / "resources").is_dir():
+        return checkout / "resources"
+    return resources.files("bpviz.resources")
 
 
 def load_sample_file(ref: Traversable | Path) -> Dataset:

@@ -51,21 +51,38 @@ def resolve_source(data: str | os.PathLike[str] | None = None) -> tuple[Dataset,
         dataset = _load_choice(env, f"{ENV_DATA}={env}: ")
         return dataset, f"{dataset.source}, set by {ENV_DATA}"
     downloaded = default_mnist_dir()
-    if has_idx_files(downloaded):
-        try:
+    try:
+        if has_idx_files(downloaded):
             dataset = load_idx_dir(downloaded)
-        except DataError as error:
-            sample = load_sample()
-            return sample, f"{sample.source} — the download in {downloaded} is unusable: {error}"
-        return dataset, f"{dataset.source}, downloaded earlier"
+            return dataset, f"{dataset.source}, downloaded earlier"
+    except DataError as error:
+        sample = load_sample()
+        return sample, f"{sample.source} — the download in {downloaded} is unusable: {error}"
+    except OSError as error:  # e.g. a folder without read or search permission
+        sample = load_sample()
+        return sample, (
+            f"{sample.source} — the download folder {downloaded} cannot be read ({_reason(error)})"
+        )
     sample = load_sample()
     return sample, f"{sample.source}; `python -m bpviz download` fetches the full 60,000"
 
 
 def _load_choice(choice: str, context: str) -> Dataset:
+    """``"sample"`` or a folder of IDX files; DataError (never OSError) when unusable."""
     if choice == SAMPLE:
         return load_sample()
+    path = Path(choice).expanduser()
+    shown = choice if len(choice) <= 160 else f"{choice[:80]}…{choice[-80:]}"
     try:
-        return load_idx_dir(Path(choice).expanduser())
+        if not path.exists():
+            raise DataError(f"{shown}: does not exist")
+        return load_idx_dir(path)
     except DataError as error:
         raise DataError(f"{context}{error}") from None
+    except OSError as error:  # a path too long, a folder without permission, …
+        raise DataError(f"{context}{shown}: cannot be read ({_reason(error)})") from None
+
+
+def _reason(error: OSError) -> str:
+    """An OSError in a few words: ``permission denied``, ``file name too long``."""
+    return (error.strerror or str(error)).lower()

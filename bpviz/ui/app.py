@@ -1,5 +1,5 @@
-"""Open the window: ``python main.py [--data DIR] [--run] [--step-phases N]
-[--quit-after SECONDS] [--screenshot FILE] [--settings FILE]``.
+"""Open the window: ``python main.py [FILE] [--data DIR] [--run] [--step-phases N]
+[--quit-after SECONDS] [--screenshot FILE] [--settings FILE] [--inspect L,I,J]``.
 
 Works offscreen (``QT_QPA_PLATFORM=offscreen``): ``--step-phases 7 --screenshot f.png``
 steps into the backward pass, saves the whole window and quits.
@@ -22,33 +22,63 @@ from bpviz.ui.main_window import MainWindow
 PUBLISH_HZ = 60
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The window's command line (other panels add their options here)."""
-    parser = argparse.ArgumentParser(
-        prog="bpviz", description="Watch backpropagation train a NumPy network on MNIST."
+def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
+    """The window's command line (other panels add their options here); its help lists
+    the headless commands too, which ``bpviz.__main__`` dispatches before this parser."""
+    from bpviz.cli.common import Parser, commands_help, int_at_least
+
+    parser = Parser(
+        prog=prog or "bpviz",
+        usage="%(prog)s [options] [FILE]\n       %(prog)s {train,gradcheck,download} [options]",
+        description="Watch backpropagation train a NumPy network on MNIST.\n"
+        "With no command, open the window (on the session FILE when one is given).",
+        epilog=f"commands (%(prog)s COMMAND --help for their options):\n{commands_help()}",
+    )
+    parser.add_argument(
+        "file",
+        nargs="?",
+        metavar="FILE",
+        help="a session file (.npz) to open, as File ▸ Open session does (default: none)",
     )
     parser.add_argument(
         "--data",
         metavar="DIR",
-        help="folder of MNIST IDX files, or 'sample' / 'mnist' (default: best available)",
-    )
-    parser.add_argument("--run", action="store_true", help="start training at once")
-    parser.add_argument(
-        "--step-phases", type=int, default=0, metavar="N", help="step N phases of backprop"
+        help="folder of MNIST IDX files, or 'sample' / 'mnist' (default: the last choice, "
+        "else $BPVIZ_DATA, a downloaded MNIST or the embedded sample)",
     )
     parser.add_argument(
-        "--quit-after", type=float, metavar="SECONDS", help="close the window after SECONDS"
+        "--run", action="store_true", help="start training at once (default: paused)"
     )
     parser.add_argument(
-        "--screenshot", metavar="FILE", help="save the whole window as FILE (PNG) and quit"
+        "--step-phases",
+        type=int_at_least("--step-phases", 0),
+        default=0,
+        metavar="N",
+        help="step N phases of backprop",
     )
-    parser.add_argument("--settings", metavar="FILE", help="settings INI file to use")
+    parser.add_argument(
+        "--quit-after",
+        type=float,
+        metavar="SECONDS",
+        help="close the window after SECONDS (default: stay open; 0.5 with --screenshot, "
+        "3 with --screenshot --run)",
+    )
+    parser.add_argument(
+        "--screenshot",
+        metavar="FILE",
+        help="save the whole window as FILE (PNG) and quit (default: none)",
+    )
+    parser.add_argument(
+        "--settings",
+        metavar="FILE",
+        help="settings INI file to use (default: the user's bpviz settings)",
+    )
     parser.add_argument(
         "--inspect",
         metavar="L,I,J",
         type=_selection,
-        help="open with w_IJ^L selected (L = 1 … L as in the paper, I and J from 0; "
-        "L,I,b for the bias b_I^L)",
+        help="open with wᵢⱼˡ selected (l = 1 … L as in the paper, i and j from 0; "
+        "L,I,b for the bias bᵢˡ) (default: none)",
     )
     return parser
 
@@ -98,7 +128,11 @@ def build_window(
         from bpviz.runtime.remote import RemoteWorker
 
         worker = RemoteWorker(dataset, config, publish_hz=PUBLISH_HZ)
-    return MainWindow(worker, config, dataset, description, settings)
+    window = MainWindow(worker, config, dataset, description, settings)
+    source, _, note = description.partition(" — ")
+    if note:  # a fallback (an unreadable download, a saved folder gone): say so, not only in a tip
+        window.statusBar().showMessage(f"Using the {source.split(' (')[0]}: {note}", 0)
+    return window
 
 
 def save_screenshot(window: MainWindow, path: str) -> None:
@@ -110,8 +144,30 @@ def save_screenshot(window: MainWindow, path: str) -> None:
         print(f"bpviz: could not write the screenshot {path}", file=sys.stderr)
 
 
+def open_file(window: MainWindow, path: str) -> bool:
+    """``bpviz FILE``: open the session file as File ▸ Open session does (the same code,
+    the same message in the window when it cannot be used); whether it opened."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from bpviz.ui import session_menus
+
+    if session_menus.open_session(window, path):
+        return True
+    boxes = [b for b in window.findChildren(QMessageBox) if b.objectName() == "bpviz_message"]
+    reason = boxes[-1].text().split("\n\n")[-1] if boxes else f"{path}: see the message"
+    window.statusBar().showMessage(f"Could not open the session: {reason}", 0)
+    return False
+
+
 def apply_script(window: MainWindow, args: argparse.Namespace) -> None:
-    """Do what the command line asked: run, step phases, screenshot, quit."""
+    """Do what the command line asked: open FILE, run, step phases, screenshot, quit.
+
+    A FILE that cannot be opened leaves the window on a new session with the message
+    shown; in scripted mode (``--screenshot`` or ``--quit-after``) the exit status is 1."""
+    if getattr(args, "file", None) and not open_file(window, args.file):
+        window.script_status = 1
+        if args.screenshot or args.quit_after is not None:
+            print(f"bpviz: {window.statusBar().currentMessage()}", file=sys.stderr)
     if args.step_phases > 0:
         for _ in range(args.step_phases):
             window.worker.step_phase()
@@ -156,9 +212,18 @@ def _qt_message(mode: QtMsgType, context, message: str) -> None:
         print(message, file=sys.stderr)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Open the window; returns the exit status."""
-    args = build_parser().parse_args(argv)
+def main(argv: list[str] | None = None, prog: str | None = None) -> int:
+    """Open the window; returns the exit status (``prog``: the program name for usage)."""
+    from bpviz.cli.common import COMMANDS, unknown_command
+
+    parser = build_parser(prog)
+    args, unknown = parser.parse_known_args(argv)  # a misplaced command first, then these
+    if args.file in COMMANDS and not Path(args.file).exists():
+        parser.error(f"a command comes first: {parser.prog} {args.file} [options]")
+    if args.file and (message := unknown_command(args.file)):
+        parser.error(message)
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     qInstallMessageHandler(_qt_message)
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setOrganizationName(store.ORGANISATION)
@@ -171,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         window = build_window(args.data, store.open_settings(args.settings))
     except DataError as exc:
-        print(f"bpviz: {exc}", file=sys.stderr)
+        print(f"bpviz: {'--data ' if args.data is not None else ''}{exc}", file=sys.stderr)
         return 2
     except RemoteError as exc:
         print(f"bpviz: {exc}", file=sys.stderr)
@@ -181,4 +246,4 @@ def main(argv: list[str] | None = None) -> int:
     QTimer.singleShot(0, lambda: apply_script(window, args))
     status = app.exec()
     window.shutdown()
-    return status
+    return status or getattr(window, "script_status", 0)
