@@ -114,7 +114,7 @@ def saved_session(tmp_path_factory) -> Path:
     """A session saved by the Session (as File ▸ Save session writes it): 784-16-10,
     batch 20, η = 0.5, 25 mini-batches and four phases into the 26th."""
     from bpviz.data.sample import load_sample
-    from bpviz.session import checkpoint
+    from bpviz.files import checkpoint
     from bpviz.session.session import Session
     from bpviz.session.snapshot import SessionConfig
 
@@ -131,7 +131,7 @@ def saved_session(tmp_path_factory) -> Path:
 
 def test_a_file_argument_opens_the_session_with_the_script_applied(qtbot, window, saved_session):
     from bpviz.data.sample import load_sample
-    from bpviz.session import checkpoint
+    from bpviz.files import checkpoint
     from bpviz.session.session import Session
     from bpviz.ui.app import apply_script, build_parser
 
