@@ -47,8 +47,8 @@ def find_files(directory: Path) -> dict[str, Path]:
                     break
                 try:
                     mode = candidate.stat().st_mode
-                except (OSError, ValueError):
-                    continue
+                except (FileNotFoundError, NotADirectoryError, ValueError):
+                    continue  # absent; a folder we may not search raises PermissionError
                 if stat.S_ISREG(mode):
                     found[role] = candidate
                 else:
