@@ -160,7 +160,8 @@ def run(args, net, data, description: str, extras) -> int:
             else:
                 print(
                     f"saved: {args.save} holds the last good state, after step {session.step} "
-                    f"(the parameters of the last finite loss); resume it with a smaller --eta",
+                    "(the parameters the last finite loss came from); resume it with a "
+                    "smaller --eta",
                     file=sys.stderr,
                     flush=True,
                 )
