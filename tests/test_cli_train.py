@@ -59,7 +59,8 @@ def test_train_without_json_prints_readable_lines():
         (("--layers", "784,x,10"), 2, "--layers must be integers"),
         (("--output", "softmax", "--cost", "quadratic"), 2, "does not pair"),
         (("--eta", "nan"), 2, "--eta"),
-        (("--hidden", "leaky_relu", "--output", "softmax", "--eta", "1e30"), 1, "diverged"),
+        (("--eta", "1e30"), 2, "η = 1e+30 is too large"),  # bpviz.session.limits.ETA_MAX
+        (("--hidden", "leaky_relu", "--output", "softmax", "--eta", "1000"), 1, "diverged"),
     ],
 )
 def test_train_bad_arguments_say_what_is_wrong(args, status, message):

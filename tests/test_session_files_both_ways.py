@@ -140,7 +140,7 @@ def old_train_file(path, session: Session, epoch: int) -> None:
            "eta": c.eta, "data": "sample"}  # fmt: skip
     meta = {"kind": "train", "run": run, "epoch": epoch, "steps": session.step,
             "data_fingerprint": dataset_fingerprint(session.dataset),
-            "data_description": "embedded MNIST sample, chosen explicitly", "history": history}  # fmt: skip
+            "data_description": "embedded MNIST sample", "history": history}  # fmt: skip
     write_checkpoint(path, meta, {**arrays, "parameters": session.network.parameters})
 
 
