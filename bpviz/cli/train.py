@@ -7,8 +7,10 @@ and reports each epoch: with ``--json`` one JSON object a line on stdout (``epoc
 ``confusion`` — k×k counts, rows = true class, columns = predicted — and
 ``per_class_accuracy`` — k fractions, null for a class without examples) and
 nothing else. The data source is named in one line on stderr. Same seed and flags give
-bit-identical output, ``seconds`` aside. Exit status: 0, 1 (data error or divergence),
-2 (bad arguments).
+bit-identical output, ``seconds`` aside. It trains a ``Session`` headless, as the window
+does (``bpviz.cli.train_loop``), and ``--save``/``--resume`` use the window's session
+files (``bpviz.cli.train_extras``). Exit status: 0, 1 (data or file error, or
+divergence — ``--save`` still writes the last good state), 2 (bad arguments).
 """
 
 from __future__ import annotations

@@ -42,12 +42,17 @@ from bpviz.session.snapshot import SessionConfig
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of this module."""
-    parser.add_argument("--save", metavar="FILE", help="save the run after the last epoch")
+    parser.add_argument(
+        "--save",
+        metavar="FILE",
+        help="save the session after the last epoch (or, if training diverges, its last "
+        "good state); File ▸ Open session opens it",
+    )
     parser.add_argument(
         "--resume",
         metavar="FILE",
-        help="continue a run saved with --save (its network, seed and data order; --eta "
-        "changes η from here on)",
+        help="continue a session saved with --save or the window's File ▸ Save session "
+        "(its network, seed and data order; --eta changes η from here on)",
     )
     parser.add_argument(
         "--snapshot-every",

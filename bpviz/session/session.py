@@ -65,7 +65,8 @@ class Session(FastPath):
 
     Attributes: ``config``, ``network``, ``dataset``, ``eta`` (η of the next update),
     ``step`` (completed updates), ``epoch`` (0-based), ``batch_in_epoch``,
-    ``batches_per_epoch``, ``history``, ``last_eval``, ``message``, ``diverged``.
+    ``batches_per_epoch``, ``history``, ``last_eval``, ``message``, ``diverged``,
+    ``divergence`` (the step that diverged and what happened, once one has).
     """
 
     def __init__(self, dataset: Dataset, config: SessionConfig = DEFAULT_CONFIG) -> None:
