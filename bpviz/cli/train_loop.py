@@ -128,12 +128,9 @@ def run(args, net, data, description: str, extras) -> int:
 
     try:
         session = extras.session(net, data, description)
-    except CheckpointError as error:
+    except ValueError as error:  # a file that does not fit (a CheckpointError), or a config
         print(f"error: {error}", file=sys.stderr)
-        return 1
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        return 1 if isinstance(error, CheckpointError) else 2
 
     def report(metrics: EpochMetrics, train_loss: float) -> None:
         print(report_line(session, metrics, train_loss, args.json), flush=True)
