@@ -35,7 +35,7 @@ from bpviz.session.checkpoint import (
     read_checkpoint,
     save_session,
 )
-from bpviz.session.codecs import _is_eta
+from bpviz.session.limits import check_eta
 from bpviz.session.session import Session
 from bpviz.session.snapshot import SessionConfig
 
@@ -91,13 +91,14 @@ def read_resume(path: str) -> tuple[Checkpoint, SessionConfig, float, str | None
     if meta.get("kind") != WINDOW:
         raise CheckpointError(f"{path} is damaged: unknown kind of session")
     config = decode_config(meta.get("config"))
-    eta = meta.get("eta")
-    if not _is_eta(eta):
-        raise CheckpointError(f"{path} is damaged: bad η {eta!r}")
+    try:
+        eta = check_eta(meta.get("eta"))
+    except ValueError as error:
+        raise CheckpointError(f"{path} is damaged: {error}") from None
     data = meta.get("data")
     if not (data is None or (isinstance(data, str) and 0 < len(data) <= oldtrain.MAX_DATA_CHARS)):
         raise CheckpointError(f"{path} is damaged: bad data choice")
-    return ckpt, config, float(eta), data
+    return ckpt, config, eta, data
 
 
 class TrainExtras:
