@@ -44,6 +44,31 @@ def test_train_on_the_sample_reports_each_epoch_in_json_and_is_deterministic():
     assert other[0]["train_loss"] != reports[0]["train_loss"]
 
 
+def test_train_reports_exactly_what_the_bare_engine_computes():
+    """The session's loop (trained, evaluated, reported) gives the engine's own numbers
+    bit for bit: its float64 losses' mean (not the float32 history's), its evaluation."""
+    import numpy as np
+
+    from bpviz.data import load_sample
+    from bpviz.engine import FastTrainer, Network, evaluate
+    from bpviz.session.config import epoch_order
+
+    args = ("--data", "sample", "--epochs", "2", "--seed", "3", "--batch-size", "7")
+    reports = epochs(bpviz("train", *args, "--hidden", "relu", "--eta", "0.5", "--json"))
+    data = load_sample()
+    net = Network([784, 30, 10], hidden="relu", seed=3)
+    trainer = FastTrainer(net, data.train_images, data.train_labels, 7)
+    for epoch, report in enumerate(reports):
+        order = epoch_order(3, epoch, trainer.n_examples)
+        losses = trainer.train_epoch(order[: len(order) - len(order) % 7], 0.5)
+        result = evaluate(net, data.test_images, data.test_labels)
+        assert report["steps"] == 571 * (epoch + 1)  # 4,000 // 7 whole mini-batches
+        assert report["train_loss"] == float(np.mean(losses))
+        assert report["test_loss"] == result.loss
+        assert report["test_accuracy"] == result.accuracy
+        assert report["confusion"] == result.confusion.tolist()
+
+
 def test_train_without_json_prints_readable_lines():
     result = bpviz("train", "--data", "sample", "--epochs", "1", "--layers", "784,10,10")
     assert result.returncode == 0, result.stderr
