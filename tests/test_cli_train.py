@@ -54,7 +54,7 @@ def test_train_reports_exactly_what_the_bare_engine_computes():
     from bpviz.session.config import epoch_order
 
     # leaky ReLU + softmax in batches of 32: a case where evaluating on one BLAS thread
-    # instead of BLAS's own choice changes test_loss in its last bits
+    # instead of BLAS's own choice changes test_loss in its last bits (on 2+ cores)
     flags = ("--hidden", "leaky_relu", "--output", "softmax", "--eta", "0.3", "--json")
     args = ("--data", "sample", "--epochs", "2", "--seed", "9", "--batch-size", "32")
     reports = epochs(bpviz("train", *args, *flags))
