@@ -50,7 +50,9 @@ def test_resume_and_save_again_then_change_eta(tmp_path):
     assert changed[0]["epoch"] == 3 and changed[0]["steps"] == 1200 and changed[0]["eta"] == 0.5
     with zipfile.ZipFile(b) as zf:
         meta = json.loads(zf.read("meta.json"))
-    assert meta["format"] == "bpviz-session" and meta["kind"] == "train" and meta["epoch"] == 2
+    # the window's session format, which names the data for the next --resume
+    assert meta["format"] == "bpviz-session" and meta["kind"] == "window" and meta["epoch"] == 2
+    assert meta["step"] == 800 and meta["data"] == "sample"
     assert meta["history"]["eta_changes"] == [[1, 3.0]]
     assert len(meta["history"]["epochs"]) == 2
 
@@ -68,7 +70,7 @@ def test_bad_resume_files_and_flags_say_what_is_wrong(tmp_path):
             content = zin.read(info.filename)
             if info.filename == "meta.json":
                 meta = json.loads(content)
-                meta["run"]["layers"] = "784,100000000,10"
+                meta["config"]["sizes"] = [784, 100000000, 10]
                 content = json.dumps(meta).encode()
             zout.writestr(info.filename, content)
     cases = [
@@ -76,7 +78,7 @@ def test_bad_resume_files_and_flags_say_what_is_wrong(tmp_path):
         (("--resume", str(truncated)), 1, "truncated.npz"),
         (("--resume", str(foreign)), 1, "not a bpviz session file"),
         (("--resume", str(good), "--layers", "784,12,10"), 2, "drop --layers"),
-        (("--resume", str(huge)), 1, "do not fit the network"),
+        (("--resume", str(huge)), 1, "implausibly large network"),
         (("--snapshot-every", "5"), 2, "go together"),
         (("--snapshot-every", "0", "--out", str(tmp_path)), 2, "≥ 1"),
         (("--save", str(tmp_path / "no" / "dir" / "x.npz")), 1, "cannot write"),
@@ -118,17 +120,35 @@ def test_snapshot_every_writes_bundles_that_match_the_saved_run(tmp_path):
     assert "snapshot: step 160" in result.stderr
 
 
-def test_a_window_session_file_is_sent_to_the_window(tmp_path):
+def test_a_window_session_file_resumes_mid_batch(tmp_path):
+    """The window's file, saved three phases into its sixth mini-batch: ``--resume``
+    replays those phases and trains on to the epoch's end, as the session would."""
     from bpviz.data.sample import load_sample
     from bpviz.files.checkpoint import save_session
     from bpviz.session.session import Session
 
     session = Session(load_sample())
-    session.step_batch()
+    for _ in range(5):
+        session.step_batch()
+    for _ in range(3):
+        session.step_phase()
     save_session(tmp_path / "window.npz", session)
-    result = bpviz("--resume", str(tmp_path / "window.npz"), "--epochs", "1")
+    (report,) = lines(bpviz("--resume", str(tmp_path / "window.npz"), "--epochs", "1"))
+    session.evaluation_one_blas_thread = False  # as the headless trainer evaluates
+    session.run(session.batches_per_epoch - 5)  # finishes the mini-batch, then the epoch
+    assert report["steps"] == session.step == 400 and report["epoch"] == 1
+    assert report["test_loss"] == session.last_eval.test_loss
+    assert report["train_loss"] == session.last_eval.train_loss  # the epoch began in the file
+
+
+def test_a_damaged_file_of_the_former_format_is_named_not_a_traceback(tmp_path):
+    from bpviz.files.container import write_checkpoint
+
+    old = tmp_path / "old.npz"  # ``train --save`` files before it ran a Session
+    write_checkpoint(old, {"kind": "train", "run": {"layers": "784,30,10"}}, {})
+    result = bpviz("--resume", str(old), "--epochs", "1")
     assert result.returncode == 1 and result.stdout == ""
-    assert "saved by the window" in result.stderr and "Open session" in result.stderr
+    assert "damaged: bad run settings" in result.stderr and "Traceback" not in result.stderr
 
 
 _FUZZ: dict = {}
@@ -168,6 +188,6 @@ def test_fuzzed_trainer_files_resume_or_give_our_error(tmp_path_factory, data):
     try:
         extras = TrainExtras(args, argv)
         net = network_from(args)
-        extras.start(net, _FUZZ["data"], "embedded MNIST sample (4,000 train / 1,000 held-out)")
+        extras.session(net, _FUZZ["data"], "embedded MNIST sample (4,000 train / 1,000 held-out)")
     except (CheckpointError, ValueError):
         pass

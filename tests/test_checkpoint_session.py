@@ -192,7 +192,7 @@ def test_every_bad_file_leaves_the_session_untouched(sample, tmp_path):
         assert _state(target) == before, name
     assert "newer bpviz" in messages["newer"]
     assert "Data menu" in messages["other data"]
-    assert "--resume" in messages["cli file"]
+    assert "bad run settings" in messages["cli file"]  # the CLI's former format, damaged
     assert all("Traceback" not in m and len(m) < 400 for m in messages.values())
     open_session(good, target)  # and the good file opens in the same session
     assert _state(target) == _state(source)

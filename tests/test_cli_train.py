@@ -44,6 +44,36 @@ def test_train_on_the_sample_reports_each_epoch_in_json_and_is_deterministic():
     assert other[0]["train_loss"] != reports[0]["train_loss"]
 
 
+def test_train_reports_exactly_what_the_bare_engine_computes():
+    """The session's loop (trained, evaluated, reported) gives the engine's own numbers
+    bit for bit: its float64 losses' mean (not the float32 history's), its evaluation."""
+    import numpy as np
+
+    from bpviz.data import load_sample
+    from bpviz.engine import FastTrainer, Network, evaluate
+    from bpviz.session.config import epoch_order
+
+    # leaky ReLU + softmax in batches of 32: a case where evaluating on one BLAS thread
+    # instead of BLAS's own choice changes test_loss in its last bits (on 2+ cores)
+    flags = ("--hidden", "leaky_relu", "--output", "softmax", "--eta", "0.3", "--json")
+    args = ("--data", "sample", "--epochs", "2", "--seed", "9", "--batch-size", "32")
+    reports = epochs(bpviz("train", *args, *flags))
+    data = load_sample()
+    net = Network(
+        [784, 30, 10], hidden="leaky_relu", output="softmax", cost="cross_entropy", seed=9
+    )
+    trainer = FastTrainer(net, data.train_images, data.train_labels, 32)
+    for epoch, report in enumerate(reports):
+        order = epoch_order(9, epoch, trainer.n_examples)
+        losses = trainer.train_epoch(order, 0.3)  # 4,000 = 125 × 32: no remainder
+        result = evaluate(net, data.test_images, data.test_labels)
+        assert report["steps"] == 125 * (epoch + 1)
+        assert report["train_loss"] == float(np.mean(losses))
+        assert report["test_loss"] == result.loss
+        assert report["test_accuracy"] == result.accuracy
+        assert report["confusion"] == result.confusion.tolist()
+
+
 def test_train_without_json_prints_readable_lines():
     result = bpviz("train", "--data", "sample", "--epochs", "1", "--layers", "784,10,10")
     assert result.returncode == 0, result.stderr

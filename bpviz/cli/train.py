@@ -7,27 +7,24 @@ and reports each epoch: with ``--json`` one JSON object a line on stdout (``epoc
 ``confusion`` — k×k counts, rows = true class, columns = predicted — and
 ``per_class_accuracy`` — k fractions, null for a class without examples) and
 nothing else. The data source is named in one line on stderr. Same seed and flags give
-bit-identical output, ``seconds`` aside. Exit status: 0, 1 (data error or divergence),
-2 (bad arguments).
+bit-identical output, ``seconds`` aside. It trains a ``Session`` headless, as the window
+does (``bpviz.cli.train_loop``), and ``--save``/``--resume`` use the window's session
+files (``bpviz.cli.train_extras``). Exit status: 0, 1 (data or file error, or
+divergence — ``--save`` still writes the last good state), 2 (bad arguments).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import sys
-import time
 
-import numpy as np
-
+from bpviz.cli import train_loop
 from bpviz.cli.common import Parser, data_argument, eta_argument, int_at_least
 from bpviz.cli.train_extras import TrainExtras, add_arguments
-from bpviz.engine import FastTrainer, Network, evaluate
+from bpviz.engine import Network
 from bpviz.engine.functions import COSTS, HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from bpviz.engine.network import INITS
 from bpviz.session import limits
-from bpviz.session.config import epoch_order
 from bpviz.session.limits import check_sizes
 
 
@@ -152,58 +149,4 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     if (message := batch_size_problem(args, data.train_images.shape[0])) is not None:
         print(f"error: {message}", file=sys.stderr)
         return 2
-    trainer = FastTrainer(net, data.train_images, data.train_labels, args.batch_size)
-    try:
-        first, steps = extras.start(net, data, description)  # 1, 0 unless --resume
-        status = _epochs(args, net, data, trainer, extras, first, steps)
-    except CheckpointError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    finally:
-        extras.close()
-    return status
-
-
-def _epochs(args, net, data, trainer, extras, first: int, steps: int) -> int:
-    for epoch in range(first, first + args.epochs):
-        # The session's order (epochs count from 0 there) and, like the session, whole
-        # mini-batches only: the window and this trainer train identically for a seed.
-        order = epoch_order(args.seed, epoch - 1, trainer.n_examples)
-        order = order[: len(order) - len(order) % args.batch_size]
-        start = time.perf_counter()
-        losses = extras.train_epoch(trainer, order, args.eta, epoch, steps)
-        seconds = time.perf_counter() - start
-        steps += len(losses)
-        if not math.isfinite(losses[-1]):
-            print(
-                f"error: diverged in epoch {epoch} at step {steps}: the loss became "
-                f"{losses[-1]} with η = {args.eta}; try a smaller --eta",
-                file=sys.stderr,
-            )
-            return 1
-        result = evaluate(net, data.test_images, data.test_labels)
-        report = {
-            "epoch": epoch,
-            "steps": steps,
-            "train_loss": float(np.mean(losses)),
-            "test_loss": result.loss,
-            "test_accuracy": result.accuracy,
-            "eta": args.eta,
-            "seconds": round(seconds, 4),
-            "confusion": result.confusion.tolist(),
-            "per_class_accuracy": [
-                None if math.isnan(v) else float(v) for v in result.per_class_accuracy
-            ],
-        }
-        extras.end_epoch(epoch, steps, report["train_loss"], result, seconds)
-        if args.json:
-            print(json.dumps(report), flush=True)
-        else:
-            print(
-                f"epoch {epoch}: test accuracy {result.accuracy:.2%} "
-                f"({int(np.trace(result.confusion))}/{result.n}), test loss {result.loss:.4f}, "
-                f"train loss {report['train_loss']:.4f}, {seconds:.2f} s",
-                flush=True,
-            )
-    extras.save(net, first + args.epochs - 1, steps)
-    return 0
+    return train_loop.run(args, net, data, description, extras)

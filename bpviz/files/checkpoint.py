@@ -2,11 +2,12 @@
 
 The file is the container of ``bpviz.files.container`` (a zip of ``meta.json`` and
 ``.npy`` arrays, versioned, pickling off) with the codecs of ``bpviz.files.codecs``.
-``save_session``/``open_session`` are the window's (kind ``"window"``); the headless
-trainer's ``--save``/``--resume`` (kind ``"train"``) live in ``bpviz.cli.train_extras``.
-Opening reads and checks everything, against the data too, before the session is
-touched: a damaged, truncated, foreign or newer file raises ``CheckpointError`` and
-leaves the session as it was.
+``save_session``/``open_session`` serve the window's File menu and the headless trainer's
+``train --save``/``--resume`` alike (kind ``"window"``); files of the trainer's former
+format (kind ``"train"``) are upgraded on opening (``bpviz.session.oldtrain``). Opening
+reads and checks everything, against the data too, before the session is touched: a
+damaged, truncated, foreign or newer file raises ``CheckpointError`` and leaves the
+session as it was.
 """
 
 from __future__ import annotations
@@ -66,15 +67,16 @@ __all__ = [
     "write_checkpoint",
 ]
 
-WINDOW = "window"  # kind of file the window writes; "train" files come from the CLI
+WINDOW = "window"  # the kind of file the window and the CLI write ("train": the CLI's former)
 
 
 def _as_error(error: Exception) -> CheckpointError:
     return error if isinstance(error, CheckpointError) else CheckpointError(str(error))
 
 
-def save_session(path: str | Path, session) -> None:
-    """Write ``session`` (a ``bpviz.session.session.Session``, not running) to ``path``.
+def save_session(path: str | Path, session, *, data: str | None = None) -> None:
+    """Write ``session`` (a ``bpviz.session.session.Session``, not running) to ``path``;
+    ``data``: where its data set came from (``"sample"`` or a folder), for ``--resume``.
 
     Saved: configuration, parameters, η, step, epoch, position in the epoch, the epoch's
     data order, the phase reached in the current mini-batch, the divergence checkpoints,
@@ -101,6 +103,8 @@ def save_session(path: str | Path, session) -> None:
         "data_description": session.dataset.source,
         "history": history_meta,
     }
+    if data is not None:
+        meta["data"] = data
     arrays["parameters"] = session.network.parameters
     arrays["order"] = np.asarray(private["order"], np.int64)
     for n, (_, params) in enumerate(checkpoints):
@@ -123,24 +127,23 @@ def _parameters(arrays: dict, name: str, like: np.ndarray) -> np.ndarray:
     return np.array(array, copy=True)
 
 
-def open_session(path: str | Path, session) -> None:
-    """Replace ``session``'s state by the one saved in ``path``.
+def open_session(path: str | Path, session, *, checkpoint: Checkpoint | None = None) -> None:
+    """Replace ``session``'s state by the one saved in ``path`` (already read into
+    ``checkpoint``, if given).
 
     Everything is read and checked first, against ``session.dataset`` too; only then is
     the session changed. Raises ``CheckpointError`` (the session untouched) when the file
     is damaged, foreign, of a newer format, or was saved on other data.
     """
+    from bpviz.session import oldtrain
     from bpviz.session.config import ETA_MAX, check_config, epoch_order, make_network
 
-    ckpt = read_checkpoint(path)
+    ckpt = read_checkpoint(path) if checkpoint is None else checkpoint
     meta, arrays = ckpt.meta, ckpt.arrays
-    if meta.get("kind") == "train":
-        raise CheckpointError(
-            f"{path} was saved by 'python -m bpviz train --save'; continue it with "
-            "'python -m bpviz train --resume FILE'"
-        )
-    _require(meta.get("kind") == WINDOW, "it is not a window session")
     dataset = session.dataset
+    if meta.get("kind") == oldtrain.KIND:
+        meta, arrays = oldtrain.upgrade(meta, arrays, dataset.train_images.shape[0])
+    _require(meta.get("kind") == WINDOW, "it is not a window session")
     if meta.get("data_fingerprint") != dataset_fingerprint(dataset):
         raise CheckpointError(
             f"{path} was saved while training on {meta.get('data_description') or '?'}; "

@@ -12,6 +12,7 @@ products are below OpenBLAS's threading threshold anyway.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -33,12 +34,19 @@ def _one_blas_thread():
     return _controller.limit(limits=1, user_api="blas")
 
 
+def _blas_threads(one: bool):
+    """One BLAS thread, or (``one`` False: a headless run with the machine to itself)
+    BLAS's own choice."""
+    return _one_blas_thread() if one else contextlib.nullcontext()
+
+
 def epoch_job(session: Session) -> Callable[[], EpochMetrics]:
     """The epoch-end evaluation of ``session`` as it is now, to run now or on another
     thread: it holds a copy of the parameters and every number it reports besides."""
     parameters, data = session.network.parameters.copy(), session.dataset
     network = session.evaluation_network()  # one per run: the jobs run one after another
     first_step = session.step - session.batches_per_epoch + 1
+    one_thread = session.evaluation_one_blas_thread
     fields = dict(
         epoch=session.epoch,
         step=session.step,
@@ -48,7 +56,7 @@ def epoch_job(session: Session) -> Callable[[], EpochMetrics]:
 
     def job() -> EpochMetrics:
         network.parameters[...] = parameters
-        with _one_blas_thread():
+        with _blas_threads(one_thread):
             result = evaluate(network, data.test_images, data.test_labels)
         return EpochMetrics(
             test_loss=float(result.loss),

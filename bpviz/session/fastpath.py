@@ -71,6 +71,8 @@ class FastPath:
             if watched and good:
                 self._record_watches()
             losses.extend(batch_losses[:good])
+            if self.loss_listener is not None and good:
+                self.loss_listener(self.step + 1, batch_losses[:good])
             self.step += good
             self.batch_in_epoch = k + good
             done += good
@@ -167,6 +169,8 @@ class FastPath:
         self.step += 1
         self.batch_in_epoch += 1
         self.history.loss.append(loss)
+        if self.loss_listener is not None:
+            self.loss_listener(self.step, np.array([loss], np.float64))
         if self.history.watches:
             self._record_watches()
 
@@ -199,6 +203,7 @@ class FastPath:
         self.history.truncate_eta(target, self.eta)
         self._clear_batch()
         self.diverged = True
+        self.divergence = (bad_step, what)
         self.message = (
             f"Training diverged at step {bad_step} (epoch {self.epoch + 1}): {what} with "
             f"η = {self.eta:g}. Went back to the parameters after step {self.step}, from "

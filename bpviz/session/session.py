@@ -65,7 +65,8 @@ class Session(FastPath):
 
     Attributes: ``config``, ``network``, ``dataset``, ``eta`` (η of the next update),
     ``step`` (completed updates), ``epoch`` (0-based), ``batch_in_epoch``,
-    ``batches_per_epoch``, ``history``, ``last_eval``, ``message``, ``diverged``.
+    ``batches_per_epoch``, ``history``, ``last_eval``, ``message``, ``diverged``,
+    ``divergence`` (the step that diverged and what happened, once one has).
     """
 
     def __init__(self, dataset: Dataset, config: SessionConfig = DEFAULT_CONFIG) -> None:
@@ -74,6 +75,13 @@ class Session(FastPath):
         # ``evaluator(job, run_id)`` runs an epoch-end evaluation elsewhere and later calls
         # ``record_epoch(job(), run_id)``; None: at once (the worker sets its own)
         self.evaluator: Callable[[Callable[[], EpochMetrics], int], None] | None = None
+        # ``loss_listener(first_step, losses)`` hears the float64 losses ``(k,)`` of steps
+        # first_step … first_step + k − 1 as they are recorded (the history keeps float32;
+        # a divergence's replay repeats steps): the headless trainer's exact epoch means
+        self.loss_listener: Callable[[int, np.ndarray], None] | None = None
+        # the epoch-end evaluation on one BLAS thread (beside a GUI); False: BLAS's own
+        # choice, as the headless trainer has always evaluated (its figures depend on it)
+        self.evaluation_one_blas_thread = True
         self.run_id = 0
         self.reset(config)
 
@@ -103,6 +111,7 @@ class Session(FastPath):
         self.run_id += 1
         self.message: str | None = None
         self.diverged = False
+        self.divergence: tuple[int, str] | None = None  # (step that diverged, what happened)
         self._order = epoch_order(config.seed, 0, self.dataset.train_images.shape[0])
         self._epoch_seconds, self._since = 0.0, None
         self._trainer = None  # the engine's FastTrainer, made on the first fast run
@@ -215,6 +224,7 @@ class Session(FastPath):
             done = self.step - step
             if self.diverged:
                 return done
+        self._fast()  # made once (the training set as floats), outside the epoch's seconds
         with np.errstate(all="ignore"), self._timed():
             traced = 1 if trace_last and done < max_steps else 0
             done += self._train(max_steps - done - traced, until, interrupt)
@@ -310,6 +320,8 @@ class Session(FastPath):
         self.step += 1
         self.batch_in_epoch += 1
         self.history.loss.append(loss)
+        if self.loss_listener is not None:
+            self.loss_listener(self.step, np.array([loss], np.float64))
         for watch in self.history.watches.values():
             watch.w.append(self.network.weights[watch.l - 1][watch.i, watch.j])
             watch.grad.append(grad_w[watch.l - 1][watch.i, watch.j])
