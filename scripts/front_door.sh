@@ -68,8 +68,9 @@ run_user "$work/elsewhere" script bpviz
 
 echo "front door: bpviz --help"
 help="$(cd "$work/elsewhere" && PATH="$work/venv/bin:$PATH" bpviz --help)" || fail "bpviz --help"
+[[ "$help" == "usage: bpviz [options] [FILE]"* ]] || fail "bpviz --help: usage does not say 'bpviz'"
 for command in train gradcheck download; do
-  grep -q "$command" <<<"$help" || fail "bpviz --help does not list '$command'"
+  grep -q "^  $command  " <<<"$help" || fail "bpviz --help does not list '$command'"
 done
 
 echo "front door: bpviz train --epochs 1 --json (headless, the packaged sample)"

@@ -106,6 +106,17 @@ def test_an_unknown_word_names_the_commands(start, word, hint, tmp_path):
     assert (f"did you mean '{hint}'" in line) == (hint is not None)
 
 
+def test_a_source_checkout_reads_its_own_resources(tmp_path):
+    """``python3 main.py`` in a checkout shadows any installed bpviz; the sample it loads
+    is the checkout's top-level ``resources/`` (not another checkout's editable install,
+    not a missing ``bpviz.resources``)."""
+    code = "from bpviz.data.sample import load_sample, resources_dir; load_sample(); "
+    code += "print(resources_dir())"
+    result = run([sys.executable, "-c", code], cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert Path(result.stdout.strip()) == ROOT / "resources"
+
+
 # --- bpviz FILE: open a session file as File ▸ Open session does ---
 
 

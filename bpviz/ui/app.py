@@ -163,7 +163,8 @@ def apply_script(window: MainWindow, args: argparse.Namespace) -> None:
     """Do what the command line asked: open FILE, run, step phases, screenshot, quit.
 
     A FILE that cannot be opened leaves the window on a new session with the message
-    shown; in scripted mode (``--screenshot`` or ``--quit-after``) the exit status is 1."""
+    shown (and on stderr too in scripted mode, ``--screenshot`` or ``--quit-after``);
+    the exit status is then 1."""
     if getattr(args, "file", None) and not open_file(window, args.file):
         window.script_status = 1
         if args.screenshot or args.quit_after is not None:
