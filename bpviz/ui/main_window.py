@@ -26,7 +26,7 @@ from bpviz.ui import inspect_wiring
 from bpviz.ui import settings as store
 from bpviz.ui.controls import BatchSizeControl, EtaControl, PaceControl, build_toolbar, make_actions
 from bpviz.ui.controls_status import TrainingStatus
-from bpviz.ui.menus import build_menus
+from bpviz.ui.menus import HELP, build_menus
 from bpviz.ui.views import explore
 
 LEFT = Qt.DockWidgetArea.LeftDockWidgetArea
@@ -57,24 +57,24 @@ def _view(module: str, name: str) -> Callable[[MainWindow], QWidget]:
 
 DOCKS: list[DockSpec] = [
     DockSpec("network", "Network", _view("network", "NetworkView"), LEFT,
-             tooltip="a^l forward, δ^l backward, edges coloured by W^l"),
+             tooltip="aˡ forward, δˡ backward, edges coloured by Wˡ"),
     DockSpec("io", "Input and output", _view("io", "InputOutputView"), RIGHT,
-             tooltip="The mini-batch x, the selected digit, a^L against y"),
+             tooltip="The mini-batch x, the selected digit, aᴸ against y"),
     DockSpec("delta", "δ and its factors", _view("delta", "DeltaView"), BOTTOM,
-             tooltip="δ^l = (W^{l+1})^T δ^{l+1} ⊙ σ'(z^l) with ∂C/∂a^l and σ'(z^l)"),
+             tooltip="δˡ = (Wˡ⁺¹)ᵀ δˡ⁺¹ ⊙ σ'(zˡ) with ∂C/∂aˡ and σ'(zˡ)"),
     DockSpec("gradients", "Gradients ∂C/∂W", _view("gradient", "GradientView"), BOTTOM,
-             tooltip="∂C/∂W^l = δ^l (a^{l-1})^T, W^l or ΔW^l as heatmaps"),
+             tooltip="∂C/∂Wˡ = δˡ (aˡ⁻¹)ᵀ, Wˡ or ΔWˡ as heatmaps"),
     DockSpec("loss", "Loss and accuracy", _view("loss", "LossView"), BOTTOM,
              tooltip="C per mini-batch, smoothed, and test accuracy per epoch"),
     DockSpec("equations", "Equations, live", _view("equations", "EquationView"), RIGHT,
              tab_with="io", tooltip="The paper's algorithm (IV.4): the phase's line "
              "highlighted, with the selected weight's numbers written out"),
-    DockSpec("inspector", "Inspect w_ij", _view("inspector", "InspectorView"), RIGHT,
-             tab_with="io", tooltip="One weight in the mini-batch: a_j, δ_i, ∂C/∂w_ij, "
+    DockSpec("inspector", "Inspect wᵢⱼ", _view("inspector", "InspectorView"), RIGHT,
+             tab_with="io", tooltip="One weight in the mini-batch: aⱼ, δᵢ, ∂C/∂wᵢⱼ, "
              "Δw, each example's share; numeric gradient check (g); pin to watch"),
     DockSpec("contraction", "Tensor contraction", _view("contraction", "ContractionView"),
-             RIGHT, tab_with="io", tooltip="IV.2: ∂a^l/∂W^l as a stack of matrices, "
-             "contracted with ∂C/∂a^l into ∂C/∂W^l"),
+             RIGHT, tab_with="io", tooltip="IV.2: ∂aˡ/∂Wˡ as a stack of matrices, "
+             "contracted with ∂C/∂aˡ into ∂C/∂Wˡ"),
     DockSpec("evaluation", "Evaluation", explore.evaluation_dock, LEFT, tab_with="network",
              tooltip="Held-out accuracy, confusion matrix, worst mistakes; click to inspect"),
     DockSpec("drawpad", "Draw a digit", explore.drawpad_dock, LEFT, tab_with="network",
@@ -188,9 +188,15 @@ class MainWindow(QMainWindow):
         return dock
 
     def menu(self, title: str) -> QMenu:
-        """The top-level menu called ``title`` (e.g. ``"&File"``), created on first use."""
+        """The top-level menu called ``title`` (e.g. ``"&File"``), created on first use;
+        Help stays the last menu (a menu made after it goes before it)."""
         if title not in self._menus:
-            self._menus[title] = self.menuBar().addMenu(title)
+            bar, help_menu = self.menuBar(), self._menus.get(HELP)
+            if help_menu is None:
+                self._menus[title] = bar.addMenu(title)
+            else:
+                self._menus[title] = menu = QMenu(title, self)
+                bar.insertMenu(help_menu.menuAction(), menu)
         return self._menus[title]
 
     def refresh(self) -> bool:

@@ -8,7 +8,7 @@ are written out for the selected neuron or weight with the numbers the engine us
 
 from __future__ import annotations
 
-import re
+import html
 from functools import lru_cache
 
 import ziamath
@@ -26,6 +26,7 @@ from bpviz.ui.equation_text import (
     substituted,
 )
 from bpviz.ui.inspection import Selection
+from bpviz.ui.notation import unicode_math
 from bpviz.ui.views._throttle import ThrottledView
 
 ziamath.config.svg2 = False  # SVG 1.1 paths without <symbol>: what QtSvg draws correctly
@@ -210,9 +211,9 @@ class EquationView(ThrottledView):
 
 
 def html_indices(text: str) -> str:
-    """``"w_3,7^2"`` → ``w<sub>3,7</sub><sup>2</sup>`` for the rich-text header."""
-    text = re.sub(r"_([\d,]+)", r"<sub>\1</sub>", text)
-    return re.sub(r"\^(\d+)", r"<sup>\1</sup>", text)
+    """``"w_3,7^2"`` → ``"w₃,₇²"``: a caret label (``Phase.label``, ``Selection.label``) in
+    the window's one notation (``bpviz.ui.notation.unicode_math``), HTML-escaped."""
+    return html.escape(unicode_math(text), quote=False)
 
 
 def _fits(sel: Selection, sizes: tuple[int, ...]) -> bool:

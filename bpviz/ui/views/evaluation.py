@@ -99,7 +99,7 @@ class EvaluationPanel(SnapshotView):
         self.evaluate_button = QtWidgets.QPushButton("Evaluate now")
         self.evaluate_button.setToolTip(
             "Run the whole held-out set through the network as it is now (forward pass "
-            "z^l = W^l a^{l-1} + b^l, a^l = σ(z^l) only; nothing is trained)"
+            "zˡ = Wˡ aˡ⁻¹ + bˡ, aˡ = σ(zˡ) only; nothing is trained)"
         )
         self.evaluate_button.clicked.connect(self.evaluate_now)
         top = QtWidgets.QHBoxLayout()
@@ -145,7 +145,7 @@ class EvaluationPanel(SnapshotView):
             style_plot(plot)
         self.graphics.setToolTip(
             "Cell (t, p) counts the held-out examples of true class t the network "
-            "predicts as p (largest a^L_p); colour = fraction of class t, square-root "
+            "predicts as p (largest aᴸₚ); colour = fraction of class t, square-root "
             "scale. Click a cell to list its examples."
         )
 
@@ -170,7 +170,7 @@ class EvaluationPanel(SnapshotView):
         self.tabs = QtWidgets.QTabWidget()
         self.tabs.addTab(cell_page, "Examples in cell")
         self.tabs.addTab(self.gallery, "Worst mistakes")
-        self.tabs.setTabToolTip(1, "The most confident wrong answers: largest a^L at a wrong class")
+        self.tabs.setTabToolTip(1, "The most confident wrong answers: largest aᴸ at a wrong class")
 
         self.splitter = splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
         splitter.addWidget(self.graphics)
