@@ -126,7 +126,7 @@ def test_the_relations_hold_in_the_written_numbers():
     sel = Selection(1, 3, 200)
     (line,) = substituted(delta_1, sel, 2)
     dca, sp, d = parse_numbers(line.latex)
-    assert line.latex.startswith(r"\delta_{3}^{1} = \Big(\sum_{k} w_{k3}^{2}")
+    assert line.latex.startswith(r"\delta_{3}^{1} = \Big(\sum_{k} w_{k,3}^{2}")
     W2, delta2 = eng["net"].weights[1], eng["bwd"].delta[1]
     assert close(dca, float(W2[:, 3].astype(np.float64) @ delta2[2].astype(np.float64)))
     assert close(d, dca * sp)

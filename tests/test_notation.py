@@ -103,3 +103,16 @@ def test_dialogs_and_about_box_show_no_caret_notation(qtbot, window):
     text = page.browser.toPlainText()
     assert "^" not in text and "_{" not in text
     page.close()
+
+
+def test_typeset_indices_use_the_same_comma_style_as_the_window():
+    from test_inspector import CONFIGS, engine_snapshots
+
+    from bpviz.ui.equation_text import substituted
+    from bpviz.ui.inspection import Selection
+
+    snaps, _ = engine_snapshots(CONFIGS[0])
+    update = snaps[-1]  # the update phase writes the selected weight out
+    (line,) = substituted(update, Selection(2, 3, 5))
+    assert r"w_{3,5}^{2}" in line.latex, line.latex
+    assert unicode_math(Selection(2, 3, 5).label()) == "w₃,₅²"
