@@ -51,7 +51,7 @@ def test_after_reset_the_range_returns_to_the_new_data(qtbot, window):
     qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)  # Reset
     qtbot.waitUntil(lambda: window.latest.step == 0 and _drawn(view)[0].size == 0, timeout=20_000)
     x0, x1, y0, y1 = _ranges(view)
-    assert 0 <= x0 and x1 <= 10, f"stale x range {x0:.4g} … {x1:.4g} at step 0"
+    assert x0 >= 0 and x1 <= 10, f"stale x range {x0:.4g} … {x1:.4g} at step 0"
     assert 0 <= y0 < y1, f"y range {y0:.4g} … {y1:.4g} at step 0"
 
     qtbot.keyClick(window, Qt.Key.Key_Right)  # one mini-batch of the new network
