@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QShowEvent
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QShowEvent
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QWidget
 
 from bpviz.data.dataset import Dataset
@@ -32,6 +32,9 @@ from bpviz.ui.views import explore
 LEFT = Qt.DockWidgetArea.LeftDockWidgetArea
 RIGHT = Qt.DockWidgetArea.RightDockWidgetArea
 BOTTOM = Qt.DockWidgetArea.BottomDockWidgetArea
+FRAME_MARGIN = (24, 56)  # room for the window manager's frame and title bar, in pixels
+MAX_SIZE = (2400, 1400)  # on a very large screen, a window one can still take in
+FALLBACK_SIZE = (1340, 700)  # no screen known (should not happen)
 FRAME_MS = 25  # at most 40 repaints a second: enough to watch, cheap on the GIL
 
 
@@ -134,7 +137,7 @@ class MainWindow(QMainWindow):
         self.pace.set_pace(store.load_pace(settings))
         self.worker.set_pace(self.pace.pace())
 
-        self.resize(1340, 700)
+        self.fit_screen()
         self.arrange_default()  # again once shown, when the docks have real sizes
         self.default_state: QByteArray | None = None  # set once shown (docks need a size)
         geometry, self._saved_state = store.load_layout(settings)
@@ -157,14 +160,32 @@ class MainWindow(QMainWindow):
         if self._saved_state is not None:
             self.restoreState(self._saved_state)
 
+    def fit_screen(self) -> None:
+        """Size the window to the screen it is on (its available area less room for the
+        window frame), centred; a saved geometry, restored after this, wins."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            self.resize(*FALLBACK_SIZE)
+            return
+        area = screen.availableGeometry()
+        width = min(area.width() - FRAME_MARGIN[0], MAX_SIZE[0])
+        height = min(area.height() - FRAME_MARGIN[1], MAX_SIZE[1])
+        self.resize(width, height)
+        self.move(area.center().x() - self.width() // 2, area.top() + FRAME_MARGIN[1] // 4)
+
     def arrange_default(self) -> None:
-        """Fit 1366×768: Network | Input and output on top, δ | ∂C/∂W | loss below."""
+        """Network | Input and output on top, δ | ∂C/∂W | loss below, in proportion to
+        the window: the network view gets the largest share of the width and the top
+        row the larger share of the height."""
         horizontal, vertical = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
         top = [self.docks[k] for k in ("network", "io")]
         bottom = [self.docks[k] for k in ("delta", "gradients", "loss")]
-        self.resizeDocks(top, [690, 650], horizontal)
-        self.resizeDocks([top[0], bottom[0]], [330, 300], vertical)
-        self.resizeDocks(bottom, [420, 520, 400], horizontal)
+        width, height = self.width(), self.height()
+        self.resizeDocks(top, [round(0.56 * width), round(0.44 * width)], horizontal)
+        self.resizeDocks([top[0], bottom[0]], [round(0.55 * height), round(0.45 * height)],
+                         vertical)  # fmt: skip
+        self.resizeDocks(bottom, [round(0.3 * width), round(0.39 * width), round(0.31 * width)],
+                         horizontal)  # fmt: skip
 
     def add_dock(self, spec: DockSpec) -> QDockWidget:
         """Create ``spec``'s widget in a dock (tabbed with ``spec.tab_with`` if given)."""
