@@ -35,6 +35,9 @@ BOTTOM = Qt.DockWidgetArea.BottomDockWidgetArea
 FRAME_MARGIN = (24, 56)  # room for the window manager's frame and title bar, in pixels
 MAX_SIZE = (2400, 1400)  # on a very large screen, a window one can still take in
 FALLBACK_SIZE = (1340, 700)  # no screen known (should not happen)
+# status fields a message may cover, least needed first (the phase and step stay longest)
+STATUS_YIELD = ("rate", "accuracy", "source", "epoch", "loss", "eta", "step", "phase")
+STATUS_PAD = 12  # pixels around each field and the message
 FRAME_MS = 25  # at most 40 repaints a second: enough to watch, cheap on the GIL
 
 
@@ -125,6 +128,7 @@ class MainWindow(QMainWindow):
         self.batch = BatchSizeControl()
         self.addToolBar(build_toolbar(self, self.act, self.pace, self.eta, self.batch))
         self.status = TrainingStatus(self.statusBar())
+        self.statusBar().messageChanged.connect(self._make_room)
         self.status.set_source(source)
         for spec in DOCKS:
             self.add_dock(spec)
@@ -186,6 +190,23 @@ class MainWindow(QMainWindow):
                          vertical)  # fmt: skip
         self.resizeDocks(bottom, [round(0.3 * width), round(0.39 * width), round(0.31 * width)],
                          horizontal)  # fmt: skip
+
+    def _make_room(self, message: str) -> None:
+        """Hide status fields (least needed first) while ``message`` would not fit beside
+        them, so a message is never cut mid-word; all come back when it is cleared."""
+        bar, labels = self.statusBar(), self.status.labels
+        for label in labels.values():
+            label.setVisible(True)
+        bar.setToolTip(message)  # the whole text, should even the bare bar be too narrow
+        if not message:
+            return
+        need = bar.fontMetrics().horizontalAdvance(message) + STATUS_PAD
+        for key in (k for k in STATUS_YIELD if k in labels):
+            shown = [lb for lb in labels.values() if not lb.isHidden()]
+            used = sum(max(lb.sizeHint().width(), lb.minimumWidth()) for lb in shown)
+            if bar.width() - used - STATUS_PAD * len(shown) >= need:
+                break
+            labels[key].hide()
 
     def add_dock(self, spec: DockSpec) -> QDockWidget:
         """Create ``spec``'s widget in a dock (tabbed with ``spec.tab_with`` if given)."""

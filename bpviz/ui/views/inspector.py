@@ -238,7 +238,7 @@ class InspectorView(ThrottledView):
         )
         rows.append((f"∂C/∂{name} = mean δ·a", _num(ins.grad), "Δ = −η ∂C/∂·", _num(ins.update)))
         cells = "".join(
-            f"<tr><td>{a}</td><td align=right><b>{b}</b></td><td>&nbsp;&nbsp;{c}</td>"
+            f"<tr><td>{a}</td><td align=right><b>{b}</b></td><td>&nbsp;&nbsp;{c}&nbsp;</td>"
             f"<td align=right><b>{d}</b></td></tr>"
             for a, b, c, d in rows
         )
