@@ -44,7 +44,7 @@ def _cut_labels(root) -> list[str]:
     for label in root.findChildren(QLabel):
         if not label.isVisible() or label.visibleRegion().isEmpty() or not label.text():
             continue
-        if label.wordWrap() or label.pixmap() is not None and not label.pixmap().isNull():
+        if label.wordWrap() or (label.pixmap() is not None and not label.pixmap().isNull()):
             continue
         need = label.sizeHint().width()  # rich text: the laid-out document's width
         margins = label.contentsMargins()
@@ -96,7 +96,7 @@ def test_equations_panel_never_scrolls_sideways(qtbot, window):
     assert len(formulas) >= 8 and view.substitutions
     for math in formulas:
         left = math.mapTo(view.body, math.rect().topLeft()).x()
-        assert 0 <= left and left + math.width() <= viewport.width(), math.latex
+        assert left >= 0 and left + math.width() <= viewport.width(), math.latex
     # formulas keep their typeset size when there is room (shrunk only to fit)
     assert max(m.scale for m in formulas) == 1.0
 
