@@ -116,3 +116,24 @@ def test_typeset_indices_use_the_same_comma_style_as_the_window():
     (line,) = substituted(update, Selection(2, 3, 5))
     assert r"w_{3,5}^{2}" in line.latex, line.latex
     assert unicode_math(Selection(2, 3, 5).label()) == "w₃,₅²"
+
+
+def test_step_counts_are_written_with_thousands_separators(qtbot):
+    from dataclasses import replace
+
+    from test_inspector import CONFIGS, engine_snapshots
+
+    from bpviz.ui.views.equations import EquationView
+    from bpviz.ui.views.inspector import InspectorView
+
+    snaps, _ = engine_snapshots(CONFIGS[0])
+    late = replace(snaps[-1], step=123748)
+    for view, text in (
+        (EquationView(), lambda v: v.header.text()),
+        (InspectorView(), lambda v: v.values.text()),
+    ):
+        qtbot.addWidget(view)
+        view.show()
+        view.show_snapshot(late)
+        qtbot.waitUntil(lambda v=view, t=text: "123,748" in t(v), timeout=5000)
+        assert "123748" not in text(view)

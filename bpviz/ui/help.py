@@ -139,8 +139,8 @@ def keys_html(window: QWidget) -> str:
     )
     return (
         "<h2 id='keys'>Keys</h2>"
-        "<p>These work anywhere in the window. After typing in the η or Batch field, "
-        "press Enter (apply) or Escape (cancel) to hand the keys back to the window.</p>"
+        "<p>These keys work anywhere in the window; after typing a value in the η or "
+        "Batch field, press Enter to apply it.</p>"
         f"<table cellspacing=0 cellpadding=4 border=1>"
         "<tr><th align=left>Keys</th><th align=left>Command</th>"
         f"<th align=left>What it does</th></tr>{rows}</table>"

@@ -184,7 +184,7 @@ class EquationView(ThrottledView):
         self.substitutions = substituted(snapshot, sel, example)
         phase = "reset" if snapshot.phase is None else snapshot.phase.label
         self.header.setText(
-            f"<b>Phase: {html_indices(phase)}</b> (step {snapshot.step}) — "
+            f"<b>Phase: {html_indices(phase)}</b> (step {snapshot.step:,}) — "
             f"{html_indices(focus_caption(snapshot, sel, example))}"
         )
         self._place_substitutions()

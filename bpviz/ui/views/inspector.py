@@ -244,7 +244,7 @@ class InspectorView(ThrottledView):
         )
         phase = "reset" if snapshot.phase is None else snapshot.phase.label
         return (
-            f"<b>{name}</b> — phase {html_indices(phase)}, step {snapshot.step}, η = {ins.eta:g}"
+            f"<b>{name}</b> — phase {html_indices(phase)}, step {snapshot.step:,}, η = {ins.eta:g}"
             f"<table cellspacing=2>{cells}</table>"
         )
 
