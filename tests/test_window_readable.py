@@ -199,3 +199,32 @@ def test_the_network_view_gets_the_most_room(window):
     assert max(area, key=area.get) == "network", area
     assert window.docks["network"].width() > window.docks["io"].width()
     assert Qt.DockWidgetArea.LeftDockWidgetArea == window.dockWidgetArea(window.docks["network"])
+
+
+def test_a_layout_saved_at_the_old_fixed_size_is_dropped_once(qtbot, settings_path):
+    from PySide6.QtWidgets import QMainWindow
+
+    from bpviz.ui import settings as store
+    from bpviz.ui.app import build_window
+    from bpviz.ui.main_window import FRAME_MARGIN
+
+    old = QMainWindow()
+    old.resize(1340, 700)  # what every window saved before it fitted its screen
+    settings = store.open_settings(settings_path)
+    settings.setValue("window/layout_version", 1)
+    settings.setValue("window/geometry", old.saveGeometry())
+    settings.sync()
+    w = build_window("sample", store.open_settings(settings_path))
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    area = w.screen().availableGeometry()
+    assert w.width() == area.width() - FRAME_MARGIN[0], w.size()
+    w.resize(1100, 650)  # the user's own size is kept from now on
+    w.close()
+    again = build_window("sample", store.open_settings(settings_path))
+    qtbot.addWidget(again)
+    again.show()
+    qtbot.waitExposed(again)
+    assert (again.width(), again.height()) == (1100, 650)
+    again.close()
