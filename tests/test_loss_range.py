@@ -59,3 +59,9 @@ def test_after_reset_the_range_returns_to_the_new_data(qtbot, window):
     (step,), (loss,) = _drawn(view)
     x0, x1, y0, y1 = _ranges(view)
     assert _visible(view, step, loss) and x1 <= 10, (x0, x1, y0, y1)
+
+
+def test_the_step_axis_writes_counts_with_thousands_separators(window):
+    axis = window.views["loss"].plot.getAxis("bottom")
+    assert axis.tickStrings([0.0, 20000.0, 40000.0], 1.0, 20000.0) == ["0", "20,000", "40,000"]
+    assert axis.tickStrings([0.0, 0.5, 1.0], 1.0, 0.5)[1] == "0.5"  # fractions as before

@@ -38,6 +38,15 @@ def smooth(values: np.ndarray, window: int) -> np.ndarray:
     return (c[k] - c[lo]) / (k - lo)
 
 
+class StepAxis(pg.AxisItem):
+    """An axis of counts (steps) written as the window writes numbers: 20,000 not 20000."""
+
+    def tickStrings(self, values, scale, spacing) -> list[str]:
+        if spacing * scale >= 1:  # whole steps
+            return [f"{v * scale:,.0f}" for v in values]
+        return super().tickStrings(values, scale, spacing)
+
+
 class LossView(QtWidgets.QWidget):
     """Loss per mini-batch (min–max band, mean, smoothed) and test accuracy per epoch.
 
@@ -80,7 +89,7 @@ class LossView(QtWidgets.QWidget):
 
         self.canvas = pg.GraphicsLayoutWidget()
         self.canvas.setBackground(colors.BACKGROUND)
-        self.plot: pg.PlotItem = self.canvas.addPlot()
+        self.plot: pg.PlotItem = self.canvas.addPlot(axisItems={"bottom": StepAxis("bottom")})
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
         self.plot.setLabel("bottom", "step s (mini-batch)", color=colors.FOREGROUND)
