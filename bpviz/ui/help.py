@@ -79,8 +79,12 @@ COLOURS = (
     ),
     (
         lambda: _gradient(colors.SEQUENTIAL),
-        "Unsigned quantities (activations aˡ, σ'(zˡ), the confusion matrix): black 0, "
-        "through red, to yellow at the largest value.",
+        "Unsigned quantities (the activations aˡ in the network view, the confusion "
+        "matrix): black 0, through red, to yellow at the largest value.",
+    ),
+    (
+        lambda: _swatch(_sigma_prime()),
+        "Orange bars: σ'(zˡ) in the δ view (a gap is a saturated neuron, σ' ≈ 0).",
     ),
     (
         lambda: _swatch(colors.POSITIVE) + " " + _swatch(colors.NEGATIVE),
@@ -96,6 +100,12 @@ COLOURS = (
         "Grey: not computed yet in this mini-batch (e.g. δ before the backward pass).",
     ),
 )
+
+
+def _sigma_prime() -> str:
+    from bpviz.ui.views.delta import SIGMA_PRIME
+
+    return SIGMA_PRIME
 
 
 def _plain(text: str) -> str:
