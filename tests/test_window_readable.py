@@ -16,6 +16,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QLabel, QMessageBox, QTabBar
+from uitexts import caret_texts
 
 from bpviz.ui import inspect_wiring
 from bpviz.ui.views.equations import MathLabel
@@ -142,7 +143,8 @@ def test_download_failure_message_wraps_its_sentences_naturally(qtbot, window, t
     try:
         url = f"http://127.0.0.1:{httpd.server_address[1]}/"
         fetch = partial(download_mnist, dest=tmp_path / "mnist", mirrors=[url])
-        wiring.download_mnist(window, fetch)
+        dialog = wiring.download_mnist(window, fetch)
+        assert not caret_texts(dialog), caret_texts(dialog)
 
         def box():
             boxes = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
@@ -150,6 +152,7 @@ def test_download_failure_message_wraps_its_sentences_naturally(qtbot, window, t
 
         qtbot.waitUntil(lambda: box() is not None, timeout=30_000)
         text = box().text()
+        assert not caret_texts(box()), caret_texts(box())
     finally:
         httpd.shutdown()
         httpd.server_close()
