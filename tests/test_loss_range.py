@@ -65,3 +65,17 @@ def test_the_step_axis_writes_counts_with_thousands_separators(window):
     axis = window.views["loss"].plot.getAxis("bottom")
     assert axis.tickStrings([0.0, 20000.0, 40000.0], 1.0, 20000.0) == ["0", "20,000", "40,000"]
     assert axis.tickStrings([0.0, 0.5, 1.0], 1.0, 0.5)[1] == "0.5"  # fractions as before
+
+
+def test_log_axis_range_follows_the_data_too(qtbot, window):
+    view = window.views["loss"]
+    qtbot.waitUntil(lambda: window.latest is not None)
+    for _ in range(3):
+        window.act.step_batch.trigger()
+    qtbot.waitUntil(lambda: _drawn(view)[0].size == 3, timeout=20_000)
+    qtbot.mouseClick(view.log_box, Qt.MouseButton.LeftButton)
+    assert view.log_box.isChecked()
+    low = np.log10(np.asarray(view._drawn.loss_min, dtype=float))
+    high = np.log10(np.asarray(view._drawn.loss_max, dtype=float))
+    _, _, y0, y1 = _ranges(view)
+    assert y0 <= low.min() and high.max() <= y1 and y1 - y0 < 2, (y0, y1)
