@@ -72,7 +72,7 @@ class TrainingStatus:
         self.steps_per_second = (s1 - s0) / (t1 - t0) if t1 > t0 and s1 >= s0 else 0.0
         batches = max(snapshot.batches_per_epoch, 1)
         text = {
-            "epoch": f"epoch {snapshot.epoch + 1} · {snapshot.batch_in_epoch}/{batches}",
+            "epoch": f"epoch {snapshot.epoch + 1:,} · {snapshot.batch_in_epoch:,}/{batches:,}",
             "step": f"step {snapshot.step:,}",
             "phase": f"phase: {unicode_math(snapshot.phase.label) if snapshot.phase else 'ready'}",
             "loss": "C = —" if snapshot.loss is None else f"C = {snapshot.loss:.4f}",
