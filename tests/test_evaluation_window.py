@@ -110,7 +110,7 @@ def test_backprop_this_on_a_drawing_then_run_returns_to_live(qtbot, window) -> N
     np.testing.assert_array_equal(session_parameters(window), before)
     a_after, loss_after = after_update(shown)  # what the update would do, said on the pad
     assert f"C = {shown.loss:.4g}" in pad.note.text()
-    assert f"C = {loss_after:.4g}, a^L_1 = {a_after[0, 1]:.3f}" in pad.note.text()
+    assert f"C = {loss_after:.4g}, aᴸ of 1 = {a_after[0, 1]:.3f}" in pad.note.text()
 
     window.act.run.trigger()  # training again: back to live
     assert window.pinned is None

@@ -11,6 +11,7 @@ from bpviz.session.session import Session
 from bpviz.session.snapshot import PhaseKind, SessionConfig, phases_for
 from bpviz.ui.equation_text import active_keys, parse_numbers
 from bpviz.ui.inspection import Selection, inspect, numeric_check
+from bpviz.ui.notation import unicode_math
 
 
 def dataset(n_inputs=16, n_classes=5, n=60, seed=1) -> Dataset:
@@ -52,7 +53,7 @@ def test_panels_follow_the_session_phase_by_phase(qtbot):
             inspector.show_snapshot(snap)
             lit = {row.key for row in equations._rows if row.active}
             assert lit == active_keys(expected, L) and lit
-            assert expected.label.replace("^", "<sup>") in equations.header.text()
+            assert unicode_math(expected.label) in equations.header.text()
             assert equations.substitutions, f"no numbers written out at {expected.label}"
             if expected.kind is PhaseKind.DELTA and expected.layer == sel.l:
                 (line,) = equations.substitutions

@@ -11,6 +11,7 @@ from bpviz.session.snapshot import PhaseKind, phases_for
 from bpviz.ui import controls_wiring as wiring
 from bpviz.ui import settings as store
 from bpviz.ui.app import build_window
+from bpviz.ui.notation import unicode_math
 
 SAMPLE = "sample"  # the embedded sample: small, always present
 
@@ -98,7 +99,7 @@ def test_step_phase_and_step_batch_follow_the_session(qtbot, window):
         shot = wait_snapshot(qtbot, window, lambda s, i=index: s.phase_index == i)
         assert shot.phase == phase
         assert shot.step == start.step
-        assert window.status.labels["phase"].text() == f"phase: {phase.label}"
+        assert window.status.labels["phase"].text() == f"phase: {unicode_math(phase.label)}"
     assert window.latest.phase.kind is PhaseKind.GRADIENT
     window.act.step_phase.trigger()  # the update completes the mini-batch
     done = wait_snapshot(qtbot, window, lambda s: s.step == start.step + 1)

@@ -279,8 +279,8 @@ def _all_failed_message(name: str, tried: list[str], dest: Path, names: Mapping[
     lines = [f"could not download {name}; tried:"]
     lines += [f"  {attempt}" for attempt in tried] or ["  (no mirrors given)"]
     lines += [
-        "To install MNIST by hand: fetch these files from any MNIST mirror (or copy them "
-        "from a machine that has them):",
+        "To install MNIST by hand: fetch these files from any MNIST mirror "
+        "(or copy them from a machine that has them):",  # one line: the window wraps it
         *(f"  {file}  (MD5 {md5})" for file, md5 in names.items()),
         f"and place them in {dest}",
         "or pass that directory with --data / set BPVIZ_DATA to it.",

@@ -175,7 +175,7 @@ def decode_history(meta: Any, arrays: dict[str, np.ndarray], config: SessionConf
         l, i, j, first_step = entry
         _require(
             1 <= l < len(sizes) and 0 <= i < sizes[l] and 0 <= j < sizes[l - 1],
-            f"watched weight w_{i}{j} of W^{l} is outside the network",
+            f"watched weight (l, i, j) = ({l}, {i}, {j}) is outside the network",
         )
         _require(1 <= first_step <= steps + 1, "bad first step of a watched weight")
         watch = Watch(l, i, j, first_step)

@@ -60,7 +60,7 @@ def make_actions(parent: QWidget) -> Actions:
     run = action(
         "Run",
         "Space",
-        "Run / pause: repeat forward pass, backward pass (δ^L … δ^1) and update "
+        "Run / pause: repeat forward pass, backward pass (δᴸ … δ¹) and update "
         "W ← W − η ∂C/∂W on one mini-batch after another",
     )
     run.setCheckable(True)
@@ -75,19 +75,19 @@ def make_actions(parent: QWidget) -> Actions:
         step_phase=action(
             "Step phase",
             ".",
-            "One phase of backpropagation: forward z^l = W^l a^{l-1} + b^l, the cost C, "
-            "one δ^l, one ∂C/∂W^l = δ^l (a^{l-1})^T, or the update",
+            "One phase of backpropagation: forward zˡ = Wˡ aˡ⁻¹ + bˡ, the cost C, "
+            "one δˡ, one ∂C/∂Wˡ = δˡ (aˡ⁻¹)ᵀ, or the update",
         ),
         reset=action(
             "Reset",
             "Ctrl+R",
-            "Start again from freshly initialised W^l and b^l, with the batch size, "
+            "Start again from freshly initialised Wˡ and bˡ, with the batch size, "
             "network and cost settings now chosen",
         ),
         network=action(
             "Network && cost…",
             "",
-            "Layer sizes n_0 … n_L, the activation σ, the output layer and the cost C "
+            "Layer sizes (input, hidden, output), activation σ, output layer and cost C "
             "(applied by resetting)",
         ),
     )
@@ -248,7 +248,7 @@ class BatchSizeControl(QWidget):
         layout.addWidget(QLabel("Batch"))
         layout.addWidget(self.spin)
         tip = (
-            "m, the mini-batch size: ∂C/∂W^l = (1/m) Σ_x δ^{x,l} (a^{x,l-1})^T averages "
+            "m, the mini-batch size: ∂C/∂Wˡ = (1/m) Σₓ δˡ(x) aˡ⁻¹(x)ᵀ averages "
             "the gradient over m examples. Applies on Reset (Ctrl+R)"
         )
         for widget in (self, self.spin):

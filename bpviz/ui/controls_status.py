@@ -8,6 +8,7 @@ from collections import deque
 from PySide6.QtWidgets import QLabel, QStatusBar
 
 from bpviz.session.snapshot import Snapshot
+from bpviz.ui.notation import unicode_math
 
 PERIOD = 0.25  # seconds between two refreshes while training runs
 WIDEST = {  # text as wide as each field gets, so the bar does not jitter
@@ -23,7 +24,7 @@ FIELDS = {
     "source": "The training data: the embedded sample, the full MNIST or a folder of IDX files",
     "epoch": "Epoch: passes over the training set so far (counted from 1)",
     "step": "Steps: mini-batch updates W ← W − η ∂C/∂W since reset",
-    "phase": "The phase of backpropagation just computed (forward, cost, δ^l, ∂C/∂W^l, update)",
+    "phase": "The phase of backpropagation just computed (forward, cost, δˡ, ∂C/∂Wˡ, update)",
     "loss": "C, the cost of the current mini-batch (mean over its m examples)",
     "accuracy": "Test accuracy on the held-out images after the last completed epoch",
     "rate": "Training speed: mini-batch updates per second",
@@ -71,9 +72,9 @@ class TrainingStatus:
         self.steps_per_second = (s1 - s0) / (t1 - t0) if t1 > t0 and s1 >= s0 else 0.0
         batches = max(snapshot.batches_per_epoch, 1)
         text = {
-            "epoch": f"epoch {snapshot.epoch + 1} · {snapshot.batch_in_epoch}/{batches}",
+            "epoch": f"epoch {snapshot.epoch + 1:,} · {snapshot.batch_in_epoch:,}/{batches:,}",
             "step": f"step {snapshot.step:,}",
-            "phase": f"phase: {snapshot.phase.label if snapshot.phase else 'ready'}",
+            "phase": f"phase: {unicode_math(snapshot.phase.label) if snapshot.phase else 'ready'}",
             "loss": "C = —" if snapshot.loss is None else f"C = {snapshot.loss:.4f}",
             "accuracy": (
                 "test acc —"

@@ -108,7 +108,7 @@ def set_pace(w: MainWindow, pace: float | None) -> None:
 def set_batch_size(w: MainWindow, m: int) -> None:
     """Remember the batch size m for the next reset."""
     w.apply_config(replace(w.config, batch_size=m))
-    w.statusBar().showMessage(f"Batch size m = {m} applies on Reset (Ctrl+R)", 5000)
+    w.statusBar().showMessage(f"Batch size m = {m:,} applies on Reset (Ctrl+R)", 5000)
 
 
 def edit_network(w: MainWindow) -> None:

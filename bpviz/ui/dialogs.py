@@ -74,25 +74,25 @@ class NetworkDialog(QDialog):
         self._base = config
         self.hidden = QLineEdit(", ".join(map(str, config.sizes[1:-1])))
         self.hidden.setToolTip(
-            "Hidden layer widths n_1 … n_{L-1}, comma-separated (e.g. 30, or 512, 256); "
-            "n_0 = pixels and n_L = classes come from the data"
+            "Hidden layer widths from the input side, comma-separated (e.g. 30, or 512, 256); "
+            "the input (pixels) and output (classes) sizes come from the data"
         )
         self.activation = self._combo(HIDDEN, config.hidden, "σ, the hidden activation a = σ(z)")
         self.output = self._combo(
-            OUTPUTS, config.output, "Output layer a^L: sigmoid σ(z^L), or softmax"
+            OUTPUTS, config.output, "Output layer aᴸ: sigmoid σ(zᴸ), or softmax"
         )
         self.cost = self._combo(
             COSTS,
             config.cost,
-            "C: quadratic ½‖a^L − y‖² (∂C/∂a^L = a^L − y), or cross-entropy",
+            "C: quadratic ½‖aᴸ − y‖² (∂C/∂aᴸ = aᴸ − y), or cross-entropy",
         )
         self.init = self._combo(
-            INITS, config.init, "Initial W^l: scaled N(0, 1/n_{l-1}) or standard N(0, 1)"
+            INITS, config.init, "Initial Wˡ: scaled N(0, 1/nₗ₋₁) or standard N(0, 1)"
         )
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setValue(config.seed)
-        self.seed.setToolTip("Random seed of the initial W^l, b^l and of the mini-batch order")
+        self.seed.setToolTip("Random seed of the initial Wˡ, bˡ and of the mini-batch order")
         self.error = QLabel()
         self.error.setStyleSheet("color: #c0392b")
         self.error.setWordWrap(True)
@@ -110,7 +110,7 @@ class NetworkDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Applying starts training again from new W^l, b^l."))
+        layout.addWidget(QLabel("Applying starts training again from new Wˡ, bˡ."))
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addWidget(buttons)

@@ -87,8 +87,9 @@ def split_numbers(latex: str) -> tuple[str, str]:
 
 
 def _idx(*indices: int) -> str:
-    """Subscript of concrete indices: ``37`` for (3, 7), ``12,7`` when one has two digits."""
-    return ("," if any(k >= 10 for k in indices) else "").join(str(k) for k in indices)
+    """Subscript of concrete indices, comma-separated as everywhere in the window
+    (``w₃,₇²``): ``3,7`` for (3, 7), ``12,7`` for (12, 7)."""
+    return ",".join(str(k) for k in indices)
 
 
 def algorithm(config: SessionConfig) -> tuple[Line, ...]:
@@ -188,7 +189,7 @@ def _forward(s: Snapshot, p: int, k: int, ex: int) -> list[Line]:
     lk, up = _idx(k), f"{p}"
     act = s.config.output if p == s.config.n_layers else s.config.hidden
     zl = (
-        rf"z_{{{lk}}}^{{{up}}} = \sum_{{j}} w_{{{lk}j}}^{{{up}}} a_{{j}}^{{{p - 1}}} + "
+        rf"z_{{{lk}}}^{{{up}}} = \sum_{{j}} w_{{{lk},j}}^{{{up}}} a_{{j}}^{{{p - 1}}} + "
         rf"b_{{{lk}}}^{{{up}}} = {fmt(total, paren=False)} + {fmt(b)} = {fmt(z[k], paren=False)}"
     )
     name = _NAMES[act]
@@ -250,7 +251,7 @@ def _delta(s: Snapshot, p: int, k: int, ex: int) -> list[Line]:
     dca, sp = _row(s.dC_da, p, ex)[k], _row(s.sigma_prime, p, ex)[k]
     up = p + 1
     tex = (
-        rf"\delta_{{{lk}}}^{{{p}}} = \Big(\sum_{{k}} w_{{k{lk}}}^{{{up}}}\, \delta_{{k}}^{{{up}}}"
+        rf"\delta_{{{lk}}}^{{{p}}} = \Big(\sum_{{k}} w_{{k,{lk}}}^{{{up}}}\, \delta_{{k}}^{{{up}}}"
         rf"\Big) \cdot \sigma^{{\prime}}(z_{{{lk}}}^{{{p}}}) = {fmt(dca, paren=False)} \times "
         rf"{fmt(sp)} = {fmt(d, paren=False)}"
     )

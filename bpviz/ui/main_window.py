@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QShowEvent
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QShowEvent
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QWidget
 
 from bpviz.data.dataset import Dataset
@@ -26,12 +26,18 @@ from bpviz.ui import inspect_wiring
 from bpviz.ui import settings as store
 from bpviz.ui.controls import BatchSizeControl, EtaControl, PaceControl, build_toolbar, make_actions
 from bpviz.ui.controls_status import TrainingStatus
-from bpviz.ui.menus import build_menus
+from bpviz.ui.menus import HELP, build_menus
 from bpviz.ui.views import explore
 
 LEFT = Qt.DockWidgetArea.LeftDockWidgetArea
 RIGHT = Qt.DockWidgetArea.RightDockWidgetArea
 BOTTOM = Qt.DockWidgetArea.BottomDockWidgetArea
+FRAME_MARGIN = (24, 56)  # room for the window manager's frame and title bar, in pixels
+MAX_SIZE = (2400, 1400)  # on a very large screen, a window one can still take in
+FALLBACK_SIZE = (1340, 700)  # no screen known (should not happen)
+# status fields a message may cover, least needed first (the phase and step stay longest)
+STATUS_YIELD = ("rate", "accuracy", "source", "epoch", "loss", "eta", "step", "phase")
+STATUS_PAD = 12  # pixels around each field and the message
 FRAME_MS = 25  # at most 40 repaints a second: enough to watch, cheap on the GIL
 
 
@@ -57,24 +63,24 @@ def _view(module: str, name: str) -> Callable[[MainWindow], QWidget]:
 
 DOCKS: list[DockSpec] = [
     DockSpec("network", "Network", _view("network", "NetworkView"), LEFT,
-             tooltip="a^l forward, δ^l backward, edges coloured by W^l"),
+             tooltip="aˡ forward, δˡ backward, edges coloured by Wˡ"),
     DockSpec("io", "Input and output", _view("io", "InputOutputView"), RIGHT,
-             tooltip="The mini-batch x, the selected digit, a^L against y"),
+             tooltip="The mini-batch x, the selected digit, aᴸ against y"),
     DockSpec("delta", "δ and its factors", _view("delta", "DeltaView"), BOTTOM,
-             tooltip="δ^l = (W^{l+1})^T δ^{l+1} ⊙ σ'(z^l) with ∂C/∂a^l and σ'(z^l)"),
+             tooltip="δˡ = (Wˡ⁺¹)ᵀ δˡ⁺¹ ⊙ σ'(zˡ) with ∂C/∂aˡ and σ'(zˡ)"),
     DockSpec("gradients", "Gradients ∂C/∂W", _view("gradient", "GradientView"), BOTTOM,
-             tooltip="∂C/∂W^l = δ^l (a^{l-1})^T, W^l or ΔW^l as heatmaps"),
+             tooltip="∂C/∂Wˡ = δˡ (aˡ⁻¹)ᵀ, Wˡ or ΔWˡ as heatmaps"),
     DockSpec("loss", "Loss and accuracy", _view("loss", "LossView"), BOTTOM,
              tooltip="C per mini-batch, smoothed, and test accuracy per epoch"),
     DockSpec("equations", "Equations, live", _view("equations", "EquationView"), RIGHT,
              tab_with="io", tooltip="The paper's algorithm (IV.4): the phase's line "
              "highlighted, with the selected weight's numbers written out"),
-    DockSpec("inspector", "Inspect w_ij", _view("inspector", "InspectorView"), RIGHT,
-             tab_with="io", tooltip="One weight in the mini-batch: a_j, δ_i, ∂C/∂w_ij, "
+    DockSpec("inspector", "Inspect wᵢⱼ", _view("inspector", "InspectorView"), RIGHT,
+             tab_with="io", tooltip="One weight in the mini-batch: aⱼ, δᵢ, ∂C/∂wᵢⱼ, "
              "Δw, each example's share; numeric gradient check (g); pin to watch"),
     DockSpec("contraction", "Tensor contraction", _view("contraction", "ContractionView"),
-             RIGHT, tab_with="io", tooltip="IV.2: ∂a^l/∂W^l as a stack of matrices, "
-             "contracted with ∂C/∂a^l into ∂C/∂W^l"),
+             RIGHT, tab_with="io", tooltip="IV.2: ∂aˡ/∂Wˡ as a stack of matrices, "
+             "contracted with ∂C/∂aˡ into ∂C/∂Wˡ"),
     DockSpec("evaluation", "Evaluation", explore.evaluation_dock, LEFT, tab_with="network",
              tooltip="Held-out accuracy, confusion matrix, worst mistakes; click to inspect"),
     DockSpec("drawpad", "Draw a digit", explore.drawpad_dock, LEFT, tab_with="network",
@@ -122,6 +128,7 @@ class MainWindow(QMainWindow):
         self.batch = BatchSizeControl()
         self.addToolBar(build_toolbar(self, self.act, self.pace, self.eta, self.batch))
         self.status = TrainingStatus(self.statusBar())
+        self.statusBar().messageChanged.connect(self._make_room)
         self.status.set_source(source)
         for spec in DOCKS:
             self.add_dock(spec)
@@ -134,7 +141,7 @@ class MainWindow(QMainWindow):
         self.pace.set_pace(store.load_pace(settings))
         self.worker.set_pace(self.pace.pace())
 
-        self.resize(1340, 700)
+        self.fit_screen()
         self.arrange_default()  # again once shown, when the docks have real sizes
         self.default_state: QByteArray | None = None  # set once shown (docks need a size)
         geometry, self._saved_state = store.load_layout(settings)
@@ -157,14 +164,49 @@ class MainWindow(QMainWindow):
         if self._saved_state is not None:
             self.restoreState(self._saved_state)
 
+    def fit_screen(self) -> None:
+        """Size the window to the screen it is on (its available area less room for the
+        window frame), centred; a saved geometry, restored after this, wins."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            self.resize(*FALLBACK_SIZE)
+            return
+        area = screen.availableGeometry()
+        width = min(area.width() - FRAME_MARGIN[0], MAX_SIZE[0])
+        height = min(area.height() - FRAME_MARGIN[1], MAX_SIZE[1])
+        self.resize(width, height)
+        self.move(area.center().x() - self.width() // 2, area.top() + FRAME_MARGIN[1] // 4)
+
     def arrange_default(self) -> None:
-        """Fit 1366×768: Network | Input and output on top, δ | ∂C/∂W | loss below."""
+        """Network | Input and output on top, δ | ∂C/∂W | loss below, in proportion to
+        the window: the network view gets the largest share of the width and the top
+        row the larger share of the height."""
         horizontal, vertical = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
         top = [self.docks[k] for k in ("network", "io")]
         bottom = [self.docks[k] for k in ("delta", "gradients", "loss")]
-        self.resizeDocks(top, [690, 650], horizontal)
-        self.resizeDocks([top[0], bottom[0]], [330, 300], vertical)
-        self.resizeDocks(bottom, [420, 520, 400], horizontal)
+        width, height = self.width(), self.height()
+        self.resizeDocks(top, [round(0.56 * width), round(0.44 * width)], horizontal)
+        self.resizeDocks([top[0], bottom[0]], [round(0.55 * height), round(0.45 * height)],
+                         vertical)  # fmt: skip
+        self.resizeDocks(bottom, [round(0.3 * width), round(0.39 * width), round(0.31 * width)],
+                         horizontal)  # fmt: skip
+
+    def _make_room(self, message: str) -> None:
+        """Hide status fields (least needed first) while ``message`` would not fit beside
+        them, so a message is never cut mid-word; all come back when it is cleared."""
+        bar, labels = self.statusBar(), self.status.labels
+        for label in labels.values():
+            label.setVisible(True)
+        bar.setToolTip(message)  # the whole text, should even the bare bar be too narrow
+        if not message:
+            return
+        need = bar.fontMetrics().horizontalAdvance(message) + STATUS_PAD
+        for key in (k for k in STATUS_YIELD if k in labels):
+            shown = [lb for lb in labels.values() if not lb.isHidden()]
+            used = sum(max(lb.sizeHint().width(), lb.minimumWidth()) for lb in shown)
+            if bar.width() - used - STATUS_PAD * len(shown) >= need:
+                break
+            labels[key].hide()
 
     def add_dock(self, spec: DockSpec) -> QDockWidget:
         """Create ``spec``'s widget in a dock (tabbed with ``spec.tab_with`` if given)."""
@@ -188,9 +230,15 @@ class MainWindow(QMainWindow):
         return dock
 
     def menu(self, title: str) -> QMenu:
-        """The top-level menu called ``title`` (e.g. ``"&File"``), created on first use."""
+        """The top-level menu called ``title`` (e.g. ``"&File"``), created on first use;
+        Help stays the last menu (a menu made after it goes before it)."""
         if title not in self._menus:
-            self._menus[title] = self.menuBar().addMenu(title)
+            bar, help_menu = self.menuBar(), self._menus.get(HELP)
+            if help_menu is None:
+                self._menus[title] = bar.addMenu(title)
+            else:
+                self._menus[title] = menu = QMenu(title, self)
+                bar.insertMenu(help_menu.menuAction(), menu)
         return self._menus[title]
 
     def refresh(self) -> bool:

@@ -20,6 +20,8 @@ from bpviz.ui.session_menus import build_record_menu, build_session_actions
 if TYPE_CHECKING:
     from bpviz.ui.main_window import MainWindow
 
+HELP = "&Help"  # the last menu: MainWindow.menu() puts menus made later before it
+
 
 def data_choices() -> tuple[tuple[str, str | None, str], ...]:
     """(menu text, ``resolve_source`` argument, tooltip) of each data source."""
@@ -100,20 +102,21 @@ def build_view_menu(w: MainWindow) -> None:
 
 
 def build_help_menu(w: MainWindow) -> None:
-    """Help: about."""
-    from bpviz import __version__
+    """Help (always the last menu): the help page on keys, views and colours; about."""
+    from bpviz.ui.help import about_text, show_help
 
-    text = (
-        f"bpviz {__version__}: watch backpropagation train a NumPy network on MNIST.\n\n"
-        "z^l = W^l a^{l-1} + b^l,  a^l = σ(z^l)\n"
-        "δ^L = ∂C/∂a^L ⊙ σ'(z^L),  δ^l = (W^{l+1})^T δ^{l+1} ⊙ σ'(z^l)\n"
-        "∂C/∂W^l = δ^l (a^{l-1})^T,  ∂C/∂b^l = δ^l,  W ← W − η ∂C/∂W"
-    )
-    menu = w.menu("&Help")
+    menu = w.menu(HELP)
+    menu.setToolTipsVisible(True)
+    w.help_action = make_action(
+        w, "bpviz help", "The keys, what each view shows and what its colours mean",
+        lambda: show_help(w), "F1",
+    )  # fmt: skip
+    menu.addAction(w.help_action)
+    menu.addSeparator()
     menu.addAction(
         make_action(
             w, "About bpviz", "Version and the equations shown",
-            lambda: show_message(w, "About bpviz", text, error=False),
+            lambda: show_message(w, "About bpviz", about_text(), error=False),
         )
     )  # fmt: skip
     menu.addAction(make_action(w, "About Qt", "Qt version", QApplication.aboutQt))

@@ -18,7 +18,9 @@ from bpviz.session.snapshot import SessionConfig
 ORGANISATION = "bpviz"
 APPLICATION = "bpviz"
 SETTINGS_ENV = "BPVIZ_SETTINGS"
-LAYOUT_VERSION = 1  # bump when the default dock set changes, so old layouts are dropped
+# Bump when the default layout changes, so old layouts are dropped once. 2: the window
+# sizes itself to its screen (layouts saved at the old fixed 1340×700 would keep it small).
+LAYOUT_VERSION = 2
 
 
 def open_settings(path: str | Path | None = None) -> QSettings:

@@ -5,12 +5,7 @@ from __future__ import annotations
 import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtWidgets
 
-_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-
-
-def superscript(n: int) -> str:
-    """``superscript(12) == "¹²"``: the paper's layer index as a superscript."""
-    return str(n).translate(_SUPERSCRIPT)
+from bpviz.ui.notation import superscript  # noqa: F401  (the views' one helper)
 
 
 class ExampleSpin(QtWidgets.QSpinBox):

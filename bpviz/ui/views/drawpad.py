@@ -151,17 +151,17 @@ class DrawPad(SnapshotView):
         plot.setMouseEnabled(False, False)
         plot.hideButtons()
         plot.setYRange(0, 1, padding=0.02)
-        plot.setLabel("left", "a^L")
+        plot.setLabel("left", "aᴸ")
         style_plot(plot)
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.7, brushes=[])
         plot.addItem(self.bars)
-        self.bars_widget.setToolTip("The output a^L for your digit, updated as you draw")
+        self.bars_widget.setToolTip("The output aᴸ for your digit, updated as you draw")
         self.target = QtWidgets.QComboBox()
         self.target.setToolTip("The target y: the class your digit should be")
         self.backprop_button = QtWidgets.QPushButton("Backprop this")
         self.backprop_button.setToolTip(
-            "One forward and backward pass on this digit alone: δ^l, ∂C/∂W^l and the "
-            "update −η ∂C/∂W^l it would make, shown in every view. Training is not changed."
+            "One forward and backward pass on this digit alone: δˡ, ∂C/∂Wˡ and the "
+            "update −η ∂C/∂Wˡ it would make, shown in every view. Training is not changed."
         )
         self.backprop_button.clicked.connect(self._backprop)
         self.train_button = QtWidgets.QPushButton("Train on it")
@@ -279,7 +279,7 @@ class DrawPad(SnapshotView):
         ]
         self.bars.setOpts(x=np.arange(self.outputs.size), height=self.outputs, brushes=brushes)
         self.prediction.setText(
-            f"The network says <b>{self._names[guess]}</b> (a^L = {self.outputs[guess]:.2f})"
+            f"The network says <b>{self._names[guess]}</b> (aᴸ = {self.outputs[guess]:.2f})"
         )
 
     def _backprop(self) -> None:

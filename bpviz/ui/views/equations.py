@@ -8,7 +8,7 @@ are written out for the selected neuron or weight with the numbers the engine us
 
 from __future__ import annotations
 
-import re
+import html
 from functools import lru_cache
 
 import ziamath
@@ -26,6 +26,7 @@ from bpviz.ui.equation_text import (
     substituted,
 )
 from bpviz.ui.inspection import Selection
+from bpviz.ui.notation import unicode_math
 from bpviz.ui.views._throttle import ThrottledView
 
 ziamath.config.svg2 = False  # SVG 1.1 paths without <symbol>: what QtSvg draws correctly
@@ -63,6 +64,8 @@ class MathLabel(QSvgWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.latex = ""
+        self.natural = QtCore.QSize(0, 0)  # the typeset size, before any scaling
+        self.scale = 1.0
 
     def set_latex(self, latex: str, *, size: float = 17.0, color: str = colors.FOREGROUND) -> None:
         """Typeset ``latex`` (no work when unchanged)."""
@@ -71,7 +74,16 @@ class MathLabel(QSvgWidget):
             return
         self._key, self.latex = key, latex
         self.load(QtCore.QByteArray(typeset(latex, size, color)))
-        self.setFixedSize(self.renderer().defaultSize())
+        self.natural = self.renderer().defaultSize()
+        self.set_scale(self.scale)
+
+    def set_scale(self, scale: float) -> None:
+        """Draw at ``scale`` × the typeset size (≤ 1 shrinks a formula to fit a panel)."""
+        self.scale = scale
+        self.setFixedSize(
+            max(1, round(self.natural.width() * scale)),
+            max(1, round(self.natural.height() * scale)),
+        )
 
 
 class _Row(QtWidgets.QFrame):
@@ -129,6 +141,9 @@ class EquationView(ThrottledView):
         self.rows_layout.setSpacing(2)
         self.scroll = scroll = QtWidgets.QScrollArea()
         scroll.setWidgetResizable(True)
+        # formulas shrink to the panel's width instead (fit_width): a sideways-scrolled
+        # panel cut the left edge of every line
+        scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self.body)
         scroll.setStyleSheet(f"background: {colors.BACKGROUND}; color: {colors.FOREGROUND};")
         layout = QtWidgets.QVBoxLayout(self)
@@ -169,11 +184,40 @@ class EquationView(ThrottledView):
         self.substitutions = substituted(snapshot, sel, example)
         phase = "reset" if snapshot.phase is None else snapshot.phase.label
         self.header.setText(
-            f"<b>Phase: {html_indices(phase)}</b> (step {snapshot.step}) — "
+            f"<b>Phase: {html_indices(phase)}</b> (step {snapshot.step:,}) — "
             f"{html_indices(focus_caption(snapshot, sel, example))}"
         )
         self._place_substitutions()
+        self.fit_width()
         QtCore.QTimer.singleShot(0, self._scroll_to_active)
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.fit_width()
+
+    def fit_width(self) -> None:
+        """Shrink every formula wider than the panel (never enlarge): an algorithm line
+        to the row's width, a substituted line's parts together to the box's width."""
+        room = self.scroll.viewport().width() - 2 * self.rows_layout.contentsMargins().left()
+        for row in self._rows:
+            margins = row.layout().contentsMargins()
+            width = room - margins.left() - margins.right() - 4  # the 2 px highlight frame
+            row.math.set_scale(min(1.0, width / max(row.math.natural.width(), 1)))
+            row.caption.setMaximumWidth(max(width, 50))
+        for box in self._subs:
+            parts = box.findChildren(MathLabel)
+            margins = box.layout().contentsMargins()
+            width = room - margins.left() - margins.right()
+            beside = width - box.parts.spacing() * max(len(parts) - 1, 0)
+            natural = sum(part.natural.width() for part in parts)
+            stack = natural > beside  # symbolic part above, numbers below
+            box.parts.setDirection(
+                QtWidgets.QBoxLayout.Direction.TopToBottom
+                if stack
+                else QtWidgets.QBoxLayout.Direction.LeftToRight
+            )
+            for part in parts:
+                part.set_scale(min(1.0, width / max(part.natural.width(), 1)) if stack else 1.0)
 
     def _scroll_to_active(self) -> None:
         """Keep the highlighted line and its numbers in view (after the layout settled)."""
@@ -190,9 +234,12 @@ class EquationView(ThrottledView):
         for line in reversed(self.substitutions):
             row = next(r for r in self._rows if r.key == line.key)
             box = QtWidgets.QFrame(self.body)
-            box_layout = QtWidgets.QHBoxLayout(box)
+            box_layout = QtWidgets.QVBoxLayout(box)
             box_layout.setContentsMargins(28, 0, 8, 4)
-            box_layout.setSpacing(3)
+            box_layout.setSpacing(0)
+            # the parts side by side, or one under the other when they do not fit
+            box.parts = QtWidgets.QBoxLayout(QtWidgets.QBoxLayout.Direction.LeftToRight)
+            box.parts.setSpacing(3)
             box.latex = line.latex
             # the symbolic part is typeset once (cached); only the numbers are new
             for part in split_numbers(line.latex):
@@ -200,19 +247,21 @@ class EquationView(ThrottledView):
                     math = MathLabel(box)
                     math.set_latex(part, size=15.0)
                     math.setToolTip(line.caption)
-                    box_layout.addWidget(math, 0, QtCore.Qt.AlignmentFlag.AlignVCenter)
+                    box.parts.addWidget(math, 0, QtCore.Qt.AlignmentFlag.AlignVCenter)
+            box.parts.addStretch(1)
             note = QtWidgets.QLabel(line.caption)
             note.setStyleSheet(f"color: {CAPTION};")
+            note.setWordWrap(True)
+            box_layout.addLayout(box.parts)
             box_layout.addWidget(note)
-            box_layout.addStretch(1)
             self.rows_layout.insertWidget(self.rows_layout.indexOf(row) + 1, box)
             self._subs.append(box)
 
 
 def html_indices(text: str) -> str:
-    """``"w_3,7^2"`` → ``w<sub>3,7</sub><sup>2</sup>`` for the rich-text header."""
-    text = re.sub(r"_([\d,]+)", r"<sub>\1</sub>", text)
-    return re.sub(r"\^(\d+)", r"<sup>\1</sup>", text)
+    """``"w_3,7^2"`` → ``"w₃,₇²"``: a caret label (``Phase.label``, ``Selection.label``) in
+    the window's one notation (``bpviz.ui.notation.unicode_math``), HTML-escaped."""
+    return html.escape(unicode_math(text), quote=False)
 
 
 def _fits(sel: Selection, sizes: tuple[int, ...]) -> bool:

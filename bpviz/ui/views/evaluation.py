@@ -99,7 +99,7 @@ class EvaluationPanel(SnapshotView):
         self.evaluate_button = QtWidgets.QPushButton("Evaluate now")
         self.evaluate_button.setToolTip(
             "Run the whole held-out set through the network as it is now (forward pass "
-            "z^l = W^l a^{l-1} + b^l, a^l = σ(z^l) only; nothing is trained)"
+            "zˡ = Wˡ aˡ⁻¹ + bˡ, aˡ = σ(zˡ) only; nothing is trained)"
         )
         self.evaluate_button.clicked.connect(self.evaluate_now)
         top = QtWidgets.QHBoxLayout()
@@ -145,7 +145,7 @@ class EvaluationPanel(SnapshotView):
             style_plot(plot)
         self.graphics.setToolTip(
             "Cell (t, p) counts the held-out examples of true class t the network "
-            "predicts as p (largest a^L_p); colour = fraction of class t, square-root "
+            "predicts as p (largest aᴸₚ); colour = fraction of class t, square-root "
             "scale. Click a cell to list its examples."
         )
 
@@ -160,6 +160,7 @@ class EvaluationPanel(SnapshotView):
             lambda item: self.choose(int(item.data(QtCore.Qt.ItemDataRole.UserRole)))
         )
         self.cell_label = QtWidgets.QLabel("Click a cell of the confusion matrix")
+        self.cell_label.setWordWrap(True)
         cell_page = QtWidgets.QWidget()
         cell_layout = QtWidgets.QVBoxLayout(cell_page)
         cell_layout.setContentsMargins(0, 0, 0, 0)
@@ -168,9 +169,12 @@ class EvaluationPanel(SnapshotView):
         self.gallery = MistakeGallery()
         self.gallery.chosen.connect(self.choose)
         self.tabs = QtWidgets.QTabWidget()
-        self.tabs.addTab(cell_page, "Examples in cell")
+        self.tabs.addTab(cell_page, "In cell")
         self.tabs.addTab(self.gallery, "Worst mistakes")
-        self.tabs.setTabToolTip(1, "The most confident wrong answers: largest a^L at a wrong class")
+        self.tabs.setTabToolTip(0, "The held-out digits of the confusion matrix cell clicked")
+        self.tabs.setUsesScrollButtons(False)  # both tabs always readable, never scrolled
+        self.tabs.tabBar().setExpanding(False)
+        self.tabs.setTabToolTip(1, "The most confident wrong answers: largest aᴸ at a wrong class")
 
         self.splitter = splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
         splitter.addWidget(self.graphics)
@@ -269,9 +273,13 @@ class EvaluationPanel(SnapshotView):
             self._class_texts.append(item)
         for c, item in enumerate(self._class_texts):
             item.setVisible(c < k)
-            if c < k:
-                item.setText(f"{100 * accuracy[c]:.0f} %")
-                item.setPos(max(accuracy[c], 0.3), c + 0.5)
+            if c < k:  # dark on a long bar, light beside a short one (not dark on dark)
+                inside = accuracy[c] >= 0.3
+                item.setText(
+                    f"{100 * accuracy[c]:.0f} %", color="#101010" if inside else FOREGROUND
+                )
+                item.setAnchor((1.0, 0.5) if inside else (0.0, 0.5))
+                item.setPos(accuracy[c] if inside else accuracy[c] + 0.02, c + 0.5)
         self._set_ticks()
         self.matrix_plot.setRange(xRange=(0, k), yRange=(0, k), padding=0.02)
         wrong = result.worst_mistakes(N_MISTAKES)

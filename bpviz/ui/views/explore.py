@@ -117,9 +117,9 @@ def describe_update(probed: Snapshot, names: tuple[str, ...] | None = None) -> s
     name = names[label] if names else str(label)
     a_after, loss_after = after_update(probed)
     return (
-        f"C = {probed.loss:.4g}, a^L_{name} = {probed.a[-1][0, label]:.3f}; after the update "
+        f"C = {probed.loss:.4g}, aᴸ of {name} = {probed.a[-1][0, label]:.3f}; after the update "
         f"−η ∂C/∂W (η = {probed.eta:g}) on it: C = {loss_after:.4g}, "
-        f"a^L_{name} = {a_after[0, label]:.3f}"
+        f"aᴸ of {name} = {a_after[0, label]:.3f}"
     )
 
 

@@ -75,14 +75,14 @@ class InspectorView(ThrottledView):
         self.layer_spin.setPrefix("l = ")
         self.i_spin.setPrefix("i = ")
         self.j_spin.setPrefix("j = ")
-        self.layer_spin.setToolTip("The paper's layer l = 1 … L of W^l")
-        self.i_spin.setToolTip("Row i of W^l: neuron i of layer l")
-        self.j_spin.setToolTip("Column j of W^l: neuron j of layer l − 1")
+        self.layer_spin.setToolTip("The paper's layer l = 1 … L of Wˡ")
+        self.i_spin.setToolTip("Row i of Wˡ: neuron i of layer l")
+        self.j_spin.setToolTip("Column j of Wˡ: neuron j of layer l − 1")
         self.bias_box = QtWidgets.QCheckBox("bias b")
-        self.bias_box.setToolTip("Inspect the bias b_i^l instead (∂C/∂b_i^l = δ_i^l)")
+        self.bias_box.setToolTip("Inspect the bias bᵢˡ instead (∂C/∂bᵢˡ = δᵢˡ)")
         self.pin_button = QtWidgets.QPushButton("Pin")
         self.pin_button.setCheckable(True)
-        self.pin_button.setToolTip("Add w_ij^l to the watch list: its value and gradient per step")
+        self.pin_button.setToolTip("Add wᵢⱼˡ to the watch list: its value and gradient per step")
         form = QtWidgets.QHBoxLayout()
         for widget in (self.layer_spin, self.i_spin, self.j_spin, self.bias_box):
             form.addWidget(widget)
@@ -99,7 +99,7 @@ class InspectorView(ThrottledView):
             "on a copy of the network, against backprop's ∂C/∂w"
         )
         self.layer_button = QtWidgets.QPushButton("Check this layer")
-        self.layer_button.setToolTip("The same for ~100 sampled weights and biases of W^l")
+        self.layer_button.setToolTip("The same for ~100 sampled weights and biases of Wˡ")
         self.check_label = QtWidgets.QLabel("Numeric check: press g.")
         self.check_label.setWordWrap(True)
         self.check_label.setTextFormat(QtCore.Qt.TextFormat.RichText)
@@ -238,13 +238,13 @@ class InspectorView(ThrottledView):
         )
         rows.append((f"∂C/∂{name} = mean δ·a", _num(ins.grad), "Δ = −η ∂C/∂·", _num(ins.update)))
         cells = "".join(
-            f"<tr><td>{a}</td><td align=right><b>{b}</b></td><td>&nbsp;&nbsp;{c}</td>"
+            f"<tr><td>{a}</td><td align=right><b>{b}</b></td><td>&nbsp;&nbsp;{c}&nbsp;</td>"
             f"<td align=right><b>{d}</b></td></tr>"
             for a, b, c, d in rows
         )
         phase = "reset" if snapshot.phase is None else snapshot.phase.label
         return (
-            f"<b>{name}</b> — phase {html_indices(phase)}, step {snapshot.step}, η = {ins.eta:g}"
+            f"<b>{name}</b> — phase {html_indices(phase)}, step {snapshot.step:,}, η = {ins.eta:g}"
             f"<table cellspacing=2>{cells}</table>"
         )
 

@@ -185,7 +185,7 @@ class InputOutputView(SnapshotView):
                 wrong = f"{label}→{self._name(int(predicted[k]))}" if arrows else label
                 self._label(k, wrong, WRONG)
         self._draw_selection()
-        shown = f"the first {m} of {x.shape[0]}" if m < x.shape[0] else f"all {m}"
+        shown = f"the first {m:,} of {x.shape[0]:,}" if m < x.shape[0] else f"all {m:,}"
         text = f"mini-batch x: {shown} digits · label, red when predicted wrong (click to select)"
         if text != self.caption.text():
             self.caption.setText(text)

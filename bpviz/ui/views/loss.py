@@ -24,6 +24,7 @@ MEAN = (120, 170, 240, 160)
 SMOOTH = "#ffd60a"
 ACCURACY = "#4cd964"
 ETA = (230, 80, 200, 200)
+FEW_POINTS = 30  # up to this many buckets the mean curve marks each one
 MAX_HZ = 5.0  # at full speed the history changes every frame; redraw at most this often
 
 
@@ -35,6 +36,15 @@ def smooth(values: np.ndarray, window: int) -> np.ndarray:
     k = np.arange(1, values.size + 1)
     lo = np.maximum(k - window, 0)
     return (c[k] - c[lo]) / (k - lo)
+
+
+class StepAxis(pg.AxisItem):
+    """An axis of counts (steps) written as the window writes numbers: 20,000 not 20000."""
+
+    def tickStrings(self, values, scale, spacing) -> list[str]:
+        if spacing * scale >= 1:  # whole steps
+            return [f"{v * scale:,.0f}" for v in values]
+        return super().tickStrings(values, scale, spacing)
 
 
 class LossView(QtWidgets.QWidget):
@@ -79,7 +89,7 @@ class LossView(QtWidgets.QWidget):
 
         self.canvas = pg.GraphicsLayoutWidget()
         self.canvas.setBackground(colors.BACKGROUND)
-        self.plot: pg.PlotItem = self.canvas.addPlot()
+        self.plot: pg.PlotItem = self.canvas.addPlot(axisItems={"bottom": StepAxis("bottom")})
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
         self.plot.setLabel("bottom", "step s (mini-batch)", color=colors.FOREGROUND)
@@ -99,6 +109,11 @@ class LossView(QtWidgets.QWidget):
         self.smoothed = pg.PlotDataItem(pen=pg.mkPen(SMOOTH, width=2))
         for item in (self.low, self.high, self.mean, self.smoothed):
             self.plot.addItem(item)
+        # The ranges are set from the data on every draw (_fit_ranges): pyqtgraph's auto
+        # range showed a lone first point as an empty 0.6–1.4 and kept a reset history's
+        # old range.
+        self.plot.getViewBox().disableAutoRange()
+        self.plot.setMouseEnabled(False, False)
         self.plot.addItem(self.band, ignoreBounds=True)
         self.band.setZValue(self.low.zValue() - 1)
 
@@ -136,6 +151,7 @@ class LossView(QtWidgets.QWidget):
         self.plot.setLogMode(y=log)
         if self._drawn is not None:
             self._draw_band(self._drawn)
+            self._fit_ranges(self._drawn)
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         """Redraw from ``snapshot.history`` when it changed (nothing to do otherwise)."""
@@ -178,11 +194,20 @@ class LossView(QtWidgets.QWidget):
         self.high.setData(steps, history.loss_max)
         self._drawn = history
         self._draw_band(history)
-        self.mean.setData(steps, history.loss_mean)
+        few = len(steps) <= FEW_POINTS  # a line through 1 point shows nothing: mark them
+        self.mean.setData(
+            steps,
+            history.loss_mean,
+            symbol="o" if few else None,
+            symbolSize=5,
+            symbolBrush=MEAN,
+            symbolPen=None,
+        )
         self._smoothed = smooth(history.loss_mean, max(1, len(steps) // 40))
         self.smoothed.setData(steps, self._smoothed)
         epochs = history.epochs
         self.accuracy.setData(epochs.step.astype(float), 100.0 * epochs.test_accuracy.mean)
+        self._fit_ranges(history)
         changes = history.eta_changes[1:]  # the first entry is the initial η
         while len(self._eta_lines) < len(changes):
             line = pg.InfiniteLine(
@@ -199,6 +224,16 @@ class LossView(QtWidgets.QWidget):
                 step, eta = changes[k]
                 line.setValue(float(step))
                 line.label.setFormat(f" η = {eta:g}")
+
+    def _fit_ranges(self, history: HistoryView) -> None:
+        """x from step 0 to just past the last step drawn, y the loss's min–max
+        with a margin, never below 0 (a cost); empty history: 0 … 1 on both axes."""
+        steps = np.asarray(history.loss_step, dtype=float)
+        last = max(float(steps.max()) if steps.size else 0.0, 1.0)
+        if history.epochs.count:
+            last = max(last, float(np.max(history.epochs.step)))
+        self.plot.setXRange(0.0, last + max(0.5, 0.02 * last), padding=0)
+        self.plot.setYRange(*loss_range(history, self.log_box.isChecked()), padding=0)
 
     def _draw_band(self, history: HistoryView) -> None:
         """The filled region between the buckets' min and max of C (log10 on a log axis)."""
@@ -234,6 +269,21 @@ class LossView(QtWidgets.QWidget):
         )
         text += _epoch_text(history.epochs, x)
         self.readout.setText(text)
+
+
+def loss_range(history: HistoryView, log: bool = False) -> tuple[float, float]:
+    """The y range that shows every bucket's min and max of C with a 5 % margin: in log10
+    units when ``log``; never below 0 on a linear axis; (0, 1) with no finite loss."""
+    values = np.concatenate((history.loss_min, history.loss_max)).astype(float)
+    values = values[np.isfinite(values) & ((values > 0) if log else True)]
+    if not values.size:
+        return (-1.0, 0.0) if log else (0.0, 1.0)
+    lo, hi = float(values.min()), float(values.max())
+    if log:
+        lo, hi = np.log10(lo), np.log10(hi)
+    span = hi - lo if hi > lo else max(abs(hi) * 0.1, 0.05)
+    lo, hi = lo - 0.05 * span, hi + 0.05 * span
+    return (lo, hi) if log else (max(lo, 0.0), hi)
 
 
 def _epoch_text(epochs: EpochsView, x: float) -> str:

@@ -64,7 +64,7 @@ class MistakeTile(QtWidgets.QWidget):
         self._caption = f"{names[self._true]} → {names[self._predicted]}  ({confidence:.2f})"
         self.setToolTip(
             f"Held-out example #{self.index}: true class {names[self._true]}, predicted "
-            f"{names[self._predicted]} with a^L = {confidence:.3f}. Click to load it in "
+            f"{names[self._predicted]} with aᴸ = {confidence:.3f}. Click to load it in "
             "every view (forward and backward pass on it alone)."
         )
         self.update()
