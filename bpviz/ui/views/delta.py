@@ -135,7 +135,10 @@ class _Bars:
                 item.set_bounds(rect)
         self.note.setPos((self.n - 1) / 2, (lo + hi) / 2)
         self.label.setPos(-0.5, top)
-        scale = f"0 … {hi:.3g}" if self.fixed is not None else f"±{hi:.2g}"
+        if self.fixed is not None:
+            scale = f"0 … {hi:.3g}"
+        else:  # — : nothing computed yet, so no scale to state
+            scale = "±—" if self.auto.level is None else f"±{hi:.2g}"
         self.label.setText(f"{self.title}  {scale}")
 
     def _fit_columns(self) -> None:
