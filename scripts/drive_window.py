@@ -26,7 +26,7 @@ def main() -> int:
     parser.add_argument("out", help="PNG file for the whole window")
     parser.add_argument("--press", default="", help="keys and waits, comma-separated")
     parser.add_argument("--data", default="sample", help="data source (default: sample)")
-    parser.add_argument("--maximized", action="store_true", help="fill the screen first")
+    parser.add_argument("--maximized", action="store_true", help="fill the screen")
     parser.add_argument("--verbose", action="store_true", help="say what each key did")
     args = parser.parse_args()
 
@@ -40,7 +40,9 @@ def main() -> int:
     app = QApplication([sys.argv[0]])
     settings = store.open_settings(str(Path(tempfile.mkdtemp()) / "bpviz.ini"))
     window = build_window(args.data, settings)
-    window.showMaximized() if args.maximized else window.show()
+    window.show()
+    if args.maximized:  # (Xvfb has no window manager to maximise it)
+        window.setGeometry(app.primaryScreen().availableGeometry())
 
     def pump(seconds: float) -> None:
         end = time.monotonic() + seconds
