@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import numpy as np
 from PySide6.QtCore import QPoint, QRect, Qt
-from PySide6.QtWidgets import QApplication, QToolBar
+from PySide6.QtWidgets import QApplication, QSlider, QToolBar
 
 from bpviz.session.limits import ETA_MAX
 from bpviz.session.snapshot import PhaseKind
@@ -176,6 +176,22 @@ def test_run_pause_button_follows_clicks_and_space_at_once(qtbot, window):
     drawn(qtbot, window, lambda s: not s.running)
     qtbot.wait(800)
     assert button.text() == "Run" and not window.act.run.isChecked()
+
+
+def test_at_one_step_a_second_each_step_is_shown_at_its_level(qtbot, window):
+    drawn(qtbot, window, lambda s: s.phase is None)
+    slider = window.pace.findChild(QSlider)
+    slider.setFocus()
+    qtbot.keyClick(slider, Qt.Key.Key_Home)  # the slowest pace
+    assert window.pace.pace() == 1
+    button = run_button(window)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    first = drawn(qtbot, window, lambda s: s.running and s.step >= 1)
+    assert_gradient_shown(qtbot, window, first, 1)  # the first frame with ∂C/∂W¹
+    second = drawn(qtbot, window, lambda s: s.step > first.step)
+    assert_gradient_shown(qtbot, window, second, 1)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    drawn(qtbot, window, lambda s: not s.running)
 
 
 def test_a_paused_window_shows_the_last_minibatch_in_full(qtbot, window):
