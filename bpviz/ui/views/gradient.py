@@ -7,7 +7,7 @@ reshaped to the input's 28×28 pixels: what neuron i's incoming gradient looks l
 colours are symmetric about zero; the levels are either each frame's max |·| (auto, see
 ``colors.StickyLevel``) or kept per layer and quantity (fixed; drag the colour bar to
 change them). The heatmap follows the layer the current phase computes (∂C/∂W² during
-phase ∂C/∂W²) until a layer is chosen by hand; "follow phase" goes back to following.
+phase ∂C/∂W²) until a layer is chosen by hand; ticking "follow" goes back to following.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from pyqtgraph.Qt import QtCore, QtWidgets
 from bpviz.session.snapshot import PhaseKind, Snapshot
 from bpviz.ui import colors
 from bpviz.ui.views._base import SnapshotView, entry
+from bpviz.ui.views._heatmap import HeatmapPanel
 from bpviz.ui.views._tiles import MAX_TILES, TileSheet
-from bpviz.ui.views._widgets import PickImage, superscript
+from bpviz.ui.views._widgets import superscript
 
 GRADIENT, WEIGHTS, UPDATE = "grad", "weights", "update"
 QUANTITIES = {
@@ -31,61 +32,6 @@ QUANTITIES = {
     UPDATE: ("ΔW{l} = −η ∂C/∂W{l}", "Δw"),
 }
 AUTO, FIXED = "auto", "fixed"
-
-
-class _Panel:
-    """A PlotItem with a PickImage and a colour bar, rows downward like a matrix."""
-
-    def __init__(self, canvas: pg.GraphicsLayoutWidget, col: int, left: str, bottom: str):
-        self.plot = canvas.addPlot(row=0, col=col)
-        self.plot.setMenuEnabled(False)
-        self.plot.hideButtons()
-        self.plot.invertY(True)
-        self.plot.setLabel("left", left, color=colors.FOREGROUND)
-        self.plot.setLabel("bottom", bottom, color=colors.FOREGROUND)
-        colors.style_plot(self.plot)
-        self.image = PickImage()
-        self.plot.addItem(self.image)
-        self.bar = pg.ColorBarItem(
-            values=(-1, 1), colorMap=colors.DIVERGING, width=14, interactive=False
-        )
-        self.bar.setImageItem(self.image)
-        colors.style_plot(self.bar)
-        canvas.addItem(self.bar, row=0, col=col + 1)
-        self.note = pg.TextItem("", color=colors.FOREGROUND, anchor=(0.5, 0.5))
-        self.plot.addItem(self.note, ignoreBounds=True)
-        self.marker = QtWidgets.QGraphicsRectItem()  # the selected weight
-        self.marker.setPen(pg.mkPen(colors.HIGHLIGHT, width=2))
-        self.marker.setZValue(20)
-        self.marker.setVisible(False)
-        self.plot.addItem(self.marker, ignoreBounds=True)
-        self.shape: tuple[int, ...] = ()
-        self.drawn: object = None
-
-    def set_missing(self, missing: bool, text: str) -> None:
-        """Grey, empty panel with ``text`` when the quantity is not computed yet."""
-        if missing == self.note.isVisible() and text == self.note.toPlainText():
-            return
-        self.note.setText(text)
-        self.note.setVisible(missing)
-        self.image.setVisible(not missing)
-        self.plot.getViewBox().setBackgroundColor(colors.MISSING_AREA if missing else None)
-        if missing:
-            self.drawn = None
-
-    def show(self, data: np.ndarray, level: float) -> None:
-        """Draw ``data`` with levels (−level, level); keep the view when the shape is kept."""
-        self.image.setImage(data, autoLevels=False)
-        if self.bar.levels() != (-level, level):
-            self.bar.setLevels((-level, level))
-        self.set_shape(data.shape)
-
-    def set_shape(self, shape: tuple[int, ...]) -> None:
-        """Show rows 0 … shape[0] and columns 0 … shape[1] (also while nothing is drawn)."""
-        if shape != self.shape:
-            self.shape = shape
-            self.plot.setRange(xRange=(0, shape[1]), yRange=(0, shape[0]), padding=0)
-            self.note.setPos(shape[1] / 2, shape[0] / 2)
 
 
 class GradientView(SnapshotView):
@@ -177,8 +123,10 @@ class GradientView(SnapshotView):
 
         self.canvas = pg.GraphicsLayoutWidget()
         self.canvas.setBackground(colors.BACKGROUND)
-        self.heatmap = _Panel(self.canvas, 0, "neuron i of layer l", "neuron j of layer l − 1")
-        self.tiles = _Panel(self.canvas, 2, "", "tiles: row i of the matrix per neuron i")
+        self.heatmap = HeatmapPanel(
+            self.canvas, 0, "neuron i of layer l", "neuron j of layer l − 1"
+        )
+        self.tiles = HeatmapPanel(self.canvas, 2, "", "tiles: row i of the matrix per neuron i")
         self.tiles.plot.hideAxis("left")
         self.tiles.plot.getAxis("bottom").setStyle(showValues=False)
         self.tiles.plot.setAspectLocked(True)
@@ -346,7 +294,7 @@ class GradientView(SnapshotView):
             self._fixed[key] = colors.symmetric_level(values)
         return self._fixed.get(key)
 
-    def _draw(self, panel: _Panel, values, layer: int, name: str, sizes) -> float | None:
+    def _draw(self, panel: HeatmapPanel, values, layer: int, name: str, sizes) -> float | None:
         level = self._level(values, layer)
         panel.set_shape((sizes[layer], sizes[layer - 1]))
         panel.set_missing(values is None, f"{name} not computed yet\nin this mini-batch")
