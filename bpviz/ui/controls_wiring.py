@@ -173,28 +173,29 @@ def _commanded(w: MainWindow, running: bool) -> None:
     """The user asked to run or to stop: the Run/Pause button shows it now, and keeps
     showing it until the worker reports that state (snapshots published before the
     command was applied still say the old one), then follows the worker again."""
-    w._commanded_run = (running, w.worker.serial)
+    command = w._commanded_run = (running, w.worker.serial)
     _show_running(w, running)
-    QTimer.singleShot(int(ACK_SECONDS * 1000), w, lambda: _give_way(w, w._commanded_run))
+    QTimer.singleShot(int(ACK_SECONDS * 1000), w, lambda: _give_way(w, command))
 
 
 def _give_way(w: MainWindow, command) -> None:
     """Follow the worker if ``command`` is still waiting for it (it never answered)."""
-    if command is not None and getattr(w, "_commanded_run", None) is command:
+    if getattr(w, "_commanded_run", None) is command and not w.closed:
         w._commanded_run = None
-        if w.latest is not None:
-            _show_running(w, bool(w.latest.running))
+        _show_running(w, bool(w.worker.running))
 
 
 def _acknowledged(w: MainWindow, snapshot: Snapshot) -> bool:
-    """Whether ``snapshot`` answers the last run/pause command (or none is pending)."""
+    """Whether the worker has answered the last run/pause command (or none is pending);
+    ``snapshot`` is the one just drawn."""
     command = getattr(w, "_commanded_run", None)
     if command is None:
         return True
     running, serial = command
+    now = bool(w.worker.running)
     # a run that stopped by itself at once (diverged) reports a message, never running
-    stopped = running and not snapshot.running and snapshot.message and w.worker.serial > serial
-    if snapshot.running == running or stopped:
+    stopped = running and not now and snapshot.message and w.worker.serial > serial
+    if now == running or stopped:
         w._commanded_run = None
         return True
     return False
@@ -213,7 +214,7 @@ def sync(w: MainWindow, snapshot: Snapshot) -> None:
     """Follow the worker: run state (it may stop by itself, or be paused by a save),
     η set elsewhere, and its messages (divergence)."""
     if _acknowledged(w, snapshot):
-        _show_running(w, bool(snapshot.running))
+        _show_running(w, bool(w.worker.running))
     previous = getattr(w, "_synced", None)
     if previous is not None and snapshot.eta != previous.eta and not w.eta.spin.hasFocus():
         w.eta.set_eta(snapshot.eta)
