@@ -41,9 +41,9 @@ def test_a_level_is_set_by_values_only_and_holds_only_while_frames_come_fast():
     assert level.update(None, now=1.01) == 0.5  # "not computed yet" leaves it alone
     assert level.update(small, now=1.02) == 0.004  # stepped (not running): exact at once
     assert level.update(big, running=True, now=1.03) == 0.5  # growing: at once
-    # running, frames 25 ms apart: a smaller level waits `hold` seconds before it shrinks
-    assert level.update(small, running=True, now=1.05) == 0.5
-    assert level.update(small, running=True, now=1.3) == 0.5
+    # running, frames 0.1 s apart: a smaller level waits `hold` seconds before it shrinks
+    for now in (1.05, 1.15, 1.25, 1.35, 1.45, 1.54):
+        assert level.update(small, running=True, now=now) == 0.5
     assert level.update(small, running=True, now=1.56) == 0.004
     level.update(big, running=True, now=1.58)
     assert level.update(np.array([0.3]), running=True, now=1.6) == 0.5  # within 2.5×: kept

@@ -67,11 +67,13 @@ class StickyLevel:
     runs: up to 40 a second) every change of level redraws a colour bar or an axis (all its
     text), and mini-batch values jump about: the level then grows at once but shrinks only
     after the values have stayed below level / ``shrink`` for ``hold`` seconds. A frame
-    that comes slowly (stepping by hand, a slow pace) or while nothing runs is a step the
-    user looks at: it gets its own level at once. A frame without values (not computed yet
-    in this mini-batch) says nothing about the scale and leaves the level as it is; before
-    the first values ``level`` is None.
+    that comes slowly (over ``SLOW`` seconds after the one before: stepping by hand, a
+    slow pace) or while nothing runs is a step the user looks at: it gets its own level.
+    A frame without values (not computed yet in this mini-batch) says nothing about the
+    scale and leaves the level as it is; before the first values ``level`` is None.
     """
+
+    SLOW = 0.25  # seconds between frames: fewer than 4 a second are each looked at
 
     def __init__(self, shrink: float = 2.5, hold: float = 0.5) -> None:
         self.shrink, self.hold = float(shrink), float(hold)
@@ -91,7 +93,7 @@ class StickyLevel:
         if values is None or values.size == 0:
             return self.level
         now = time.monotonic() if now is None else now
-        slow, self._last = now - self._last >= self.hold, now
+        slow, self._last = now - self._last >= self.SLOW, now
         m = symmetric_level(values)
         current = self.level
         if current is None or m > current or not running or slow:
