@@ -148,6 +148,26 @@ def test_the_gradient_dock_follows_the_phase_until_a_layer_is_chosen(qtbot, wind
     assert_gradient_shown(qtbot, window, shot, 1)
 
 
+def test_backprop_this_then_stepping_shows_each_gradient_at_its_level(qtbot, window):
+    drawn(qtbot, window, lambda s: s.phase is None)
+    window.docks["drawpad"].show()
+    window.docks["drawpad"].raise_()
+    pad = window.views["drawpad"]
+    qtbot.waitExposed(pad)
+    qtbot.waitUntil(lambda: pad.snapshot is not None)
+    qtbot.mousePress(pad.canvas, Qt.MouseButton.LeftButton, pos=QPoint(140, 40))
+    qtbot.mouseMove(pad.canvas, QPoint(141, 240))
+    qtbot.mouseRelease(pad.canvas, Qt.MouseButton.LeftButton, pos=QPoint(141, 240))
+    qtbot.waitUntil(lambda: pad.backprop_button.isEnabled() and not pad.pending)
+    qtbot.mouseClick(pad.backprop_button, Qt.MouseButton.LeftButton)
+    probed = drawn(qtbot, window, lambda s: s is window.pinned)  # your digit's backprop
+    assert_gradient_shown(qtbot, window, probed, 1)
+    qtbot.mouseClick(window.explorer.back, Qt.MouseButton.LeftButton)  # back to live
+    drawn(qtbot, window, lambda s: window.pinned is None and s.phase is None)
+    shot = step_phases_by_key(qtbot, window, 7)
+    assert_gradient_shown(qtbot, window, shot, 1)
+
+
 def run_button(window):
     bar = window.findChild(QToolBar, "toolbar_training")
     return bar.widgetForAction(window.act.run)
