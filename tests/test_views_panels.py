@@ -43,10 +43,12 @@ def test_gradient_heatmap_shows_grad_weights_and_update(qtbot):
 def test_gradient_not_computed_yet_is_empty(qtbot):
     view = shown(qtbot, GradientView())
     view.show_snapshot(snapshot_at(PhaseKind.GRADIENT, 2, sizes=(784, 30, 10)))
-    assert not view.heatmap.image.isVisible() and view.heatmap.note.isVisible()
-    assert not view.tiles.image.isVisible() and view.tiles.note.isVisible()
-    view.set_layer(2)
+    assert view.layer == 2  # the heatmap follows the layer the phase computes
     assert view.heatmap.image.isVisible() and not view.heatmap.note.isVisible()
+    assert not view.tiles.image.isVisible() and view.tiles.note.isVisible()  # ∂C/∂W¹ not yet
+    view.set_layer(1)  # chosen by hand: ∂C/∂W¹ is not computed yet, and the title says so
+    assert not view.heatmap.image.isVisible() and view.heatmap.note.isVisible()
+    assert "(chosen)" in view.heatmap.plot.titleLabel.text and not view.follow_box.isChecked()
 
 
 def test_gradient_levels_fixed_per_layer(qtbot):

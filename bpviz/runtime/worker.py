@@ -324,8 +324,10 @@ class Worker:
             now = time.perf_counter()
             self._next_step_at, self._next_publish_at = now, now + self._period
         elif name in ("pause", "step_batch", "step_phase", "reset", "set_dataset"):
-            self._running = False
-            if name == "step_batch":
+            was_running, self._running = self._running, False
+            if name == "pause" and was_running:
+                self._settle()
+            elif name == "step_batch":
                 session.step_batch()
             elif name == "step_phase":
                 session.step_phase()
@@ -374,6 +376,15 @@ class Worker:
         if session.diverged:
             self._running = False
             self.publish()
+
+    def _settle(self) -> None:
+        """Paused while running: a stretch on the fast path leaves no trace (phase None,
+        nothing but x to show), so complete one more mini-batch with its trace, as every
+        publication while running does. The paused window then shows a whole mini-batch
+        (x, a, δ, ∂C/∂W, the update) until the next phase is computed."""
+        session = self.session
+        if session.phase is None and not session.diverged:
+            session.run(1, trace_last=True)
 
     def _publish_running(self, now: float) -> None:
         self._next_publish_at = now + self._period  # so never more than publish_hz

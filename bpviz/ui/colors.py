@@ -8,6 +8,8 @@ computed yet are drawn in ``MISSING`` grey.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.Qt import QtGui, QtWidgets
@@ -58,13 +60,51 @@ def nice_level(m: float) -> float:
     return float(NICE_STEPS[np.searchsorted(NICE_STEPS, f * (1 - 1e-12))] * 10.0**e)
 
 
-def sticky_level(m: float, current: float, shrink: float) -> float:
-    """Auto levels that rarely change: ``current`` while m ≤ current and m ≥ current /
-    ``shrink``, else ``nice_level(m)``. A changed level redraws a colour bar or an axis,
-    so levels that follow every frame's maximum would cost a redraw every frame."""
-    if current > 0 and current / shrink <= m <= current:
-        return current
-    return nice_level(m)
+class StickyLevel:
+    """An auto level ±m for a signed quantity, kept from frame to frame by one view.
+
+    m is the largest |value| rounded up by ``nice_level``. While frames come fast (training
+    runs: up to 40 a second) every change of level redraws a colour bar or an axis (all its
+    text), and mini-batch values jump about: the level then grows at once but shrinks only
+    after the values have stayed below level / ``shrink`` for ``hold`` seconds. A frame
+    that comes slowly (over ``SLOW`` seconds after the one before: stepping by hand, a
+    slow pace) or while nothing runs is a step the user looks at: it gets its own level.
+    A frame without values (not computed yet in this mini-batch) says nothing about the
+    scale and leaves the level as it is; before the first values ``level`` is None.
+    """
+
+    SLOW = 0.25  # seconds between frames: fewer than 4 a second are each looked at
+
+    def __init__(self, shrink: float = 2.5, hold: float = 0.5) -> None:
+        self.shrink, self.hold = float(shrink), float(hold)
+        self.level: float | None = None
+        self._small_since: float | None = None  # when the values fell below level / shrink
+        self._last: float = -float("inf")  # time of the last frame with values
+
+    def reset(self) -> None:
+        """Forget the level (another quantity or network): the next values set it."""
+        self.level, self._small_since, self._last = None, None, -float("inf")
+
+    def update(
+        self, values: np.ndarray | None, *, running: bool = False, now: float | None = None
+    ) -> float | None:
+        """The level for a frame showing ``values`` (None: not computed, level kept);
+        ``running``: frames may come fast, so the level may hold before shrinking."""
+        if values is None or values.size == 0:
+            return self.level
+        now = time.monotonic() if now is None else now
+        slow, self._last = now - self._last >= self.SLOW, now
+        m = symmetric_level(values)
+        current = self.level
+        if current is None or m > current or not running or slow:
+            self.level, self._small_since = nice_level(m), None
+        elif m >= current / self.shrink:
+            self._small_since = None  # within the range the level suits: kept
+        elif self._small_since is None:
+            self._small_since = now
+        elif now - self._small_since >= self.hold:
+            self.level, self._small_since = nice_level(m), None
+        return self.level
 
 
 def brushes(lut: np.ndarray) -> list[QtGui.QBrush]:

@@ -7,11 +7,10 @@ keeps the controls in step with what the worker reports.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSignalBlocker
+from PySide6.QtCore import QSignalBlocker, QTimer
 from PySide6.QtWidgets import QDialog, QFileDialog
 
 from bpviz.session.snapshot import Snapshot
@@ -37,8 +36,8 @@ def connect(w: MainWindow) -> None:
 
 
 def run(w: MainWindow, on: bool) -> None:
-    """Start or pause continuous training."""
-    _commanded(w)
+    """Start or pause continuous training (the Run/Pause button says so at once)."""
+    _commanded(w, on)
     if on:
         w.worker.run()
     else:
@@ -47,8 +46,7 @@ def run(w: MainWindow, on: bool) -> None:
 
 def step(w: MainWindow, command) -> None:
     """Do one step (a mini-batch or a phase); the worker pauses first if running."""
-    _commanded(w)
-    _show_running(w, False)
+    _commanded(w, False)
     command()
 
 
@@ -56,9 +54,8 @@ def reset(w: MainWindow, config=None) -> None:
     """Start again from fresh parameters with ``config`` (default: the window's)."""
     if config is not None:
         w.apply_config(config)
-    _commanded(w)
+    _commanded(w, False)
     w.worker.reset(config=w.config)
-    _show_running(w, False)
     w.statusBar().showMessage(f"Reset: network {'-'.join(map(str, w.config.sizes))}", 4000)
 
 
@@ -168,11 +165,40 @@ def download_mnist(w: MainWindow, download=None) -> DownloadDialog:
     return dialog
 
 
-GRACE = 0.5  # seconds after a command during which the worker's old run state is ignored
+GRACE = 0.5  # seconds: what session_menus counts as "just resumed"
+ACK_SECONDS = 5.0  # a commanded run state the worker never reported gives way after this
 
 
-def _commanded(w: MainWindow) -> None:
-    w._commanded_at = time.monotonic()
+def _commanded(w: MainWindow, running: bool) -> None:
+    """The user asked to run or to stop: the Run/Pause button shows it now, and keeps
+    showing it until the worker reports that state (snapshots published before the
+    command was applied still say the old one), then follows the worker again."""
+    command = w._commanded_run = (running, w.worker.serial)
+    _show_running(w, running)
+    QTimer.singleShot(int(ACK_SECONDS * 1000), w, lambda: _give_way(w, command))
+
+
+def _give_way(w: MainWindow, command) -> None:
+    """Follow the worker if ``command`` is still waiting for it (it never answered)."""
+    if getattr(w, "_commanded_run", None) is command and not w.closed:
+        w._commanded_run = None
+        _show_running(w, bool(w.worker.running))
+
+
+def _acknowledged(w: MainWindow, snapshot: Snapshot) -> bool:
+    """Whether the worker has answered the last run/pause command (or none is pending);
+    ``snapshot`` is the one just drawn."""
+    command = getattr(w, "_commanded_run", None)
+    if command is None:
+        return True
+    running, serial = command
+    now = bool(w.worker.running)
+    # a run that stopped by itself at once (diverged) reports a message, never running
+    stopped = running and not now and snapshot.message and w.worker.serial > serial
+    if now == running or stopped:
+        w._commanded_run = None
+        return True
+    return False
 
 
 def _show_running(w: MainWindow, running: bool) -> None:
@@ -187,7 +213,7 @@ def _show_running(w: MainWindow, running: bool) -> None:
 def sync(w: MainWindow, snapshot: Snapshot) -> None:
     """Follow the worker: run state (it may stop by itself, or be paused by a save),
     η set elsewhere, and its messages (divergence)."""
-    if time.monotonic() - getattr(w, "_commanded_at", 0.0) > GRACE:
+    if _acknowledged(w, snapshot):
         _show_running(w, bool(w.worker.running))
     previous = getattr(w, "_synced", None)
     if previous is not None and snapshot.eta != previous.eta and not w.eta.spin.hasFocus():

@@ -84,7 +84,8 @@ def connect(window) -> None:
     )
     check.triggered.connect(lambda: _check(window))
     layer = QAction("Check this layer numerically", window)
-    layer.triggered.connect(inspector.check_layer)
+    layer.setToolTip("Central differences for ~100 sampled weights and biases of the selected Wˡ")
+    layer.triggered.connect(lambda: _check_layer(window))  # not triggered's `checked`
     menu = window.menu("&Inspect")
     menu.addAction(check)
     menu.addAction(layer)
@@ -95,3 +96,8 @@ def connect(window) -> None:
 def _check(window) -> None:
     show_panels(window)
     window.views["inspector"].check_selected()
+
+
+def _check_layer(window) -> None:
+    show_panels(window)
+    window.views["inspector"].check_layer()

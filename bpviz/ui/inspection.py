@@ -169,6 +169,8 @@ def sample_layer(
     sizes: Sequence[int], l: int, count: int = 96, seed: int = 0
 ) -> list[tuple[int, int, int | None]]:
     """Up to ``count`` distinct weights of W^l plus up to a quarter as many biases, seeded."""
+    if isinstance(count, bool) or not isinstance(count, int | np.integer) or count < 1:
+        raise ValueError(f"count must be a positive number of entries, got {count!r}")
     n_out, n_in = sizes[l], sizes[l - 1]
     rng = np.random.default_rng(seed)
     flat = rng.choice(n_out * n_in, size=min(count, n_out * n_in), replace=False)

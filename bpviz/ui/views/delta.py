@@ -28,7 +28,6 @@ SIGMA_PRIME = "#f5a623"
 SIGMA_PRIME_DIM = "#7a5a2a"  # the largest σ' of a pixel column of a wide layer
 CELL_BORDER = colors.MISSING_AREA  # without axes, a faint frame tells the cells apart
 MAX_POLYGON_BARS = 64  # wider vectors are drawn as one vertical line per pixel column
-SHRINK_FRAMES = 40  # about a second of frames (40 Hz) before an axis shrinks
 
 
 def bar_outline(edges: np.ndarray, heights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -87,9 +86,10 @@ class _Bars:
         self._range = (-1.0, 1.0)
         self.label.setZValue(5)
         plot.addItem(self.label, ignoreBounds=True)
-        self.limit = 0.0
         self.fixed: float | None = None
-        self._small = 0  # frames in a row whose level was far below the axis
+        # Each mini-batch brings a new example whose δ may be far smaller: while running,
+        # the axis (all its text) shrinks only after a second of small ones
+        self.auto = colors.StickyLevel(shrink=6.0, hold=1.0)
         self.values: np.ndarray | None = None
         self.starts: np.ndarray | None = None  # groups of neurons per pixel column
         self._columns: tuple = ()  # (n, neurons per column) that starts and edges are for
@@ -99,6 +99,7 @@ class _Bars:
     def set_size(self, n: int, fixed: float | None) -> None:
         """``n`` neurons; ``fixed``: the axis is [0, fixed] (σ'), else ±(sticky max |·|)."""
         self.n, self.fixed = n, fixed
+        self.auto.reset()
         for item in self.polygons:
             self.plot.removeItem(item)
         self.polygons = []
@@ -134,7 +135,10 @@ class _Bars:
                 item.set_bounds(rect)
         self.note.setPos((self.n - 1) / 2, (lo + hi) / 2)
         self.label.setPos(-0.5, top)
-        scale = f"0 … {hi:.3g}" if self.fixed is not None else f"±{hi:.2g}"
+        if self.fixed is not None:
+            scale = f"0 … {hi:.3g}"
+        else:  # — : nothing computed yet, so no scale to state
+            scale = "±—" if self.auto.level is None else f"±{hi:.2g}"
         self.label.setText(f"{self.title}  {scale}")
 
     def _fit_columns(self) -> None:
@@ -193,8 +197,14 @@ class _Bars:
         self._fill(0, first if self.signed or self.starts is not None else None)
         self._fill(1, second)
 
-    def show(self, values: np.ndarray | None) -> None:
-        """Draw ``values`` ``(n,)``, or mark the cell as not computed yet (None)."""
+    @property
+    def limit(self) -> float | None:
+        """The signed axis' ±limit (None: nothing computed since the cell was made)."""
+        return self.auto.level
+
+    def show(self, values: np.ndarray | None, running: bool = False) -> None:
+        """Draw ``values`` ``(n,)``, or mark the cell as not computed yet (None); while
+        ``running`` the axis may wait before shrinking (``colors.StickyLevel``)."""
         self.values = values
         self.note.setVisible(values is None)
         if values is None:
@@ -204,16 +214,8 @@ class _Bars:
         self._draw(values)
         if not self.signed:
             return
-        m = colors.symmetric_level(values)
-        # Each mini-batch brings a new example whose δ may be far smaller: shrink only
-        # after SHRINK_FRAMES small ones in a row, so the axis (all its text) rarely redraws.
-        self._small = self._small + 1 if m < self.limit / 6.0 else 0
-        if 0 < self._small < SHRINK_FRAMES:
-            m = self.limit
-        limit = colors.sticky_level(m, self.limit, 6.0)
-        if limit != self.limit:
-            self._small = 0
-            self.limit = limit
+        limit = self.auto.update(values, running=running)
+        if self._range != (-limit, limit):
             self._set_range(-limit, limit)
 
 
@@ -326,10 +328,11 @@ class DeltaView(SnapshotView):
         if tuple(snapshot.config.sizes) != self._sizes:
             self._build(snapshot)
         self.example_spin.set_batch_size(snapshot.config.batch_size)
+        running = snapshot.running
         for l, (dC_da, sigma_prime, delta) in self._rows.items():
-            dC_da.show(pick(entry(snapshot.dC_da, l - 1), self.example))
-            sigma_prime.show(pick(entry(snapshot.sigma_prime, l - 1), self.example))
-            delta.show(pick(entry(snapshot.delta, l - 1), self.example))
+            dC_da.show(pick(entry(snapshot.dC_da, l - 1), self.example), running)
+            sigma_prime.show(pick(entry(snapshot.sigma_prime, l - 1), self.example), running)
+            delta.show(pick(entry(snapshot.delta, l - 1), self.example), running)
         phase = snapshot.phase
         layer = phase.layer if phase is not None and phase.kind is PhaseKind.DELTA else None
         if layer != self._highlighted:

@@ -4,8 +4,10 @@ first layer as one 28×28 tile per hidden neuron.
 Row i, column j of the heatmap is w_ij^l, the weight from neuron j of layer l − 1 to neuron
 i of layer l (W^l is ``(n_l, n_{l-1})``). Tile i is row i of the first layer's matrix
 reshaped to the input's 28×28 pixels: what neuron i's incoming gradient looks like. The
-colours are symmetric about zero; the levels are either each frame's max |·| (auto) or
-kept per layer and quantity (fixed; drag the colour bar to change them).
+colours are symmetric about zero; the levels are either each frame's max |·| (auto, see
+``colors.StickyLevel``) or kept per layer and quantity (fixed; drag the colour bar to
+change them). The heatmap follows the layer the current phase computes (∂C/∂W² during
+phase ∂C/∂W²) until a layer is chosen by hand; ticking "follow" goes back to following.
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ from pyqtgraph.Qt import QtCore, QtWidgets
 from bpviz.session.snapshot import PhaseKind, Snapshot
 from bpviz.ui import colors
 from bpviz.ui.views._base import SnapshotView, entry
+from bpviz.ui.views._heatmap import HeatmapPanel
 from bpviz.ui.views._tiles import MAX_TILES, TileSheet
-from bpviz.ui.views._widgets import PickImage, superscript
+from bpviz.ui.views._widgets import superscript
 
 GRADIENT, WEIGHTS, UPDATE = "grad", "weights", "update"
-SHRINK_FRAMES = 20  # half a second of frames (40 Hz) before an auto level shrinks
 QUANTITIES = {
     GRADIENT: ("∂C/∂W{l}", "∂C/∂w"),
     WEIGHTS: ("W{l}", "w"),
@@ -32,65 +34,11 @@ QUANTITIES = {
 AUTO, FIXED = "auto", "fixed"
 
 
-class _Panel:
-    """A PlotItem with a PickImage and a colour bar, rows downward like a matrix."""
-
-    def __init__(self, canvas: pg.GraphicsLayoutWidget, col: int, left: str, bottom: str):
-        self.plot = canvas.addPlot(row=0, col=col)
-        self.plot.setMenuEnabled(False)
-        self.plot.hideButtons()
-        self.plot.invertY(True)
-        self.plot.setLabel("left", left, color=colors.FOREGROUND)
-        self.plot.setLabel("bottom", bottom, color=colors.FOREGROUND)
-        colors.style_plot(self.plot)
-        self.image = PickImage()
-        self.plot.addItem(self.image)
-        self.bar = pg.ColorBarItem(
-            values=(-1, 1), colorMap=colors.DIVERGING, width=14, interactive=False
-        )
-        self.bar.setImageItem(self.image)
-        colors.style_plot(self.bar)
-        canvas.addItem(self.bar, row=0, col=col + 1)
-        self.note = pg.TextItem("", color=colors.FOREGROUND, anchor=(0.5, 0.5))
-        self.plot.addItem(self.note, ignoreBounds=True)
-        self.marker = QtWidgets.QGraphicsRectItem()  # the selected weight
-        self.marker.setPen(pg.mkPen(colors.HIGHLIGHT, width=2))
-        self.marker.setZValue(20)
-        self.marker.setVisible(False)
-        self.plot.addItem(self.marker, ignoreBounds=True)
-        self.shape: tuple[int, ...] = ()
-        self.drawn: object = None
-
-    def set_missing(self, missing: bool, text: str) -> None:
-        """Grey, empty panel with ``text`` when the quantity is not computed yet."""
-        if missing == self.note.isVisible() and text == self.note.toPlainText():
-            return
-        self.note.setText(text)
-        self.note.setVisible(missing)
-        self.image.setVisible(not missing)
-        self.plot.getViewBox().setBackgroundColor(colors.MISSING_AREA if missing else None)
-        if missing:
-            self.drawn = None
-
-    def show(self, data: np.ndarray, level: float) -> None:
-        """Draw ``data`` with levels (−level, level); keep the view when the shape is kept."""
-        self.image.setImage(data, autoLevels=False)
-        if self.bar.levels() != (-level, level):
-            self.bar.setLevels((-level, level))
-        self.set_shape(data.shape)
-
-    def set_shape(self, shape: tuple[int, ...]) -> None:
-        """Show rows 0 … shape[0] and columns 0 … shape[1] (also while nothing is drawn)."""
-        if shape != self.shape:
-            self.shape = shape
-            self.plot.setRange(xRange=(0, shape[1]), yRange=(0, shape[0]), padding=0)
-            self.note.setPos(shape[1] / 2, shape[0] / 2)
-
-
 class GradientView(SnapshotView):
     """Heatmap of ∂C/∂W^l, W^l or ΔW^l for a chosen layer, plus the first layer's tiles.
 
-    Setters: ``set_quantity("grad" | "weights" | "update")``, ``set_layer(l)`` (1 … L),
+    Setters: ``set_quantity("grad" | "weights" | "update")``, ``set_layer(l)`` (1 … L,
+    chosen by hand: stops following the phase), ``set_follow(bool)``,
     ``set_levels_mode("auto" | "fixed")``, ``set_tiles_visible(bool)``,
     ``set_selection(l, i, j)`` (outlines w_ij^l).
     Signal: ``weight_clicked(l, i, j)`` when a heatmap cell (w_ij^l) or a tile pixel
@@ -104,8 +52,8 @@ class GradientView(SnapshotView):
         super().__init__(parent)
         self.quantity, self.layer, self.levels_mode = GRADIENT, 1, AUTO
         self._fixed: dict[tuple[str, int], float] = {}
-        self._auto: dict[int, float] = {}  # auto level per layer (kept within a factor 2.5)
-        self._small: dict[int, int] = {}  # frames in a row far below the auto level
+        self._auto: dict[int, colors.StickyLevel] = {}  # auto level per layer
+        self.follow = True  # show the layer the current phase computes
         self._sizes: tuple[int, ...] = ()
         self.sheet: TileSheet | None = None  # the W^1 tiles (None: input not square)
         self._matrix: np.ndarray | None = None  # what the heatmap shows, for hover
@@ -125,6 +73,13 @@ class GradientView(SnapshotView):
             "auto: ± the largest |value| of every frame; fixed: kept per layer and "
             "quantity (drag the colour bar to change) so growth and decay are visible"
         )
+        self.follow_box = QtWidgets.QCheckBox("follow")
+        self.follow_box.setChecked(True)
+        self.follow_box.setToolTip(
+            "Follow the phase: show the layer whose ∂C/∂Wˡ the current phase computes. "
+            "Choosing a layer by hand stops following; tick to follow again."
+        )
+        self.follow_box.toggled.connect(self.set_follow)
         self.tiles_box = QtWidgets.QCheckBox("W¹ tiles")
         self.tiles_box.setChecked(True)
         self.tiles_box.setToolTip("Row i of W¹ (or ∂C/∂W¹) as a 28×28 image, one per neuron i")
@@ -142,7 +97,8 @@ class GradientView(SnapshotView):
         self.quantity_box.currentIndexChanged.connect(
             lambda _: self.set_quantity(self.quantity_box.currentData())
         )
-        self.layer_box.currentIndexChanged.connect(lambda k: k >= 0 and self.set_layer(k + 1))
+        # activated: only the user's choice (a layer set by code emits no activated)
+        self.layer_box.activated.connect(lambda k: k >= 0 and self.set_layer(k + 1))
         self.levels_box.currentIndexChanged.connect(
             lambda _: self.set_levels_mode(self.levels_box.currentData())
         )
@@ -156,6 +112,7 @@ class GradientView(SnapshotView):
         for widget in (
             self.quantity_box,
             self.layer_box,
+            self.follow_box,
             self.levels_box,
             self.tiles_box,
             self.page_spin,
@@ -166,8 +123,10 @@ class GradientView(SnapshotView):
 
         self.canvas = pg.GraphicsLayoutWidget()
         self.canvas.setBackground(colors.BACKGROUND)
-        self.heatmap = _Panel(self.canvas, 0, "neuron i of layer l", "neuron j of layer l − 1")
-        self.tiles = _Panel(self.canvas, 2, "", "tiles: row i of the matrix per neuron i")
+        self.heatmap = HeatmapPanel(
+            self.canvas, 0, "neuron i of layer l", "neuron j of layer l − 1"
+        )
+        self.tiles = HeatmapPanel(self.canvas, 2, "", "tiles: row i of the matrix per neuron i")
         self.tiles.plot.hideAxis("left")
         self.tiles.plot.getAxis("bottom").setStyle(showValues=False)
         self.tiles.plot.setAspectLocked(True)
@@ -224,11 +183,30 @@ class GradientView(SnapshotView):
         self.redraw()
 
     def set_layer(self, layer: int) -> None:
-        """Show W^layer (paper numbering, 1 … L)."""
-        self.layer = layer
-        if self.layer_box.count() >= layer:
-            self.layer_box.setCurrentIndex(layer - 1)
+        """Show W^layer (paper numbering, 1 … L), chosen by hand: the heatmap stays on it
+        (no longer following the phase) until ``set_follow(True)``."""
+        self._set_follow(False)
+        self._show_layer(layer)
         self.redraw()
+
+    def set_follow(self, follow: bool) -> None:
+        """Follow the phase (show the layer whose ∂C/∂W^l the phase computes) or not."""
+        self._set_follow(follow)
+        self.redraw()
+
+    def _set_follow(self, follow: bool) -> None:
+        self.follow = bool(follow)
+        if self.follow_box.isChecked() != self.follow:
+            self.follow_box.blockSignals(True)
+            self.follow_box.setChecked(self.follow)
+            self.follow_box.blockSignals(False)
+
+    def _show_layer(self, layer: int) -> None:
+        self.layer = layer
+        if self.layer_box.count() >= layer and self.layer_box.currentIndex() != layer - 1:
+            self.layer_box.blockSignals(True)
+            self.layer_box.setCurrentIndex(layer - 1)
+            self.layer_box.blockSignals(False)
 
     def set_levels_mode(self, mode: str) -> None:
         """Levels "auto" (± max |·| every frame) or "fixed" (kept per layer and quantity)."""
@@ -285,13 +263,16 @@ class GradientView(SnapshotView):
             self.page_spin.setValue(0)
             self.page_spin.blockSignals(False)
             self.page_spin.setVisible(self.sheet is not None and self.sheet.paged)
-        name = QUANTITIES[self.quantity][0].format(l=superscript(self.layer))
         phase = snapshot.phase
-        busy = phase is not None and phase.kind is PhaseKind.GRADIENT and phase.layer == self.layer
+        computing = phase.layer if phase is not None and phase.kind is PhaseKind.GRADIENT else None
+        if self.follow and computing is not None and computing != self.layer:
+            self._show_layer(computing)
+        name = QUANTITIES[self.quantity][0].format(l=superscript(self.layer))
         colors.set_title(
             self.heatmap.plot,
-            name,  # its colour says "being computed": a new text would re-lay out the plot
-            color=colors.HIGHLIGHT if busy else colors.FOREGROUND,
+            # its colour says "being computed" (a new text would re-lay out the plot)
+            name if self.follow else f"{name} — layer {self.layer} (chosen)",
+            color=colors.HIGHLIGHT if computing == self.layer else colors.FOREGROUND,
             size="9pt",
         )
         self._matrix = self.matrix(snapshot, self.layer)
@@ -302,26 +283,18 @@ class GradientView(SnapshotView):
             self._tile_matrix = self.matrix(snapshot, 1)
             self._draw_tiles(self._tile_matrix)
 
-    def _level(self, values: np.ndarray | None, layer: int) -> float:
+    def _level(self, values: np.ndarray | None, layer: int) -> float | None:
+        """± the level of layer ``layer``'s panel; None while nothing was computed."""
         if self.levels_mode == AUTO:
-            current = self._auto.get(layer, 0.0)
-            m = colors.symmetric_level(values)
-            # shrink only after many small frames in a row: a new level redraws the
-            # colour bar's axis (all its text), and mini-batch gradients jump about
-            small = self._small.get(layer, 0) + 1 if m < current / 2.5 else 0
-            self._small[layer] = small
-            if 0 < small < SHRINK_FRAMES:
-                m = current
-            self._auto[layer] = colors.sticky_level(m, current, 2.5)
-            if self._auto[layer] != current:
-                self._small[layer] = 0
-            return self._auto[layer]
+            auto = self._auto.setdefault(layer, colors.StickyLevel(shrink=2.5))
+            running = self._snapshot is not None and self._snapshot.running
+            return auto.update(values, running=running)
         key = (self.quantity, layer)
         if key not in self._fixed and values is not None:
             self._fixed[key] = colors.symmetric_level(values)
-        return self._fixed.get(key, 1.0)
+        return self._fixed.get(key)
 
-    def _draw(self, panel: _Panel, values, layer: int, name: str, sizes) -> float:
+    def _draw(self, panel: HeatmapPanel, values, layer: int, name: str, sizes) -> float | None:
         level = self._level(values, layer)
         panel.set_shape((sizes[layer], sizes[layer - 1]))
         panel.set_missing(values is None, f"{name} not computed yet\nin this mini-batch")
@@ -339,17 +312,21 @@ class GradientView(SnapshotView):
         caption = sheet.caption()
         if self.tiles.plot.getAxis("bottom").labelText != caption:
             self.tiles.plot.setLabel("bottom", caption, color=colors.FOREGROUND)
-        if values is None or values is self.tiles.drawn:
+        level = self._level(values, 1)
+        if values is None or (
+            values is self.tiles.drawn and self.tiles.bar.levels() == (-level, level)
+        ):
             return
-        self.tiles.show(sheet.fill(values), self._level(values, 1))
+        self.tiles.show(sheet.fill(values), level)
         self.tiles.drawn = values
 
-    def _show_levels(self, level: float) -> None:
+    def _show_levels(self, level: float | None) -> None:
+        shown = "±—" if level is None else f"±{level:.3g}"  # — : nothing computed yet
         if self.levels_mode == AUTO:
-            text = f"±{level:.3g} auto"
+            text = f"{shown} auto"
             tip = "auto levels: ± the largest |value|, rounded up, kept while within 2.5×"
         else:
-            text = f"±{level:.3g} fixed"
+            text = f"{shown} fixed"
             tip = f"fixed for W{superscript(self.layer)}: drag the colour bar to change"
         if text != self.status.text():
             self.status.setText(text)

@@ -144,7 +144,8 @@ class InspectorView(ThrottledView):
         self.bias_box.toggled.connect(self._form_changed)
         self.pin_button.clicked.connect(self._pin_clicked)
         self.check_button.clicked.connect(self.check_selected)
-        self.layer_button.clicked.connect(self.check_layer)
+        # not connected directly: Qt would pass clicked's `checked` (False) as the count
+        self.layer_button.clicked.connect(lambda: self.check_layer())
         self.check_done.connect(self._show_check)
 
         # g while the focus is in the panel; the main window replaces it by a window-wide

@@ -1,0 +1,66 @@
+"""One heatmap of the gradient view: a matrix as an image with its colour bar, a note
+where the quantity is not computed yet, and a marker for the selected weight."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from pyqtgraph.Qt import QtWidgets
+
+from bpviz.ui import colors
+from bpviz.ui.views._widgets import PickImage
+
+
+class HeatmapPanel:
+    """A PlotItem with a PickImage and a colour bar, rows downward like a matrix."""
+
+    def __init__(self, canvas: pg.GraphicsLayoutWidget, col: int, left: str, bottom: str):
+        self.plot = canvas.addPlot(row=0, col=col)
+        self.plot.setMenuEnabled(False)
+        self.plot.hideButtons()
+        self.plot.invertY(True)
+        self.plot.setLabel("left", left, color=colors.FOREGROUND)
+        self.plot.setLabel("bottom", bottom, color=colors.FOREGROUND)
+        colors.style_plot(self.plot)
+        self.image = PickImage()
+        self.plot.addItem(self.image)
+        self.bar = pg.ColorBarItem(
+            values=(-1, 1), colorMap=colors.DIVERGING, width=14, interactive=False
+        )
+        self.bar.setImageItem(self.image)
+        colors.style_plot(self.bar)
+        canvas.addItem(self.bar, row=0, col=col + 1)
+        self.note = pg.TextItem("", color=colors.FOREGROUND, anchor=(0.5, 0.5))
+        self.plot.addItem(self.note, ignoreBounds=True)
+        self.marker = QtWidgets.QGraphicsRectItem()  # the selected weight
+        self.marker.setPen(pg.mkPen(colors.HIGHLIGHT, width=2))
+        self.marker.setZValue(20)
+        self.marker.setVisible(False)
+        self.plot.addItem(self.marker, ignoreBounds=True)
+        self.shape: tuple[int, ...] = ()
+        self.drawn: object = None
+
+    def set_missing(self, missing: bool, text: str) -> None:
+        """Grey, empty panel with ``text`` when the quantity is not computed yet."""
+        if missing == self.note.isVisible() and text == self.note.toPlainText():
+            return
+        self.note.setText(text)
+        self.note.setVisible(missing)
+        self.image.setVisible(not missing)
+        self.plot.getViewBox().setBackgroundColor(colors.MISSING_AREA if missing else None)
+        if missing:
+            self.drawn = None
+
+    def show(self, data: np.ndarray, level: float) -> None:
+        """Draw ``data`` with levels (−level, level); keep the view when the shape is kept."""
+        self.image.setImage(data, autoLevels=False)
+        if self.bar.levels() != (-level, level):
+            self.bar.setLevels((-level, level))
+        self.set_shape(data.shape)
+
+    def set_shape(self, shape: tuple[int, ...]) -> None:
+        """Show rows 0 … shape[0] and columns 0 … shape[1] (also while nothing is drawn)."""
+        if shape != self.shape:
+            self.shape = shape
+            self.plot.setRange(xRange=(0, shape[1]), yRange=(0, shape[0]), padding=0)
+            self.note.setPos(shape[1] / 2, shape[0] / 2)
