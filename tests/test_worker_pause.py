@@ -8,9 +8,9 @@ import pytest
 from test_session import config_for, make_dataset
 
 from bpviz.engine import Network
+from bpviz.runtime.worker import Worker
 from bpviz.session.session import Session
 from bpviz.session.snapshot import PhaseKind
-from bpviz.session.worker import Worker
 
 
 @pytest.fixture(scope="module")
