@@ -147,7 +147,7 @@ class EtaControl(QWidget):
         self._slider.setRange(0, ETA_SLIDER_STEPS)
         self._slider.setFixedWidth(140)
         self.spin = EtaField()
-        self.spin.setMinimumWidth(self.spin.fontMetrics().horizontalAdvance("0.000001") + 16)
+        self.spin.setFixedWidth(self.spin.fontMetrics().horizontalAdvance("0.000001") + 16)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
         layout.addWidget(QLabel("η"))
@@ -194,7 +194,7 @@ class BatchSizeControl(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.spin = BatchField()
-        self.spin.setMaximumWidth(self.spin.fontMetrics().horizontalAdvance("000000") + 16)
+        self.spin.setFixedWidth(self.spin.fontMetrics().horizontalAdvance("000000") + 16)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
         layout.addWidget(QLabel("Batch"))
