@@ -4,12 +4,15 @@ after typing in a field."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from bpviz.session import limits
+from bpviz.ui import controls_wiring as wiring
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 
@@ -201,3 +204,17 @@ def test_a_field_keeps_the_keys_a_number_needs(qtbot, window):
     press(qtbot, window, Qt.Key.Key_Backspace)
     assert field.text() == "15"
     assert window.worker.latest().phase is None  # no phase was stepped
+
+
+def test_a_reset_the_session_refuses_is_said_in_the_window(qtbot, window):
+    """A configuration from elsewhere (a stale settings file) that the session refuses
+    gives a message in the window, not a traceback on stderr."""
+    n_train = window.dataset.train_images.shape[0]
+    start = settled(qtbot, window)
+    wiring.reset(window, replace(window.config, batch_size=n_train + 1))
+    qtbot.waitUntil(lambda: len(messages(window)) == 1, timeout=3000)
+    assert f"between 1 and {n_train:,}" in messages(window)[0].text()
+    assert "Not reset" in window.statusBar().currentMessage()
+    assert window.worker.latest().config.batch_size == start.config.batch_size
+    assert window.config.batch_size == start.config.batch_size  # nothing kept of it
+    assert window.batch.spin.text() == str(start.config.batch_size)

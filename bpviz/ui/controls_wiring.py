@@ -54,10 +54,17 @@ def step(w: MainWindow, command) -> None:
 
 def reset(w: MainWindow, config=None) -> None:
     """Start again from fresh parameters with ``config`` (default: the window's)."""
+    previous = w.config
     if config is not None:
         w.apply_config(config)
     _commanded(w)
-    w.worker.reset(config=w.config)
+    try:
+        w.worker.reset(config=w.config)
+    except ValueError as exc:  # e.g. a batch size larger than the data now chosen
+        w.apply_config(previous)
+        w.statusBar().showMessage(f"Not reset: {exc}", 8000)
+        show_message(w, "Reset", f"Could not reset: {exc}")
+        return
     _show_running(w, False)
     w.statusBar().showMessage(f"Reset: network {'-'.join(map(str, w.config.sizes))}", 4000)
 
