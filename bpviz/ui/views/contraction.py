@@ -36,7 +36,7 @@ from bpviz.ui.views.equations import MathLabel, dark_panel
 MAX_ROWS = 16  # slices drawn at most; a wider layer shows MAX_ROWS consecutive rows
 MARGIN, GAP = 6, 8  # pixels around the drawing and between bands
 MAX_CELL = 12  # widest column of a slice, in pixels (result cells: twice)
-SLICE_HEIGHT = 30  # a slice's height target, in pixels
+SLICE_HEIGHT = 40  # tallest slice, in pixels, unless it has more than 13 rows
 MIN_SLICE_WIDTH = 140  # narrowest slice drawn (unless it has fewer columns)
 
 
@@ -65,8 +65,8 @@ class Layout:
     slices: tuple[QtCore.QRectF, ...]
     result_label: QtCore.QRectF
     result: QtCore.QRectF
-    row_px: int
-    result_row_px: int
+    row_px: float
+    result_row_px: float
     height: int
 
 
@@ -128,30 +128,33 @@ class StackCanvas(QtWidgets.QWidget):
         per_line = max(1, min(k, (avail + GAP) // (label_w + narrowest + GAP)))
         img_w = max(min(c * MAX_CELL, (avail + GAP) // per_line - label_w - GAP), 20)
         unit = label_w + img_w + GAP
-        row_px = min(max(SLICE_HEIGHT // k, 2), 20)
-        img_h = k * row_px
-        band = max(img_h, line + 2) + GAP
-        labels, slices = [], []
-        for s in range(k):
-            r, col = divmod(s, per_line)
-            x0, y0 = MARGIN + col * unit, MARGIN + r * band
-            height = max(img_h, line + 2)
-            labels.append(QtCore.QRectF(x0, y0, label_w - 6, height))
-            slices.append(QtCore.QRectF(x0 + label_w, y0 + (height - img_h) / 2, img_w, img_h))
-        y = MARGIN + math.ceil(k / per_line) * band
+        lines = math.ceil(k / per_line)
         text_h = fm.boundingRect(
             QtCore.QRect(0, 0, avail, 10 * line),
             QtCore.Qt.TextFlag.TextWordWrap,
             self.result_text,
         ).height()
+        # a slice as tall as its label at least, taller while everything still fits the
+        # panel's height (the result is drawn twice as tall), at most 3 px a matrix row
+        fixed = 2 * MARGIN + lines * GAP + text_h + 4
+        fits = (self._visible_height() - fixed) / (lines + 2)
+        img_h = max(line + 2, min(fits, max(SLICE_HEIGHT, k * 3), k * 20))
+        row_px = img_h / k
+        band = img_h + GAP
+        labels, slices = [], []
+        for s in range(k):
+            r, col = divmod(s, per_line)
+            x0, y0 = MARGIN + col * unit, MARGIN + r * band
+            labels.append(QtCore.QRectF(x0, y0, label_w - 6, img_h))
+            slices.append(QtCore.QRectF(x0 + label_w, y0, img_w, img_h))
+        y = MARGIN + lines * band
         result_label = QtCore.QRectF(MARGIN, y, avail, text_h)
         index_w = fm.horizontalAdvance(f"i = {self.rows.stop - 1}") + 8
-        result_row_px = min(max(2 * row_px, 4), 24)
         res_w = max(min(c * 2 * MAX_CELL, avail - index_w), 40)
-        res_h = max(k * result_row_px, line)
+        res_h = max(min(2 * img_h, k * 24), line)
         result_row_px = res_h / k
         result = QtCore.QRectF(MARGIN + index_w, y + text_h + 4, res_w, res_h)
-        height = int(result.bottom()) + MARGIN
+        height = math.ceil(result.bottom()) + MARGIN
         return Layout(
             tuple(labels),
             tuple(slices),
@@ -161,6 +164,11 @@ class StackCanvas(QtWidgets.QWidget):
             result_row_px,
             height,
         )
+
+    def _visible_height(self) -> int:
+        """The height the panel shows without scrolling (the scroll area's viewport)."""
+        parent = self.parentWidget()
+        return self.height() if parent is None else parent.height()
 
     def _relayout(self) -> None:
         layout = self.layout_for(self.width())
