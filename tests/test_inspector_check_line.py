@@ -21,7 +21,9 @@ def test_selecting_another_weight_clears_the_check_line(qtbot, window):
     assert old in line() and "finite difference" in line()
 
     # j = first.j + 7, typed into the inspector's form as a user would
+    window.activateWindow()
     qtbot.mouseClick(inspector.j_spin, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(inspector.j_spin.hasFocus)
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
     qtbot.keyClicks(QApplication.focusWidget(), str(first.j + 7))
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
