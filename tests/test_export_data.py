@@ -69,8 +69,8 @@ def test_snapshot_json_describes_the_run_and_every_array(tmp_path):
         assert sorted(meta["arrays"]) == sorted(npz.files)
         for name in npz.files:
             assert meta["arrays"][name]["shape"] == list(npz[name].shape)
-    assert "δ^l" in meta["arrays"]["delta2"]["meaning"]
-    assert meta["arrays"]["grad_W2"]["meaning"].startswith("layer l=2")
+    assert meta["arrays"]["delta2"]["meaning"].startswith("δ² = ∂Cₓ/∂z²")
+    assert meta["arrays"]["grad_W2"]["meaning"].startswith("∂C/∂W² = (1/m)")
 
 
 def test_metrics_csv_has_loss_per_step_epochs_and_eta_changes(tmp_path):

@@ -55,29 +55,37 @@ def test_softmax_layer_uses_dz_dW_and_delta(view):
     assert r"\delta" in view.formula.latex and r"\partial a" not in view.formula.latex
 
 
-def test_large_layer_falls_back_to_the_output_layer_and_waits_for_delta(view):
-    snaps, _ = engine_snapshots(CONFIGS[0])
-    view.set_selection(1, 0, 0)  # 30 × 784: too large to draw as a stack
+def test_a_wide_layer_shows_a_stated_block_of_rows_and_waits_for_delta(view):
+    snaps, eng = engine_snapshots(CONFIGS[0])
+    view.set_selection(1, 20, 5)  # 30 × 784: more rows than MAX_ROWS
     forward = next(s for s in snaps if s.phase == Phase(PhaseKind.FORWARD, 2))
     view.show_snapshot(forward)
-    assert view.layer == 2 and view.result is None
-    assert "too large" in view.caption.text() and "reached this layer" in view.caption.text()
-    delta_2 = next(s for s in snaps if s.phase == Phase(PhaseKind.DELTA, 2))
-    view.show_snapshot(delta_2)
-    assert view.result is not None
+    assert view.layer == 1 and view.result is None
+    assert view.rows == range(14, 30)  # the last 16 rows, which hold i = 20
+    assert "rows 14–29 of 30 shown" in view.caption.text()
+    assert "reached δ¹" in view.caption.text()
+    delta_1 = next(s for s in snaps if s.phase == Phase(PhaseKind.DELTA, 1))
+    view.show_snapshot(delta_1)
+    fwd, bwd = eng["fwd"], eng["bwd"]
+    x = fwd.a[0][0].astype(np.float64)
+    assert view.slices.shape == (16, 16, 784)
+    # the sum over the slices shown is exactly those rows of ∂Cₓ/∂W¹
+    expected = np.outer(bwd.delta[0][0, 14:30], x)
+    np.testing.assert_allclose(view.result, expected, rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(view.weights, bwd.dC_da[0][0, 14:30], rtol=1e-6)
 
 
 def test_clicking_a_cell_of_the_result_selects_that_weight(view, qtbot):
-    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtCore import Qt
 
     qtbot.waitExposed(view)
     view.set_selection(2, 0, 0)
     view.show_snapshot(engine_snapshots(CONFIGS[0])[0][-1])
-    image = view._result_image
-    qtbot.wait(50)  # the view box applies its range on the next layout
-    # the result is drawn at twice the slice size: cell (i, j) covers image pixel (i, j)
-    scene_pos = image.mapToScene(QPointF(7.5, 4.5))
-    widget_pos = view.canvas.mapFromScene(scene_pos)
+    canvas = view.canvas
+    qtbot.waitUntil(lambda: canvas.layout_for(canvas.width()) is not None)
+    pos = canvas.cell_center(4, 7)
+    view.scroll.ensureVisible(pos.x(), pos.y())  # scrolled to, as a user would
+    qtbot.waitUntil(lambda: canvas.visibleRegion().contains(pos))
     with qtbot.waitSignal(view.weight_clicked) as blocker:
-        qtbot.mouseClick(view.canvas.viewport(), Qt.MouseButton.LeftButton, pos=widget_pos)
+        qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=canvas.cell_center(4, 7))
     assert blocker.args == [2, 4, 7]

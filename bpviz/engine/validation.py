@@ -25,7 +25,12 @@ def check_layer(l: int, n_layers: int) -> None:
 
 
 def check_eta(eta: float) -> float:
-    """η must be a finite number ≥ 0."""
+    """η must be a finite number ≥ 0: all the update W ← W − η ∂C/∂W needs to be defined.
+
+    Which η a user may choose (positive, at most ``ETA_MAX``) is the training model's
+    policy, checked once at every door by ``bpviz.session.limits.check_eta``; the engine
+    only refuses what would break its arithmetic (η = 0 leaves the parameters unchanged).
+    """
     eta = float(eta)
     if not math.isfinite(eta) or eta < 0:
         raise ValueError(f"learning rate η must be finite and ≥ 0, got {eta}")

@@ -2,7 +2,8 @@
 
 No Qt: the headless trainer and the window both write these; the pictures (PNG, SVG) are
 added by ``bpviz.ui.export``. Array names in ``state.npz`` follow the paper with the layer
-number appended (l = 1 … L): ``W1`` is W^1 ``(n_1, n_0)``, ``delta2`` is δ^2 ``(m, n_2)``.
+number appended (l = 1 … L): ``W1`` is W¹ ``(n₁, n₀)``, ``delta2`` is δ² ``(m, n₂)``;
+``snapshot.json`` says what each holds for the network exported (``meaning``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bpviz.session.snapshot import EpochMetrics, EpochsView, HistoryView, Snapshot
+from bpviz.session.snapshot import EpochMetrics, EpochsView, HistoryView, SessionConfig, Snapshot
 
 STATE_FILE = "state.npz"
 METRICS_FILE = "metrics.csv"
@@ -25,25 +26,36 @@ SNAPSHOT_FILE = "snapshot.json"
 DATA_FILES = (STATE_FILE, METRICS_FILE, SNAPSHOT_FILE)
 METRICS_COLUMNS = ("series", "step", "epoch", "value")
 
-# name prefix → what it is, in the paper's terms; per-layer entries get the layer appended.
+# What each array of ``state.npz`` holds, in the paper's notation: ``{l}``, ``{p}`` (l − 1)
+# and ``{L}`` are filled in with superscripts, ``{nl}``/``{np}`` with subscripted sizes.
 MEANINGS = {
-    "x": "input x = a^0, (m, n_0)",
+    "x": "input x = a⁰, one row per example, (m, n₀)",
     "labels": "class of each example, (m,)",
-    "y": "one-hot target y, (m, n_L)",
-    "W": "W^l after the phase shown, (n_l, n_{l-1})",
-    "b": "b^l after the phase shown, (n_l,)",
-    "W_before": "W^l the mini-batch started from, (n_l, n_{l-1})",
-    "b_before": "b^l the mini-batch started from, (n_l,)",
-    "z": "z^l = W^l a^{l-1} + b^l, (m, n_l)",
-    "a": "a^l = σ(z^l), (m, n_l)",
-    "dC_da": "∂C/∂a^l, (m, n_l)",
-    "sigma_prime": "σ'(z^l), (m, n_l)",
-    "delta": "δ^l = ∂C/∂a^l ⊙ σ'(z^l), (m, n_l)",
-    "grad_W": "∂C/∂W^l = δ^l (a^{l-1})^T averaged over the batch, (n_l, n_{l-1})",
-    "grad_b": "∂C/∂b^l = δ^l averaged over the batch, (n_l,)",
+    "y": "one-hot target y, one row per example, (m, n{nL})",
+    "W": "W{l} after the phase shown, ({nl}, {np})",
+    "b": "b{l} after the phase shown, ({nl},)",
+    "W_before": "W{l} the mini-batch started from, ({nl}, {np})",
+    "b_before": "b{l} the mini-batch started from, ({nl},)",
+    "a0": "a⁰ = x, the input itself (no activation is applied to it), (m, n₀)",
+    "z": "z{l} = W{l} a{p} + b{l}, per example, (m, {nl})",
+    "a": "a{l} = {sigma}(z{l}), per example, (m, {nl})",
+    "a_softmax": "a{l} = softmax(z{l}): each row is positive and sums to 1, (m, {nl})",
+    "dC_da": "∂Cₓ/∂a{l} = (W{n})ᵀ δ{n}, per example x (not averaged over the batch), (m, {nl})",
+    "dC_da_quadratic": "∂Cₓ/∂a{l} = a{l} − y, per example x (not averaged over the batch), "
+    "(m, {nl})",
+    "dC_da_cross_entropy": "∂Cₓ/∂a{l} = −y / a{l}, per example x (not averaged over the batch), "
+    "(m, {nl})",
+    "sigma_prime": "σ′(z{l}) for σ = {sigma}, per example, (m, {nl})",
+    "delta": "δ{l} = ∂Cₓ/∂z{l} = ∂Cₓ/∂a{l} ⊙ σ′(z{l}), per example, (m, {nl})",
+    "delta_softmax": "δ{l} = ∂Cₓ/∂z{l} = a{l} − y (softmax with cross-entropy: no σ′ of the "
+    "output layer exists or is stored), per example, (m, {nl})",
+    "grad_W": "∂C/∂W{l} = (1/m) Σₓ δ{l}ₓ (a{p}ₓ)ᵀ, the mean over the mini-batch, ({nl}, {np})",
+    "grad_b": "∂C/∂b{l} = (1/m) Σₓ δ{l}ₓ, the mean over the mini-batch, ({nl},)",
     "per_class_accuracy": "held-out accuracy of each class at the last epoch end, (n_classes,)",
     "confusion": "held-out confusion matrix (rows true, columns predicted), int64",
 }
+_SUP = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
 def snapshot_arrays(snapshot: Snapshot) -> dict[str, np.ndarray]:
@@ -83,16 +95,34 @@ def snapshot_arrays(snapshot: Snapshot) -> dict[str, np.ndarray]:
     return {name: np.asarray(value) for name, value in out.items()}
 
 
-def meaning(name: str) -> str:
-    """What the ``state.npz`` array ``name`` holds, e.g. ``"delta2"`` → δ^l's description."""
-    if name in MEANINGS:
-        return MEANINGS[name]
+def meaning(name: str, config: SessionConfig | None = None) -> str:
+    """What the ``state.npz`` array ``name`` holds, for the network ``config`` describes:
+    ``meaning("delta2", softmax_config)`` → "δ² = ∂Cₓ/∂z² = a² − y (…)"."""
+    L = config.n_layers if config is not None else None
+    if name in ("x", "labels", "y", "per_class_accuracy", "confusion", "a0"):
+        return MEANINGS[name].replace("{nL}", "ₗ" if L is None else str(L).translate(_SUB))
+    before = name.endswith("_before")
     base = name.removesuffix("_before")
     prefix = base.rstrip("0123456789")
-    layer = base[len(prefix) :]
-    key = prefix + ("_before" if name.endswith("_before") else "")
-    text = MEANINGS.get(key, name)
-    return f"layer l={layer}: {text}" if layer else text
+    if prefix not in MEANINGS or prefix == base:
+        return name
+    l = int(base[len(prefix) :])
+    output = L is not None and l == L
+    key = prefix + ("_before" if before else "")
+    if config is not None and prefix in ("a", "delta") and output and config.output == "softmax":
+        key = f"{prefix}_softmax"
+    if config is not None and prefix == "dC_da" and output:
+        key = f"dC_da_{config.cost}"
+    sigma = "σ" if config is None else (config.output if output else config.hidden)
+    text = MEANINGS.get(key, MEANINGS[prefix])
+    return (
+        text.replace("{l}", str(l).translate(_SUP))
+        .replace("{p}", str(l - 1).translate(_SUP))
+        .replace("{n}", str(l + 1).translate(_SUP))
+        .replace("{nl}", f"n{str(l).translate(_SUB)}")
+        .replace("{np}", f"n{str(l - 1).translate(_SUB)}")
+        .replace("{sigma}", sigma)
+    )
 
 
 def write_state_npz(path: Path, snapshot: Snapshot) -> dict[str, np.ndarray]:
@@ -213,7 +243,7 @@ def snapshot_metadata(
 ) -> dict:
     """The content of ``snapshot.json``: configuration, seed, step, epoch, phase, η, data
     source, versions, and a table of the arrays in ``state.npz``."""
-    phase = snapshot.phase
+    phase, config = snapshot.phase, snapshot.config
     return {
         "format": "bpviz-snapshot",
         "version": 1,
@@ -241,7 +271,11 @@ def snapshot_metadata(
         "metrics_loss": "per step" if loss_per_step else "decimated buckets (min/max/mean)",
         "metrics_epochs": _epochs_note(snapshot.history),
         "arrays": {
-            name: {"shape": list(a.shape), "dtype": str(a.dtype), "meaning": meaning(name)}
+            name: {
+                "shape": list(a.shape),
+                "dtype": str(a.dtype),
+                "meaning": meaning(name, config),
+            }
             for name, a in arrays.items()
         },
         "files": sorted(files or DATA_FILES),

@@ -24,7 +24,8 @@ from dataclasses import replace
 import numpy as np
 
 from bpviz.data.dataset import Dataset
-from bpviz.session.session import Session, check_config, check_eta
+from bpviz.session import limits
+from bpviz.session.session import Session, check_config
 from bpviz.session.snapshot import SessionConfig, Snapshot
 
 RUN_CHUNK = 1_000_000  # most fast-path steps between two looks at the clock and queue
@@ -151,8 +152,8 @@ class Worker:
             self._enqueue("reset", (None if config is None else checked, checked.seed))
 
     def set_eta(self, eta: float) -> None:
-        """Use η from the next update on (ValueError here if invalid)."""
-        self._submit("set_eta", check_eta(eta))
+        """Use η from the next update on (ValueError here if ``limits.check_eta`` refuses it)."""
+        self._submit("set_eta", limits.check_eta(eta))
 
     def set_pace(self, steps_per_second: float | None) -> None:
         """Limit running to ``steps_per_second`` (None: full speed)."""

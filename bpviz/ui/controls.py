@@ -10,21 +10,15 @@ import math
 from dataclasses import dataclass
 
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence, QValidator
-from PySide6.QtWidgets import (
-    QDoubleSpinBox,
-    QHBoxLayout,
-    QLabel,
-    QSizePolicy,
-    QSlider,
-    QSpinBox,
-    QToolBar,
-    QWidget,
-)
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSlider, QToolBar, QWidget
+
+from bpviz.session.limits import ETA_SLIDER_LOG_MAX, ETA_SLIDER_LOG_MIN
+from bpviz.ui.fields import BatchField, EtaField
 
 # Pace: steps per second from 1 to 1000, then full speed (None).
 PACES: tuple[float | None, ...] = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, None)
-ETA_LOG_MIN, ETA_LOG_MAX = -4.0, 2.0  # the slider spans η = 10^-4 … 10^2
+ETA_LOG_MIN, ETA_LOG_MAX = ETA_SLIDER_LOG_MIN, ETA_SLIDER_LOG_MAX  # the slider's log10 η
 ETA_SLIDER_STEPS = 600
 
 
@@ -87,7 +81,7 @@ def make_actions(parent: QWidget) -> Actions:
         network=action(
             "Network && cost…",
             "",
-            "Layer sizes (input, hidden, output), activation σ, output layer and cost C "
+            "Layer sizes from input to output, the activation σ, the output layer and the cost C "
             "(applied by resetting)",
         ),
     )
@@ -137,62 +131,23 @@ class PaceControl(QWidget):
         self.pace_changed.emit(PACES[index])
 
 
-class EtaSpinBox(QDoubleSpinBox):
-    """A spin box that takes any number as typed (1e-3, 0, −2, 1e9); the window judges it.
-
-    The arrows multiply or divide η by 10^0.1, keeping three significant digits.
-    """
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setRange(-1e12, 1e12)
-        self.setDecimals(12)
-        self.setKeyboardTracking(False)
-        self.setCorrectionMode(QDoubleSpinBox.CorrectionMode.CorrectToPreviousValue)
-
-    def textFromValue(self, value: float) -> str:
-        return f"{value:.6g}"
-
-    def valueFromText(self, text: str) -> float:
-        return float(text.strip())
-
-    def validate(self, text: str, pos: int) -> object:
-        stripped = text.strip()
-        try:
-            float(stripped)
-        except ValueError:
-            allowed = set("0123456789.eE+-")
-            state = (
-                QValidator.State.Intermediate
-                if all(c in allowed for c in stripped)
-                else QValidator.State.Invalid
-            )
-            return state, text, pos
-        return QValidator.State.Acceptable, text, pos
-
-    def stepBy(self, steps: int) -> None:
-        value = self.value()
-        if value > 0:
-            self.setValue(float(f"{value * 10 ** (0.1 * steps):.3g}"))
-            self.editingFinished.emit()
-
-
 class EtaControl(QWidget):
-    """η as a log-scale slider (10^-4 … 10^2) plus an exact spin box.
+    """η as a log-scale slider (10⁻⁴ … 10², ``limits.ETA_SLIDER_LOG_MIN/MAX``) plus a field
+    for any value typed (judged by ``limits.parse_eta`` in the window).
 
-    Emits ``eta_requested(η)`` when the user sets a value (typed, or the slider settled
-    for a moment); ``set_eta`` shows the η in use without emitting.
+    Emits ``eta_requested(η)`` — a float when the slider settled for a moment, the text as
+    typed (str) from the field; ``set_eta`` shows the η in force without emitting.
     """
 
-    eta_requested = Signal(float)
+    eta_requested = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._slider = QSlider(Qt.Orientation.Horizontal)
         self._slider.setRange(0, ETA_SLIDER_STEPS)
         self._slider.setFixedWidth(140)
-        self.spin = EtaSpinBox()
-        self.spin.setMinimumWidth(self.spin.fontMetrics().horizontalAdvance("0.000001") + 30)
+        self.spin = EtaField()
+        self.spin.setFixedWidth(self.spin.fontMetrics().horizontalAdvance("0.000001") + 16)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
         layout.addWidget(QLabel("η"))
@@ -200,65 +155,66 @@ class EtaControl(QWidget):
         layout.addWidget(self.spin)
         tip = (
             "η, the learning rate of the update W ← W − η ∂C/∂W, b ← b − η ∂C/∂b "
-            "(log scale). Changes apply to the next update, while training runs"
+            "(log scale). Type a value and press Enter (Escape: keep the current one), "
+            "or use ↑/↓. Changes apply to the next update, while training runs"
         )
         for widget in (self, self._slider, self.spin):
             widget.setToolTip(tip)
         self._settle = QTimer(self, singleShot=True, interval=120)
         self._settle.timeout.connect(lambda: self.eta_requested.emit(self._slider_eta()))
         self._slider.valueChanged.connect(self._slider_moved)
-        self.spin.editingFinished.connect(self._typed)
-        self._current = float("nan")  # the η shown by set_eta
+        self.spin.committed.connect(self.eta_requested.emit)
 
     def set_eta(self, eta: float) -> None:
-        """Show ``eta`` on both the slider and the spin box, emitting nothing."""
-        self._current = eta
-        with QSignalBlocker(self._slider), QSignalBlocker(self.spin):
-            self.spin.setValue(eta)
+        """Show ``eta`` on both the slider and the field, emitting nothing (not while the
+        slider settles: the user's newer value is on its way)."""
+        if self._settle.isActive():
+            return
+        with QSignalBlocker(self._slider):
+            self.spin.show_text(f"{eta:.6g}")
             if eta > 0 and math.isfinite(eta):
                 position = (math.log10(eta) - ETA_LOG_MIN) / (ETA_LOG_MAX - ETA_LOG_MIN)
                 self._slider.setValue(round(min(max(position, 0.0), 1.0) * ETA_SLIDER_STEPS))
-
-    def _typed(self) -> None:
-        if self.spin.value() != self._current:  # editing ends on focus loss too
-            self.eta_requested.emit(self.spin.value())
 
     def _slider_eta(self) -> float:
         fraction = self._slider.value() / ETA_SLIDER_STEPS
         return float(f"{10 ** (ETA_LOG_MIN + fraction * (ETA_LOG_MAX - ETA_LOG_MIN)):.3g}")
 
     def _slider_moved(self) -> None:
-        with QSignalBlocker(self.spin):
-            self.spin.setValue(self._slider_eta())
+        self.spin.setText(f"{self._slider_eta():.6g}")  # shown at once, applied once settled
         self._settle.start()
 
 
 class BatchSizeControl(QWidget):
-    """The mini-batch size m (applies on reset); emits ``batch_size_changed(m)``."""
+    """The mini-batch size m (applies on reset); emits ``batch_size_changed(m)`` with the
+    text as typed (judged by ``limits.check_batch_size`` in the window)."""
 
-    batch_size_changed = Signal(int)
+    batch_size_changed = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.spin = QSpinBox()
-        self.spin.setRange(1, 10_000)
-        self.spin.setKeyboardTracking(False)
+        self.spin = BatchField()
+        self.spin.setFixedWidth(self.spin.fontMetrics().horizontalAdvance("000000") + 16)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
         layout.addWidget(QLabel("Batch"))
         layout.addWidget(self.spin)
         tip = (
-            "m, the mini-batch size: ∂C/∂Wˡ = (1/m) Σₓ δˡ(x) aˡ⁻¹(x)ᵀ averages "
-            "the gradient over m examples. Applies on Reset (Ctrl+R)"
+            "m, the mini-batch size, 1 … the number of training examples: "
+            "∂C/∂Wˡ = (1/m) Σₓ δˣ,ˡ (aˣ,ˡ⁻¹)ᵀ averages the gradient over m examples. "
+            "Type it and press Enter (or ↑/↓); applies on Reset (Ctrl+R)"
         )
         for widget in (self, self.spin):
             widget.setToolTip(tip)
-        self.spin.valueChanged.connect(self.batch_size_changed)
+        self.spin.committed.connect(self.batch_size_changed.emit)
 
     def set_batch_size(self, m: int) -> None:
-        """Show ``m`` without emitting."""
-        with QSignalBlocker(self.spin):
-            self.spin.setValue(m)
+        """Show ``m`` as the batch size in force, without emitting."""
+        self.spin.show_text(str(m))
+
+    def set_maximum(self, n_train: int) -> None:
+        """The largest batch size ↑ reaches: the number of training examples."""
+        self.spin.set_maximum(n_train)
 
 
 def build_toolbar(

@@ -6,21 +6,20 @@ keeps the controls in step with what the worker reports.
 
 from __future__ import annotations
 
-import math
+import contextlib
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSignalBlocker, QTimer
 from PySide6.QtWidgets import QDialog, QFileDialog
 
+from bpviz.session import limits
 from bpviz.session.snapshot import Snapshot
 from bpviz.ui import settings as store
 from bpviz.ui.dialogs import DownloadDialog, NetworkDialog, show_message
 
 if TYPE_CHECKING:
     from bpviz.ui.main_window import MainWindow
-
-ETA_MAX = 1000.0  # beyond this every update overshoots: the network diverges at once
 
 
 def connect(w: MainWindow) -> None:
@@ -33,6 +32,7 @@ def connect(w: MainWindow) -> None:
     w.eta.eta_requested.connect(lambda eta: set_eta(w, eta))
     w.pace.pace_changed.connect(lambda pace: set_pace(w, pace))
     w.batch.batch_size_changed.connect(lambda m: set_batch_size(w, m))
+    w.batch.set_maximum(n_train(w))
 
 
 def run(w: MainWindow, on: bool) -> None:
@@ -52,44 +52,32 @@ def step(w: MainWindow, command) -> None:
 
 def reset(w: MainWindow, config=None) -> None:
     """Start again from fresh parameters with ``config`` (default: the window's)."""
+    previous = w.config
     if config is not None:
         w.apply_config(config)
     _commanded(w, False)
-    w.worker.reset(config=w.config)
+    try:
+        w.worker.reset(config=w.config)
+    except ValueError as exc:  # e.g. a batch size larger than the data now chosen
+        w.apply_config(previous)
+        w.statusBar().showMessage(f"Not reset: {exc}", 8000)
+        show_message(w, "Reset", f"Could not reset: {exc}")
+        return
     w.statusBar().showMessage(f"Reset: network {'-'.join(map(str, w.config.sizes))}", 4000)
 
 
-def check_eta(eta: float) -> str | None:
-    """Why ``eta`` cannot be a learning rate, or None when it can."""
-    if not math.isfinite(eta):
-        return f"η must be a finite number, got {eta}."
-    if eta <= 0:
-        return (
-            f"η must be positive, got {eta:g}: the update W ← W − η ∂C/∂W steps against "
-            "the gradient only when η > 0 (η = 0 would not learn at all)."
-        )
-    if eta > ETA_MAX:
-        return (
-            f"η = {eta:g} is too large: every update would overshoot and the network "
-            f"diverges. Choose 0 < η ≤ {ETA_MAX:g} (3.0 suits sigmoid + quadratic cost)."
-        )
-    return None
-
-
-def set_eta(w: MainWindow, eta: float) -> bool:
-    """Use ``eta`` from the next update on; a clear message (and no change) when bad."""
+def set_eta(w: MainWindow, eta: float | str) -> bool:
+    """Use ``eta`` (a number, or text as typed) from the next update on; when
+    ``bpviz.session.limits`` refuses it, say why in the window and show the η in force."""
     if w.closed:
         return False
-    problem = check_eta(eta)
-    if problem is None:
-        try:
-            w.worker.set_eta(eta)
-        except ValueError as exc:
-            problem = str(exc)
-    if problem is not None:
+    try:
+        eta = limits.parse_eta(eta) if isinstance(eta, str) else limits.check_eta(eta)
+        w.worker.set_eta(eta)
+    except ValueError as exc:
         w.eta.set_eta(w.config.eta)
-        w.statusBar().showMessage(f"η not changed: {problem}", 8000)
-        show_message(w, "Learning rate η", problem)
+        w.statusBar().showMessage(f"η not changed: {exc}", 8000)
+        show_message(w, "Learning rate η", str(exc))
         return False
     w.eta.set_eta(eta)
     w.apply_config(replace(w.config, eta=eta))
@@ -102,10 +90,28 @@ def set_pace(w: MainWindow, pace: float | None) -> None:
     store.save_pace(w.settings, pace)
 
 
-def set_batch_size(w: MainWindow, m: int) -> None:
-    """Remember the batch size m for the next reset."""
+def set_batch_size(w: MainWindow, m: int | str) -> bool:
+    """Remember the batch size m (a number, or text as typed) for the next reset; when
+    ``limits.check_batch_size`` refuses it, say why and show the batch size in force."""
+    if isinstance(m, str):
+        with contextlib.suppress(ValueError):  # else check_batch_size says what is wrong
+            m = int(m.replace(",", "").strip())  # "4,000" as the status bar writes it
+    try:
+        m = limits.check_batch_size(m, n_train(w))
+    except ValueError as exc:
+        w.batch.set_batch_size(w.config.batch_size)
+        w.statusBar().showMessage(f"Batch size not changed: {exc}", 8000)
+        show_message(w, "Batch size", str(exc))
+        return False
+    w.batch.set_batch_size(m)
     w.apply_config(replace(w.config, batch_size=m))
     w.statusBar().showMessage(f"Batch size m = {m:,} applies on Reset (Ctrl+R)", 5000)
+    return True
+
+
+def n_train(w: MainWindow) -> int:
+    """The number of training examples of the data the window trains on."""
+    return int(w.dataset.train_images.shape[0])
 
 
 def edit_network(w: MainWindow) -> None:
@@ -126,6 +132,7 @@ def set_data_source(w: MainWindow, choice: str | None) -> bool:
         return False
     w.worker.set_dataset(dataset)
     w.dataset = dataset
+    w.batch.set_maximum(n_train(w))
     w.set_class_names(dataset.class_names)
     sizes = (dataset.n_inputs, *w.config.sizes[1:-1], dataset.n_classes)
     w.apply_config(replace(w.config, sizes=sizes))

@@ -164,8 +164,11 @@ class InspectorView(ThrottledView):
                 sel.check(self._sizes)
             except ValueError:
                 return
+        changed = sel != self.selection
         self.selection = sel
         self._sync_form()
+        if changed:
+            self._clear_check()
         self.redraw()
 
     def _sync_form(self) -> None:
@@ -210,6 +213,7 @@ class InspectorView(ThrottledView):
                 self.selection.check(self._sizes)
             except ValueError:
                 self.selection = Selection(len(self._sizes) - 1, 0, 0)
+                self._clear_check()
             self._sync_form()
         ins = self.inspection = inspect(snapshot, self.selection, self.example or 0)
         self.values.setText(self._table(ins, snapshot))
@@ -355,6 +359,11 @@ class InspectorView(ThrottledView):
         for thread in self._threads:
             thread.join(timeout)
         self._threads = [t for t in self._threads if t.is_alive()]
+
+    def _clear_check(self) -> None:
+        """A new selection: the line no longer speaks of the previous parameter."""
+        self.last_check = None
+        self.check_label.setText(f"Numeric check of {_name(self.selection)}: press g.")
 
     def _show_check(self, outcome: NumericCheck | str) -> None:
         self.layer_button.setEnabled(True)
