@@ -68,7 +68,7 @@ def assert_readable(view) -> None:
     for text, box in zip(canvas.labels, layout.labels, strict=True):
         assert fm.horizontalAdvance(text) <= box.width() + 1, text
         assert box.height() >= fm.height()
-    assert all(box.right() <= canvas.width() for box in boxes)
+    assert all(box.right() <= canvas.width() for box in boxes), (canvas.width(), boxes)
     assert len(layout.slices) <= MAX_ROWS
 
 

@@ -21,6 +21,7 @@ MARGIN, GAP = 6, 8  # pixels around the drawing and between bands
 MAX_CELL = 12  # widest column of a slice, in pixels (result cells: twice)
 SLICE_HEIGHT = 40  # tallest slice, in pixels, unless it has more than 13 rows
 MIN_SLICE_WIDTH = 140  # narrowest slice drawn (unless it has fewer columns)
+MIN_IMAGE_WIDTH = 20  # even a one-column slice gets this many pixels, so it can be seen
 
 
 @dataclass(frozen=True)
@@ -91,9 +92,9 @@ class StackCanvas(QtWidgets.QWidget):
         avail = max(width - 2 * MARGIN, 120)
         label_w = max(fm.horizontalAdvance(t) for t in self.labels) + 8
         # as many slices side by side as fit with MIN_SLICE_WIDTH pixels each, then wider
-        narrowest = min(c * MAX_CELL, MIN_SLICE_WIDTH)
+        narrowest = max(min(c * MAX_CELL, MIN_SLICE_WIDTH), MIN_IMAGE_WIDTH)
         per_line = max(1, min(k, (avail + GAP) // (label_w + narrowest + GAP)))
-        img_w = max(min(c * MAX_CELL, (avail + GAP) // per_line - label_w - GAP), 20)
+        img_w = max(min(c * MAX_CELL, (avail + GAP) // per_line - label_w - GAP), MIN_IMAGE_WIDTH)
         unit = label_w + img_w + GAP
         lines = math.ceil(k / per_line)
         text_h = fm.boundingRect(
