@@ -191,6 +191,40 @@ def _portable(error: Exception) -> Exception:
     return error
 
 
+def resume_from_parameters(session, weights: tuple, biases: tuple) -> int:
+    """Runs in a (new) training process: continue from ``weights``/``biases`` — a
+    snapshot's W^l ``(n_l, n_{l-1})`` and b^l ``(n_l,)`` — as a new run of the session's
+    configuration: counters at 0, history empty (a snapshot has neither the loss of every
+    step nor every epoch's confusion matrix, so nothing older can be restored honestly).
+    Returns the number of parameters set."""
+    from bpviz.session.config import make_network
+    from bpviz.session.history import History
+
+    net = make_network(session.config)
+    if len(weights) != len(net.weights) or len(biases) != len(net.biases):
+        raise ValueError("the parameters do not fit the network")
+    pairs = (*zip(net.weights, weights, strict=True), *zip(net.biases, biases, strict=True))
+    for target, source in pairs:
+        if target.shape != source.shape:
+            raise ValueError(f"parameters of shape {source.shape} do not fit {target.shape}")
+        target[...] = source
+    flat = net.parameters.copy()
+    session.restore(
+        session.config,
+        flat,
+        eta=session.eta,
+        step=0,
+        epoch=0,
+        batch_in_epoch=0,
+        history=History(session.eta),
+        last_eval=None,
+        checkpoints=[(0, flat.copy())],
+        epoch_seconds=0.0,
+        phases_run=0,
+    )
+    return int(flat.size)
+
+
 class RemoteWorker:
     """A Worker in a child process; see the module doc. Drive it from one thread: that
     keeps at most one ``latest`` request and one call outstanding, which the shared-memory
@@ -213,6 +247,7 @@ class RemoteWorker:
         session_timeout: float = SESSION_TIMEOUT,
     ) -> None:
         self.call_timeout, self.session_timeout = float(call_timeout), float(session_timeout)
+        self.dataset, self.publish_hz = dataset, publish_hz  # to start another like it
         context = multiprocessing.get_context("spawn")  # never fork a process running Qt
         to_child, to_child_end = context.Pipe(duplex=False)
         from_child_end, from_child = context.Pipe(duplex=False)
