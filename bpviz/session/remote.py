@@ -19,6 +19,13 @@ and the window spent 11-25 ms a frame reading it; now about 7 ms, 2-3 ms of it C
 ``shared_memory=False``, or when no block can be created (said once on stderr), snapshots
 travel pickled as before. The child unlinks its blocks when it ends; ``stop()`` unlinks
 those of a child that was killed.
+
+A dying child is no hang: every request has a timeout (``CALL_TIMEOUT`` for commands,
+``SESSION_TIMEOUT`` for ``with_session``, ``STOPPED_TIMEOUT`` once the child is seen
+stopped by SIGSTOP), a closed pipe or a dead process is noticed at once (``latest()``
+too), and then the child is given up: ``failure`` says what happened ("The training
+process stopped: it was killed by signal 9 (SIGKILL).") and later calls raise
+``RemoteError`` with it. ``stop()`` kills a child that does not end when asked.
 """
 
 from __future__ import annotations
@@ -34,6 +41,11 @@ import time
 from typing import Any
 
 from bpviz.data.dataset import Dataset
+from bpviz.session.child_process import (
+    STOPPED,
+    describe_exit,
+    process_state,
+)
 from bpviz.session.shared_snapshot import SharedReader, SharedWriter
 from bpviz.session.snapshot import SessionConfig, Snapshot
 
@@ -41,7 +53,6 @@ START_TIMEOUT = 60.0  # seconds for the child to import NumPy and publish its fi
 CALL_TIMEOUT = 10.0  # seconds for a command's reply (they are queued at once: milliseconds)
 SESSION_TIMEOUT = 300.0  # seconds for ``with_session`` (opening or saving a large session)
 STOPPED_TIMEOUT = 3.0  # seconds a stopped child (SIGSTOP, a debugger) may keep a caller waiting
-STOPPED = ("T", "t")  # /proc states of a stopped or traced process
 POLL = 0.05  # seconds between two looks at the child while waiting for a reply
 PIPE_BYTES = 1 << 20  # kernel pipe buffer (Linux's default limit): a snapshot in one write
 SWITCH_INTERVAL = 0.0005  # the child's GIL hand-over, so a reply never waits 5 ms a chunk
@@ -83,32 +94,6 @@ class RemoteError(RuntimeError):
 
 class RemoteTimeoutError(RemoteError):
     """The training process did not answer in time; it is given up (see ``failure``)."""
-
-
-def describe_exit(exitcode: int | None) -> str:
-    """How a process ended, in words: "killed by signal 9 (SIGKILL)", "exited with 1"."""
-    if exitcode is None:
-        return "is still running"
-    if exitcode < 0:
-        try:
-            name = f" ({signal.Signals(-exitcode).name})"
-        except ValueError:
-            name = ""
-        return f"was killed by signal {-exitcode}{name}"
-    return "ended" if exitcode == 0 else f"exited with status {exitcode}"
-
-
-def process_state(pid: int | None) -> str | None:
-    """The kernel's one-letter state of process ``pid`` (Linux: R, S, D, T stopped, Z
-    zombie …), or None where /proc is not available."""
-    if pid is None:
-        return None
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as stat:
-            text = stat.read().decode("ascii", "replace")
-    except OSError:
-        return None
-    return text.rpartition(")")[2].split()[0] if ")" in text else None
 
 
 def _serve(
@@ -189,40 +174,6 @@ def _portable(error: Exception) -> Exception:
     except Exception:
         return RuntimeError(f"{type(error).__name__}: {error}")
     return error
-
-
-def resume_from_parameters(session, weights: tuple, biases: tuple) -> int:
-    """Runs in a (new) training process: continue from ``weights``/``biases`` — a
-    snapshot's W^l ``(n_l, n_{l-1})`` and b^l ``(n_l,)`` — as a new run of the session's
-    configuration: counters at 0, history empty (a snapshot has neither the loss of every
-    step nor every epoch's confusion matrix, so nothing older can be restored honestly).
-    Returns the number of parameters set."""
-    from bpviz.session.config import make_network
-    from bpviz.session.history import History
-
-    net = make_network(session.config)
-    if len(weights) != len(net.weights) or len(biases) != len(net.biases):
-        raise ValueError("the parameters do not fit the network")
-    pairs = (*zip(net.weights, weights, strict=True), *zip(net.biases, biases, strict=True))
-    for target, source in pairs:
-        if target.shape != source.shape:
-            raise ValueError(f"parameters of shape {source.shape} do not fit {target.shape}")
-        target[...] = source
-    flat = net.parameters.copy()
-    session.restore(
-        session.config,
-        flat,
-        eta=session.eta,
-        step=0,
-        epoch=0,
-        batch_in_epoch=0,
-        history=History(session.eta),
-        last_eval=None,
-        checkpoints=[(0, flat.copy())],
-        epoch_seconds=0.0,
-        phases_run=0,
-    )
-    return int(flat.size)
 
 
 class RemoteWorker:

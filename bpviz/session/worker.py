@@ -8,8 +8,11 @@ arrays, safe to keep), ``serial`` counts publications. Running at full speed it 
 at most ``publish_hz`` times a second, on the engine's fast path, the mini-batch before
 each publication with its full trace (so the views see every z, a, δ; bit-identical to
 the traced path, so what is published never changes the numbers). Every single
-step command publishes its result. An exception inside the worker becomes the
-snapshot's ``message`` and the worker goes on serving commands.
+step command publishes its result; every array published is read-only and shares no
+memory with the session (``readonly.Sealer``). An exception inside the worker becomes
+the snapshot's ``message`` (its traceback goes to the log) and the worker serves on.
+``with_session`` (save, open, export) runs on the worker thread between two commands,
+so it sees one consistent state whichever threads command meanwhile.
 """
 
 from __future__ import annotations
@@ -19,16 +22,17 @@ import secrets
 import threading
 import time
 from collections import Counter, deque
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 
 import numpy as np
 
 from bpviz.data.dataset import Dataset
 from bpviz.session.limits import check_eta
-from bpviz.session.readonly import sealed
+from bpviz.session.readonly import Sealer
 from bpviz.session.session import Session, check_config
 from bpviz.session.snapshot import SessionConfig, Snapshot
+from bpviz.session.worker_evaluations import EvaluationsMixin
 
 RUN_CHUNK = 1_000_000  # most fast-path steps between two looks at the clock and queue
 logger = logging.getLogger(__name__)
@@ -46,7 +50,7 @@ def _check_pace(steps_per_second: float | None) -> float | None:
     return value
 
 
-class Worker:
+class Worker(EvaluationsMixin):
     """Drives ``session`` on a thread named ``bpviz-worker``; see the module doc.
 
     The worker owns the session from ``start()`` to ``stop()``: read it from another
@@ -81,6 +85,7 @@ class Worker:
         self._pending: deque[tuple[Future, int]] = deque()  # evaluations not yet recorded
         session.evaluator = self._evaluate_later
         self.applied: Counter[str] = Counter()  # commands applied (or failed), by name
+        self._sealer = Sealer()  # publishing threads: this one before start, then the worker's
         self.publish()
 
     # --- lifecycle ---
@@ -202,54 +207,6 @@ class Worker:
         """Stop recording w_ij of W^l."""
         self._submit("remove_watch", l, i, j)
 
-    def _evaluate_later(self, job, run_id: int) -> None:
-        """The session's evaluator (worker thread): run ``job`` on the evaluation thread."""
-        with self._cond:
-            self._evaluating += 1
-
-        def timed_job():
-            started = time.thread_time()
-            try:
-                return job()
-            finally:
-                self._add_cpu(time.thread_time() - started)
-
-        future = self._evaluations.submit(timed_job)
-        self._pending.append((future, run_id))
-        future.add_done_callback(lambda done: self._evaluated(done, run_id))
-
-    def _settle_evaluations(self) -> None:
-        """Worker thread: wait for the evaluations under way and record them, in order
-        (their "evaluated" commands, when they come, find them done)."""
-        while self._pending:
-            future, run_id = self._pending[0]
-            wait([future])
-            self._guarded(self._record_evaluation, future, run_id)
-
-    def _record_evaluation(self, future: Future, run_id: int) -> None:
-        """Worker thread: record a finished evaluation unless it already was."""
-        if not any(future is pending for pending, _ in self._pending):
-            return
-        self._pending.remove((future, run_id))
-        with self._cond:
-            self._evaluating -= 1
-        if not future.cancelled():
-            self.session.record_epoch(future.result(), run_id)  # raises the job's error
-
-    def _add_cpu(self, seconds: float) -> None:
-        with self._cond:
-            self.cpu_seconds += seconds
-
-    def _evaluated(self, future, run_id: int) -> None:
-        """On the evaluation thread: hand the metrics (or the error) to the worker."""
-        with self._cond:
-            if future.cancelled() or self._stopping:
-                return
-            self._queue.append(("evaluated", (future, run_id)))
-            self._idle = False
-            self._interrupt.set()
-            self._cond.notify_all()
-
     def _submit(self, name: str, *args) -> None:
         with self._cond:
             self._enqueue(name, args)
@@ -299,7 +256,7 @@ class Worker:
     def publish(self) -> None:
         """Publish the session's snapshot now (the worker calls this; so may a test
         before ``start``)."""
-        snapshot = sealed(self.session.snapshot(running=self._running))
+        snapshot = self._sealer.seal(self.session.snapshot(running=self._running))
         with self._cond:
             self._latest = snapshot
             self._serial += 1

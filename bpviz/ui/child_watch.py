@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QToolBar
 
-from bpviz.session.remote import RemoteError, RemoteWorker, resume_from_parameters
+from bpviz.session.child_process import resume_from_parameters
+from bpviz.session.remote import RemoteError, RemoteWorker
 
 if TYPE_CHECKING:
     from bpviz.session.snapshot import Snapshot
