@@ -20,7 +20,7 @@ import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtCore import QObject, QSignalBlocker, Qt, QTimer
 from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QToolBar
 
 from bpviz.session.child_process import resume_from_parameters
@@ -91,12 +91,15 @@ class ChildWatch(QObject):
         self.restart_button.setEnabled(snapshot is not None)
         self.banner.show()
         w.statusBar().showMessage(failure, 0)
-        if w.act.run.isChecked():
-            from PySide6.QtCore import QSignalBlocker
+        self._show_paused()
 
-            with QSignalBlocker(w.act.run):
-                w.act.run.setChecked(False)
-            w.act.run.setText("Run")
+    def _show_paused(self) -> None:
+        """Nothing trains any more: the Run button says so."""
+        run = self.window.act.run
+        if run.isChecked():
+            with QSignalBlocker(run):
+                run.setChecked(False)
+            run.setText("Run")
 
     def restart(self) -> bool:
         """A new training process from the last snapshot's parameters; False (with the
@@ -156,5 +159,6 @@ class ChildWatch(QObject):
             self.check()
             if self.failure is None:  # e.g. a timeout the worker has not recorded
                 self.report(str(value))
+            self._show_paused()  # the click that failed may have checked Run
             return
         self._previous_hook(kind, value, tb)
