@@ -105,7 +105,7 @@ def test_a_killed_process_is_reported_not_hung_on(dataset):
     last = worker.latest()
     worker._process.kill()
     worker._process.join(5)
-    with pytest.raises(RemoteError, match="ended"):
+    with pytest.raises(RemoteError, match="stopped: it was killed by signal 9"):
         worker.step_batch()
     assert worker.latest() is last
     worker.stop()

@@ -19,6 +19,13 @@ and the window spent 11-25 ms a frame reading it; now about 7 ms, 2-3 ms of it C
 ``shared_memory=False``, or when no block can be created (said once on stderr), snapshots
 travel pickled as before. The child unlinks its blocks when it ends; ``stop()`` unlinks
 those of a child that was killed.
+
+A dying child is no hang: every request has a timeout (``CALL_TIMEOUT`` for commands,
+``SESSION_TIMEOUT`` for ``with_session``, ``STOPPED_TIMEOUT`` once the child is seen
+stopped by SIGSTOP), a closed pipe or a dead process is noticed at once (``latest()``
+too), and then the child is given up: ``failure`` says what happened ("The training
+process stopped: it was killed by signal 9 (SIGKILL).") and later calls raise
+``RemoteError`` with it. ``stop()`` kills a child that does not end when asked.
 """
 
 from __future__ import annotations
@@ -34,10 +41,19 @@ import time
 from typing import Any
 
 from bpviz.data.dataset import Dataset
+from bpviz.runtime.child_process import (
+    STOPPED,
+    describe_exit,
+    process_state,
+)
 from bpviz.runtime.shared_snapshot import SharedReader, SharedWriter
 from bpviz.session.snapshot import SessionConfig, Snapshot
 
 START_TIMEOUT = 60.0  # seconds for the child to import NumPy and publish its first snapshot
+CALL_TIMEOUT = 10.0  # seconds for a command's reply (they are queued at once: milliseconds)
+SESSION_TIMEOUT = 300.0  # seconds for ``with_session`` (opening or saving a large session)
+STOPPED_TIMEOUT = 3.0  # seconds a stopped child (SIGSTOP, a debugger) may keep a caller waiting
+POLL = 0.05  # seconds between two looks at the child while waiting for a reply
 PIPE_BYTES = 1 << 20  # kernel pipe buffer (Linux's default limit): a snapshot in one write
 SWITCH_INTERVAL = 0.0005  # the child's GIL hand-over, so a reply never waits 5 ms a chunk
 
@@ -73,7 +89,11 @@ class _Channel:
 
 
 class RemoteError(RuntimeError):
-    """The training process is gone (crashed or stopped)."""
+    """The training process is gone (crashed, killed) or does not answer (stopped)."""
+
+
+class RemoteTimeoutError(RemoteError):
+    """The training process did not answer in time; it is given up (see ``failure``)."""
 
 
 def _serve(
@@ -159,7 +179,13 @@ def _portable(error: Exception) -> Exception:
 class RemoteWorker:
     """A Worker in a child process; see the module doc. Drive it from one thread: that
     keeps at most one ``latest`` request and one call outstanding, which the shared-memory
-    protocol relies on (``shared_snapshot``)."""
+    protocol relies on (``shared_snapshot``).
+
+    No call waits forever: a command's reply is awaited ``call_timeout`` seconds,
+    ``with_session``'s ``session_timeout``, and at most ``STOPPED_TIMEOUT`` while the
+    child is stopped (SIGSTOP); a child that died is noticed at once (``latest`` too).
+    Either way the child is given up: ``failure`` says what happened, in words for the
+    window, and every later call raises ``RemoteError`` with it."""
 
     def __init__(
         self,
@@ -168,7 +194,11 @@ class RemoteWorker:
         *,
         publish_hz: float = 60.0,
         shared_memory: bool = True,
+        call_timeout: float = CALL_TIMEOUT,
+        session_timeout: float = SESSION_TIMEOUT,
     ) -> None:
+        self.call_timeout, self.session_timeout = float(call_timeout), float(session_timeout)
+        self.dataset, self.publish_hz = dataset, publish_hz  # to start another like it
         context = multiprocessing.get_context("spawn")  # never fork a process running Qt
         to_child, to_child_end = context.Pipe(duplex=False)
         from_child_end, from_child = context.Pipe(duplex=False)
@@ -191,7 +221,10 @@ class RemoteWorker:
         self._serial = -1
         self._running = False
         self._asked = True  # the first snapshot comes unasked
+        self._asked_at = time.monotonic()
         self._closed = False
+        self._failure: str | None = None
+        self._stopped_since: float | None = None  # when the child was first seen stopped
         try:
             if not self._conn.poll(START_TIMEOUT):
                 raise RemoteError("the training process did not start")
@@ -211,17 +244,27 @@ class RemoteWorker:
     def start(self) -> None:
         """The child's worker runs from the start; kept for the Worker interface."""
 
+    @property
+    def pid(self) -> int | None:
+        """The training process's id."""
+        return self._process.pid
+
     def latest(self) -> Snapshot | None:
-        """The newest snapshot received; asks for a newer one if none is on its way."""
+        """The newest snapshot received; asks for a newer one if none is on its way.
+        Notices a child that died or has not answered (``failure``); never blocks."""
         if self._closed:
             return self._latest
         try:
             self._drain()
             if not self._asked:
                 self._conn.send(("latest", self._serial))
-                self._asked = True
+                self._asked, self._asked_at = True, time.monotonic()
+            else:
+                self._check_child(time.monotonic() - self._asked_at, self.call_timeout)
         except (EOFError, OSError):
-            self._closed = True
+            self._lose(self._ended())
+        except RemoteError:
+            pass  # said by ``failure``; the window shows it
         return self._latest
 
     @property
@@ -239,12 +282,22 @@ class RemoteWorker:
         """True while the training process serves requests."""
         return not self._closed and self._process.is_alive()
 
+    @property
+    def failure(self) -> str | None:
+        """Why the training process was lost (killed, crashed, not answering), as a
+        sentence for the window; None while it serves, and after a ``stop()``."""
+        if self._failure is None and not self._closed and not self._process.is_alive():
+            self._lose(self._ended())
+        return self._failure
+
     def with_session(self, fn, *args: Any, **kwargs: Any) -> Any:
-        """Pause, then ``fn(session, *args, **kwargs)`` in the child; returns its result."""
+        """``fn(session, *args, **kwargs)`` in the child, between two mini-batches; its
+        result (see ``Worker.with_session``)."""
         return self._call("session", fn, args, kwargs)
 
     def stop(self, timeout: float = 1.0) -> None:
-        """Stop the worker and end the process (idempotent)."""
+        """Stop the worker and end the process (idempotent): asked to stop, then
+        terminated, then killed — a stopped (SIGSTOP) child is killed at once."""
         self._running = False
         if not self._closed:
             self._closed = True
@@ -253,11 +306,16 @@ class RemoteWorker:
         if self._process.pid is not None:
             deadline = time.monotonic() + timeout + 2.0
             while self._process.is_alive() and time.monotonic() < deadline:
+                if process_state(self._process.pid) in STOPPED:
+                    break  # it cannot end by itself, nor on SIGTERM
                 self._discard_replies()  # a reply being sent must not block the child
                 self._process.join(0.02)
-            if self._process.is_alive():
+            if self._process.is_alive() and process_state(self._process.pid) not in STOPPED:
                 self._process.terminate()
                 self._process.join(1.0)
+            if self._process.is_alive():
+                self._process.kill()
+                self._process.join(5.0)
         self._shared.unlink_leftovers()  # none, unless the child was killed
         self._conn.close()
 
@@ -275,11 +333,15 @@ class RemoteWorker:
 
     def _call(self, kind: str, name, args: tuple, kwargs: dict) -> Any:
         if self._closed:
-            raise RemoteError("the training process has stopped")
+            raise RemoteError(self._failure or "the training process has stopped")
         cid = next(self._ids)
+        timeout = self.session_timeout if kind == "session" else self.call_timeout
         try:
             self._conn.send((kind, cid, name, args, kwargs, self._serial))
+            started = time.monotonic()
             while True:
+                while not self._conn.poll(POLL):
+                    self._check_child(time.monotonic() - started, timeout)
                 message = self._conn.recv()
                 if message[0] == "snapshot":
                     self._take(message)
@@ -289,11 +351,44 @@ class RemoteWorker:
                 if reply_id == cid:
                     break
         except (EOFError, OSError):
-            self._closed = True
-            raise RemoteError("the training process ended unexpectedly") from None
+            raise self._lose(self._ended()) from None
         if outcome == "error":
             raise value
         return value
+
+    def _check_child(self, waited: float, timeout: float) -> None:
+        """While waiting ``waited`` seconds for a reply: RemoteError (the child given up)
+        if it died, has been stopped too long, or ``timeout`` has passed."""
+        if not self._process.is_alive():
+            if self._conn.poll():
+                return  # its last words first (a reply, or the end of the pipe)
+            raise self._lose(self._ended())
+        if process_state(self._process.pid) in STOPPED:
+            self._stopped_since = self._stopped_since or time.monotonic()
+            if time.monotonic() - self._stopped_since > STOPPED_TIMEOUT:
+                raise self._lose(
+                    f"The training process does not answer: it is stopped (SIGSTOP or a "
+                    f"debugger) and gave no reply in {waited:.0f} s.",
+                    timeout=True,
+                )
+        else:
+            self._stopped_since = None
+        if waited > timeout:
+            raise self._lose(
+                f"The training process did not answer within {timeout:g} s.", timeout=True
+            )
+
+    def _ended(self) -> str:
+        """The sentence for a child whose pipe closed: how it ended."""
+        self._process.join(1.0)  # its exit status, if it is ending
+        return f"The training process stopped: it {describe_exit(self._process.exitcode)}."
+
+    def _lose(self, message: str, *, timeout: bool = False) -> RemoteError:
+        """Give the child up: later calls raise at once; the error to raise now."""
+        self._closed, self._running = True, False
+        if self._failure is None:
+            self._failure = message
+        return (RemoteTimeoutError if timeout else RemoteError)(self._failure)
 
     def _drain(self) -> None:
         while self._conn.poll():

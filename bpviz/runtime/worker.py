@@ -8,27 +8,35 @@ arrays, safe to keep), ``serial`` counts publications. Running at full speed it 
 at most ``publish_hz`` times a second, on the engine's fast path, the mini-batch before
 each publication with its full trace (so the views see every z, a, δ; bit-identical to
 the traced path, so what is published never changes the numbers). Every single
-step command publishes its result. An exception inside the worker becomes the
-snapshot's ``message`` and the worker goes on serving commands.
+step command publishes its result; every array published is read-only and shares no
+memory with the session (``readonly.Sealer``). An exception inside the worker becomes
+the snapshot's ``message`` (its traceback goes to the log) and the worker serves on.
+``with_session`` (save, open, export) runs on the worker thread between two commands,
+so it sees one consistent state whichever threads command meanwhile.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 import time
 from collections import Counter, deque
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 
 import numpy as np
 
 from bpviz.data.dataset import Dataset
 from bpviz.session import limits
+from bpviz.session.readonly import Sealer
 from bpviz.session.session import Session, check_config
 from bpviz.session.snapshot import SessionConfig, Snapshot
+from bpviz.session.worker_evaluations import EvaluationsMixin
 
 RUN_CHUNK = 1_000_000  # most fast-path steps between two looks at the clock and queue
+logger = logging.getLogger(__name__)
+STOPPED = "the worker stopped before the call could run"
 
 
 def _check_pace(steps_per_second: float | None) -> float | None:
@@ -42,7 +50,7 @@ def _check_pace(steps_per_second: float | None) -> float | None:
     return value
 
 
-class Worker:
+class Worker(EvaluationsMixin):
     """Drives ``session`` on a thread named ``bpviz-worker``; see the module doc.
 
     The worker owns the session from ``start()`` to ``stop()``: read it from another
@@ -74,8 +82,10 @@ class Worker:
         # results come back as commands, so only the worker thread touches the session
         self._evaluations = ThreadPoolExecutor(1, thread_name_prefix="bpviz-evaluation")
         self._evaluating = 0
+        self._pending: deque[tuple[Future, int]] = deque()  # evaluations not yet recorded
         session.evaluator = self._evaluate_later
         self.applied: Counter[str] = Counter()  # commands applied (or failed), by name
+        self._sealer = Sealer()  # publishing threads: this one before start, then the worker's
         self.publish()
 
     # --- lifecycle ---
@@ -197,35 +207,6 @@ class Worker:
         """Stop recording w_ij of W^l."""
         self._submit("remove_watch", l, i, j)
 
-    def _evaluate_later(self, job, run_id: int) -> None:
-        """The session's evaluator (worker thread): run ``job`` on the evaluation thread."""
-        with self._cond:
-            self._evaluating += 1
-
-        def timed_job():
-            started = time.thread_time()
-            try:
-                return job()
-            finally:
-                self._add_cpu(time.thread_time() - started)
-
-        future = self._evaluations.submit(timed_job)
-        future.add_done_callback(lambda done: self._evaluated(done, run_id))
-
-    def _add_cpu(self, seconds: float) -> None:
-        with self._cond:
-            self.cpu_seconds += seconds
-
-    def _evaluated(self, future, run_id: int) -> None:
-        """On the evaluation thread: hand the metrics (or the error) to the worker."""
-        with self._cond:
-            if future.cancelled() or self._stopping:
-                return
-            self._queue.append(("evaluated", (future, run_id)))
-            self._idle = False
-            self._interrupt.set()
-            self._cond.notify_all()
-
     def _submit(self, name: str, *args) -> None:
         with self._cond:
             self._enqueue(name, args)
@@ -242,21 +223,40 @@ class Worker:
     # --- the thread ---
 
     def with_session(self, fn, *args, **kwargs):
-        """Pause, run ``fn(session, *args, **kwargs)`` here and return its result; then
-        take the session's configuration and data as the basis for later commands (``fn``
-        may have opened a session file with others) and publish its snapshot."""
-        self.pause()
-        self.wait_idle()
+        """``fn(session, *args, **kwargs)`` on the worker thread, between two commands (or
+        two mini-batches of a run), and its result here; its exception is raised here.
+
+        Whoever else sends commands meanwhile, ``fn`` sees one state: the one left by
+        the commands queued before this call, none of those queued after (a save is
+        consistent). Epoch evaluations under way are recorded first. If ``fn`` returns,
+        the worker pauses, takes the session's configuration and data as the basis for
+        later commands (``fn`` may have opened a session file with others) and publishes;
+        if it raises, nothing else changes — a running worker goes on running (a refused
+        file does not pause training). RuntimeError if the worker is stopped first."""
+        with self._cond:
+            inline = self._thread is None or self._thread is threading.current_thread()
+            if not inline:
+                future: Future = Future()
+                self._enqueue("session", (fn, args, kwargs, future))
+        if not inline:
+            return future.result()
+        # not started (nothing else runs the session) or called from the worker itself
         value = fn(self.session, *args, **kwargs)
+        self._adopt_session()
+        return value
+
+    def _adopt_session(self) -> None:
+        """After a successful ``with_session``: paused, the session's config and data
+        the basis for later commands, its snapshot published."""
+        self._running = False
         with self._cond:
             self._config, self._dataset = self.session.config, self.session.dataset
         self.publish()
-        return value
 
     def publish(self) -> None:
         """Publish the session's snapshot now (the worker calls this; so may a test
         before ``start``)."""
-        snapshot = self.session.snapshot(running=self._running)
+        snapshot = self._sealer.seal(self.session.snapshot(running=self._running))
         with self._cond:
             self._latest = snapshot
             self._serial += 1
@@ -267,13 +267,19 @@ class Worker:
                 with self._cond:
                     commands = self._wait_for_work()
                     if commands is None:
+                        for name, args in self._queue:
+                            if name == "session":  # its caller waits: say why it never ran
+                                args[-1].set_exception(RuntimeError(STOPPED))
                         self._queue.clear()
                         self._evaluating = 0  # their results will not be applied
                         self._running, self._idle = False, True
                         self._cond.notify_all()
                         return
                 for name, args in commands:
-                    self._guarded(self._apply, name, args)
+                    if name == "session":
+                        self._in_session(*args)
+                    else:
+                        self._guarded(self._apply, name, args)
                     if name != "evaluated":  # the worker's own, not a caller's command
                         self.applied[name] += 1
                 if not commands and self._running:
@@ -301,15 +307,38 @@ class Worker:
                 self._cond.wait()
         return None
 
+    def _in_session(self, fn, args: tuple, kwargs: dict, future: Future) -> None:
+        """A ``with_session`` call, on the worker thread: evaluations under way recorded
+        first (the epoch counter and the metrics then agree), then ``fn``; its result or
+        exception goes to the caller waiting on ``future``."""
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            self._guarded(self._settle_evaluations)
+            value = fn(self.session, *args, **kwargs)
+        except BaseException as error:  # the caller's to handle: the worker carries on
+            future.set_exception(error)
+            return
+        try:
+            self._adopt_session()
+        except BaseException as error:  # the snapshot failed: the caller hears of it
+            future.set_exception(error)
+            return
+        future.set_result(value)
+
     def _guarded(self, action, *args) -> None:
         try:
             action(*args)
         except Exception as error:  # the thread must survive and say what happened
+            # the snapshot's message says what; the log keeps where (the traceback)
+            what = args[0] if action == self._apply else getattr(action, "__name__", action)
+            logger.exception("bpviz worker: %s failed", what)
             self._running = False
             self.session.message = f"{type(error).__name__}: {error}"
             try:
                 self.publish()
             except Exception:  # the snapshot itself failed: publish the message alone
+                logger.exception("bpviz worker: the snapshot after an error failed")
                 with self._cond:
                     if self._latest is not None:
                         self._latest = replace(
@@ -343,10 +372,7 @@ class Worker:
             self._pace = args[0]
             self._next_step_at = time.perf_counter()
         elif name == "evaluated":
-            with self._cond:
-                self._evaluating -= 1
-            future, run_id = args
-            session.record_epoch(future.result(), run_id)  # raises the job's error, if any
+            self._record_evaluation(*args)
         elif name == "add_watch":
             session.add_watch(*args)
         elif name == "remove_watch":

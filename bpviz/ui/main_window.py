@@ -24,6 +24,7 @@ from bpviz.session.snapshot import SessionConfig, Snapshot
 from bpviz.ui import controls_wiring as wiring
 from bpviz.ui import inspect_wiring
 from bpviz.ui import settings as store
+from bpviz.ui.child_watch import ChildWatch
 from bpviz.ui.controls import BatchSizeControl, EtaControl, PaceControl, build_toolbar, make_actions
 from bpviz.ui.controls_status import TrainingStatus
 from bpviz.ui.menus import HELP, build_menus
@@ -140,6 +141,7 @@ class MainWindow(QMainWindow):
         self.batch.set_batch_size(config.batch_size)
         self.pace.set_pace(store.load_pace(settings))
         self.worker.set_pace(self.pace.pace())
+        self.child_watch = ChildWatch(self)  # says when the training process dies
 
         self.fit_screen()
         self.arrange_default()  # again once shown, when the docks have real sizes
@@ -287,6 +289,7 @@ class MainWindow(QMainWindow):
             return
         self.closed = True
         self._timer.stop()
+        self.child_watch.close()
         if self.download is not None:
             self.download.shutdown()
         self.worker.stop()
