@@ -28,11 +28,11 @@ from dataclasses import replace
 import numpy as np
 
 from bpviz.data.dataset import Dataset
+from bpviz.runtime.readonly import Sealer
+from bpviz.runtime.worker_evaluations import EvaluationsMixin
 from bpviz.session import limits
-from bpviz.session.readonly import Sealer
 from bpviz.session.session import Session, check_config
 from bpviz.session.snapshot import SessionConfig, Snapshot
-from bpviz.session.worker_evaluations import EvaluationsMixin
 
 RUN_CHUNK = 1_000_000  # most fast-path steps between two looks at the clock and queue
 logger = logging.getLogger(__name__)
