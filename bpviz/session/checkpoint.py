@@ -12,6 +12,7 @@ leaves the session as it was.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +41,7 @@ from bpviz.session.container import (
     read_checkpoint,
     write_checkpoint,
 )
-from bpviz.session.snapshot import SessionConfig
+from bpviz.session.snapshot import EpochMetrics, SessionConfig
 
 __all__ = [
     "FORMAT",
@@ -123,6 +124,16 @@ def _parameters(arrays: dict, name: str, like: np.ndarray) -> np.ndarray:
     return np.array(array, copy=True)
 
 
+def _own_copy(metrics: EpochMetrics) -> EpochMetrics:
+    """The metrics with read-only arrays of their own: what snapshots show is never the
+    history's arrays."""
+    arrays = {}
+    for name in ("per_class_accuracy", "confusion"):
+        arrays[name] = np.array(getattr(metrics, name), copy=True)
+        arrays[name].flags.writeable = False
+    return replace(metrics, **arrays)
+
+
 def open_session(path: str | Path, session) -> None:
     """Replace ``session``'s state by the one saved in ``path``.
 
@@ -130,7 +141,7 @@ def open_session(path: str | Path, session) -> None:
     the session changed. Raises ``CheckpointError`` (the session untouched) when the file
     is damaged, foreign, of a newer format, or was saved on other data.
     """
-    from bpviz.session.config import ETA_MAX, check_config, epoch_order, make_network
+    from bpviz.session.config import check_config, epoch_order, make_network
 
     ckpt = read_checkpoint(path)
     meta, arrays = ckpt.meta, ckpt.arrays
@@ -161,15 +172,14 @@ def open_session(path: str | Path, session) -> None:
     step, epoch = _counter(meta, "step"), _counter(meta, "epoch")
     batch_in_epoch = _counter(meta, "batch_in_epoch", 0, batches - 1)
     k = _counter(meta, "phase_index", -1, 3 * config.n_layers)
-    _require(_is_eta(meta.get("eta")) and meta["eta"] <= ETA_MAX, "bad η")
+    _require(_is_eta(meta.get("eta")), "bad η")  # limits.check_eta's bounds
     seconds = meta.get("epoch_seconds")
     _require(_is_number(seconds) and math.isfinite(seconds) and seconds >= 0, "bad seconds")
     parameters = _parameters(arrays, "parameters", network.parameters)
     order = arrays.get("order")
     expected = epoch_order(config.seed, epoch, n_train)
     _require(order is not None and np.array_equal(order, expected), "bad data order")
-    history = decode_history(meta.get("history"), arrays, config)
-    _require(history.steps == step, "the history does not match the step count")
+    history = decode_history(meta.get("history"), arrays, config, steps=step)
     _require(len(history.epochs) == epoch, "the epoch metrics do not match the epoch")
     _require(step >= epoch * batches + batch_in_epoch, "inconsistent step count")
     steps = meta.get("checkpoint_steps")
@@ -191,7 +201,7 @@ def open_session(path: str | Path, session) -> None:
         epoch=epoch,
         batch_in_epoch=batch_in_epoch,
         history=history,
-        last_eval=history.epochs[-1] if last_eval else None,
+        last_eval=_own_copy(history.epochs[-1]) if last_eval else None,
         checkpoints=checkpoints,
         epoch_seconds=float(seconds),
         phases_run=k + 1,
