@@ -124,6 +124,9 @@ def _parameters(arrays: dict, name: str, like: np.ndarray) -> np.ndarray:
     return np.array(array, copy=True)
 
 
+GENERIC = "the session file is"  # how ``codecs._require``'s messages begin
+
+
 def _own_copy(metrics: EpochMetrics) -> EpochMetrics:
     """The metrics with read-only arrays of their own: what snapshots show is never the
     history's arrays."""
@@ -139,8 +142,23 @@ def open_session(path: str | Path, session) -> None:
 
     Everything is read and checked first, against ``session.dataset`` too; only then is
     the session changed. Raises ``CheckpointError`` (the session untouched) when the file
-    is damaged, foreign, of a newer format, or was saved on other data.
+    is not a regular file, is damaged, foreign, of a newer format, or was saved on other
+    data; the message names the file.
     """
+    try:
+        config, parameters, state = _checked(path, session)
+    except CheckpointError as error:
+        text = str(error)
+        if not text.startswith(GENERIC):
+            raise
+        # the codecs' checks do not know the path: name it, as the container does
+        raise CheckpointError(f"{path} is{text[len(GENERIC) :]}") from error.__cause__
+    # All checked: from here on nothing can fail on the file's account.
+    session.restore(config, parameters, **state)
+
+
+def _checked(path: str | Path, session) -> tuple[SessionConfig, np.ndarray, dict]:
+    """The configuration, parameters and state ``Session.restore`` takes, all checked."""
     from bpviz.session.config import check_config, epoch_order, make_network
 
     ckpt = read_checkpoint(path)
@@ -175,13 +193,13 @@ def open_session(path: str | Path, session) -> None:
     _require(_is_eta(meta.get("eta")), "bad η")  # limits.check_eta's bounds
     seconds = meta.get("epoch_seconds")
     _require(_is_number(seconds) and math.isfinite(seconds) and seconds >= 0, "bad seconds")
+    _require(step >= epoch * batches + batch_in_epoch, "inconsistent step count")
     parameters = _parameters(arrays, "parameters", network.parameters)
     order = arrays.get("order")
-    expected = epoch_order(config.seed, epoch, n_train)
-    _require(order is not None and np.array_equal(order, expected), "bad data order")
+    _require(order is not None and order.shape == (n_train,), "bad data order")
+    _require(np.array_equal(order, epoch_order(config.seed, epoch, n_train)), "bad data order")
     history = decode_history(meta.get("history"), arrays, config, steps=step)
     _require(len(history.epochs) == epoch, "the epoch metrics do not match the epoch")
-    _require(step >= epoch * batches + batch_in_epoch, "inconsistent step count")
     steps = meta.get("checkpoint_steps")
     _require(isinstance(steps, list) and 1 <= len(steps) <= 16, "bad checkpoints")
     start = step - batch_in_epoch
@@ -192,10 +210,7 @@ def open_session(path: str | Path, session) -> None:
     last_eval = meta.get("last_eval_is_last_epoch")
     _require(isinstance(last_eval, bool) and (not last_eval or epoch > 0), "bad last evaluation")
 
-    # All checked: from here on nothing can fail on the file's account.
-    session.restore(
-        config,
-        parameters,
+    state = dict(
         eta=float(meta["eta"]),
         step=step,
         epoch=epoch,
@@ -206,6 +221,7 @@ def open_session(path: str | Path, session) -> None:
         epoch_seconds=float(seconds),
         phases_run=k + 1,
     )
+    return config, parameters, state
 
 
 # For ``worker.with_session(fn, *args)`` (module-level, so a training process can run them).
