@@ -324,3 +324,24 @@ def test_snapshots_after_open_are_read_only_and_not_the_history(sample, good):
             with pytest.raises(ValueError, match="read-only"):
                 array[0] = 7
     np.testing.assert_array_equal(snap.last_eval.confusion, history.confusion)
+
+
+def test_train_resume_of_a_file_that_does_not_fit_the_data_says_so(tmp_path):
+    saved = tmp_path / "run.npz"
+    result = cli("train", "--data", "sample", "--epochs", "1", "--layers", "784,8,10",
+                 "--save", str(saved))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+
+    def run_with(**changes):
+        return lambda m: {**m, "run": {**m["run"], **changes}}
+
+    cases = {
+        "m5000.npz": (run_with(batch_size=5000), "batch size must be between 1 and 4,000"),
+        "wide.npz": (run_with(layers="784,100000,10"), "4,096 neurons"),
+    }
+    for name, (change, words) in cases.items():
+        path = rewrite(saved, tmp_path / name, meta=change)
+        result = cli("train", "--data", "sample", "--epochs", "1", "--resume", str(path))
+        assert result.returncode == 1, result.stderr
+        assert words in result.stderr and name in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr

@@ -33,6 +33,7 @@ from bpviz.session.checkpoint import (
 )
 from bpviz.session.codecs import n_parameters
 from bpviz.session.history import History
+from bpviz.session.limits import check_batch_size, check_sizes
 from bpviz.session.snapshot import EpochMetrics, Phase, PhaseKind, SessionConfig, Snapshot
 
 KIND = "train"
@@ -111,8 +112,12 @@ class TrainExtras:
             sizes = [int(n) for n in run["layers"].split(",")]
         except ValueError:
             raise CheckpointError(f"{path} is damaged: bad layers in the run settings") from None
+        try:
+            check_sizes(sizes)
+        except ValueError as e:
+            raise CheckpointError(f"{path} is damaged: {e}") from None
         params = ckpt.arrays.get("parameters")
-        if params is None or min(sizes, default=0) < 1 or params.size != n_parameters(sizes):
+        if params is None or params.size != n_parameters(sizes):
             raise CheckpointError(f"{path} is damaged: the parameters do not fit the network")
         for name in RUN_FLAGS:
             if _given(argv, name) and getattr(self.args, name) != run[name]:
@@ -143,6 +148,10 @@ class TrainExtras:
             return 1, 0
         ckpt, path = self.resumed["ckpt"], self.resumed["path"]
         meta = ckpt.meta
+        try:  # the saved batch size, against the data it resumes on
+            check_batch_size(a.batch_size, data.train_images.shape[0])
+        except ValueError as e:
+            raise CheckpointError(f"{path} does not fit the data: {e}") from None
         if meta.get("data_fingerprint") != dataset_fingerprint(data):
             raise CheckpointError(
                 f"{path} was trained on {meta.get('data_description', '?')}, but the data "
