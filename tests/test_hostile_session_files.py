@@ -184,6 +184,8 @@ def test_small_files_declaring_gigabytes_are_refused_in_a_second(good, tmp_path)
         "stray.npz": dict(extra={"junk.npy": lambda z, n: zeros_member(z, n, (75 << 20,))}),
         # meta.json of 40 MB (the loader allowed 64 MB)
         "meta.npz": dict(meta=lambda m: {**m, "pad": " " * (40 * MB)}),
+        # 1 MB of meta.json that parses into 250,000 dicts
+        "dicts.npz": dict(meta=lambda m: {**m, "pad": [{}] * 250_000}),
         # a loss history within the byte budget but 4 million steps long: refused by its
         # length before it is expanded into the history
         "long.npz": dict(
@@ -201,6 +203,7 @@ def test_small_files_declaring_gigabytes_are_refused_in_a_second(good, tmp_path)
         "bomb.npz": "declare",
         "stray.npz": "unexpected member 'junk.npy'",
         "meta.npz": "metadata is implausibly large",
+        "dicts.npz": "metadata is implausibly complex",
         "long.npz": "does not match the step count",
         "wide.npz": "declare",
     }

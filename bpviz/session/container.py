@@ -38,8 +38,15 @@ ARRAY_NAME = re.compile(
     r"parameters|order|checkpoint\d{1,2}|history_(loss|per_class_accuracy|confusion)"
     r"|watch\d{1,4}_(w|grad)"
 )
-# meta.json holds scalars, the epoch list and the η changes: a few hundred bytes an epoch.
-MAX_META_BYTES = 4 << 20
+# meta.json holds scalars, the epoch list and the η changes: ~200 bytes an epoch, which
+# deflate shrinks ~4× (an hour of the sample at full speed: ~60,000 epochs, 12 MB). Its
+# text may be MAX_META_RATIO × the file's size (at least MIN_META_BYTES), and what parsing
+# it would build — estimated from its brackets, commas and colons before it is parsed —
+# MAX_META_COST × the file's size (at least MIN_META_COST): a small file never parses
+# into a large object tree.
+MAX_META_BYTES = 64 << 20
+MAX_META_RATIO, MIN_META_BYTES = 16, 1 << 20
+MAX_META_COST, MIN_META_COST = 4, 32 << 20
 MAX_ARRAY_BYTES = 4 << 30  # all arrays together, uncompressed: the largest network fits
 # Arrays may declare at most this many times the file's size (a session's arrays are
 # mostly float noise that deflate hardly shrinks; a zip bomb shrinks ~1000×), or
@@ -138,10 +145,7 @@ def _read_zip(path: Path, zf: zipfile.ZipFile, size: int) -> Checkpoint:
     if len(infos) > MAX_MEMBERS or len(set(names)) != len(names):
         raise CheckpointError(f"{path} is damaged: unexpected archive members")
     budget = min(MAX_ARRAY_BYTES, max(MIN_ARRAY_BUDGET, MAX_RATIO * size))
-    meta_info = zf.getinfo(META)
-    if meta_info.file_size > min(MAX_META_BYTES, budget):
-        raise CheckpointError(f"{path} is damaged: its metadata is implausibly large")
-    meta = _read_meta(path, zf, meta_info)
+    meta = _read_meta(path, zf, zf.getinfo(META), size)
     wanted = [info for info in infos if info.filename != META]
     stray = [info.filename for info in wanted if _array_name(info) is None]
     if stray:  # refused from its name alone: never read
@@ -167,9 +171,23 @@ def _array_name(info: zipfile.ZipInfo) -> str | None:
     return name[:-4]
 
 
-def _read_meta(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> dict[str, Any]:
+def meta_cost(text: bytes) -> int:
+    """An upper estimate of the bytes ``json.loads(text)`` builds: each container (~100
+    bytes), each element or key (~64: a float, a short string, a slot), and the text."""
+    containers = text.count(b"{") + text.count(b"[")
+    return len(text) + 100 * containers + 64 * (text.count(b",") + text.count(b":"))
+
+
+def _read_meta(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo, size: int) -> dict:
+    limit = min(MAX_META_BYTES, max(MIN_META_BYTES, MAX_META_RATIO * size))
+    if info.file_size > limit:
+        raise CheckpointError(
+            f"{path} is damaged: its metadata is implausibly large ({info.file_size:,} bytes)"
+        )
     with zf.open(info) as f:
         text = f.read(info.file_size + 1)  # never more than declared (zipfile stops there)
+    if meta_cost(text) > max(MIN_META_COST, MAX_META_COST * size):
+        raise CheckpointError(f"{path} is damaged: its metadata is implausibly complex")
     meta = json.loads(text.decode("utf-8"))
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a bpviz session file")
