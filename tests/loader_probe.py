@@ -5,7 +5,7 @@ embedded sample; it warms every code path up), then each FILE in turn into a ses
 the sample, and prints one JSON line per FILE: ``outcome`` ("opened", "refused" with
 the ``message``, or "crash" with the exception), the CPU seconds it took (process time:
 what the loader spent, not how busy the machine was) and ``grown``, how far the
-process's peak resident memory rose above its level after GOOD, in bytes.
+process's resident memory peaked above its level before that FILE, in bytes.
 
 The address space is capped a few GiB above the start, so a file that asks for far too
 much memory fails here instead of taking the machine's.
@@ -25,31 +25,39 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 CAP = 3 << 30  # address space allowed on top of the start
 
 
-def _peak() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kB on Linux
-
-
-def _virtual() -> int:
+def _status(field: str) -> int:
+    """A ``/proc/self/status`` memory field, in bytes."""
     with open("/proc/self/status", encoding="ascii") as f:
         for line in f:
-            if line.startswith("VmSize:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) * 1024
-    return 0
+    raise KeyError(field)
+
+
+def _reset_peak() -> None:
+    """Start the resident peak (VmHWM) afresh: the per-case measure. (``ru_maxrss``
+    would not do: Linux keeps it across exec, so this child would report the peak of
+    the test process that started it.)"""
+    with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
+        f.write("5")
 
 
 def main(argv: list[str]) -> int:
+    from session_files_api import checkpoint
+
     from bpviz.data.sample import load_sample
-    from bpviz.session.checkpoint import CheckpointError, open_session
     from bpviz.session.session import Session
     from bpviz.session.snapshot import SessionConfig
 
+    CheckpointError, open_session = checkpoint.CheckpointError, checkpoint.open_session
     good, *paths = argv
     session = Session(load_sample(), SessionConfig(sizes=(784, 20, 10), seed=11))
     open_session(good, session)
-    if _virtual():
-        resource.setrlimit(resource.RLIMIT_AS, (_virtual() + CAP, resource.RLIM_INFINITY))
-    base = _peak()
+    virtual = _status("VmSize")
+    resource.setrlimit(resource.RLIMIT_AS, (virtual + CAP, resource.RLIM_INFINITY))
     for path in paths:
+        _reset_peak()
+        before = _status("VmRSS")
         start = time.process_time()
         outcome, message = "opened", ""
         try:
@@ -60,7 +68,7 @@ def main(argv: list[str]) -> int:
             outcome, message = "crash", f"{type(error).__name__}: {error}"
         cpu = time.process_time() - start
         line = {"path": path, "outcome": outcome, "message": message, "cpu": cpu}
-        print(json.dumps({**line, "grown": _peak() - base}), flush=True)
+        print(json.dumps({**line, "grown": _status("VmHWM") - before}), flush=True)
     return 0
 
 

@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 from jsonpaths import paths, set_at
 from numpy.lib import format as npy
+from session_files_api import checkpoint
 from test_hostile_session_files import (
     CPU_SECONDS,
     MB,
@@ -33,7 +34,8 @@ from test_hostile_session_files import (
 )
 
 from bpviz.data.sample import load_sample
-from bpviz.session.checkpoint import META, save_session
+
+META, save_session = checkpoint.META, checkpoint.save_session
 
 SEED = int(os.environ.get("BPVIZ_FUZZ_SEED", "15"))
 CASES = int(os.environ.get("BPVIZ_FUZZ_CASES", "160"))

@@ -33,7 +33,7 @@ from bpviz.session.checkpoint import (
 )
 from bpviz.session.codecs import n_parameters
 from bpviz.session.history import History
-from bpviz.session.limits import check_batch_size, check_sizes
+from bpviz.session.limits import check_batch_size
 from bpviz.session.snapshot import EpochMetrics, Phase, PhaseKind, SessionConfig, Snapshot
 
 KIND = "train"
@@ -112,12 +112,8 @@ class TrainExtras:
             sizes = [int(n) for n in run["layers"].split(",")]
         except ValueError:
             raise CheckpointError(f"{path} is damaged: bad layers in the run settings") from None
-        try:
-            check_sizes(sizes)
-        except ValueError as e:
-            raise CheckpointError(f"{path} is damaged: {e}") from None
         params = ckpt.arrays.get("parameters")
-        if params is None or params.size != n_parameters(sizes):
+        if params is None or min(sizes, default=0) < 1 or params.size != n_parameters(sizes):
             raise CheckpointError(f"{path} is damaged: the parameters do not fit the network")
         for name in RUN_FLAGS:
             if _given(argv, name) and getattr(self.args, name) != run[name]:

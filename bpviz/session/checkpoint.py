@@ -12,7 +12,6 @@ leaves the session as it was.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +40,7 @@ from bpviz.session.container import (
     read_checkpoint,
     write_checkpoint,
 )
-from bpviz.session.snapshot import EpochMetrics, SessionConfig
+from bpviz.session.snapshot import SessionConfig
 
 __all__ = [
     "FORMAT",
@@ -116,6 +115,18 @@ def _counter(meta: dict, name: str, low: int = 0, high: int | None = None) -> in
     return value
 
 
+def _own_copy(metrics):
+    """``metrics`` (EpochMetrics) with read-only arrays of their own: what a snapshot
+    shows is never an array of the session's history."""
+    from dataclasses import replace
+
+    arrays = {}
+    for name in ("per_class_accuracy", "confusion"):
+        arrays[name] = np.array(getattr(metrics, name), copy=True)
+        arrays[name].flags.writeable = False
+    return replace(metrics, **arrays)
+
+
 def _parameters(arrays: dict, name: str, like: np.ndarray) -> np.ndarray:
     array = arrays.get(name)
     _require(array is not None, f"array {name!r} is missing")
@@ -124,42 +135,14 @@ def _parameters(arrays: dict, name: str, like: np.ndarray) -> np.ndarray:
     return np.array(array, copy=True)
 
 
-GENERIC = "the session file is"  # how ``codecs._require``'s messages begin
-
-
-def _own_copy(metrics: EpochMetrics) -> EpochMetrics:
-    """The metrics with read-only arrays of their own: what snapshots show is never the
-    history's arrays."""
-    arrays = {}
-    for name in ("per_class_accuracy", "confusion"):
-        arrays[name] = np.array(getattr(metrics, name), copy=True)
-        arrays[name].flags.writeable = False
-    return replace(metrics, **arrays)
-
-
 def open_session(path: str | Path, session) -> None:
     """Replace ``session``'s state by the one saved in ``path``.
 
     Everything is read and checked first, against ``session.dataset`` too; only then is
     the session changed. Raises ``CheckpointError`` (the session untouched) when the file
-    is not a regular file, is damaged, foreign, of a newer format, or was saved on other
-    data; the message names the file.
+    is damaged, foreign, of a newer format, or was saved on other data.
     """
-    try:
-        config, parameters, state = _checked(path, session)
-    except CheckpointError as error:
-        text = str(error)
-        if not text.startswith(GENERIC):
-            raise
-        # the codecs' checks do not know the path: name it, as the container does
-        raise CheckpointError(f"{path} is{text[len(GENERIC) :]}") from error.__cause__
-    # All checked: from here on nothing can fail on the file's account.
-    session.restore(config, parameters, **state)
-
-
-def _checked(path: str | Path, session) -> tuple[SessionConfig, np.ndarray, dict]:
-    """The configuration, parameters and state ``Session.restore`` takes, all checked."""
-    from bpviz.session.config import check_config, epoch_order, make_network
+    from bpviz.session.config import ETA_MAX, check_config, epoch_order, make_network
 
     ckpt = read_checkpoint(path)
     meta, arrays = ckpt.meta, ckpt.arrays
@@ -190,7 +173,7 @@ def _checked(path: str | Path, session) -> tuple[SessionConfig, np.ndarray, dict
     step, epoch = _counter(meta, "step"), _counter(meta, "epoch")
     batch_in_epoch = _counter(meta, "batch_in_epoch", 0, batches - 1)
     k = _counter(meta, "phase_index", -1, 3 * config.n_layers)
-    _require(_is_eta(meta.get("eta")), "bad η")  # limits.check_eta's bounds
+    _require(_is_eta(meta.get("eta")) and meta["eta"] <= ETA_MAX, "bad η")
     seconds = meta.get("epoch_seconds")
     _require(_is_number(seconds) and math.isfinite(seconds) and seconds >= 0, "bad seconds")
     _require(step >= epoch * batches + batch_in_epoch, "inconsistent step count")
@@ -210,7 +193,10 @@ def _checked(path: str | Path, session) -> tuple[SessionConfig, np.ndarray, dict
     last_eval = meta.get("last_eval_is_last_epoch")
     _require(isinstance(last_eval, bool) and (not last_eval or epoch > 0), "bad last evaluation")
 
-    state = dict(
+    # All checked: from here on nothing can fail on the file's account.
+    session.restore(
+        config,
+        parameters,
         eta=float(meta["eta"]),
         step=step,
         epoch=epoch,
@@ -221,7 +207,6 @@ def _checked(path: str | Path, session) -> tuple[SessionConfig, np.ndarray, dict
         epoch_seconds=float(seconds),
         phases_run=k + 1,
     )
-    return config, parameters, state
 
 
 # For ``worker.with_session(fn, *args)`` (module-level, so a training process can run them).
