@@ -70,11 +70,17 @@ def decode_config(value: Any) -> SessionConfig:
     names = {f.name for f in fields(SessionConfig)}
     _require(set(value) == names, f"the configuration has fields {sorted(value)}")
     sizes = value["sizes"]
-    _require(isinstance(sizes, list), f"bad layer sizes {sizes!r}")
+    _require(
+        isinstance(sizes, list) and len(sizes) >= 2 and all(_is_int(n) and n >= 1 for n in sizes),
+        f"bad layer sizes {sizes!r}",
+    )
     try:
-        check_sizes(sizes)  # the one home of the bounds: no allocation beyond them
+        check_sizes(sizes)  # the one home of the bounds: nothing is allocated beyond them
     except ValueError as e:
-        raise CheckpointError(f"the session file is damaged: bad layer sizes ({e})") from None
+        # every size is ≥ 1 here, so the limits refused too many or too wide layers
+        # (or a one-neuron output layer)
+        what = "bad layer sizes" if sizes[-1] == 1 else "implausibly large network"
+        raise CheckpointError(f"the session file is damaged: {what} {sizes!r} ({e})") from None
     _require(value["hidden"] in HIDDEN, f"unknown hidden activation {value['hidden']!r}")
     _require(value["output"] in OUTPUT, f"unknown output activation {value['output']!r}")
     _require(value["cost"] in COST, f"unknown cost {value['cost']!r}")
