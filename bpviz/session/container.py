@@ -89,8 +89,9 @@ def write_checkpoint(path: str | Path, meta: dict[str, Any], arrays: dict[str, n
     for name, array in arrays.items():
         if not ARRAY_NAME.fullmatch(name):
             raise CheckpointError(f"array name {name!r} is not part of the session format")
-        if np.asarray(array).dtype.kind not in ALLOWED_KINDS:
-            raise CheckpointError(f"array {name!r} has unsupported dtype {array.dtype}")
+        dtype = np.asarray(array).dtype
+        if dtype.kind not in ALLOWED_KINDS:
+            raise CheckpointError(f"array {name!r} has unsupported dtype {dtype}")
 
     def write(raw) -> None:
         with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
