@@ -119,6 +119,18 @@ def _counter(meta: dict, name: str, low: int = 0, high: int | None = None) -> in
     return value
 
 
+def _own_copy(metrics):
+    """``metrics`` (EpochMetrics) with read-only arrays of their own: what a snapshot
+    shows is never an array of the session's history."""
+    from dataclasses import replace
+
+    arrays = {}
+    for name in ("per_class_accuracy", "confusion"):
+        arrays[name] = np.array(getattr(metrics, name), copy=True)
+        arrays[name].flags.writeable = False
+    return replace(metrics, **arrays)
+
+
 def _parameters(arrays: dict, name: str, like: np.ndarray) -> np.ndarray:
     array = arrays.get(name)
     _require(array is not None, f"array {name!r} is missing")
@@ -167,14 +179,13 @@ def open_session(path: str | Path, session, *, checkpoint: Checkpoint | None = N
     _require(_is_eta(meta.get("eta")) and meta["eta"] <= ETA_MAX, "bad η")
     seconds = meta.get("epoch_seconds")
     _require(_is_number(seconds) and math.isfinite(seconds) and seconds >= 0, "bad seconds")
+    _require(step >= epoch * batches + batch_in_epoch, "inconsistent step count")
     parameters = _parameters(arrays, "parameters", network.parameters)
     order = arrays.get("order")
-    expected = epoch_order(config.seed, epoch, n_train)
-    _require(order is not None and np.array_equal(order, expected), "bad data order")
-    history = decode_history(meta.get("history"), arrays, config)
-    _require(history.steps == step, "the history does not match the step count")
+    _require(order is not None and order.shape == (n_train,), "bad data order")
+    _require(np.array_equal(order, epoch_order(config.seed, epoch, n_train)), "bad data order")
+    history = decode_history(meta.get("history"), arrays, config, steps=step)
     _require(len(history.epochs) == epoch, "the epoch metrics do not match the epoch")
-    _require(step >= epoch * batches + batch_in_epoch, "inconsistent step count")
     steps = meta.get("checkpoint_steps")
     _require(isinstance(steps, list) and 1 <= len(steps) <= 16, "bad checkpoints")
     start = step - batch_in_epoch
@@ -194,7 +205,7 @@ def open_session(path: str | Path, session, *, checkpoint: Checkpoint | None = N
         epoch=epoch,
         batch_in_epoch=batch_in_epoch,
         history=history,
-        last_eval=history.epochs[-1] if last_eval else None,
+        last_eval=_own_copy(history.epochs[-1]) if last_eval else None,
         checkpoints=checkpoints,
         epoch_seconds=float(seconds),
         phases_run=k + 1,

@@ -16,14 +16,14 @@ import numpy as np
 
 from bpviz.files.container import CheckpointError
 from bpviz.session.history import History, Watch
+from bpviz.session.limits import check_eta, check_sizes
 from bpviz.session.snapshot import EpochMetrics, SessionConfig
 
 HIDDEN = ("sigmoid", "tanh", "relu", "leaky_relu")
 OUTPUT = ("sigmoid", "softmax")
 COST = ("quadratic", "cross_entropy")
 INIT = ("scaled", "normal")
-MAX_PARAMETERS = 1 << 28  # 1 GB of float32: a file asking for more is not one of ours
-MAX_LAYERS = 64
+MAX_WATCHES = 2000  # watched weights in a file (each is two members of the archive)
 
 
 def n_parameters(sizes) -> int:
@@ -74,10 +74,13 @@ def decode_config(value: Any) -> SessionConfig:
         isinstance(sizes, list) and len(sizes) >= 2 and all(_is_int(n) and n >= 1 for n in sizes),
         f"bad layer sizes {sizes!r}",
     )
-    _require(
-        len(sizes) <= MAX_LAYERS and n_parameters(sizes) <= MAX_PARAMETERS,
-        f"implausibly large network {sizes!r}",
-    )
+    try:
+        check_sizes(sizes)  # the one home of the bounds: nothing is allocated beyond them
+    except ValueError as e:
+        # every size is ≥ 1 here, so the limits refused too many or too wide layers
+        # (or a one-neuron output layer)
+        what = "bad layer sizes" if sizes[-1] == 1 else "implausibly large network"
+        raise CheckpointError(f"the session file is damaged: {what} {sizes!r} ({e})") from None
     _require(value["hidden"] in HIDDEN, f"unknown hidden activation {value['hidden']!r}")
     _require(value["output"] in OUTPUT, f"unknown output activation {value['output']!r}")
     _require(value["cost"] in COST, f"unknown cost {value['cost']!r}")
@@ -89,7 +92,11 @@ def decode_config(value: Any) -> SessionConfig:
 
 
 def _is_eta(value: Any) -> bool:
-    return _is_number(value) and math.isfinite(value) and value > 0
+    """η as ``limits.check_eta`` accepts it (and a JSON number)."""
+    try:
+        return _is_number(value) and check_eta(value) > 0
+    except ValueError:
+        return False
 
 
 def encode_rng(rng: np.random.Generator) -> dict[str, Any]:
@@ -137,37 +144,62 @@ def encode_history(history: History) -> tuple[dict[str, Any], dict[str, np.ndarr
     return meta, arrays
 
 
-def _fill(series, values: np.ndarray) -> None:
-    for value in values.tolist():
-        series.append(value)
+def _series(arrays: dict[str, np.ndarray], name: str, length: int, what: str) -> np.ndarray:
+    """A float32 ``(length,)`` array of finite values (its shape checked before use)."""
+    values = arrays.get(name)
+    ok = values is not None and values.dtype == np.float32 and values.shape == (length,)
+    _require(ok, f"bad {what} ({name})")
+    _require(bool(np.isfinite(values).all()), f"the {what} ({name}) has NaN or ∞ values")
+    return values
 
 
-def decode_history(meta: Any, arrays: dict[str, np.ndarray], config: SessionConfig) -> History:
-    """A new ``History`` equal to the saved one, every part checked against ``config``."""
+def decode_history(
+    meta: Any, arrays: dict[str, np.ndarray], config: SessionConfig, steps: int | None = None
+) -> History:
+    """A new ``History`` equal to the saved one, every part checked against ``config``
+    (and, if given, against the file's step count ``steps``) before anything is built.
+
+    Losses must be finite and ≥ 0, watched series finite, epoch metrics finite and in
+    range, confusion counts ≥ 0 and consistent with the accuracies.
+    """
     _require(isinstance(meta, dict), "the history is missing")
     max_points, first = meta.get("max_points"), meta.get("loss_first_step")
     _require(_is_int(max_points) and 2 <= max_points <= 1 << 16, "bad history resolution")
     _require(first == 1, "bad first step of the loss history")
     loss = arrays.get("history_loss")
     _require(loss is not None and loss.ndim == 1 and loss.dtype == np.float32, "bad loss history")
-    steps = loss.shape[0]
+    n = loss.shape[0]
+    _require(steps is None or n == steps, "the history does not match the step count")
+    loss = _series(arrays, "history_loss", n, "loss history")
+    _require(bool((loss >= 0).all()), "the loss history has negative values")
     etas = meta.get("eta_changes")
-    _require(isinstance(etas, list) and len(etas) >= 1, "the η changes are missing")
+    _require(isinstance(etas, list) and 1 <= len(etas) <= n + 1, "bad η changes")
     previous = 0
     for pair in etas:
         _require(isinstance(pair, list) and len(pair) == 2, "bad η change")
         s, eta = pair
-        _require(_is_int(s) and previous < s <= steps + 1 and _is_eta(eta), "bad η change")
+        _require(_is_int(s) and previous < s <= n + 1 and _is_eta(eta), "bad η change")
         previous = s
+    epochs = _decode_epochs(meta.get("epochs"), arrays, config, n)
+    watches = _decode_watches(meta.get("watches"), arrays, config, n)
+    # All checked: build it (whole arrays at once, never value by value).
     history = History(etas[0][1], max_points=max_points)
     history.eta_changes = [(s, float(eta)) for s, eta in etas]
-    _fill(history.loss, loss)
-    for metrics in _decode_epochs(meta.get("epochs"), arrays, config, steps):
+    history.loss.extend(loss)
+    for metrics in epochs:
         history.record_epoch(metrics)
-    watches = meta.get("watches")
-    _require(isinstance(watches, list), "the watch list is missing")
-    sizes = config.sizes
-    for k, entry in enumerate(watches):
+    for (l, i, j, first_step), w, grad in watches:
+        watch = Watch(l, i, j, first_step)
+        watch.w.extend(w)
+        watch.grad.extend(grad)
+        history.watches[watch.key] = watch
+    return history
+
+
+def _decode_watches(entries: Any, arrays: dict[str, np.ndarray], config: SessionConfig, n: int):
+    _require(isinstance(entries, list) and len(entries) <= MAX_WATCHES, "bad watch list")
+    sizes, out, seen = config.sizes, [], set()
+    for k, entry in enumerate(entries):
         _require(
             isinstance(entry, list) and len(entry) == 4 and all(map(_is_int, entry)),
             "bad watch entry",
@@ -177,37 +209,48 @@ def decode_history(meta: Any, arrays: dict[str, np.ndarray], config: SessionConf
             1 <= l < len(sizes) and 0 <= i < sizes[l] and 0 <= j < sizes[l - 1],
             f"watched weight (l, i, j) = ({l}, {i}, {j}) is outside the network",
         )
-        _require(1 <= first_step <= steps + 1, "bad first step of a watched weight")
-        watch = Watch(l, i, j, first_step)
-        _require(watch.key not in history.watches, "a weight is watched twice")
-        for series, suffix in ((watch.w, "w"), (watch.grad, "grad")):
-            values = arrays.get(f"watch{k}_{suffix}")
-            _require(
-                values is not None
-                and values.dtype == np.float32
-                and values.shape == (steps - first_step + 1,),
-                "bad watched-weight series",
-            )
-            _fill(series, values)
-        history.watches[watch.key] = watch
-    return history
+        _require(1 <= first_step <= n + 1, "bad first step of a watched weight")
+        _require((l, i, j) not in seen, "a weight is watched twice")
+        seen.add((l, i, j))
+        length = n - first_step + 1
+        series = [
+            _series(arrays, f"watch{k}_{part}", length, "watched-weight series")
+            for part in ("w", "grad")
+        ]
+        out.append(((l, i, j, first_step), *series))
+    return out
+
+
+def _frozen_copy(array: np.ndarray, dtype) -> np.ndarray:
+    copy = np.array(array, dtype=dtype)
+    copy.flags.writeable = False
+    return copy
 
 
 def _decode_epochs(
     entries: Any, arrays: dict[str, np.ndarray], config: SessionConfig, steps: int
 ) -> list[EpochMetrics]:
-    _require(isinstance(entries, list), "the epoch metrics are missing")
+    _require(isinstance(entries, list) and len(entries) <= steps, "the epoch metrics are missing")
     if not entries:
         return []
     n = len(entries)
     per_class = arrays.get("history_per_class_accuracy")
     confusion = arrays.get("history_confusion")
     _require(per_class is not None and confusion is not None, "epoch arrays are missing")
-    classes = per_class.shape[1] if per_class.ndim == 2 else -1
-    _require(per_class.shape == (n, classes) and per_class.dtype.kind == "f", "bad accuracies")
+    classes = config.sizes[-1]
+    _require(per_class.shape == (n, classes) and per_class.dtype == np.float64, "bad accuracies")
     _require(
-        confusion.shape == (n, classes, classes) and confusion.dtype.kind in "iu",
+        confusion.shape == (n, classes, classes) and confusion.dtype == np.int64,
         "bad confusion matrices",
+    )
+    _require(bool((confusion >= 0).all()), "negative counts in a confusion matrix")
+    counts = confusion.sum(axis=2, dtype=np.float64)  # test examples of each class
+    with np.errstate(invalid="ignore", divide="ignore"):
+        expected = np.diagonal(confusion, axis1=1, axis2=2) / counts
+    # NaN only for a class without test examples, else its accuracy from the matrix
+    _require(
+        np.allclose(per_class, expected, rtol=1e-6, atol=0, equal_nan=True),
+        "the accuracies do not match the confusion matrices",
     )
     out, previous = [], 0
     for k, entry in enumerate(entries):
@@ -215,13 +258,20 @@ def _decode_epochs(
         ints, floats = ("epoch", "step"), ("train_loss", "test_loss", "test_accuracy", "seconds")
         _require(set(entry) == {*ints, *floats}, "bad epoch entry")
         _require(all(_is_int(entry[key]) for key in ints), "bad epoch entry")
-        _require(all(_is_number(entry[key]) for key in floats), "bad epoch entry")
+        _require(
+            all(_is_number(entry[key]) and math.isfinite(entry[key]) for key in floats),
+            "an epoch's metrics are not finite",
+        )
+        _require(
+            min(entry[key] for key in floats) >= 0 and entry["test_accuracy"] <= 1,
+            "an epoch's metrics are out of range",
+        )
         _require(entry["epoch"] == k and previous <= entry["step"] <= steps, "bad epoch entry")
         previous = entry["step"]
         out.append(
             EpochMetrics(
-                per_class_accuracy=np.array(per_class[k]),
-                confusion=np.array(confusion[k]),
+                per_class_accuracy=_frozen_copy(per_class[k], np.float64),
+                confusion=_frozen_copy(confusion[k], np.int64),
                 **{key: entry[key] for key in ints},
                 **{key: float(entry[key]) for key in floats},
             )

@@ -3,7 +3,8 @@
 The session lives with the worker (a thread, or a child process with ``RemoteWorker``):
 saving and opening run there through ``with_session`` while training is paused, so the
 file always holds a consistent state. Opening checks the whole file first; a bad one
-gives a message and leaves the session as it was.
+(a FIFO or a device is refused before it is read) gives a message and leaves the
+session as it was — running, if it was.
 """
 
 from __future__ import annotations
@@ -37,20 +38,30 @@ def with_session(worker, fn, *args):
     return worker.with_session(fn, *args)
 
 
+def _running(w: MainWindow) -> bool:
+    """Training runs (or the Run button says so, or a look just now resumed it)."""
+    running = bool(w.worker.running) or w.act.run.isChecked()
+    return running or time.monotonic() - getattr(w, "_resumed_at", -1e9) < wiring.GRACE
+
+
+def _resume(w: MainWindow) -> None:
+    """Training goes on after ``with_session`` paused it."""
+    w._resumed_at = time.monotonic()
+    if w.act.run.isChecked():
+        wiring.run(w, True)
+    else:
+        w.act.run.setChecked(True)  # the Run button follows; it starts the run
+
+
 def _in_session(w: MainWindow, fn, *args):
     """``with_session`` for a quick look (export, save): training that was running (or
     that the Run button says is running, or that a look just now resumed) goes on."""
-    running = bool(w.worker.running) or w.act.run.isChecked()
-    running = running or time.monotonic() - getattr(w, "_resumed_at", -1e9) < wiring.GRACE
+    running = _running(w)
     try:
         return with_session(w.worker, fn, *args)
     finally:
         if running:
-            w._resumed_at = time.monotonic()
-            if w.act.run.isChecked():
-                wiring.run(w, True)
-            else:
-                w.act.run.setChecked(True)  # the Run button follows; it starts the run
+            _resume(w)
 
 
 def _say(w: MainWindow, text: str) -> None:
@@ -134,9 +145,12 @@ def open_session(w: MainWindow, path: str | None = None) -> bool:
         path, _ = QFileDialog.getOpenFileName(w, "Open session", start, SESSION_FILTER)
         if not path:
             return False
+    running = _running(w)
     try:
         config, eta = with_session(w.worker, checkpoint.open_session_from, path)
     except (checkpoint.CheckpointError, OSError, RuntimeError) as error:
+        if running:  # the file was refused: the session it was running goes on
+            _resume(w)
         show_message(w, "Open session", f"Could not open the session.\n\n{error}")
         return False
     w.apply_config(config)
