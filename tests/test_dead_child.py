@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -108,3 +110,40 @@ def test_closing_the_window_on_a_stopped_child_leaves_no_process(qtbot, window):
     assert "does not answer" in w.child_watch.label.text()
     w.close()
     qtbot.waitUntil(lambda: gone(pid), timeout=10_000)
+
+
+ORPHAN_SCRIPT = """
+import sys, time
+from bpviz.data import load_sample
+from bpviz.session.remote import RemoteWorker
+
+
+def busy(session, seconds):  # runs in the child: a call stuck on something for long
+    time.sleep(seconds)
+
+
+if __name__ == "__main__":
+    worker = RemoteWorker(load_sample())
+    print(worker._process.pid, flush=True)  # (the old code had no .pid)
+    worker.with_session(busy, 600)
+"""
+
+
+def test_a_window_process_that_dies_takes_its_busy_training_process_with_it(tmp_path):
+    script = tmp_path / "window_that_dies.py"
+    script.write_text(ORPHAN_SCRIPT)
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, env=env)
+    try:
+        child = int(parent.stdout.readline())
+        time.sleep(0.5)  # the child is in its long call, not reading the pipe
+        assert not gone(child)
+    finally:
+        parent.kill()
+        parent.wait(10)
+    deadline = time.monotonic() + 10
+    while not gone(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if not gone(child):
+        os.kill(child, signal.SIGKILL)  # do not leave it behind, even when failing
+        pytest.fail("the training process outlived the window's process")

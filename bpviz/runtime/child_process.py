@@ -3,9 +3,26 @@ new one takes over from a snapshot. Helpers of ``bpviz.runtime.remote`` (no Qt).
 
 from __future__ import annotations
 
+import os
 import signal
 
 STOPPED = ("T", "t")  # /proc states of a stopped or traced process
+
+
+def die_with_parent(parent: int | None) -> None:
+    """In the training process: be killed when the window's process ends, even while busy
+    (a with_session call stuck on a file would otherwise never read the pipe's EOF and
+    live on as an orphan). Linux's PR_SET_PDEATHSIG; elsewhere nothing. It fires when the
+    *thread* that started the child ends: the window starts it from its GUI thread."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if parent is not None and os.getppid() != parent:  # it ended before the prctl
+        os._exit(1)
 
 
 def describe_exit(exitcode: int | None) -> str:

@@ -44,6 +44,7 @@ from bpviz.data.dataset import Dataset
 from bpviz.runtime.child_process import (
     STOPPED,
     describe_exit,
+    die_with_parent,
     process_state,
 )
 from bpviz.runtime.shared_snapshot import SharedReader, SharedWriter
@@ -97,11 +98,17 @@ class RemoteTimeoutError(RemoteError):
 
 
 def _serve(
-    conn, dataset: Dataset, config: SessionConfig | None, publish_hz: float, prefix: str | None
+    conn,
+    dataset: Dataset,
+    config: SessionConfig | None,
+    publish_hz: float,
+    prefix: str | None,
+    parent: int | None = None,
 ) -> None:
     """The child: a Worker answering the parent's requests until "stop" or EOF; snapshots
     go through shared memory blocks named ``prefix`` + number (pickled if None)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the window's to handle
+    die_with_parent(parent)
     sys.setswitchinterval(SWITCH_INTERVAL)  # this thread answers while the worker trains
     try:
         from threadpoolctl import threadpool_limits
@@ -210,7 +217,7 @@ class RemoteWorker:
         prefix = self._shared.prefix if shared_memory else None
         self._process = context.Process(
             target=_serve,
-            args=(child, dataset, config, publish_hz, prefix),
+            args=(child, dataset, config, publish_hz, prefix, os.getpid()),
             name="bpviz-trainer",
             daemon=True,
         )
