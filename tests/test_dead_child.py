@@ -115,7 +115,7 @@ def test_closing_the_window_on_a_stopped_child_leaves_no_process(qtbot, window):
 ORPHAN_SCRIPT = """
 import sys, time
 from bpviz.data import load_sample
-from bpviz.session.remote import RemoteWorker
+from bpviz.runtime.remote import RemoteWorker
 
 
 def busy(session, seconds):  # runs in the child: a call stuck on something for long
