@@ -7,6 +7,12 @@ another), and prints the union of their figures: with ``--json`` as one JSON obj
 stdout. NAME selects modules (``engine`` for bench_engine.py). Progress and failures go
 to stderr; the exit status is 1 if any module failed (its figures are then missing).
 
+``--against REV`` measures a previous commit in the same run: REV is checked out into a
+temporary git worktree, and each module runs there and here alternately (REV first,
+``--rounds`` times each, the best of the rounds kept per figure — the machine is shared,
+so rates are noisy); every figure then comes three times, ``NAME`` (here),
+``NAME@before`` (REV) and ``NAME@ratio`` (here / REV).
+
 To add a benchmark, add a ``bench_<name>.py`` with that ``run`` function: nothing here
 changes.
 """
@@ -14,6 +20,7 @@ changes.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import subprocess
 import sys
@@ -45,34 +52,81 @@ def modules(names: list[str]) -> list[str]:
     return found
 
 
-def run_module(module: str, quick: bool) -> dict[str, float]:
-    """Run one module's ``run(quick)`` in a child process; its figures."""
+def run_module(module: str, quick: bool, root: Path = HERE.parent) -> dict[str, float]:
+    """Run one module's ``run(quick)`` of the checkout ``root`` in a child process."""
+    here = root / "benchmarks"
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "figures.json"
         code = CHILD.format(
-            root=str(HERE.parent), here=str(HERE), module=module, quick=quick, out=str(out)
+            root=str(root), here=str(here), module=module, quick=quick, out=str(out)
         )
-        result = subprocess.run([sys.executable, "-c", code], stdout=sys.stderr, cwd=HERE.parent)
+        result = subprocess.run([sys.executable, "-c", code], stdout=sys.stderr, cwd=root)
         if result.returncode != 0 or not out.exists():
             raise RuntimeError(f"{module} failed (exit status {result.returncode})")
         return json.loads(out.read_text())
+
+
+@contextlib.contextmanager
+def worktree(rev: str):
+    """A temporary detached git worktree of ``rev``, removed afterwards."""
+    tmp = Path(tempfile.mkdtemp(prefix="bpviz-before-"))
+    path = tmp / "tree"
+    git = ["git", "-C", str(HERE.parent)]
+    subprocess.run(
+        [*git, "worktree", "add", "--detach", str(path), rev], check=True, stdout=sys.stderr
+    )
+    try:
+        yield path
+    finally:
+        subprocess.run([*git, "worktree", "remove", "--force", str(path)], stdout=sys.stderr)
+        tmp.rmdir()
+
+
+def best(runs: list[dict[str, float]], key: str) -> float:
+    """The best of a figure over rounds: the lowest for times (``_ms``, ``_us``,
+    ``_seconds``, ``_s``, ``_mb``), the highest for rates and ratios."""
+    values = [r[key] for r in runs if key in r]
+    lower = key.endswith(("_ms", "_us", "_seconds", "_s", "_mb")) or "_ms_" in key
+    return min(values) if lower else max(values)
+
+
+def against(module: str, quick: bool, before: Path, rounds: int) -> dict[str, float]:
+    """A module's figures here and at ``before``, measured alternately."""
+    runs: dict[Path, list[dict[str, float]]] = {before: [], HERE.parent: []}
+    for _ in range(rounds):
+        for root in runs:
+            runs[root].append(run_module(module, quick, root))
+    figures: dict[str, float] = {}
+    for key in runs[HERE.parent][0]:
+        figures[key] = best(runs[HERE.parent], key)
+        if all(key in r for r in runs[before]):
+            figures[f"{key}@before"] = old = best(runs[before], key)
+            figures[f"{key}@ratio"] = figures[key] / old if old else float("nan")
+    return figures
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run every bpviz benchmark.")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run)")
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    parser.add_argument("--against", metavar="REV", help="also measure commit REV, alternately")
+    parser.add_argument("--rounds", type=int, default=2, help="with --against: runs of each side")
     parser.add_argument("names", nargs="*", help="only these benchmarks (e.g. engine)")
     args = parser.parse_args(argv)
     figures: dict[str, float] = {}
     failed = []
-    for module in modules(args.names):
-        print(f"running {module} …", file=sys.stderr, flush=True)
-        try:
-            figures.update(run_module(module, args.quick))
-        except RuntimeError as error:
-            print(f"error: {error}", file=sys.stderr)
-            failed.append(module)
+    with contextlib.ExitStack() as stack:
+        before = stack.enter_context(worktree(args.against)) if args.against else None
+        for module in modules(args.names):
+            print(f"running {module} …", file=sys.stderr, flush=True)
+            try:
+                if before is None:
+                    figures.update(run_module(module, args.quick))
+                else:
+                    figures.update(against(module, args.quick, before, args.rounds))
+            except RuntimeError as error:
+                print(f"error: {error}", file=sys.stderr)
+                failed.append(module)
     if args.json:
         print(json.dumps(figures))
     else:
