@@ -8,29 +8,13 @@ copies and ``MAX_BYTES`` bytes, evicting the least recently used.
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
 import pytest
+from bounded import run_in_thread
 from test_data_mnist import NAMES, write_set
 
 from bpviz.data import DataError, cache, load_idx_dir, read_idx, resolve_source
-
-
-def in_thread(target, limit: float = 10.0):
-    """``target()``'s result or exception; fails (instead of hanging) after ``limit`` s."""
-    outcome: list[object] = []
-
-    def run() -> None:
-        try:
-            outcome.append(target())
-        except BaseException as error:  # handed to the test
-            outcome.append(error)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(limit)
-    return thread, outcome
 
 
 def unblock(fifo: Path) -> None:
@@ -53,10 +37,9 @@ def test_a_fifo_named_like_an_idx_file_is_named_as_one_and_never_waited_on(
     os.mkfifo(fifo)
     try:
         for load in (lambda: load_idx_dir(folder, cache_dir=False), lambda: read_idx(fifo, 3)):
-            thread, outcome = in_thread(load)
-            assert not thread.is_alive(), "reading a FIFO blocked"
-            assert isinstance(outcome[0], DataError), outcome
-            assert str(outcome[0]) == f"{fifo}: is a FIFO, not a file (expected an IDX file)"
+            result, _ = run_in_thread(load)  # fails if reading the FIFO blocked
+            assert isinstance(result, DataError), result
+            assert str(result) == f"{fifo}: is a FIFO, not a file (expected an IDX file)"
         with pytest.raises(DataError, match="is a FIFO, not a file"):  # an explicit choice
             resolve_source(str(folder))
     finally:
@@ -73,9 +56,8 @@ def test_a_directory_or_device_named_like_an_idx_file(tmp_path) -> None:
         load_idx_dir(folder, cache_dir=False)
     images.rmdir()
     images.symlink_to("/dev/zero")  # a real device: would be read for ever
-    thread, outcome = in_thread(lambda: load_idx_dir(folder, cache_dir=False))
-    assert not thread.is_alive()
-    assert "idx3-ubyte.gz: is a character device, not a file" in str(outcome[0])
+    result, _ = run_in_thread(lambda: load_idx_dir(folder, cache_dir=False))
+    assert "idx3-ubyte.gz: is a character device, not a file" in str(result)
 
 
 def test_a_regular_file_is_preferred_to_an_odd_entry_of_another_accepted_name(tmp_path) -> None:

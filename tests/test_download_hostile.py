@@ -17,10 +17,10 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from bounded import run_in_thread
 from hostile_http import BEHAVIOURS, BIG, NAME, HostileServer
 
 from bpviz.cli.download import main as download_cli
@@ -103,25 +103,6 @@ def test_a_planted_part_symlink_or_fifo_is_not_written_through(hostile, served, 
 
 
 # 5. Deadlines: stalls, slow headers, 100 Continue; Cancel and Ctrl-C keep what arrived.
-
-
-def run_in_thread(target: Callable[[], object], limit: float) -> tuple[object, float]:
-    """Run ``target`` on a thread; (its result or exception, seconds taken). Fails the
-    test — instead of hanging it — if it is still running after ``limit`` seconds."""
-    outcome: list[object] = []
-
-    def run() -> None:
-        try:
-            outcome.append(target())
-        except BaseException as error:  # handed to the test
-            outcome.append(error)
-
-    start = time.monotonic()
-    thread = threading.Thread(target=run, name="download-under-test", daemon=True)
-    thread.start()
-    thread.join(limit)
-    assert not thread.is_alive(), f"still downloading after {limit} s"
-    return outcome[0], time.monotonic() - start
 
 
 @pytest.mark.parametrize(

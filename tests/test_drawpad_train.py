@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import Qt
+from viewtools import stroke
 
 from bpviz.data import Dataset, load_sample
 from bpviz.session.probe import network_of
@@ -75,9 +76,7 @@ def test_train_on_it_button_updates_the_session(qtbot, tmp_path, in_process: boo
         qtbot.waitExposed(pad)
         qtbot.waitUntil(lambda: w.latest is not None and pad.snapshot is not None)
         before = w.worker.latest()
-        qtbot.mousePress(pad.canvas, LEFT, pos=QPoint(140, 40))
-        qtbot.mouseMove(pad.canvas, QPoint(141, 240))
-        qtbot.mouseRelease(pad.canvas, LEFT, pos=QPoint(141, 240))
+        stroke(qtbot, pad.canvas, (140, 40), (141, 240))
         qtbot.waitUntil(lambda: pad.train_button.isEnabled() and not pad.pending)
         pad.target.setCurrentIndex(1)
         with qtbot.waitSignal(pad.train_requested) as request:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import Qt
+from viewtools import stroke
 
 from bpviz.engine.network import Network
 from bpviz.session.probe import after_update
@@ -90,10 +91,7 @@ def test_a_thumbnail_of_a_cell_is_shown_in_every_view_without_training(qtbot, wi
 def test_backprop_this_on_a_drawing_then_run_returns_to_live(qtbot, window) -> None:
     before = session_parameters(window)
     pad = show_dock(qtbot, window, "drawpad")
-    qtbot.mousePress(pad.canvas, LEFT, pos=QPoint(140, 40))
-    qtbot.mouseMove(pad.canvas, QPoint(140, 140))
-    qtbot.mouseMove(pad.canvas, QPoint(142, 240))
-    qtbot.mouseRelease(pad.canvas, LEFT, pos=QPoint(142, 240))
+    stroke(qtbot, pad.canvas, (140, 40), (140, 140), (142, 240))
     qtbot.waitUntil(lambda: pad.backprop_button.isEnabled() and not pad.pending)
     pad.target.setCurrentIndex(1)
     with qtbot.waitSignal(pad.backprop_requested) as request:

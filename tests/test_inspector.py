@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from viewtools import shown
 
 from bpviz.engine.gradcheck import gradient_check
 from bpviz.engine.network import Network, one_hot
@@ -264,10 +265,7 @@ def _watch_history(l, i, j) -> HistoryView:
 def inspector(qtbot):
     from bpviz.ui.views.inspector import InspectorView
 
-    view = InspectorView()
-    qtbot.addWidget(view)
-    view.resize(600, 600)
-    view.show()
+    view = shown(qtbot, InspectorView(), 600, 600)
     yield view
     view.wait_for_checks()
 

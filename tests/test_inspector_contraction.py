@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from test_inspector import CONFIGS, engine_snapshots
+from viewtools import shown
 
 from bpviz.session.snapshot import Phase, PhaseKind
 
@@ -13,11 +14,7 @@ from bpviz.session.snapshot import Phase, PhaseKind
 def view(qtbot):
     from bpviz.ui.views.contraction import ContractionView
 
-    widget = ContractionView()
-    qtbot.addWidget(widget)
-    widget.resize(800, 600)
-    widget.show()
-    return widget
+    return shown(qtbot, ContractionView(), 800, 600)
 
 
 def test_stack_is_row_sparse_and_contracts_to_the_engines_gradient(view):

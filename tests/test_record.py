@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QImage, QImageReader
 from snapshots import make_snapshots
+from viewtools import shown
 
 from bpviz.ui.export import image_array, is_blank
 from bpviz.ui.recorder import Recorder, ffmpeg_args, ffmpeg_exe
@@ -16,12 +17,7 @@ needs_ffmpeg = pytest.mark.skipif(ffmpeg_exe() is None, reason="imageio-ffmpeg n
 
 @pytest.fixture
 def view(qtbot):
-    widget = NetworkView()
-    qtbot.addWidget(widget)
-    widget.resize(640, 400)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
+    return shown(qtbot, NetworkView(), 640, 400)
 
 
 def _record(qtbot, recorder, view, path, fps=20.0, **kwargs):

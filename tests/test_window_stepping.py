@@ -9,6 +9,7 @@ from dataclasses import replace
 import numpy as np
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtWidgets import QApplication, QSlider, QToolBar
+from viewtools import stroke
 
 from bpviz.session.limits import ETA_MAX
 from bpviz.session.snapshot import PhaseKind
@@ -155,9 +156,7 @@ def test_backprop_this_then_stepping_shows_each_gradient_at_its_level(qtbot, win
     pad = window.views["drawpad"]
     qtbot.waitExposed(pad)
     qtbot.waitUntil(lambda: pad.snapshot is not None)
-    qtbot.mousePress(pad.canvas, Qt.MouseButton.LeftButton, pos=QPoint(140, 40))
-    qtbot.mouseMove(pad.canvas, QPoint(141, 240))
-    qtbot.mouseRelease(pad.canvas, Qt.MouseButton.LeftButton, pos=QPoint(141, 240))
+    stroke(qtbot, pad.canvas, (140, 40), (141, 240))
     qtbot.waitUntil(lambda: pad.backprop_button.isEnabled() and not pad.pending)
     qtbot.mouseClick(pad.backprop_button, Qt.MouseButton.LeftButton)
     probed = drawn(qtbot, window, lambda s: s is window.pinned)  # your digit's backprop

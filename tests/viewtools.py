@@ -43,3 +43,14 @@ def hover(gv: pg.GraphicsView, item: pg.GraphicsObject, x: float, y: float) -> N
 def brush_rgba(scatter: pg.ScatterPlotItem) -> np.ndarray:
     """The fill colour of each spot, ``(n, 4)`` uint8."""
     return np.array([b.color().getRgb() for b in scatter.data["brush"]], dtype=np.uint8)
+
+
+def stroke(qtbot, canvas: QtWidgets.QWidget, *points: tuple[int, int]) -> None:
+    """Draw on ``canvas`` as a person does: press at the first point, move through the
+    others, release at the last (pixel coordinates of the canvas)."""
+    left = QtCore.Qt.MouseButton.LeftButton
+    first, *rest = (QtCore.QPoint(x, y) for x, y in points)
+    qtbot.mousePress(canvas, left, pos=first)
+    for point in rest:
+        qtbot.mouseMove(canvas, point)
+    qtbot.mouseRelease(canvas, left, pos=rest[-1] if rest else first)
