@@ -27,27 +27,23 @@ _SUB = dict(
 _CARET = re.compile(r"([_^])(\{[^{}]*\}|\d+(?:,\d+)*|[A-Za-z]+)")
 
 
-def _convert(text: str, table: dict[str, str]) -> str | None:
-    out = [table.get(ch) for ch in text.replace(" ", "")]
-    return None if None in out else "".join(out)
+def _convert(text: str | int, table: dict[str, str], kind: str) -> str:
+    out = [table.get(ch) for ch in str(text).replace(" ", "")]
+    if None in out:
+        raise ValueError(f"no Unicode {kind} for {text!r}")
+    return "".join(out)
 
 
 def superscript(text: str | int) -> str:
     """``superscript(12) == "¹²"``, ``superscript("l+1") == "ˡ⁺¹"``; characters without a
     Unicode superscript (q, C, F, …) raise ValueError."""
-    out = _convert(str(text), _SUPER)
-    if out is None:
-        raise ValueError(f"no Unicode superscript for {text!r}")
-    return out
+    return _convert(text, _SUPER, "superscript")
 
 
 def subscript(text: str | int) -> str:
     """``subscript("3,7") == "₃,₇"``, ``subscript("ij") == "ᵢⱼ"``; characters without a
     Unicode subscript (capitals, b, c, …) raise ValueError."""
-    out = _convert(str(text), _SUB)
-    if out is None:
-        raise ValueError(f"no Unicode subscript for {text!r}")
-    return out
+    return _convert(text, _SUB, "subscript")
 
 
 def unicode_math(text: str) -> str:
@@ -66,8 +62,10 @@ def unicode_math(text: str) -> str:
             group, rest = body[0], body[1:]
         else:
             rest = ""
-        out = _convert(group, _SUPER if mark == "^" else _SUB)
-        return match.group(0) if out is None else out + rest
+        try:
+            return (superscript if mark == "^" else subscript)(group) + rest
+        except ValueError:  # no Unicode form: leave it as written
+            return match.group(0)
 
     return _CARET.sub(replace, text)
 

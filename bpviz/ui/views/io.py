@@ -31,6 +31,16 @@ def _plot(canvas: pg.GraphicsLayoutWidget, col: int) -> pg.PlotItem:
     return plot
 
 
+def _image_plot(canvas: pg.GraphicsLayoutWidget, col: int) -> pg.PlotItem:
+    """A plot for images: rows down as in the image, square pixels, no axes."""
+    plot = _plot(canvas, col)
+    plot.invertY(True)
+    plot.setAspectLocked(True)
+    plot.hideAxis("left")
+    plot.hideAxis("bottom")
+    return plot
+
+
 class InputOutputView(SnapshotView):
     """Digits of the batch with labels (and predictions), the selected example, a^L vs y.
 
@@ -64,11 +74,7 @@ class InputOutputView(SnapshotView):
 
         self.canvas = pg.GraphicsLayoutWidget()
         self.canvas.setBackground(colors.BACKGROUND)
-        self.grid_plot = _plot(self.canvas, 0)
-        self.grid_plot.invertY(True)
-        self.grid_plot.setAspectLocked(True)
-        self.grid_plot.hideAxis("left")
-        self.grid_plot.hideAxis("bottom")
+        self.grid_plot = _image_plot(self.canvas, 0)
         self.grid = PickImage()
         self.grid.setLookupTable(colors.GREYS_LUT)
         self.grid_plot.addItem(self.grid)
@@ -77,11 +83,7 @@ class InputOutputView(SnapshotView):
         self.selection.setPen(pg.mkPen(colors.HIGHLIGHT, width=2))
         self.grid_plot.addItem(self.selection)
 
-        self.digit_plot = _plot(self.canvas, 1)
-        self.digit_plot.invertY(True)
-        self.digit_plot.setAspectLocked(True)
-        self.digit_plot.hideAxis("left")
-        self.digit_plot.hideAxis("bottom")
+        self.digit_plot = _image_plot(self.canvas, 1)
         self.digit = pg.ImageItem(axisOrder="row-major")  # coloured here: colors.rgba
         self._digit_rgba = np.zeros((0, 0, 4), np.uint8)
         self.digit_plot.addItem(self.digit)
