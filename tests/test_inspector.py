@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from bpviz.engine.gradcheck import gradient_check
-from bpviz.engine.network import Network, one_hot
+from bpviz.engine.network import BackwardTrace, ForwardTrace, Network, one_hot
 from bpviz.session.snapshot import (
     HistoryView,
     Phase,
@@ -89,15 +89,23 @@ def engine_snapshots(config: SessionConfig, seed: int = 3) -> tuple[list[Snapsho
                 x=_ro(x),
                 labels=_ro(labels),
                 y=_ro(y),
-                z=tuple(_ro(fwd.z[l]) if l < fwd_to else None for l in range(L)),
-                a=(_ro(x), *(_ro(fwd.a[l + 1]) if l < fwd_to else None for l in range(L))),
-                sigma_prime=tuple(
-                    _ro(bwd.sigma_prime[l]) if l < fwd_to else None for l in range(L)
+                forward=(
+                    forward := ForwardTrace(
+                        z=tuple(_ro(fwd.z[l]) if l < fwd_to else None for l in range(L)),
+                        a=(_ro(x), *(_ro(fwd.a[l + 1]) if l < fwd_to else None for l in range(L))),
+                    )
                 ),
-                dC_da=upto(bwd.dC_da, back_from),
-                delta=upto(bwd.delta, back_from),
-                grad_w=upto(bwd.grad_w, grads_from),
-                grad_b=upto(bwd.grad_b, grads_from),
+                backward=BackwardTrace(
+                    sigma_prime=tuple(
+                        _ro(bwd.sigma_prime[l]) if l < fwd_to else None for l in range(L)
+                    ),
+                    dC_da=upto(bwd.dC_da, back_from),
+                    delta=upto(bwd.delta, back_from),
+                    grad_w=upto(bwd.grad_w, grads_from),
+                    grad_b=upto(bwd.grad_b, grads_from),
+                    loss=None if phase.kind is PhaseKind.FORWARD else bwd.loss,
+                    forward=forward,
+                ),
                 loss=None if phase.kind is PhaseKind.FORWARD else bwd.loss,
             )
         )

@@ -7,13 +7,13 @@ and raises ``CheckpointError`` naming the problem; it builds new objects only.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import math
 from dataclasses import asdict, fields
 from typing import Any
 
 import numpy as np
 
+from bpviz.engine.kernels import n_parameters
 from bpviz.files.container import CheckpointError
 from bpviz.session.history import History, Watch
 from bpviz.session.snapshot import EpochMetrics, SessionConfig
@@ -24,11 +24,6 @@ COST = ("quadratic", "cross_entropy")
 INIT = ("scaled", "normal")
 MAX_PARAMETERS = 1 << 28  # 1 GB of float32: a file asking for more is not one of ours
 MAX_LAYERS = 64
-
-
-def n_parameters(sizes) -> int:
-    """Number of weights and biases of a network with these layer sizes: Σ n_l (n_{l-1} + 1)."""
-    return sum(n * (m + 1) for m, n in itertools.pairwise(sizes))
 
 
 def dataset_fingerprint(dataset) -> str:

@@ -7,12 +7,17 @@ read-only copy: nothing the worker does later changes it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import TypeVar
 
 import numpy as np
 
+from bpviz.engine.network import BackwardTrace, ForwardTrace
+from bpviz.engine.validation import frozen
+
 Arrays = tuple[np.ndarray | None, ...]
+T = TypeVar("T", ForwardTrace, BackwardTrace)
 
 
 class PhaseKind(StrEnum):
@@ -111,10 +116,8 @@ class SeriesView:
 
 def _series_of(values: np.ndarray) -> SeriesView:
     """One bucket per value, index k at ``step[k] = k``."""
-    values = np.asarray(values, np.float64)
-    values.flags.writeable = False
-    index = np.arange(values.size, dtype=np.int64)
-    index.flags.writeable = False
+    values = frozen(np.asarray(values, np.float64))
+    index = frozen(np.arange(values.size, dtype=np.int64))
     return SeriesView(index, values, values, values)
 
 
@@ -151,8 +154,7 @@ class EpochsView:
     @classmethod
     def of(cls, metrics: tuple[EpochMetrics, ...] | list[EpochMetrics]) -> EpochsView:
         """Every epoch of ``metrics`` in a bucket of its own."""
-        steps = np.array([m.step for m in metrics], np.int64)
-        steps.flags.writeable = False
+        steps = frozen(np.array([m.step for m in metrics], np.int64))
 
         def series(name: str) -> SeriesView:
             return _series_of(np.array([getattr(m, name) for m in metrics], np.float64))
@@ -208,20 +210,29 @@ class HistoryView:
         return SeriesView(self.loss_step, self.loss_min, self.loss_max, self.loss_mean)
 
 
+Parameters = tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]  # (W^1 … W^L), (b^1 … b^L)
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """The state of the session after one phase (or after reset, with ``phase=None``).
 
-    Per-layer tuples have L entries, index l − 1 for layer l, except ``a`` which has
-    L + 1 (``a[0]`` is x). Entries the current mini-batch has not computed yet are None.
+    Built by ``make_snapshot`` only (the session, the probe and the CLI all publish
+    through it). ``forward`` and ``backward`` are the engine's traces of the mini-batch
+    (``bpviz.engine.network.ForwardTrace``/``BackwardTrace``); in a mini-batch under way
+    (phase stepping) the entries not computed yet are None, and so is ``backward.loss``
+    before the cost phase. ``z``, ``a``, ``dC_da``, ``sigma_prime``, ``delta``, ``grad_w``
+    and ``grad_b`` read the traces (``()`` when there is no trace).
 
-    Shapes (m = batch size): ``x`` ``(m, n_0)``; ``labels`` ``(m,)`` int; ``y`` ``(m, n_L)``
-    one-hot; ``z[l-1]``, ``a[l]``, ``dC_da[l-1]``, ``sigma_prime[l-1]``, ``delta[l-1]``
-    ``(m, n_l)``; ``grad_w[l-1]``, ``weights[l-1]`` ``(n_l, n_{l-1})``; ``grad_b[l-1]``,
-    ``biases[l-1]`` ``(n_l,)``. ``sigma_prime[L-1]`` is None for a softmax output, where
-    δ^L = a^L − y directly. ``weights_before``/``biases_before`` are the parameters the
-    mini-batch started from; ``weights``/``biases`` are the current ones (after the
-    update once the UPDATE phase has run).
+    Per-layer tuples have L entries, index l − 1 for layer l, except ``a`` which has
+    L + 1 (``a[0]`` is x). Shapes (m = batch size): ``x`` ``(m, n_0)``; ``labels``
+    ``(m,)`` int; ``y`` ``(m, n_L)`` one-hot; ``z[l-1]``, ``a[l]``, ``dC_da[l-1]``,
+    ``sigma_prime[l-1]``, ``delta[l-1]`` ``(m, n_l)``; ``grad_w[l-1]``, ``weights[l-1]``
+    ``(n_l, n_{l-1})``; ``grad_b[l-1]``, ``biases[l-1]`` ``(n_l,)``. ``sigma_prime[L-1]``
+    is None for a softmax output, where δ^L = a^L − y directly. ``weights_before``/
+    ``biases_before`` are the parameters the mini-batch started from; ``weights``/
+    ``biases`` are the current ones (after the update once the UPDATE phase has run).
+    Every array is read-only.
     """
 
     config: SessionConfig
@@ -239,13 +250,8 @@ class Snapshot:
     x: np.ndarray | None = None
     labels: np.ndarray | None = None
     y: np.ndarray | None = None
-    z: Arrays = ()
-    a: Arrays = ()
-    dC_da: Arrays = ()
-    sigma_prime: Arrays = ()
-    delta: Arrays = ()
-    grad_w: Arrays = ()
-    grad_b: Arrays = ()
+    forward: ForwardTrace | None = None
+    backward: BackwardTrace | None = None
     loss: float | None = None
     history: HistoryView | None = None
     last_eval: EpochMetrics | None = None
@@ -256,3 +262,156 @@ class Snapshot:
     def n_layers(self) -> int:
         """L."""
         return len(self.weights)
+
+    @property
+    def z(self) -> Arrays:
+        """z^l = W^l a^{l-1} + b^l, ``z[l-1]`` ``(m, n_l)``."""
+        return self.forward.z if self.forward is not None else ()
+
+    @property
+    def a(self) -> Arrays:
+        """a^l = σ(z^l), ``a[l]`` ``(m, n_l)``; ``a[0]`` is x."""
+        return self.forward.a if self.forward is not None else ()
+
+    @property
+    def dC_da(self) -> Arrays:
+        """∂C_x/∂a^l, ``dC_da[l-1]`` ``(m, n_l)``."""
+        return self.backward.dC_da if self.backward is not None else ()
+
+    @property
+    def sigma_prime(self) -> Arrays:
+        """σ'(z^l), ``sigma_prime[l-1]`` ``(m, n_l)`` (None at L for softmax)."""
+        return self.backward.sigma_prime if self.backward is not None else ()
+
+    @property
+    def delta(self) -> Arrays:
+        """δ^l = ∂C_x/∂z^l, ``delta[l-1]`` ``(m, n_l)``."""
+        return self.backward.delta if self.backward is not None else ()
+
+    @property
+    def grad_w(self) -> Arrays:
+        """∂C/∂W^l, ``grad_w[l-1]`` ``(n_l, n_{l-1})``."""
+        return self.backward.grad_w if self.backward is not None else ()
+
+    @property
+    def grad_b(self) -> Arrays:
+        """∂C/∂b^l, ``grad_b[l-1]`` ``(n_l,)``."""
+        return self.backward.grad_b if self.backward is not None else ()
+
+
+def empty_traces(x: np.ndarray, n_layers: int) -> tuple[ForwardTrace, BackwardTrace]:
+    """The traces of a mini-batch with input x ``(m, n_0)`` before any phase has run:
+    every entry None but a^0 = x, and no loss yet."""
+    nothing = (None,) * n_layers
+    forward = ForwardTrace(z=nothing, a=(x, *nothing))
+    backward = BackwardTrace(nothing, nothing, nothing, nothing, nothing, None, forward)
+    return forward, backward
+
+
+def with_entries(trace: T, index: int, **entries: np.ndarray | None) -> T:
+    """``trace`` with entry ``index`` of each named tuple replaced, e.g.
+    ``with_entries(forward, 2, a=a_2)``: one more phase of a mini-batch under way."""
+    changes = {}
+    for name, value in entries.items():
+        values = list(getattr(trace, name))
+        values[index] = value
+        changes[name] = tuple(values)
+    return replace(trace, **changes)
+
+
+def make_snapshot(
+    *,
+    config: SessionConfig,
+    phase: Phase | None,
+    phase_index: int,
+    counters: Counters,
+    before: Parameters,
+    after: Parameters | None = None,
+    labels: np.ndarray | None = None,
+    y: np.ndarray | None = None,
+    forward: ForwardTrace | None = None,
+    backward: BackwardTrace | None = None,
+    loss: float | None = None,
+    running: bool = False,
+    message: str | None = None,
+) -> Snapshot:
+    """The one way a Snapshot is made (session, probe, CLI).
+
+    ``counters`` (step, epoch, …, η, history view, last evaluation) say where the run
+    is; ``before`` the parameters the mini-batch started from, ``after`` the current ones
+    once its update has run (None: still ``before``); x is ``forward.a[0]``. The arrays
+    must already be read-only (ValueError otherwise): a snapshot never shares memory the
+    training may write again.
+    """
+    after = before if after is None else after
+    x = forward.a[0] if forward is not None else None
+    for array in _arrays(after, before, (labels, y), forward, backward):
+        if array.flags.writeable:
+            raise ValueError("a snapshot's arrays must be read-only copies")
+    return Snapshot(
+        config=config,
+        phase=phase,
+        phase_index=phase_index,
+        step=counters.step,
+        epoch=counters.epoch,
+        batch_in_epoch=counters.batch_in_epoch,
+        batches_per_epoch=counters.batches_per_epoch,
+        eta=counters.eta,
+        weights=after[0],
+        biases=after[1],
+        weights_before=before[0],
+        biases_before=before[1],
+        x=x,
+        labels=labels,
+        y=y,
+        forward=forward,
+        backward=backward,
+        loss=loss,
+        history=counters.history,
+        last_eval=counters.last_eval,
+        running=running,
+        message=message,
+    )
+
+
+@dataclass(frozen=True)
+class Counters:
+    """Where a run is: completed updates ``step``, 0-based ``epoch``, ``batch_in_epoch``
+    of ``batches_per_epoch``, η of the next update, the history view and the last
+    held-out evaluation."""
+
+    step: int
+    epoch: int
+    batch_in_epoch: int
+    batches_per_epoch: int
+    eta: float
+    history: HistoryView | None = None
+    last_eval: EpochMetrics | None = None
+
+    @classmethod
+    def of(cls, snapshot: Snapshot) -> Counters:
+        """The counters a snapshot was made with."""
+        return cls(
+            snapshot.step,
+            snapshot.epoch,
+            snapshot.batch_in_epoch,
+            snapshot.batches_per_epoch,
+            snapshot.eta,
+            snapshot.history,
+            snapshot.last_eval,
+        )
+
+
+def _arrays(*parts):
+    """Every array in nested tuples/traces (Nones skipped)."""
+    for part in parts:
+        if part is None:
+            continue
+        if isinstance(part, np.ndarray):
+            yield part
+        elif isinstance(part, ForwardTrace):
+            yield from _arrays(part.z, part.a)
+        elif isinstance(part, BackwardTrace):
+            yield from _arrays(part.dC_da, part.sigma_prime, part.delta, part.grad_w, part.grad_b)
+        else:
+            yield from _arrays(*part)
