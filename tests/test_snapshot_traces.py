@@ -14,7 +14,7 @@ from bpviz.engine.network import BackwardTrace, ForwardTrace
 from bpviz.session.config import make_network
 from bpviz.session.probe import probe
 from bpviz.session.session import Session
-from bpviz.session.snapshot import Counters, make_snapshot
+from bpviz.session.snapshot import BatchTrace, Counters, make_snapshot
 from tests.test_session import config_for, make_dataset
 
 BPVIZ = Path(__file__).resolve().parents[1] / "bpviz"
@@ -102,8 +102,10 @@ def test_the_factory_refuses_an_array_the_training_may_still_write(session):
             config=snap.config,
             phase=None,
             phase_index=-1,
-            counters=Counters.of(snap),
-            before=(session.network.weights, session.network.biases),  # live views
+            counters=Counters.of(snap, snap.history),
+            batch=BatchTrace.start(
+                snap.x, snap.labels, snap.y, (session.network.weights, session.network.biases)
+            ),  # live views of the parameters the training updates in place
         )
 
 

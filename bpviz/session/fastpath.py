@@ -105,10 +105,10 @@ class FastPath:
                 break
         return done
 
-    def traced_step(self) -> tuple[ForwardTrace, BackwardTrace, np.ndarray, np.ndarray] | None:
-        """One mini-batch on the fast path, returned as the traces of a completed
-        mini-batch (read-only copies of the trainer's buffers) with its labels and
-        one-hot targets y; None if it diverged (then the session has recovered). The
+    def traced_step(self) -> tuple[np.ndarray, np.ndarray, ForwardTrace, BackwardTrace] | None:
+        """One mini-batch on the fast path, returned as its labels, one-hot targets y and
+        the traces of a completed mini-batch (read-only copies of the trainer's
+        buffers); None if it diverged (then the session has recovered). The
         session's counters are not moved: the caller records the step."""
         s = self.session
         trainer = self.fast()
@@ -119,7 +119,7 @@ class FastPath:
         forward, backward = trainer.traces()
         labels = frozen(s.dataset.train_labels[trainer.last.indices].astype(np.int64))
         y = frozen(one_hot(labels, s.config.sizes[-1], dtype=s.network.dtype))
-        return forward, backward, labels, y
+        return labels, y, forward, backward
 
     def _record_watches(self) -> None:
         """Append w_ij (after the update) and ∂C/∂w_ij of the fast path's last step."""

@@ -26,7 +26,15 @@ import numpy as np
 from bpviz.engine.network import Network, one_hot
 from bpviz.engine.validation import frozen, frozen_copies
 from bpviz.session.config import make_network
-from bpviz.session.snapshot import Counters, Phase, PhaseKind, Snapshot, make_snapshot, phases_for
+from bpviz.session.snapshot import (
+    BatchTrace,
+    Counters,
+    Phase,
+    PhaseKind,
+    Snapshot,
+    make_snapshot,
+    phases_for,
+)
 
 EVAL_CHUNK = 2000  # examples per forward pass in ``evaluate`` (bounds the memory of z, a)
 
@@ -167,12 +175,8 @@ def probe(
         config=snapshot.config,
         phase=phase,
         phase_index=phases_for(snapshot.n_layers).index(phase),
-        counters=Counters.of(snapshot),
-        before=parameters,
-        labels=frozen(labels),
-        y=y,
-        forward=forward,
-        backward=backward,
+        counters=Counters.of(snapshot, snapshot.history),
+        batch=BatchTrace(frozen(labels), y, forward, backward, parameters),
         loss=float(backward.loss),
         message=message,
     )

@@ -41,6 +41,7 @@ from bpviz.session.config import (
 from bpviz.session.fastpath import CHECKPOINT_EVERY, FastPath
 from bpviz.session.history import History
 from bpviz.session.snapshot import (
+    BatchTrace,
     Counters,
     EpochMetrics,
     Parameters,
@@ -48,7 +49,6 @@ from bpviz.session.snapshot import (
     PhaseKind,
     SessionConfig,
     Snapshot,
-    empty_traces,
     make_snapshot,
     phases_for,
     with_entries,
@@ -242,10 +242,9 @@ class Session:
         if traced is None:  # diverged: the fast path has recovered
             return
         self.clear_batch()
-        self._forward, self._backward, self._labels, self._y = traced
-        self._before, self._after = before, self._params()
+        self._batch = BatchTrace(*traced, before, self._params())
         self._k = len(self.phases) - 1
-        self._record(self._backward.loss, self._backward.grad_w)
+        self._record(self._batch.backward.loss, self._batch.backward.grad_w)
 
     @contextmanager
     def _timed(self):
@@ -267,9 +266,7 @@ class Session:
     def clear_batch(self) -> None:
         """Forget the mini-batch under way (and the copy of the parameters: they change)."""
         self._k = -1
-        self._labels = self._y = None
-        self._forward = self._backward = None  # the traces so far; entries None until run
-        self._before = self._after = None
+        self._batch: BatchTrace | None = None  # the mini-batch under way and its traces
         self._params_copy: Parameters | None = None
 
     def indices(self, k: int, count: int = 1) -> np.ndarray:
@@ -277,7 +274,7 @@ class Session:
         m = self.config.batch_size
         return self._order[k * m : (k + count) * m]
 
-    def _batch(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _examples(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """x, labels, y of mini-batch ``k`` of the current epoch (read-only)."""
         idx = self.indices(k)
         x = Dataset.to_float(self.dataset.train_images[idx], self.network.dtype)
@@ -297,44 +294,44 @@ class Session:
     def _next_phase(self) -> None:
         if self._k < 0 or self._k == len(self.phases) - 1:
             self.clear_batch()
-            x, self._labels, self._y = self._batch(self.batch_in_epoch)
-            self._forward, self._backward = empty_traces(x, self.network.n_layers)
-            self._before = self._params()
+            self._batch = BatchTrace.start(*self._examples(self.batch_in_epoch), self._params())
             self.diverged = False
             self.message = None
         self._k += 1
         phase = self.phases[self._k]
         net, L, l = self.network, self.network.n_layers, phase.layer
-        fwd, bwd = self._forward, self._backward
+        batch = self._batch
+        fwd, bwd, y = batch.forward, batch.backward, batch.y
         if phase.kind is PhaseKind.FORWARD:
             z, a = net.forward_layer(l, fwd.a[l - 1])
-            self._forward = with_entries(fwd, l - 1, z=z)
-            self._forward = with_entries(self._forward, l, a=a)
+            fwd = with_entries(with_entries(fwd, l - 1, z=z), l, a=a)
+            self._batch = replace(batch, forward=fwd)
             if not all_finite((a,)):  # overflowed: the loss cannot be finite
                 self.fast.recover()
         elif phase.kind is PhaseKind.COST:  # the backward pass starts from the whole forward
-            loss = net.cost_value(fwd.a[L], self._y)
-            self._backward = replace(bwd, loss=loss, forward=fwd)
+            loss = net.cost_value(fwd.a[L], y)
+            self._batch = replace(batch, backward=replace(bwd, loss=loss, forward=fwd))
             if not np.isfinite(loss):
                 self.fast.recover()
         elif phase.kind is PhaseKind.DELTA:
             if l == L:
-                out = net.output_delta(fwd.z[L - 1], fwd.a[L], self._y)
+                out = net.output_delta(fwd.z[L - 1], fwd.a[L], y)
             else:
                 out = net.hidden_delta(l, bwd.delta[l], fwd.z[l - 1], fwd.a[l])
-            self._backward = with_entries(
-                bwd, l - 1, dC_da=out[0], sigma_prime=out[1], delta=out[2]
-            )
+            bwd = with_entries(bwd, l - 1, dC_da=out[0], sigma_prime=out[1], delta=out[2])
+            self._batch = replace(batch, backward=bwd)
         elif phase.kind is PhaseKind.GRADIENT:
             grad_w, grad_b = net.layer_gradients(l, bwd.delta[l - 1], fwd.a[l - 1])
-            self._backward = with_entries(bwd, l - 1, grad_w=grad_w, grad_b=grad_b)
+            self._batch = replace(
+                batch, backward=with_entries(bwd, l - 1, grad_w=grad_w, grad_b=grad_b)
+            )
         else:
             net.apply_deltas(bwd.delta, fwd.a, self.eta)  # as the fast path: bit-identical
             self._params_copy = None
             if not all_finite((net.parameters,)):
                 self.fast.recover()
                 return
-            self._after = self._params()
+            self._batch = replace(batch, after=self._params())
             self._record(bwd.loss, bwd.grad_w)
 
     def advance(self, losses) -> None:
@@ -425,33 +422,19 @@ class Session:
         """The state now: after the last phase of the current mini-batch, or (phase None)
         between mini-batches, with x/labels/y of the next one. Read-only arrays."""
         k = self._k
-        counters = Counters(
-            self.step,
-            self.epoch,
-            self.batch_in_epoch,
-            self.batches_per_epoch,
-            self.eta,
-            self.history.view(),
-            self.last_eval,
-        )
+        counters = Counters.of(self, self.history.view())
         if k < 0:
-            x, labels, y = self._batch(self.batch_in_epoch)
-            forward, backward = empty_traces(x, self.network.n_layers)
-            before, after, loss = self._params(), None, self.history.loss.last
+            batch = BatchTrace.start(*self._examples(self.batch_in_epoch), self._params())
+            loss = self.history.loss.last
         else:
-            labels, y, forward, backward = self._labels, self._y, self._forward, self._backward
-            before, after, loss = self._before, self._after, backward.loss
+            batch = self._batch
+            loss = batch.backward.loss
         return make_snapshot(
             config=self.config,
             phase=self.phases[k] if k >= 0 else None,
             phase_index=k,
             counters=counters,
-            before=before,
-            after=after,
-            labels=labels,
-            y=y,
-            forward=forward,
-            backward=backward,
+            batch=batch,
             loss=loss,
             running=running,
             message=self.message,

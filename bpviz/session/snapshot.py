@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -210,6 +210,16 @@ class HistoryView:
         return SeriesView(self.loss_step, self.loss_min, self.loss_max, self.loss_mean)
 
 
+def _entries(trace: str, name: str, doc: str) -> property:
+    """A Snapshot property reading tuple ``name`` of its ``trace`` (``()`` without one)."""
+
+    def read(snapshot: Snapshot) -> Arrays:
+        held = getattr(snapshot, trace)
+        return getattr(held, name) if held is not None else ()
+
+    return property(read, doc=doc)
+
+
 Parameters = tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]  # (W^1 … W^L), (b^1 … b^L)
 
 
@@ -263,49 +273,43 @@ class Snapshot:
         """L."""
         return len(self.weights)
 
-    @property
-    def z(self) -> Arrays:
-        """z^l = W^l a^{l-1} + b^l, ``z[l-1]`` ``(m, n_l)``."""
-        return self.forward.z if self.forward is not None else ()
-
-    @property
-    def a(self) -> Arrays:
-        """a^l = σ(z^l), ``a[l]`` ``(m, n_l)``; ``a[0]`` is x."""
-        return self.forward.a if self.forward is not None else ()
-
-    @property
-    def dC_da(self) -> Arrays:
-        """∂C_x/∂a^l, ``dC_da[l-1]`` ``(m, n_l)``."""
-        return self.backward.dC_da if self.backward is not None else ()
-
-    @property
-    def sigma_prime(self) -> Arrays:
-        """σ'(z^l), ``sigma_prime[l-1]`` ``(m, n_l)`` (None at L for softmax)."""
-        return self.backward.sigma_prime if self.backward is not None else ()
-
-    @property
-    def delta(self) -> Arrays:
-        """δ^l = ∂C_x/∂z^l, ``delta[l-1]`` ``(m, n_l)``."""
-        return self.backward.delta if self.backward is not None else ()
-
-    @property
-    def grad_w(self) -> Arrays:
-        """∂C/∂W^l, ``grad_w[l-1]`` ``(n_l, n_{l-1})``."""
-        return self.backward.grad_w if self.backward is not None else ()
-
-    @property
-    def grad_b(self) -> Arrays:
-        """∂C/∂b^l, ``grad_b[l-1]`` ``(n_l,)``."""
-        return self.backward.grad_b if self.backward is not None else ()
+    z = _entries("forward", "z", "z^l = W^l a^{l-1} + b^l, ``z[l-1]`` ``(m, n_l)``.")
+    a = _entries("forward", "a", "a^l = σ(z^l), ``a[l]`` ``(m, n_l)``; ``a[0]`` is x.")
+    dC_da = _entries("backward", "dC_da", "∂C_x/∂a^l, ``dC_da[l-1]`` ``(m, n_l)``.")
+    sigma_prime = _entries(
+        "backward",
+        "sigma_prime",
+        "σ'(z^l), ``sigma_prime[l-1]`` ``(m, n_l)`` (None at L for softmax).",
+    )
+    delta = _entries("backward", "delta", "δ^l = ∂C_x/∂z^l, ``delta[l-1]`` ``(m, n_l)``.")
+    grad_w = _entries("backward", "grad_w", "∂C/∂W^l, ``grad_w[l-1]`` ``(n_l, n_{l-1})``.")
+    grad_b = _entries("backward", "grad_b", "∂C/∂b^l, ``grad_b[l-1]`` ``(n_l,)``.")
 
 
-def empty_traces(x: np.ndarray, n_layers: int) -> tuple[ForwardTrace, BackwardTrace]:
-    """The traces of a mini-batch with input x ``(m, n_0)`` before any phase has run:
-    every entry None but a^0 = x, and no loss yet."""
-    nothing = (None,) * n_layers
-    forward = ForwardTrace(z=nothing, a=(x, *nothing))
-    backward = BackwardTrace(nothing, nothing, nothing, nothing, nothing, None, forward)
-    return forward, backward
+@dataclass(frozen=True)
+class BatchTrace:
+    """One mini-batch as a snapshot shows it: its ``labels`` ``(m,)`` and one-hot targets
+    ``y`` ``(m, n_L)``, the engine's ``forward`` and ``backward`` traces (entries not
+    computed yet None), the parameters ``before`` it and ``after`` its update (None until
+    the update has run). Read-only arrays."""
+
+    labels: np.ndarray
+    y: np.ndarray
+    forward: ForwardTrace
+    backward: BackwardTrace
+    before: Parameters
+    after: Parameters | None = None
+
+    @classmethod
+    def start(
+        cls, x: np.ndarray, labels: np.ndarray, y: np.ndarray, before: Parameters
+    ) -> BatchTrace:
+        """The mini-batch x ``(m, n_0)`` before any phase has run: every trace entry None
+        but a^0 = x, and no loss yet."""
+        nothing = (None,) * len(before[0])
+        forward = ForwardTrace(z=nothing, a=(x, *nothing))
+        backward = BackwardTrace(nothing, nothing, nothing, nothing, nothing, None, forward)
+        return cls(labels, y, forward, backward, before)
 
 
 def with_entries(trace: T, index: int, **entries: np.ndarray | None) -> T:
@@ -325,12 +329,7 @@ def make_snapshot(
     phase: Phase | None,
     phase_index: int,
     counters: Counters,
-    before: Parameters,
-    after: Parameters | None = None,
-    labels: np.ndarray | None = None,
-    y: np.ndarray | None = None,
-    forward: ForwardTrace | None = None,
-    backward: BackwardTrace | None = None,
+    batch: BatchTrace,
     loss: float | None = None,
     running: bool = False,
     message: str | None = None,
@@ -338,16 +337,16 @@ def make_snapshot(
     """The one way a Snapshot is made (session, probe, CLI).
 
     ``counters`` (step, epoch, …, η, history view, last evaluation) say where the run
-    is; ``before`` the parameters the mini-batch started from, ``after`` the current ones
-    once its update has run (None: still ``before``); x is ``forward.a[0]``. The arrays
-    must already be read-only (ValueError otherwise): a snapshot never shares memory the
-    training may write again.
+    is; ``batch`` the mini-batch and its traces, whose x is ``forward.a[0]``; the current
+    parameters are ``batch.after`` once its update has run, else ``batch.before``. The
+    arrays must already be read-only (ValueError otherwise): a snapshot never shares
+    memory the training may write again.
     """
-    after = before if after is None else after
-    x = forward.a[0] if forward is not None else None
-    for array in _arrays(after, before, (labels, y), forward, backward):
-        if array.flags.writeable:
-            raise ValueError("a snapshot's arrays must be read-only copies")
+    before = batch.before
+    after = before if batch.after is None else batch.after
+    parts = (after, before, (batch.labels, batch.y), batch.forward, batch.backward)
+    if any(array.flags.writeable for array in _arrays(*parts)):
+        raise ValueError("a snapshot's arrays must be read-only copies")
     return Snapshot(
         config=config,
         phase=phase,
@@ -361,11 +360,11 @@ def make_snapshot(
         biases=after[1],
         weights_before=before[0],
         biases_before=before[1],
-        x=x,
-        labels=labels,
-        y=y,
-        forward=forward,
-        backward=backward,
+        x=batch.forward.a[0],
+        labels=batch.labels,
+        y=batch.y,
+        forward=batch.forward,
+        backward=batch.backward,
         loss=loss,
         history=counters.history,
         last_eval=counters.last_eval,
@@ -389,16 +388,18 @@ class Counters:
     last_eval: EpochMetrics | None = None
 
     @classmethod
-    def of(cls, snapshot: Snapshot) -> Counters:
-        """The counters a snapshot was made with."""
+    def of(cls, source: Any, history: HistoryView | None) -> Counters:
+        """The counters of ``source`` (a Session or a Snapshot: anything with ``step``,
+        ``epoch``, ``batch_in_epoch``, ``batches_per_epoch``, ``eta`` and ``last_eval``)
+        with this history view."""
         return cls(
-            snapshot.step,
-            snapshot.epoch,
-            snapshot.batch_in_epoch,
-            snapshot.batches_per_epoch,
-            snapshot.eta,
-            snapshot.history,
-            snapshot.last_eval,
+            source.step,
+            source.epoch,
+            source.batch_in_epoch,
+            source.batches_per_epoch,
+            source.eta,
+            history,
+            source.last_eval,
         )
 
 
