@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 from numpy.lib import format as npy
 
+from bpviz.engine.validation import frozen
+
 FORMAT = "bpviz-session"
 VERSION = 1
 META = "meta.json"
@@ -161,6 +163,4 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
         if len(data) != count * dtype.itemsize or f.read(1):  # reading to the end checks the CRC
             raise EOFError(f"array {info.filename!r} is truncated")
     order = "F" if fortran else "C"
-    array = np.frombuffer(data, dtype=dtype).reshape(shape, order=order)
-    array.flags.writeable = False
-    return array
+    return frozen(np.frombuffer(data, dtype=dtype).reshape(shape, order=order))
