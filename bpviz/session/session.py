@@ -51,8 +51,8 @@ from bpviz.session.snapshot import (
     Snapshot,
     make_snapshot,
     phases_for,
-    with_entries,
 )
+from bpviz.session.stepping import run_phase
 
 __all__ = ["CHECKPOINT_EVERY", "ETA_MAX", "Session", "check_config", "check_eta", "epoch_order"]
 
@@ -299,40 +299,14 @@ class Session:
             self.message = None
         self._k += 1
         phase = self.phases[self._k]
-        net, L, l = self.network, self.network.n_layers, phase.layer
-        batch = self._batch
-        fwd, bwd, y = batch.forward, batch.backward, batch.y
-        if phase.kind is PhaseKind.FORWARD:
-            z, a = net.forward_layer(l, fwd.a[l - 1])
-            fwd = with_entries(with_entries(fwd, l - 1, z=z), l, a=a)
-            self._batch = replace(batch, forward=fwd)
-            if not all_finite((a,)):  # overflowed: the loss cannot be finite
-                self.fast.recover()
-        elif phase.kind is PhaseKind.COST:  # the backward pass starts from the whole forward
-            loss = net.cost_value(fwd.a[L], y)
-            self._batch = replace(batch, backward=replace(bwd, loss=loss, forward=fwd))
-            if not np.isfinite(loss):
-                self.fast.recover()
-        elif phase.kind is PhaseKind.DELTA:
-            if l == L:
-                out = net.output_delta(fwd.z[L - 1], fwd.a[L], y)
-            else:
-                out = net.hidden_delta(l, bwd.delta[l], fwd.z[l - 1], fwd.a[l])
-            bwd = with_entries(bwd, l - 1, dC_da=out[0], sigma_prime=out[1], delta=out[2])
-            self._batch = replace(batch, backward=bwd)
-        elif phase.kind is PhaseKind.GRADIENT:
-            grad_w, grad_b = net.layer_gradients(l, bwd.delta[l - 1], fwd.a[l - 1])
-            self._batch = replace(
-                batch, backward=with_entries(bwd, l - 1, grad_w=grad_w, grad_b=grad_b)
-            )
-        else:
-            net.apply_deltas(bwd.delta, fwd.a, self.eta)  # as the fast path: bit-identical
-            self._params_copy = None
-            if not all_finite((net.parameters,)):
-                self.fast.recover()
-                return
-            self._batch = replace(batch, after=self._params())
-            self._record(bwd.loss, bwd.grad_w)
+        self._batch, finite = run_phase(self.network, phase, self._batch, self.eta)
+        if phase.kind is PhaseKind.UPDATE:
+            self._params_copy = None  # the parameters changed
+        if not finite:
+            self.fast.recover()
+        elif phase.kind is PhaseKind.UPDATE:
+            self._batch = replace(self._batch, after=self._params())
+            self._record(self._batch.backward.loss, self._batch.backward.grad_w)
 
     def advance(self, losses) -> None:
         """Count ``len(losses)`` completed updates with these losses (float64 ``(k,)``):

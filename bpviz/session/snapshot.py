@@ -7,17 +7,42 @@ read-only copy: nothing the worker does later changes it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
 from bpviz.engine.network import BackwardTrace, ForwardTrace
-from bpviz.engine.validation import frozen
+from bpviz.session.series import (
+    NO_EPOCHS,
+    EpochMetrics,
+    EpochsView,
+    HistoryView,
+    SeriesView,
+    WatchView,
+)
+
+__all__ = [  # the history's views live in series.py; a snapshot carries them
+    "NO_EPOCHS",
+    "Arrays",
+    "BatchTrace",
+    "Counters",
+    "EpochMetrics",
+    "EpochsView",
+    "HistoryView",
+    "Parameters",
+    "Phase",
+    "PhaseKind",
+    "SeriesView",
+    "SessionConfig",
+    "Snapshot",
+    "WatchView",
+    "make_snapshot",
+    "phases_for",
+]
 
 Arrays = tuple[np.ndarray | None, ...]
-T = TypeVar("T", ForwardTrace, BackwardTrace)
 
 
 class PhaseKind(StrEnum):
@@ -83,131 +108,6 @@ class SessionConfig:
     def n_layers(self) -> int:
         """L, the number of weight layers."""
         return len(self.sizes) - 1
-
-
-@dataclass(frozen=True)
-class EpochMetrics:
-    """Held-out evaluation at the end of an epoch.
-
-    ``per_class_accuracy`` is ``(n_classes,)``; ``confusion`` is ``(n_classes, n_classes)``
-    int64 counts, rows = true class, columns = predicted class.
-    """
-
-    epoch: int
-    step: int
-    train_loss: float
-    test_loss: float
-    test_accuracy: float
-    per_class_accuracy: np.ndarray
-    confusion: np.ndarray
-    seconds: float
-
-
-@dataclass(frozen=True)
-class SeriesView:
-    """A decimated series: bucket k starts at step ``step[k]`` and holds ``min[k]``,
-    ``max[k]`` and ``mean[k]`` of its values; all ``(k,)``, read-only."""
-
-    step: np.ndarray
-    min: np.ndarray
-    max: np.ndarray
-    mean: np.ndarray
-
-
-def _series_of(values: np.ndarray) -> SeriesView:
-    """One bucket per value, index k at ``step[k] = k``."""
-    values = frozen(np.asarray(values, np.float64))
-    index = frozen(np.arange(values.size, dtype=np.int64))
-    return SeriesView(index, values, values, values)
-
-
-@dataclass(frozen=True)
-class EpochsView:
-    """The held-out metrics of the epochs so far, decimated like the loss for plotting.
-
-    ``count`` epochs were evaluated. Bucket k holds epochs ``epoch[k]`` …
-    ``epoch[k + 1] − 1`` (the last bucket up to ``count − 1``): one epoch a bucket while
-    ``count`` ≤ the history's resolution (2,048), then 2, 4, … (``width``), so a snapshot
-    stays small however long training runs. ``step[k]`` is the step at which epoch
-    ``epoch[k]`` ended (and was evaluated). ``test_accuracy`` (a fraction), ``test_loss``,
-    ``train_loss`` and ``seconds`` hold each bucket's min, max and mean (float64; their
-    ``step`` is ``epoch``). All ``(k,)``, read-only.
-    """
-
-    count: int
-    step: np.ndarray
-    test_accuracy: SeriesView
-    test_loss: SeriesView
-    train_loss: SeriesView
-    seconds: SeriesView
-
-    @property
-    def epoch(self) -> np.ndarray:
-        """First epoch (0-based) of each bucket, ``(k,)``."""
-        return self.test_accuracy.step
-
-    @property
-    def width(self) -> int:
-        """Epochs a bucket (the last one may hold fewer)."""
-        return int(self.epoch[1] - self.epoch[0]) if len(self.epoch) > 1 else 1
-
-    @classmethod
-    def of(cls, metrics: tuple[EpochMetrics, ...] | list[EpochMetrics]) -> EpochsView:
-        """Every epoch of ``metrics`` in a bucket of its own."""
-        steps = frozen(np.array([m.step for m in metrics], np.int64))
-
-        def series(name: str) -> SeriesView:
-            return _series_of(np.array([getattr(m, name) for m in metrics], np.float64))
-
-        return cls(
-            len(metrics),
-            steps,
-            series("test_accuracy"),
-            series("test_loss"),
-            series("train_loss"),
-            series("seconds"),
-        )
-
-
-NO_EPOCHS = EpochsView.of(())
-
-
-@dataclass(frozen=True)
-class WatchView:
-    """A watched weight w_ij of W^l (row i, column j of ``weights[l-1]``): its value
-    after every update (``w``) and ∂C/∂w_ij of that update (``grad``), decimated."""
-
-    l: int
-    i: int
-    j: int
-    w: SeriesView
-    grad: SeriesView
-
-
-@dataclass(frozen=True)
-class HistoryView:
-    """A small, immutable view of the history for plotting.
-
-    Loss of every mini-batch, decimated into at most a few thousand buckets that keep
-    each bucket's min, max and mean (spikes are never dropped): ``loss_step`` (first
-    step of each bucket), ``loss_min``, ``loss_max``, ``loss_mean``, all ``(k,)``; the
-    epochs' held-out metrics, decimated the same way (``epochs``).
-    """
-
-    loss_step: np.ndarray
-    loss_min: np.ndarray
-    loss_max: np.ndarray
-    loss_mean: np.ndarray
-    epochs: EpochsView = NO_EPOCHS
-    # (s, η): the updates of step s on use η. Steps are 1-based: step s is the s-th
-    # mini-batch, as in ``loss_step``; the first entry is (1, initial η).
-    eta_changes: tuple[tuple[int, float], ...] = ()
-    watches: tuple[WatchView, ...] = ()
-
-    @property
-    def loss(self) -> SeriesView:
-        """The loss buckets as one SeriesView."""
-        return SeriesView(self.loss_step, self.loss_min, self.loss_max, self.loss_mean)
 
 
 def _entries(trace: str, name: str, doc: str) -> property:
@@ -310,17 +210,6 @@ class BatchTrace:
         forward = ForwardTrace(z=nothing, a=(x, *nothing))
         backward = BackwardTrace(nothing, nothing, nothing, nothing, nothing, None, forward)
         return cls(labels, y, forward, backward, before)
-
-
-def with_entries(trace: T, index: int, **entries: np.ndarray | None) -> T:
-    """``trace`` with entry ``index`` of each named tuple replaced, e.g.
-    ``with_entries(forward, 2, a=a_2)``: one more phase of a mini-batch under way."""
-    changes = {}
-    for name, value in entries.items():
-        values = list(getattr(trace, name))
-        values[index] = value
-        changes[name] = tuple(values)
-    return replace(trace, **changes)
 
 
 def make_snapshot(
