@@ -59,6 +59,8 @@ class BackwardTrace:
     ``grad_w[l-1]`` = ∂C/∂W^l = mean_x δ^l (a^{l-1})^T ``(n_l, n_{l-1})``;
     ``grad_b[l-1]`` = ∂C/∂b^l = mean_x δ^l ``(n_l,)``; ``loss`` = C, the batch mean cost;
     ``forward``: the forward trace this pass started from (its a^{l-1} enter the update).
+    A snapshot of a mini-batch under way holds traces whose entries not computed yet are
+    None (``loss`` too, before the cost phase): ``bpviz.session.snapshot``.
     """
 
     dC_da: tuple[np.ndarray, ...]

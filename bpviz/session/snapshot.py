@@ -3,6 +3,12 @@
 Layer numbers follow the paper: l = 1 … L, so ``weights[l - 1]`` is W^l with shape
 ``(n_l, n_{l-1})`` and ``a[0]`` is the input x = a^0. Every array in a snapshot is a
 read-only copy: nothing the worker does later changes it.
+
+One trace type end to end: a ``Snapshot`` holds the engine's own ``ForwardTrace`` and
+``BackwardTrace`` of its mini-batch (a ``BatchTrace`` with the labels, targets and the
+parameters before and after), with the run's ``Counters``; ``make_snapshot`` is the one
+place one is made — by the session (``Session.snapshot``, which the worker and the CLI
+publish) and by the probe.
 """
 
 from __future__ import annotations
