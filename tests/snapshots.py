@@ -9,6 +9,7 @@ view without training for minutes.
 
 from __future__ import annotations
 
+import itertools
 from functools import cache
 
 import numpy as np
@@ -96,3 +97,27 @@ def snapshot_at(kind: PhaseKind, layer: int | None = None, **kwargs) -> Snapshot
     """The snapshot right after phase ``Phase(kind, layer)`` of one mini-batch."""
     target = Phase(kind, layer)
     return next(s for s in make_snapshots(**kwargs) if s.phase == target)
+
+
+def bare_snapshot(sizes=(784, 30, 10), *, config=None, parameters=None) -> Snapshot:
+    """Right after reset, before any mini-batch: parameters only (zeros unless given as
+    ``(weights, biases)``), everything else empty."""
+    config = SessionConfig(sizes=sizes) if config is None else config
+    if parameters is None:
+        W = tuple(np.zeros((b, a)) for a, b in itertools.pairwise(config.sizes))
+        B = tuple(np.zeros(b) for b in config.sizes[1:])
+        parameters = (W, B)
+    return Snapshot(
+        config=config,
+        phase=None,
+        phase_index=-1,
+        step=0,
+        epoch=0,
+        batch_in_epoch=0,
+        batches_per_epoch=1,
+        eta=3.0,
+        weights=parameters[0],
+        biases=parameters[1],
+        weights_before=parameters[0],
+        biases_before=parameters[1],
+    )

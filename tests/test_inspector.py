@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from snapshots import bare_snapshot
 from viewtools import shown
 
 from bpviz.engine.gradcheck import gradient_check
-from bpviz.engine.network import Network, one_hot
+from bpviz.engine.network import BackwardTrace, ForwardTrace, Network, one_hot
 from bpviz.session.snapshot import (
     HistoryView,
     Phase,
@@ -43,13 +44,7 @@ def _ro(array):
 def engine_snapshots(config: SessionConfig, seed: int = 3) -> tuple[list[Snapshot], dict]:
     """One snapshot after each phase of one mini-batch, computed by the engine, and the
     engine's own objects (``net`` before the update, ``fwd``, ``bwd``, ``after``)."""
-    net = Network(
-        config.sizes,
-        hidden=config.hidden,
-        output=config.output,
-        cost=config.cost,
-        seed=config.seed,
-    )
+    net = Network.like(config)  # every config here has the default init
     rng = np.random.default_rng(seed)
     x = rng.random((config.batch_size, config.sizes[0]), dtype=np.float32) ** 2
     labels = rng.integers(0, config.sizes[-1], config.batch_size)
@@ -90,15 +85,23 @@ def engine_snapshots(config: SessionConfig, seed: int = 3) -> tuple[list[Snapsho
                 x=_ro(x),
                 labels=_ro(labels),
                 y=_ro(y),
-                z=tuple(_ro(fwd.z[l]) if l < fwd_to else None for l in range(L)),
-                a=(_ro(x), *(_ro(fwd.a[l + 1]) if l < fwd_to else None for l in range(L))),
-                sigma_prime=tuple(
-                    _ro(bwd.sigma_prime[l]) if l < fwd_to else None for l in range(L)
+                forward=(
+                    forward := ForwardTrace(
+                        z=tuple(_ro(fwd.z[l]) if l < fwd_to else None for l in range(L)),
+                        a=(_ro(x), *(_ro(fwd.a[l + 1]) if l < fwd_to else None for l in range(L))),
+                    )
                 ),
-                dC_da=upto(bwd.dC_da, back_from),
-                delta=upto(bwd.delta, back_from),
-                grad_w=upto(bwd.grad_w, grads_from),
-                grad_b=upto(bwd.grad_b, grads_from),
+                backward=BackwardTrace(
+                    sigma_prime=tuple(
+                        _ro(bwd.sigma_prime[l]) if l < fwd_to else None for l in range(L)
+                    ),
+                    dC_da=upto(bwd.dC_da, back_from),
+                    delta=upto(bwd.delta, back_from),
+                    grad_w=upto(bwd.grad_w, grads_from),
+                    grad_b=upto(bwd.grad_b, grads_from),
+                    loss=None if phase.kind is PhaseKind.FORWARD else bwd.loss,
+                    forward=forward,
+                ),
                 loss=None if phase.kind is PhaseKind.FORWARD else bwd.loss,
             )
         )
@@ -208,20 +211,7 @@ def test_numeric_check_uses_the_parameters_the_batch_started_from():
 
 def test_numeric_check_without_a_batch_is_a_clear_error():
     snap = engine_snapshots(CONFIGS[2])[0][0]
-    empty = Snapshot(
-        config=snap.config,
-        phase=None,
-        phase_index=-1,
-        step=0,
-        epoch=0,
-        batch_in_epoch=0,
-        batches_per_epoch=1,
-        eta=1.0,
-        weights=snap.weights,
-        biases=snap.biases,
-        weights_before=snap.weights_before,
-        biases_before=snap.biases_before,
-    )
+    empty = bare_snapshot(config=snap.config, parameters=(snap.weights, snap.biases))
     with pytest.raises(ValueError, match="no mini-batch"):
         numeric_check(empty, [(1, 0, 0)])
 

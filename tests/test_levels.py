@@ -24,13 +24,13 @@ def scaled(snapshot, factor: float, *, running: bool = False):
     def times(values):
         return tuple(None if v is None else v * factor for v in values)
 
-    return dataclasses.replace(
-        snapshot,
+    backward = dataclasses.replace(
+        snapshot.backward,
         delta=times(snapshot.delta),
         dC_da=times(snapshot.dC_da),
         grad_w=times(snapshot.grad_w),
-        running=running,
     )
+    return dataclasses.replace(snapshot, backward=backward, running=running)
 
 
 def test_a_level_is_set_by_values_only_and_holds_only_while_frames_come_fast():

@@ -31,14 +31,7 @@ def config_for(sizes=(12, 8, 4), **kw) -> SessionConfig:
 
 
 def engine_twin(config: SessionConfig) -> Network:
-    return Network(
-        config.sizes,
-        hidden=config.hidden,
-        output=config.output,
-        cost=config.cost,
-        init=config.init,
-        seed=config.seed,
-    )
+    return Network.like(config)
 
 
 def params(session: Session) -> np.ndarray:

@@ -3,17 +3,16 @@ the network and δ views draw the snapshot's numbers."""
 
 from __future__ import annotations
 
-import itertools
 import re
 
 import numpy as np
 import pyqtgraph as pg
 import pytest
 from pyqtgraph.Qt import QtGui, QtWidgets
-from snapshots import make_snapshots, snapshot_at
+from snapshots import bare_snapshot, make_snapshots, snapshot_at
 from viewtools import brush_rgba, click, shown
 
-from bpviz.session.snapshot import PhaseKind, SessionConfig, Snapshot
+from bpviz.session.snapshot import PhaseKind
 from bpviz.ui import colors
 from bpviz.ui.views import (
     DeltaView,
@@ -33,26 +32,6 @@ NETWORKS = [
     dict(sizes=(784, 40, 30, 20, 10), hidden="tanh"),
     dict(sizes=(784, 16, 10), hidden="relu", batch_size=1),
 ]
-
-
-def bare_snapshot(sizes=(784, 30, 10)) -> Snapshot:
-    """Right after reset, before any mini-batch: parameters only, everything else empty."""
-    W = tuple(np.zeros((b, a)) for a, b in itertools.pairwise(sizes))
-    B = tuple(np.zeros(b) for b in sizes[1:])
-    return Snapshot(
-        config=SessionConfig(sizes=sizes),
-        phase=None,
-        phase_index=-1,
-        step=0,
-        epoch=0,
-        batch_in_epoch=0,
-        batches_per_epoch=1,
-        eta=3.0,
-        weights=W,
-        biases=B,
-        weights_before=W,
-        biases_before=B,
-    )
 
 
 @pytest.mark.parametrize("view_class", ALL_VIEWS)

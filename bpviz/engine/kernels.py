@@ -8,7 +8,7 @@ same NumPy calls on operands of the same shapes and memory layout — bit-identi
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cache
 
 import numpy as np
@@ -17,8 +17,9 @@ from scipy.linalg.blas import get_blas_funcs
 from bpviz.engine.functions import Activation, Cost, Op
 
 
-def n_parameters(sizes: tuple[int, ...]) -> int:
-    """Number of weights and biases of a network with layer sizes n_0 … n_L."""
+def n_parameters(sizes: Sequence[int]) -> int:
+    """Number of weights and biases of a network with layer sizes n_0 … n_L:
+    Σ_l n_l (n_{l-1} + 1). The one count (the session file format asks it too)."""
     return sum(n_out * (n_in + 1) for n_in, n_out in itertools.pairwise(sizes))
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -58,6 +59,8 @@ class BackwardTrace:
     ``grad_w[l-1]`` = ∂C/∂W^l = mean_x δ^l (a^{l-1})^T ``(n_l, n_{l-1})``;
     ``grad_b[l-1]`` = ∂C/∂b^l = mean_x δ^l ``(n_l,)``; ``loss`` = C, the batch mean cost;
     ``forward``: the forward trace this pass started from (its a^{l-1} enter the update).
+    A snapshot of a mini-batch under way holds traces whose entries not computed yet are
+    None (``loss`` too, before the cost phase): ``bpviz.session.snapshot``.
     """
 
     dC_da: tuple[np.ndarray, ...]
@@ -155,17 +158,24 @@ class Network:
             f"cost={self.cost!r}, init={self.init!r}, seed={self.seed}, dtype={self.dtype})"
         )
 
+    @classmethod
+    def like(cls, spec: Any, dtype: np.dtype | type = np.float32) -> Network:
+        """A fresh network as ``spec`` describes it: anything with ``sizes``, ``hidden``,
+        ``output``, ``cost``, ``init`` and ``seed`` (a session's configuration, or
+        another network), in ``dtype``."""
+        return cls(
+            spec.sizes,
+            hidden=spec.hidden,
+            output=spec.output,
+            cost=spec.cost,
+            init=spec.init,
+            seed=spec.seed,
+            dtype=dtype,
+        )
+
     def copy(self, dtype: np.dtype | type | None = None) -> Network:
         """An independent network with the same parameters (cast to ``dtype`` if given)."""
-        twin = Network(
-            self.sizes,
-            hidden=self.hidden,
-            output=self.output,
-            cost=self.cost,
-            init=self.init,
-            seed=self.seed,
-            dtype=self.dtype if dtype is None else dtype,
-        )
+        twin = Network.like(self, self.dtype if dtype is None else dtype)
         twin.parameters[...] = self.parameters
         return twin
 

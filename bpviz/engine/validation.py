@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -16,6 +17,11 @@ def frozen(array: np.ndarray | None) -> np.ndarray | None:
     if array is not None:
         array.flags.writeable = False
     return array
+
+
+def frozen_copies(arrays: Iterable[np.ndarray]) -> tuple[np.ndarray, ...]:
+    """Read-only copies of ``arrays`` (they share no memory with the originals)."""
+    return tuple(frozen(np.array(a, copy=True)) for a in arrays)
 
 
 def check_layer(l: int, n_layers: int) -> None:

@@ -7,7 +7,6 @@ and raises ``CheckpointError`` naming the problem; it builds new objects only.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import math
 from dataclasses import asdict, fields
 from typing import Any
@@ -24,11 +23,6 @@ OUTPUT = ("sigmoid", "softmax")
 COST = ("quadratic", "cross_entropy")
 INIT = ("scaled", "normal")
 MAX_WATCHES = 2000  # watched weights in a file (each is two members of the archive)
-
-
-def n_parameters(sizes) -> int:
-    """Number of weights and biases of a network with these layer sizes: Σ n_l (n_{l-1} + 1)."""
-    return sum(n * (m + 1) for m, n in itertools.pairwise(sizes))
 
 
 def dataset_fingerprint(dataset) -> str:

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 from numpy.lib import format as npy
 
+from bpviz.engine.validation import frozen
 from bpviz.files.safe_files import UnsafePathError, atomic_write, open_regular
 
 FORMAT = "bpviz-session"
@@ -241,5 +242,4 @@ def _read_member(
             done += len(chunk)
         if f.read(1):  # reading to the end checks the CRC
             raise ValueError(f"array {info.filename!r} is longer than its header says")
-    array.flags.writeable = False
-    return array
+    return frozen(array)

@@ -54,6 +54,8 @@ from typing import Any
 
 import numpy as np
 
+from bpviz.engine.validation import frozen
+
 DTYPES = frozenset(
     np.dtype(t) for t in (np.float32, np.float64, np.int64, np.intp, np.int32, np.uint8, bool)
 )
@@ -142,7 +144,7 @@ def freeze(tree: Any) -> Any:
             continue
         seen.add(id(value))
         if type(value) is np.ndarray:
-            value.flags.writeable = False
+            frozen(value)
         elif type(value) is tuple:
             stack.extend(value)
         elif is_dataclass(value) and not isinstance(value, type):
@@ -216,9 +218,7 @@ def _copy_out(block: SharedMemory, offset: int, shape: tuple, dtype: str) -> np.
     count = math.prod(shape)
     if min(shape, default=0) < 0 or not 0 <= offset <= block.size - count * kind.itemsize:
         raise ValueError(f"array {shape} at byte {offset} is not inside the block")
-    copy = np.frombuffer(block.buf, kind, count, offset).reshape(shape).copy()
-    copy.flags.writeable = False
-    return copy
+    return frozen(np.frombuffer(block.buf, kind, count, offset).reshape(shape).copy())
 
 
 def _reserve(block: SharedMemory) -> None:

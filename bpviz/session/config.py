@@ -44,15 +44,7 @@ def epoch_order(seed: int, epoch: int, n: int) -> np.ndarray:
 
 def make_network(config: SessionConfig, dtype: type | np.dtype = np.float32) -> Network:
     """The engine network ``config`` describes (float32 unless ``dtype`` says otherwise)."""
-    return Network(
-        config.sizes,
-        hidden=config.hidden,
-        output=config.output,
-        cost=config.cost,
-        init=config.init,
-        seed=config.seed,
-        dtype=dtype,
-    )
+    return Network.like(config, dtype)
 
 
 def all_finite(arrays) -> bool:

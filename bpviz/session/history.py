@@ -14,15 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from bpviz.engine.validation import frozen
 from bpviz.session.snapshot import EpochMetrics, EpochsView, HistoryView, SeriesView, WatchView
 
 MAX_POINTS = 2048  # buckets in a decimated view; spikes survive as each bucket's max
 EPOCH_SERIES = ("step", "test_accuracy", "test_loss", "train_loss", "seconds")
-
-
-def _frozen(array: np.ndarray) -> np.ndarray:
-    array.flags.writeable = False
-    return array
 
 
 class Series:
@@ -87,9 +83,7 @@ class Series:
     @property
     def values(self) -> np.ndarray:
         """All values so far, ``(n,)`` (a read-only view)."""
-        view = self._data[: self.n]
-        view.flags.writeable = False
-        return view
+        return frozen(self._data[: self.n])
 
     @property
     def last(self) -> float | None:
@@ -128,8 +122,8 @@ class Series:
             tail = self._data[full * width : n]
             out[:, full] = tail.min(), tail.max(), tail.mean(dtype=np.float64)
         steps = np.arange(self.first_step, self.first_step + width * k, width, dtype=np.int64)
-        out.flags.writeable = False
-        self._view = SeriesView(step=_frozen(steps), min=out[0], max=out[1], mean=out[2])
+        frozen(out)
+        self._view = SeriesView(step=frozen(steps), min=out[0], max=out[1], mean=out[2])
         self._view_n = n
         return self._view
 
@@ -263,8 +257,7 @@ class History:
         """The epochs' metrics in at most ``max_points`` buckets of equal width."""
         views = {name: series.view() for name, series in self._epoch_series.items()}
         first = views["step"].step  # first epoch of each bucket
-        steps = self._epoch_series["step"].values[first].astype(np.int64)
-        steps.flags.writeable = False
+        steps = frozen(self._epoch_series["step"].values[first].astype(np.int64))
         return EpochsView(
             len(self.epochs),
             steps,

@@ -3,7 +3,8 @@
 Everything here works on a *copy* of the parameters in a snapshot (which are read-only
 anyway), so the session's network is never changed:
 
-- ``evaluate(snapshot, images, labels)`` — the held-out set through the forward pass:
+- ``evaluate(snapshot, images, labels)`` — the held-out set through the forward pass
+  (a ``ProbeResult``; the engine's own scoring is ``bpviz.engine.evaluate.Evaluation``):
   outputs a^L, predictions, the confusion matrix (rows = true class, columns =
   predicted), per-class accuracy, mean cost; and which examples fall in a cell of the
   matrix, and the most confident wrong answers.
@@ -17,14 +18,23 @@ No Qt.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 
 from bpviz.engine.network import Network, one_hot
+from bpviz.engine.validation import frozen, frozen_copies
 from bpviz.session.config import make_network
-from bpviz.session.snapshot import Phase, PhaseKind, Snapshot, phases_for
+from bpviz.session.snapshot import (
+    BatchTrace,
+    Counters,
+    Phase,
+    PhaseKind,
+    Snapshot,
+    make_snapshot,
+    phases_for,
+)
 
 EVAL_CHUNK = 2000  # examples per forward pass in ``evaluate`` (bounds the memory of z, a)
 
@@ -57,7 +67,7 @@ def as_input(images: np.ndarray, dtype: np.dtype) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class Evaluation:
+class ProbeResult:
     """The held-out set through the network.
 
     ``outputs`` a^L ``(n, k)``; ``labels`` and ``predictions`` ``(n,)`` int64;
@@ -115,10 +125,10 @@ class Evaluation:
 
 def evaluate(
     snapshot: Snapshot, images: np.ndarray, labels: np.ndarray, *, reuse: Network | None = None
-) -> Evaluation:
+) -> ProbeResult:
     """Forward pass of ``images`` ``(n, n_0)`` (uint8 or float) with the snapshot's
     parameters; ``labels`` ``(n,)``; ``reuse`` as in ``network_of``. Returns an
-    ``Evaluation``."""
+    ``ProbeResult``."""
     labels = np.asarray(labels).astype(np.int64)
     net = network_of(snapshot, reuse)
     n = labels.shape[0]
@@ -130,21 +140,12 @@ def evaluate(
         outputs[start:stop] = a_L
         y = one_hot(labels[start:stop], net.sizes[-1], dtype=net.dtype)
         total += net.cost_value(a_L, y) * (stop - start)
-    outputs.flags.writeable = False
-    labels.flags.writeable = False
-    return Evaluation(outputs=outputs, labels=labels, loss=total / n if n else 0.0)
+    return ProbeResult(outputs=frozen(outputs), labels=frozen(labels), loss=total / n if n else 0.0)
 
 
 def outputs_of(net: Network, x: np.ndarray) -> np.ndarray:
     """a^L ``(m, n_L)`` of ``net`` for inputs x ``(m, n_0)`` or ``(n_0,)`` (uint8 or float)."""
     return net.forward(as_input(x, net.dtype)).a[-1]
-
-
-def _frozen_copies(arrays) -> tuple[np.ndarray, ...]:
-    copies = tuple(np.array(a, copy=True) for a in arrays)
-    for a in copies:
-        a.flags.writeable = False
-    return copies
 
 
 def probe(
@@ -153,7 +154,7 @@ def probe(
     """One forward + backward pass on examples x ``(m, n_0)`` (or one ``(n_0,)``) with
     targets ``labels`` ``(m,)``, on a copy of the snapshot's parameters.
 
-    Returns ``dataclasses.replace(snapshot, …)`` at the phase ∂C/∂W^1 (the last before
+    Returns a Snapshot with the snapshot's counters at the phase ∂C/∂W^1 (the last before
     the update) with x, labels, y, z, a, ∂C/∂a, σ', δ, ∂C/∂W, ∂C/∂b and C filled in,
     ``weights``/``biases`` read-only copies of the parameters used, ``weights_before``/
     ``biases_before`` the same (nothing was applied) and ``running=False``. The update
@@ -164,34 +165,19 @@ def probe(
     labels = np.atleast_1d(np.asarray(labels)).astype(np.int64)
     if labels.shape[0] != x.shape[0]:
         raise ValueError(f"{x.shape[0]} examples but {labels.shape[0]} labels")
-    y = one_hot(labels, net.sizes[-1], dtype=net.dtype)
+    y = frozen(one_hot(labels, net.sizes[-1], dtype=net.dtype))
     forward = net.forward(x)
     backward = net.backward(forward, y)
     # The parameters the pass used, copied: the snapshot's may be views that change later.
-    weights, biases = _frozen_copies(net.weights), _frozen_copies(net.biases)
-    for array in (labels, y):
-        array.flags.writeable = False
+    parameters = (frozen_copies(net.weights), frozen_copies(net.biases))
     phase = Phase(PhaseKind.GRADIENT, 1)
-    return replace(
-        snapshot,
+    return make_snapshot(
+        config=snapshot.config,
         phase=phase,
         phase_index=phases_for(snapshot.n_layers).index(phase),
-        weights=weights,
-        biases=biases,
-        weights_before=weights,
-        biases_before=biases,
-        x=forward.a[0],
-        labels=labels,
-        y=y,
-        z=forward.z,
-        a=forward.a,
-        dC_da=backward.dC_da,
-        sigma_prime=backward.sigma_prime,
-        delta=backward.delta,
-        grad_w=backward.grad_w,
-        grad_b=backward.grad_b,
+        counters=Counters.of(snapshot, snapshot.history),
+        batch=BatchTrace(frozen(labels), y, forward, backward, parameters),
         loss=float(backward.loss),
-        running=False,
         message=message,
     )
 

@@ -28,6 +28,7 @@ import numpy as np
 
 from bpviz.data.dataset import Dataset
 from bpviz.engine import Network, one_hot
+from bpviz.engine.validation import frozen, frozen_copies
 from bpviz.session import evaluation
 from bpviz.session.config import (
     ETA_MAX,
@@ -40,33 +41,35 @@ from bpviz.session.config import (
 from bpviz.session.fastpath import CHECKPOINT_EVERY, FastPath
 from bpviz.session.history import History
 from bpviz.session.snapshot import (
+    BatchTrace,
+    Counters,
     EpochMetrics,
+    Parameters,
     Phase,
     PhaseKind,
     SessionConfig,
     Snapshot,
+    make_snapshot,
     phases_for,
 )
+from bpviz.session.stepping import run_phase
 
 __all__ = ["CHECKPOINT_EVERY", "ETA_MAX", "Session", "check_config", "check_eta", "epoch_order"]
 
 DEFAULT_CONFIG = SessionConfig()  # the paper's 784-30-10, sigmoid, quadratic, η = 3, batch 10
 
 
-def _frozen_copies(arrays) -> tuple[np.ndarray, ...]:
-    out = tuple(np.array(a, copy=True) for a in arrays)
-    for a in out:
-        a.flags.writeable = False
-    return out
-
-
-class Session(FastPath):
+class Session:
     """A training run on ``dataset`` as configured by ``config`` (see the module doc).
 
     Attributes: ``config``, ``network``, ``dataset``, ``eta`` (η of the next update),
     ``step`` (completed updates), ``epoch`` (0-based), ``batch_in_epoch``,
     ``batches_per_epoch``, ``history``, ``last_eval``, ``message``, ``diverged``,
     ``divergence`` (the step that diverged and what happened, once one has).
+
+    The mini-batch under way is kept as the engine's traces (``ForwardTrace``,
+    ``BackwardTrace``, entries not computed yet None), which ``snapshot`` publishes as
+    they are; full-speed training is the ``FastPath`` object ``fast`` (made on reset).
     """
 
     def __init__(self, dataset: Dataset, config: SessionConfig = DEFAULT_CONFIG) -> None:
@@ -114,12 +117,9 @@ class Session(FastPath):
         self.divergence: tuple[int, str] | None = None  # (step that diverged, what happened)
         self._order = epoch_order(config.seed, 0, self.dataset.train_images.shape[0])
         self._epoch_seconds, self._since = 0.0, None
-        self._trainer = None  # the engine's FastTrainer, made on the first fast run
         self._evaluation_network: Network | None = None
-        self._chunk = 8  # mini-batches per FastTrainer call, adapted to the machine
-        self._checkpoints = [(0, self.network.parameters.copy())]
-        self._params_copy = None
-        self._clear_batch()
+        self.fast = FastPath(self)  # the trainer, checkpoints and divergence recovery
+        self.clear_batch()
 
     def set_dataset(self, dataset: Dataset) -> None:
         """Train on ``dataset`` from now on: implies a reset (input and output layer sizes
@@ -165,13 +165,12 @@ class Session(FastPath):
         with np.errstate(all="ignore"):
             backward = net.backward(net.forward(x), np.asarray(labels, dtype=np.int64))
             net.apply(backward, self.eta)
-        self._params_copy = None
         if not (np.isfinite(backward.loss) and all_finite((net.parameters,))):
             net.parameters[...] = saved
             raise ValueError(f"one step on these examples with η = {self.eta:g} diverged; undone")
         # replaying from an older checkpoint would lose this update: start from here
-        self._checkpoints = [*self._checkpoints[-1:], (self.step, self._copy_parameters())]
-        self._clear_batch()
+        self.fast.checkpoint()
+        self.clear_batch()
         return float(backward.loss)
 
     # --- stepping ---
@@ -224,15 +223,28 @@ class Session(FastPath):
             done = self.step - step
             if self.diverged:
                 return done
-        self._fast()  # made once (the training set as floats), outside the epoch's seconds
+        self.fast.fast()  # made once (the training set as floats), outside the epoch's seconds
         with np.errstate(all="ignore"), self._timed():
             traced = 1 if trace_last and done < max_steps else 0
-            done += self._train(max_steps - done - traced, until, interrupt)
+            done += self.fast.train(max_steps - done - traced, until, interrupt)
             if traced and not self.diverged and not (interrupt and interrupt.is_set()):
                 step = self.step
                 self._traced_fast_step()
                 done += self.step - step
         return done
+
+    def _traced_fast_step(self) -> None:
+        """One mini-batch on the fast path, kept as the traces of a completed mini-batch
+        (what a publication while running shows)."""
+        self.message, self.diverged = None, False
+        before = self._params()
+        traced = self.fast.traced_step()
+        if traced is None:  # diverged: the fast path has recovered
+            return
+        self.clear_batch()
+        self._batch = BatchTrace(*traced, before, self._params())
+        self._k = len(self.phases) - 1
+        self._record(self._batch.backward.loss, self._batch.backward.grad_w)
 
     @contextmanager
     def _timed(self):
@@ -251,83 +263,75 @@ class Session(FastPath):
 
     # --- the phases (traced path) ---
 
-    def _clear_batch(self) -> None:
-        L = self.network.n_layers
+    def clear_batch(self) -> None:
+        """Forget the mini-batch under way (and the copy of the parameters: they change)."""
         self._k = -1
-        self._x = self._labels = self._y = self._loss = None
-        self._z, self._dC_da, self._sp = [None] * L, [None] * L, [None] * L
-        self._delta, self._gw, self._gb = [None] * L, [None] * L, [None] * L
-        self._a = [None] * (L + 1)
-        self._before = self._after = None
+        self._batch: BatchTrace | None = None  # the mini-batch under way and its traces
+        self._params_copy: Parameters | None = None
 
-    def _batch(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """x, labels, y of mini-batch ``k`` of the current epoch (read-only)."""
+    def indices(self, k: int, count: int = 1) -> np.ndarray:
+        """Training-set indices of mini-batches k … k + count − 1 of this epoch."""
         m = self.config.batch_size
-        idx = self._order[k * m : (k + 1) * m]
+        return self._order[k * m : (k + count) * m]
+
+    def _examples(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """x, labels, y of mini-batch ``k`` of the current epoch (read-only)."""
+        idx = self.indices(k)
         x = Dataset.to_float(self.dataset.train_images[idx], self.network.dtype)
         labels = self.dataset.train_labels[idx].astype(np.int64)
         y = one_hot(labels, self.config.sizes[-1], dtype=self.network.dtype)
-        return _frozen_copies((x,))[0], _frozen_copies((labels,))[0], _frozen_copies((y,))[0]
+        return frozen(x), frozen(labels), frozen(y)
 
-    def _params(self) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+    def _params(self) -> Parameters:
         """Read-only copies of the current (W^l), (b^l), made once per change."""
         if self._params_copy is None:
             self._params_copy = (
-                _frozen_copies(self.network.weights),
-                _frozen_copies(self.network.biases),
+                frozen_copies(self.network.weights),
+                frozen_copies(self.network.biases),
             )
         return self._params_copy
 
     def _next_phase(self) -> None:
         if self._k < 0 or self._k == len(self.phases) - 1:
-            self._clear_batch()
-            self._x, self._labels, self._y = self._batch(self.batch_in_epoch)
-            self._a[0] = self._x
-            self._before = self._params()
+            self.clear_batch()
+            self._batch = BatchTrace.start(*self._examples(self.batch_in_epoch), self._params())
             self.diverged = False
             self.message = None
         self._k += 1
         phase = self.phases[self._k]
-        net, L, l = self.network, self.network.n_layers, phase.layer
-        if phase.kind is PhaseKind.FORWARD:
-            self._z[l - 1], self._a[l] = net.forward_layer(l, self._a[l - 1])
-            if not all_finite((self._a[l],)):  # overflowed: the loss cannot be finite
-                self._recover()
-        elif phase.kind is PhaseKind.COST:
-            self._loss = net.cost_value(self._a[L], self._y)
-            if not np.isfinite(self._loss):
-                self._recover()
-        elif phase.kind is PhaseKind.DELTA:
-            if l == L:
-                out = net.output_delta(self._z[L - 1], self._a[L], self._y)
-            else:
-                out = net.hidden_delta(l, self._delta[l], self._z[l - 1], self._a[l])
-            self._dC_da[l - 1], self._sp[l - 1], self._delta[l - 1] = out
-        elif phase.kind is PhaseKind.GRADIENT:
-            grads = net.layer_gradients(l, self._delta[l - 1], self._a[l - 1])
-            self._gw[l - 1], self._gb[l - 1] = grads
-        else:
-            net.apply_deltas(self._delta, self._a, self.eta)  # as the fast path: bit-identical
-            self._params_copy = None
-            if not all_finite((net.parameters,)):
-                self._recover()
-                return
-            self._after = self._params()
-            self._record(self._loss, self._gw)
+        self._batch, finite = run_phase(self.network, phase, self._batch, self.eta)
+        if phase.kind is PhaseKind.UPDATE:
+            self._params_copy = None  # the parameters changed
+        if not finite:
+            self.fast.recover()
+        elif phase.kind is PhaseKind.UPDATE:
+            self._batch = replace(self._batch, after=self._params())
+            self._record(self._batch.backward.loss, self._batch.backward.grad_w)
 
-    def _record(self, loss: float, grad_w) -> None:
-        """Bookkeeping after a traced update: step, loss, watches, epoch end, checkpoint."""
-        self.step += 1
-        self.batch_in_epoch += 1
-        self.history.loss.append(loss)
+    def advance(self, losses) -> None:
+        """Count ``len(losses)`` completed updates with these losses (float64 ``(k,)``):
+        step, position in the epoch, the loss history and the listener."""
+        first = self.step + 1
+        self.step += len(losses)
+        self.batch_in_epoch += len(losses)
+        self.history.loss.extend(losses)
         if self.loss_listener is not None:
-            self.loss_listener(self.step, np.array([loss], np.float64))
+            self.loss_listener(first, losses)
+
+    def record_watches(self, grad_w) -> None:
+        """Append each watched w_ij (after the update) and ∂C/∂w_ij of ``grad_w``."""
         for watch in self.history.watches.values():
             watch.w.append(self.network.weights[watch.l - 1][watch.i, watch.j])
             watch.grad.append(grad_w[watch.l - 1][watch.i, watch.j])
-        self._boundary()
 
-    def _end_epoch(self) -> None:
+    def _record(self, loss: float, grad_w) -> None:
+        """Bookkeeping after a traced update: step, loss, watches, epoch end, checkpoint."""
+        self.advance(np.array([loss], np.float64))
+        self.record_watches(grad_w)
+        self.fast.boundary()
+
+    def end_epoch(self) -> None:
+        """The epoch is complete: evaluate it (``evaluator``) and start the next one."""
         job = evaluation.epoch_job(self)
         if self.evaluator is None:
             self.record_epoch(job(), self.run_id)
@@ -339,7 +343,6 @@ class Session(FastPath):
         if self._since is not None:
             self._since = time.perf_counter()
         self._order = epoch_order(self.config.seed, self.epoch, self.dataset.train_images.shape[0])
-        self._checkpoints = [(self.step, self._copy_parameters())]
 
     def evaluation_network(self) -> Network:
         """A second network of this run's shape for the epoch-end evaluations (made once:
@@ -365,7 +368,7 @@ class Session(FastPath):
         k = self._k if self._k < len(self.phases) - 1 else -1
         return {
             "order": self._order,
-            "checkpoints": list(self._checkpoints),
+            "checkpoints": list(self.fast.checkpoints),
             "phases_run": k + 1,
             "epoch_seconds": self.epoch_seconds(),
         }
@@ -381,7 +384,7 @@ class Session(FastPath):
         self.step, self.epoch = state["step"], state["epoch"]
         self.batch_in_epoch = state["batch_in_epoch"]
         self._order = epoch_order(config.seed, self.epoch, self.dataset.train_images.shape[0])
-        self._checkpoints = list(state["checkpoints"])
+        self.fast.checkpoints = list(state["checkpoints"])
         self._epoch_seconds = float(state["epoch_seconds"])
         self._params_copy = None
         for _ in range(state["phases_run"]):
@@ -392,42 +395,21 @@ class Session(FastPath):
     def snapshot(self, *, running: bool = False) -> Snapshot:
         """The state now: after the last phase of the current mini-batch, or (phase None)
         between mini-batches, with x/labels/y of the next one. Read-only arrays."""
-        L, k = self.network.n_layers, self._k
-        phase = self.phases[k] if k >= 0 else None
-        nothing = (None,) * L
-        if phase is None:
-            weights, biases = self._params()
-            x, labels, y = self._batch(self.batch_in_epoch)
-            trace = dict(a=(x, *nothing), z=nothing, dC_da=nothing, sigma_prime=nothing)
-            trace.update(delta=nothing, grad_w=nothing, grad_b=nothing)
-            before = (weights, biases)
+        k = self._k
+        counters = Counters.of(self, self.history.view())
+        if k < 0:
+            batch = BatchTrace.start(*self._examples(self.batch_in_epoch), self._params())
+            loss = self.history.loss.last
         else:
-            before = self._before
-            weights, biases = self._after if self._after is not None else before
-            x, labels, y = self._x, self._labels, self._y
-            trace = dict(a=tuple(self._a), z=tuple(self._z), dC_da=tuple(self._dC_da))
-            trace.update(sigma_prime=tuple(self._sp), delta=tuple(self._delta))
-            trace.update(grad_w=tuple(self._gw), grad_b=tuple(self._gb))
-        return Snapshot(
+            batch = self._batch
+            loss = batch.backward.loss
+        return make_snapshot(
             config=self.config,
-            phase=phase,
+            phase=self.phases[k] if k >= 0 else None,
             phase_index=k,
-            step=self.step,
-            epoch=self.epoch,
-            batch_in_epoch=self.batch_in_epoch,
-            batches_per_epoch=self.batches_per_epoch,
-            eta=self.eta,
-            weights=weights,
-            biases=biases,
-            weights_before=before[0],
-            biases_before=before[1],
-            x=x,
-            labels=labels,
-            y=y,
-            loss=self._loss if phase is not None else self.history.loss.last,
-            history=self.history.view(),
-            last_eval=self.last_eval,
+            counters=counters,
+            batch=batch,
+            loss=loss,
             running=running,
             message=self.message,
-            **trace,
         )

@@ -3,14 +3,50 @@
 Layer numbers follow the paper: l = 1 … L, so ``weights[l - 1]`` is W^l with shape
 ``(n_l, n_{l-1})`` and ``a[0]`` is the input x = a^0. Every array in a snapshot is a
 read-only copy: nothing the worker does later changes it.
+
+One trace type end to end: a ``Snapshot`` holds the engine's own ``ForwardTrace`` and
+``BackwardTrace`` of its mini-batch (a ``BatchTrace`` with the labels, targets and the
+parameters before and after), with the run's ``Counters``; ``make_snapshot`` is the one
+place one is made — by the session (``Session.snapshot``, which the worker and the CLI
+publish) and by the probe.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
+
+from bpviz.engine.network import BackwardTrace, ForwardTrace
+from bpviz.session.series import (
+    NO_EPOCHS,
+    EpochMetrics,
+    EpochsView,
+    HistoryView,
+    SeriesView,
+    WatchView,
+)
+
+__all__ = [  # the history's views live in series.py; a snapshot carries them
+    "NO_EPOCHS",
+    "Arrays",
+    "BatchTrace",
+    "Counters",
+    "EpochMetrics",
+    "EpochsView",
+    "HistoryView",
+    "Parameters",
+    "Phase",
+    "PhaseKind",
+    "SeriesView",
+    "SessionConfig",
+    "Snapshot",
+    "WatchView",
+    "make_snapshot",
+    "phases_for",
+]
 
 Arrays = tuple[np.ndarray | None, ...]
 
@@ -80,148 +116,39 @@ class SessionConfig:
         return len(self.sizes) - 1
 
 
-@dataclass(frozen=True)
-class EpochMetrics:
-    """Held-out evaluation at the end of an epoch.
+def _entries(trace: str, name: str, doc: str) -> property:
+    """A Snapshot property reading tuple ``name`` of its ``trace`` (``()`` without one)."""
 
-    ``per_class_accuracy`` is ``(n_classes,)``; ``confusion`` is ``(n_classes, n_classes)``
-    int64 counts, rows = true class, columns = predicted class.
-    """
+    def read(snapshot: Snapshot) -> Arrays:
+        held = getattr(snapshot, trace)
+        return getattr(held, name) if held is not None else ()
 
-    epoch: int
-    step: int
-    train_loss: float
-    test_loss: float
-    test_accuracy: float
-    per_class_accuracy: np.ndarray
-    confusion: np.ndarray
-    seconds: float
+    return property(read, doc=doc)
 
 
-@dataclass(frozen=True)
-class SeriesView:
-    """A decimated series: bucket k starts at step ``step[k]`` and holds ``min[k]``,
-    ``max[k]`` and ``mean[k]`` of its values; all ``(k,)``, read-only."""
-
-    step: np.ndarray
-    min: np.ndarray
-    max: np.ndarray
-    mean: np.ndarray
-
-
-def _series_of(values: np.ndarray) -> SeriesView:
-    """One bucket per value, index k at ``step[k] = k``."""
-    values = np.asarray(values, np.float64)
-    values.flags.writeable = False
-    index = np.arange(values.size, dtype=np.int64)
-    index.flags.writeable = False
-    return SeriesView(index, values, values, values)
-
-
-@dataclass(frozen=True)
-class EpochsView:
-    """The held-out metrics of the epochs so far, decimated like the loss for plotting.
-
-    ``count`` epochs were evaluated. Bucket k holds epochs ``epoch[k]`` …
-    ``epoch[k + 1] − 1`` (the last bucket up to ``count − 1``): one epoch a bucket while
-    ``count`` ≤ the history's resolution (2,048), then 2, 4, … (``width``), so a snapshot
-    stays small however long training runs. ``step[k]`` is the step at which epoch
-    ``epoch[k]`` ended (and was evaluated). ``test_accuracy`` (a fraction), ``test_loss``,
-    ``train_loss`` and ``seconds`` hold each bucket's min, max and mean (float64; their
-    ``step`` is ``epoch``). All ``(k,)``, read-only.
-    """
-
-    count: int
-    step: np.ndarray
-    test_accuracy: SeriesView
-    test_loss: SeriesView
-    train_loss: SeriesView
-    seconds: SeriesView
-
-    @property
-    def epoch(self) -> np.ndarray:
-        """First epoch (0-based) of each bucket, ``(k,)``."""
-        return self.test_accuracy.step
-
-    @property
-    def width(self) -> int:
-        """Epochs a bucket (the last one may hold fewer)."""
-        return int(self.epoch[1] - self.epoch[0]) if len(self.epoch) > 1 else 1
-
-    @classmethod
-    def of(cls, metrics: tuple[EpochMetrics, ...] | list[EpochMetrics]) -> EpochsView:
-        """Every epoch of ``metrics`` in a bucket of its own."""
-        steps = np.array([m.step for m in metrics], np.int64)
-        steps.flags.writeable = False
-
-        def series(name: str) -> SeriesView:
-            return _series_of(np.array([getattr(m, name) for m in metrics], np.float64))
-
-        return cls(
-            len(metrics),
-            steps,
-            series("test_accuracy"),
-            series("test_loss"),
-            series("train_loss"),
-            series("seconds"),
-        )
-
-
-NO_EPOCHS = EpochsView.of(())
-
-
-@dataclass(frozen=True)
-class WatchView:
-    """A watched weight w_ij of W^l (row i, column j of ``weights[l-1]``): its value
-    after every update (``w``) and ∂C/∂w_ij of that update (``grad``), decimated."""
-
-    l: int
-    i: int
-    j: int
-    w: SeriesView
-    grad: SeriesView
-
-
-@dataclass(frozen=True)
-class HistoryView:
-    """A small, immutable view of the history for plotting.
-
-    Loss of every mini-batch, decimated into at most a few thousand buckets that keep
-    each bucket's min, max and mean (spikes are never dropped): ``loss_step`` (first
-    step of each bucket), ``loss_min``, ``loss_max``, ``loss_mean``, all ``(k,)``; the
-    epochs' held-out metrics, decimated the same way (``epochs``).
-    """
-
-    loss_step: np.ndarray
-    loss_min: np.ndarray
-    loss_max: np.ndarray
-    loss_mean: np.ndarray
-    epochs: EpochsView = NO_EPOCHS
-    # (s, η): the updates of step s on use η. Steps are 1-based: step s is the s-th
-    # mini-batch, as in ``loss_step``; the first entry is (1, initial η).
-    eta_changes: tuple[tuple[int, float], ...] = ()
-    watches: tuple[WatchView, ...] = ()
-
-    @property
-    def loss(self) -> SeriesView:
-        """The loss buckets as one SeriesView."""
-        return SeriesView(self.loss_step, self.loss_min, self.loss_max, self.loss_mean)
+Parameters = tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]  # (W^1 … W^L), (b^1 … b^L)
 
 
 @dataclass(frozen=True)
 class Snapshot:
     """The state of the session after one phase (or after reset, with ``phase=None``).
 
-    Per-layer tuples have L entries, index l − 1 for layer l, except ``a`` which has
-    L + 1 (``a[0]`` is x). Entries the current mini-batch has not computed yet are None.
+    Built by ``make_snapshot`` only (the session, the probe and the CLI all publish
+    through it). ``forward`` and ``backward`` are the engine's traces of the mini-batch
+    (``bpviz.engine.network.ForwardTrace``/``BackwardTrace``); in a mini-batch under way
+    (phase stepping) the entries not computed yet are None, and so is ``backward.loss``
+    before the cost phase. ``z``, ``a``, ``dC_da``, ``sigma_prime``, ``delta``, ``grad_w``
+    and ``grad_b`` read the traces (``()`` when there is no trace).
 
-    Shapes (m = batch size): ``x`` ``(m, n_0)``; ``labels`` ``(m,)`` int; ``y`` ``(m, n_L)``
-    one-hot; ``z[l-1]``, ``a[l]``, ``dC_da[l-1]``, ``sigma_prime[l-1]``, ``delta[l-1]``
-    ``(m, n_l)``; ``grad_w[l-1]``, ``weights[l-1]`` ``(n_l, n_{l-1})``; ``grad_b[l-1]``,
-    ``biases[l-1]`` ``(n_l,)``. ``sigma_prime[L-1]`` is None for a softmax output, where
-    δ^L = a^L − y directly. ``weights_before``/``biases_before`` are the parameters the
-    mini-batch started from; ``weights``/``biases`` are the current ones (after the
-    update once the UPDATE phase has run).
+    Per-layer tuples have L entries, index l − 1 for layer l, except ``a`` which has
+    L + 1 (``a[0]`` is x). Shapes (m = batch size): ``x`` ``(m, n_0)``; ``labels``
+    ``(m,)`` int; ``y`` ``(m, n_L)`` one-hot; ``z[l-1]``, ``a[l]``, ``dC_da[l-1]``,
+    ``sigma_prime[l-1]``, ``delta[l-1]`` ``(m, n_l)``; ``grad_w[l-1]``, ``weights[l-1]``
+    ``(n_l, n_{l-1})``; ``grad_b[l-1]``, ``biases[l-1]`` ``(n_l,)``. ``sigma_prime[L-1]``
+    is None for a softmax output, where δ^L = a^L − y directly. ``weights_before``/
+    ``biases_before`` are the parameters the mini-batch started from; ``weights``/
+    ``biases`` are the current ones (after the update once the UPDATE phase has run).
+    Every array is read-only.
     """
 
     config: SessionConfig
@@ -239,13 +166,8 @@ class Snapshot:
     x: np.ndarray | None = None
     labels: np.ndarray | None = None
     y: np.ndarray | None = None
-    z: Arrays = ()
-    a: Arrays = ()
-    dC_da: Arrays = ()
-    sigma_prime: Arrays = ()
-    delta: Arrays = ()
-    grad_w: Arrays = ()
-    grad_b: Arrays = ()
+    forward: ForwardTrace | None = None
+    backward: BackwardTrace | None = None
     loss: float | None = None
     history: HistoryView | None = None
     last_eval: EpochMetrics | None = None
@@ -256,3 +178,136 @@ class Snapshot:
     def n_layers(self) -> int:
         """L."""
         return len(self.weights)
+
+    z = _entries("forward", "z", "z^l = W^l a^{l-1} + b^l, ``z[l-1]`` ``(m, n_l)``.")
+    a = _entries("forward", "a", "a^l = σ(z^l), ``a[l]`` ``(m, n_l)``; ``a[0]`` is x.")
+    dC_da = _entries("backward", "dC_da", "∂C_x/∂a^l, ``dC_da[l-1]`` ``(m, n_l)``.")
+    sigma_prime = _entries(
+        "backward",
+        "sigma_prime",
+        "σ'(z^l), ``sigma_prime[l-1]`` ``(m, n_l)`` (None at L for softmax).",
+    )
+    delta = _entries("backward", "delta", "δ^l = ∂C_x/∂z^l, ``delta[l-1]`` ``(m, n_l)``.")
+    grad_w = _entries("backward", "grad_w", "∂C/∂W^l, ``grad_w[l-1]`` ``(n_l, n_{l-1})``.")
+    grad_b = _entries("backward", "grad_b", "∂C/∂b^l, ``grad_b[l-1]`` ``(n_l,)``.")
+
+
+@dataclass(frozen=True)
+class BatchTrace:
+    """One mini-batch as a snapshot shows it: its ``labels`` ``(m,)`` and one-hot targets
+    ``y`` ``(m, n_L)``, the engine's ``forward`` and ``backward`` traces (entries not
+    computed yet None), the parameters ``before`` it and ``after`` its update (None until
+    the update has run). Read-only arrays."""
+
+    labels: np.ndarray
+    y: np.ndarray
+    forward: ForwardTrace
+    backward: BackwardTrace
+    before: Parameters
+    after: Parameters | None = None
+
+    @classmethod
+    def start(
+        cls, x: np.ndarray, labels: np.ndarray, y: np.ndarray, before: Parameters
+    ) -> BatchTrace:
+        """The mini-batch x ``(m, n_0)`` before any phase has run: every trace entry None
+        but a^0 = x, and no loss yet."""
+        nothing = (None,) * len(before[0])
+        forward = ForwardTrace(z=nothing, a=(x, *nothing))
+        backward = BackwardTrace(nothing, nothing, nothing, nothing, nothing, None, forward)
+        return cls(labels, y, forward, backward, before)
+
+
+def make_snapshot(
+    *,
+    config: SessionConfig,
+    phase: Phase | None,
+    phase_index: int,
+    counters: Counters,
+    batch: BatchTrace,
+    loss: float | None = None,
+    running: bool = False,
+    message: str | None = None,
+) -> Snapshot:
+    """The one way a Snapshot is made (session, probe, CLI).
+
+    ``counters`` (step, epoch, …, η, history view, last evaluation) say where the run
+    is; ``batch`` the mini-batch and its traces, whose x is ``forward.a[0]``; the current
+    parameters are ``batch.after`` once its update has run, else ``batch.before``. The
+    arrays must already be read-only (ValueError otherwise): a snapshot never shares
+    memory the training may write again.
+    """
+    before = batch.before
+    after = before if batch.after is None else batch.after
+    parts = (after, before, (batch.labels, batch.y), batch.forward, batch.backward)
+    if any(array.flags.writeable for array in _arrays(*parts)):
+        raise ValueError("a snapshot's arrays must be read-only copies")
+    return Snapshot(
+        config=config,
+        phase=phase,
+        phase_index=phase_index,
+        step=counters.step,
+        epoch=counters.epoch,
+        batch_in_epoch=counters.batch_in_epoch,
+        batches_per_epoch=counters.batches_per_epoch,
+        eta=counters.eta,
+        weights=after[0],
+        biases=after[1],
+        weights_before=before[0],
+        biases_before=before[1],
+        x=batch.forward.a[0],
+        labels=batch.labels,
+        y=batch.y,
+        forward=batch.forward,
+        backward=batch.backward,
+        loss=loss,
+        history=counters.history,
+        last_eval=counters.last_eval,
+        running=running,
+        message=message,
+    )
+
+
+@dataclass(frozen=True)
+class Counters:
+    """Where a run is: completed updates ``step``, 0-based ``epoch``, ``batch_in_epoch``
+    of ``batches_per_epoch``, η of the next update, the history view and the last
+    held-out evaluation."""
+
+    step: int
+    epoch: int
+    batch_in_epoch: int
+    batches_per_epoch: int
+    eta: float
+    history: HistoryView | None = None
+    last_eval: EpochMetrics | None = None
+
+    @classmethod
+    def of(cls, source: Any, history: HistoryView | None) -> Counters:
+        """The counters of ``source`` (a Session or a Snapshot: anything with ``step``,
+        ``epoch``, ``batch_in_epoch``, ``batches_per_epoch``, ``eta`` and ``last_eval``)
+        with this history view."""
+        return cls(
+            source.step,
+            source.epoch,
+            source.batch_in_epoch,
+            source.batches_per_epoch,
+            source.eta,
+            history,
+            source.last_eval,
+        )
+
+
+def _arrays(*parts):
+    """Every array in nested tuples/traces (Nones skipped)."""
+    for part in parts:
+        if part is None:
+            continue
+        if isinstance(part, np.ndarray):
+            yield part
+        elif isinstance(part, ForwardTrace):
+            yield from _arrays(part.z, part.a)
+        elif isinstance(part, BackwardTrace):
+            yield from _arrays(part.dC_da, part.sigma_prime, part.delta, part.grad_w, part.grad_b)
+        else:
+            yield from _arrays(*part)

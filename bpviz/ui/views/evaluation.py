@@ -21,7 +21,7 @@ from pyqtgraph.Qt import QtCore, QtWidgets
 
 from bpviz.data.dataset import Dataset
 from bpviz.engine.network import Network
-from bpviz.session.probe import Evaluation, evaluate, network_of
+from bpviz.session.probe import ProbeResult, evaluate, network_of
 from bpviz.session.snapshot import Snapshot
 from bpviz.ui.colors import BACKGROUND, FOREGROUND, HIGHLIGHT, SEQUENTIAL_LUT, style_plot
 from bpviz.ui.views._base import SnapshotView
@@ -71,7 +71,7 @@ class EvaluationPanel(SnapshotView):
     """
 
     example_chosen = QtCore.Signal(object, int, str)
-    evaluated = QtCore.Signal(object)  # the new Evaluation
+    evaluated = QtCore.Signal(object)  # the new ProbeResult
 
     def __init__(
         self,
@@ -82,7 +82,7 @@ class EvaluationPanel(SnapshotView):
         super().__init__(parent)
         self._dataset: Dataset | None = None
         self._data_source = data_source
-        self.evaluation: Evaluation | None = None
+        self.evaluation: ProbeResult | None = None
         self.evaluated_step: int | None = None
         self.cell: tuple[int, int] | None = None
         self.cell_indices = np.zeros(0, dtype=np.int64)
@@ -253,7 +253,7 @@ class EvaluationPanel(SnapshotView):
         self._draw(result)
         self.evaluated.emit(result)
 
-    def _draw(self, result: Evaluation) -> None:
+    def _draw(self, result: ProbeResult) -> None:
         k = result.n_classes
         confusion = result.confusion
         self.header.setText(
