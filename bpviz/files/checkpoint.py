@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bpviz.engine.kernels import n_parameters
 from bpviz.files.codecs import (
     _is_eta,
     _is_int,
@@ -29,7 +30,6 @@ from bpviz.files.codecs import (
     encode_config,
     encode_history,
     encode_rng,
-    n_parameters,
 )
 from bpviz.files.container import (
     FORMAT,
