@@ -14,20 +14,23 @@ snapshot's ``message`` and the worker goes on serving commands.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 import time
 from collections import Counter, deque
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import numpy as np
 
 from bpviz.data.dataset import Dataset
+from bpviz.runtime.threads import executor, start_thread
 from bpviz.session.session import Session, check_config, check_eta
 from bpviz.session.snapshot import SessionConfig, Snapshot
 
 RUN_CHUNK = 1_000_000  # most fast-path steps between two looks at the clock and queue
+
+logger = logging.getLogger(__name__)
 
 
 def _check_pace(steps_per_second: float | None) -> float | None:
@@ -71,7 +74,7 @@ class Worker:
         self.submitted: Counter[str] = Counter()  # commands queued, by name
         # epoch-end evaluations run on a second thread while training goes on; their
         # results come back as commands, so only the worker thread touches the session
-        self._evaluations = ThreadPoolExecutor(1, thread_name_prefix="bpviz-evaluation")
+        self._evaluations = executor("bpviz-evaluation")
         self._evaluating = 0
         session.evaluator = self._evaluate_later
         self.applied: Counter[str] = Counter()  # commands applied (or failed), by name
@@ -84,8 +87,7 @@ class Worker:
         with self._cond:
             if self._thread is not None:
                 return
-            self._thread = threading.Thread(target=self._main, name="bpviz-worker", daemon=True)
-            self._thread.start()
+            self._thread = start_thread("bpviz-worker", self._main, daemon=True)
 
     def stop(self, timeout: float = 1.0) -> None:
         """Stop after the current mini-batch and join the thread (idempotent). Commands
@@ -304,11 +306,14 @@ class Worker:
         try:
             action(*args)
         except Exception as error:  # the thread must survive and say what happened
+            what = args[0] if action == self._apply else action.__name__.lstrip("_")
+            logger.exception("worker: %s failed", what)
             self._running = False
             self.session.message = f"{type(error).__name__}: {error}"
             try:
                 self.publish()
             except Exception:  # the snapshot itself failed: publish the message alone
+                logger.exception("publishing the snapshot after that failure failed")
                 with self._cond:
                     if self._latest is not None:
                         self._latest = replace(
