@@ -91,8 +91,9 @@ def test_gradient_view_draws_at_most_15_hz_and_ends_on_the_latest(qtbot):
     assert 2 <= len(draws) <= 15.0 * elapsed + 2
 
 
-def test_a_paused_snapshot_is_drawn_at_once(qtbot):
-    view = shown(qtbot, GradientView())
+def test_a_paused_snapshot_is_drawn_at_once_in_a_panel_of_numbers(qtbot):
+    view = shown(qtbot, EquationView())
+    assert view.paused_at_once and view.throttle.hz == 1.0
     first, second = running_snapshots(2)
     view.show_snapshot(first)
     stepped = dataclasses.replace(second, running=False)

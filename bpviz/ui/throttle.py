@@ -25,7 +25,7 @@ class Throttle(QtCore.QObject):
 
     ``request()`` draws at once when the last draw is at least ``1 / hz`` ago, else arms
     a timer for the moment it will be (one timer however many requests come meanwhile);
-    ``flush()`` draws at once (a person stepping wants each step now); ``cancel()``
+    ``flush()`` draws at once (a panel of numbers shows each step now); ``cancel()``
     forgets a pending draw. ``draw`` reads the newest state itself: the throttle holds no
     snapshot. ``count`` counts the draws (tests, diagnostics).
     """

@@ -35,12 +35,13 @@ class SnapshotView(QtWidgets.QWidget):
     items (setData / setImage) unless the network's shape changed. While training runs,
     ``throttle`` (a ``Throttle`` at the class's ``max_hz``; None: every snapshot) caps how
     often a view redraws: a snapshot arriving sooner is drawn when the interval has
-    passed, unless a newer one replaced it (the latest is always drawn). A paused
-    session's snapshot (a step) is drawn at once.
+    passed, unless a newer one replaced it (the latest is always drawn). With
+    ``paused_at_once`` a paused session's snapshot (a step) is drawn at once instead.
     """
 
     example_changed = QtCore.Signal(int)  # selected example; −1 = batch mean
     max_hz: float | None = None
+    paused_at_once = False
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -64,10 +65,10 @@ class SnapshotView(QtWidgets.QWidget):
         self._snapshot = snapshot
         if not self.isVisible() or snapshot is self._drawn:
             return
-        if snapshot.running:
-            self.throttle.request()
-        else:
+        if self.paused_at_once and not snapshot.running:
             self.throttle.flush()
+        else:
+            self.throttle.request()
 
     def _draw_latest(self) -> None:
         if self._snapshot is not None and self.isVisible():

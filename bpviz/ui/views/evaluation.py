@@ -50,6 +50,7 @@ class EvaluationPanel(SnapshotView):
     # an epoch ends many times a second on a small data set at full speed: draw at most
     # this often (the confusion matrix's hundred labels and the gallery's tiles)
     max_hz = 2.0
+    paused_at_once = True  # a step that ends an epoch shows its evaluation now
 
     def __init__(
         self,
