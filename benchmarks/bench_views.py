@@ -40,6 +40,7 @@ from bpviz.session.session import Session
 from bpviz.session.snapshot import SessionConfig
 from bpviz.ui import settings as store
 from bpviz.ui.main_window import MainWindow
+from bpviz.ui.throttle import Throttle
 from bpviz.ui.views import (
     DeltaView,
     GradientView,
@@ -66,8 +67,8 @@ class Board(QtWidgets.QWidget):
         self.views = [NetworkView(), DeltaView(), GradientView(), LossView(), InputOutputView()]
         if not capped:
             for view in self.views:
-                view.max_hz = None
-            self.views[0].edges_hz = None
+                for throttle in view.findChildren(Throttle):
+                    throttle.hz = None
         grid = QtWidgets.QGridLayout(self)
         for k, view in enumerate(self.views):
             grid.addWidget(view, k // 3, k % 3)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 
 import numpy as np
 import pytest
@@ -10,7 +11,12 @@ from pyqtgraph.Qt import QtCore
 from test_evaluation_support import sample_dataset, trained
 
 from bpviz.data.dataset import FASHION_NAMES, Dataset
-from bpviz.session.snapshot import EpochMetrics
+from bpviz.engine.network import Network
+from bpviz.runtime.worker import Worker
+from bpviz.session import evaluation as session_evaluation
+from bpviz.session.probe import evaluate
+from bpviz.session.session import Session
+from bpviz.session.snapshot import SessionConfig
 from bpviz.ui.views.evaluation import EvaluationPanel
 
 
@@ -22,7 +28,8 @@ def panel(qtbot):
     widget.set_dataset(sample_dataset())
     widget.show()
     qtbot.waitExposed(widget)
-    widget.show_snapshot(trained()[2])
+    widget.show_snapshot(trained()[2])  # no epoch evaluated yet: the panel's own thread
+    qtbot.waitUntil(lambda: widget.evaluation is not None, timeout=10_000)
     return widget
 
 
@@ -86,7 +93,9 @@ def test_clicking_a_thumbnail_chooses_that_digit(qtbot, panel) -> None:
 def test_mistake_gallery_shows_the_most_confident_wrong_answers(qtbot, panel) -> None:
     panel.tabs.setCurrentIndex(1)
     shown = panel.gallery.shown_indices()
-    assert shown == panel.evaluation.worst_mistakes(24).tolist()
+    data = sample_dataset()
+    probed = evaluate(trained()[2], data.test_images, data.test_labels)
+    assert shown == probed.worst_mistakes(24).tolist() == panel.evaluation.mistakes.tolist()
     tile = panel.gallery.tiles[0]
     qtbot.waitExposed(tile)
     with qtbot.waitSignal(panel.example_chosen) as chosen:
@@ -104,24 +113,76 @@ def test_fashion_class_names_label_the_matrix(qtbot) -> None:
     widget.set_dataset(fashion)
     widget.show()
     widget.show_snapshot(trained()[2])
+    qtbot.waitUntil(lambda: widget.evaluation is not None, timeout=10_000)
     ticks = widget.matrix_plot.getAxis("left")._tickLevels[0]
     assert [name for _, name in ticks] == [f"{c} {n}" for c, n in enumerate(FASHION_NAMES)]
     widget.select_cell(9, 7)
     assert widget.cell_label.text().startswith("true Ankle boot, predicted Sneaker")
 
 
-def test_re_evaluates_after_an_epoch_at_most_every_few_seconds(qtbot, panel) -> None:
-    first = panel.evaluation
-    snapshot = trained()[2]
+def test_shows_the_sessions_epoch_evaluation_and_never_evaluates_on_the_gui_thread(
+    qtbot, panel, monkeypatch
+) -> None:
+    """At an epoch's end the panel draws the session's own evaluation (computed on the
+    worker's evaluation thread), its numbers those of the session; the GUI thread never
+    runs the engine's evaluation or a forward pass meanwhile."""
+    gui = threading.current_thread()
+    calls: list[str] = []
+    real_evaluate, real_forward = session_evaluation.evaluate, Network.forward
+
+    def spy_evaluate(*args, **kwargs):
+        calls.append(threading.current_thread().name)
+        return real_evaluate(*args, **kwargs)
+
+    def spy_forward(self, x):
+        calls.append(threading.current_thread().name)
+        return real_forward(self, x)
+
+    monkeypatch.setattr(session_evaluation, "evaluate", spy_evaluate)
+    monkeypatch.setattr(Network, "forward", spy_forward)
+    data = sample_dataset()
+    session = Session(data, SessionConfig(batch_size=40))
+    worker = Worker(session)
+    worker.start()
+    try:
+        worker.run()
+        qtbot.waitUntil(lambda: worker.latest().last_eval is not None, timeout=20_000)
+        worker.pause()
+        assert worker.wait_idle(10)
+        snapshot = worker.latest()
+        before = list(calls)
+        assert before and gui.name not in before  # the session evaluated, off this thread
+        panel.show_snapshot(snapshot)
+        qtbot.waitUntil(lambda: panel.evaluation is snapshot.last_eval, timeout=5000)
+        assert calls == before  # drawing it evaluated nothing, on no thread
+    finally:
+        worker.stop()
+    theirs = snapshot.last_eval
+    np.testing.assert_array_equal(panel.text_counts(), theirs.confusion)
+    assert f"{100 * theirs.test_accuracy:.2f} %" in panel.header.text()
+    assert f"C = <b>{theirs.test_loss:.4f}</b>" in panel.header.text()
+    assert panel.evaluated_step == theirs.step == snapshot.history.epochs.step[-1]
+    assert panel.gallery.shown_indices() == theirs.mistakes.tolist()
+    # a later snapshot of the same epoch: nothing new to draw
     panel.show_snapshot(dataclasses.replace(snapshot, step=snapshot.step + 1))
-    assert panel.evaluation is first
-    metrics = EpochMetrics(0, 400, 0.1, 0.1, 0.9, np.zeros(10), np.zeros((10, 10)), 1.0)
-    later = dataclasses.replace(snapshot, last_eval=metrics, step=snapshot.step + 2)
-    panel.show_snapshot(later)
-    # Within MIN_INTERVAL of the last evaluation it is deferred, not dropped.
-    assert panel.evaluation is first
-    qtbot.waitUntil(lambda: panel.evaluation is not first, timeout=5000)
-    assert panel.evaluated_step == later.step
+    assert panel.evaluation is theirs and calls == before
+
+
+def test_evaluate_now_runs_on_the_panels_thread(qtbot, panel, monkeypatch) -> None:
+    names: list[str] = []
+    real = session_evaluation.evaluate
+
+    def spy(*args, **kwargs):
+        names.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(session_evaluation, "evaluate", spy)
+    first = panel.evaluation
+    qtbot.mouseClick(panel.evaluate_button, QtCore.Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.evaluation is not first, timeout=10_000)
+    panel.wait_for_evaluation()
+    assert names == ["bpviz-evaluate"]
+    np.testing.assert_array_equal(panel.evaluation.confusion, first.confusion)
 
 
 def test_hovering_a_cell_says_what_it_holds(qtbot, panel) -> None:

@@ -14,6 +14,7 @@ from viewtools import brush_rgba, click, shown
 
 from bpviz.session.snapshot import PhaseKind
 from bpviz.ui import colors
+from bpviz.ui.throttle import Throttle
 from bpviz.ui.views import (
     DeltaView,
     GradientView,
@@ -38,8 +39,8 @@ NETWORKS = [
 @pytest.mark.parametrize("network", NETWORKS, ids=lambda n: "-".join(map(str, n["sizes"])))
 def test_every_view_accepts_every_phase_and_reshapes(qtbot, view_class, network):
     view = shown(qtbot, view_class())
-    view.max_hz = None  # draw every snapshot (views may cap their redraw rate)
-    view.edges_hz = None
+    for throttle in view.findChildren(Throttle):  # draw every snapshot (views cap their rate)
+        throttle.hz = None
     view.show_snapshot(bare_snapshot())
     for snapshot in make_snapshots(**network):
         view.show_snapshot(snapshot)

@@ -1,6 +1,6 @@
 """What every command line of bpviz shares: the list of commands, the program name as
 the user typed it, help that shows each flag's default, one-line errors naming the flag,
-and the check of a ``--data`` folder.
+``-v``/``--verbose`` (``configure_logging``), and the check of a ``--data`` folder.
 
 No Qt here: the window's parser (``bpviz/ui/app.py``) imports this module too.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import errno
+import logging
 import os
 import re
 import stat
@@ -80,12 +81,56 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
         return f"{text} (default: {shown})".lstrip()
 
 
+class _Stderr(logging.StreamHandler):
+    """A handler writing to whatever ``sys.stderr`` is at the time (tests swap it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property
+    def stream(self):  # logging.StreamHandler's attribute, read at each write
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
+def configure_logging(verbose: bool = False) -> None:
+    """Log bpviz's messages on stderr: warnings and errors, concisely ("bpviz: …", the
+    traceback after it); with ``verbose`` everything from DEBUG on, with the logger's name."""
+    root = logging.getLogger("bpviz")
+    handler = next((h for h in root.handlers if isinstance(h, _Stderr)), None)
+    if handler is None:
+        handler = _Stderr()
+        root.addHandler(handler)
+    if verbose:
+        text = "%(levelname)s %(threadName)s %(name)s: %(message)s"
+        handler.setFormatter(logging.Formatter(text))
+    else:
+        handler.setFormatter(logging.Formatter("bpviz: %(message)s"))
+    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+
+
 class Parser(argparse.ArgumentParser):
-    """An ``ArgumentParser`` whose errors are one line, ``PROG: error: MESSAGE``, exit 2."""
+    """An ``ArgumentParser`` whose errors are one line, ``PROG: error: MESSAGE``, exit 2,
+    with ``-v``/``--verbose`` (debug logging with tracebacks on stderr), applied by
+    ``parse_known_args`` (``configure_logging``)."""
 
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("formatter_class", HelpFormatter)
         super().__init__(*args, **kwargs)
+        self.add_argument(
+            "-v",
+            "--verbose",
+            action="store_true",
+            help="log what happens, with tracebacks, on stderr (default: warnings only)",
+        )
+
+    def parse_known_args(self, args=None, namespace=None):
+        parsed, extra = super().parse_known_args(args, namespace)
+        configure_logging(getattr(parsed, "verbose", False))
+        return parsed, extra
 
     def error(self, message: str) -> NoReturn:
         # "argument --epochs: --epochs must be ≥ 0" → "--epochs must be ≥ 0"

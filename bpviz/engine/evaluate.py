@@ -18,7 +18,8 @@ class Evaluation:
     """How ``net`` does on n labelled examples (arrays read-only).
 
     ``accuracy`` (fraction 0–1), ``loss`` (mean cost C), ``predictions`` ``(n,)`` int64
-    (argmax of a^L), ``confusion`` ``(k, k)`` int64 counts with rows = true class and
+    (argmax of a^L), ``confidence`` ``(n,)`` (a^L at that class: how sure the answer is),
+    ``confusion`` ``(k, k)`` int64 counts with rows = true class and
     columns = predicted class, ``per_class_accuracy`` ``(k,)`` (NaN for a class with no
     examples).
     """
@@ -28,6 +29,7 @@ class Evaluation:
     predictions: np.ndarray
     confusion: np.ndarray
     per_class_accuracy: np.ndarray
+    confidence: np.ndarray
 
     @property
     def n(self) -> int:
@@ -47,6 +49,7 @@ def evaluate(net: Network, x: np.ndarray, labels: np.ndarray, chunk: int = CHUNK
         raise ValueError(f"labels must be integers in 0…{k - 1}")
     n = x.shape[0]
     predictions = np.empty(n, np.int64)
+    confidence = np.empty(n, net.dtype)
     total = 0.0
     eye = np.eye(k, dtype=net.dtype)
     with np.errstate(**QUIET):
@@ -61,7 +64,8 @@ def evaluate(net: Network, x: np.ndarray, labels: np.ndarray, chunk: int = CHUNK
                 a_next = np.empty_like(z)
                 run(net.forward_ops(l, a, z, a_next))
                 a = a_next
-            predictions[start : start + chunk] = a.argmax(axis=1)
+            predictions[start : start + chunk] = best = a.argmax(axis=1)
+            confidence[start : start + chunk] = np.take_along_axis(a, best[:, None], 1)[:, 0]
             y = eye[labels[start : start + chunk]]
             total += net.cost_function.value(a, y) * a.shape[0]
     truth = labels.astype(np.int64)
@@ -75,4 +79,5 @@ def evaluate(net: Network, x: np.ndarray, labels: np.ndarray, chunk: int = CHUNK
         predictions=frozen(predictions),
         confusion=frozen(confusion),
         per_class_accuracy=frozen(per_class),
+        confidence=frozen(confidence),
     )

@@ -22,13 +22,14 @@ import secrets
 import threading
 import time
 from collections import Counter, deque
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import replace
 
 import numpy as np
 
 from bpviz.data.dataset import Dataset
 from bpviz.runtime.readonly import Sealer
+from bpviz.runtime.threads import executor, start_thread
 from bpviz.runtime.worker_evaluations import EvaluationsMixin
 from bpviz.session import limits
 from bpviz.session.session import Session, check_config
@@ -37,6 +38,8 @@ from bpviz.session.snapshot import SessionConfig, Snapshot
 RUN_CHUNK = 1_000_000  # most fast-path steps between two looks at the clock and queue
 logger = logging.getLogger(__name__)
 STOPPED = "the worker stopped before the call could run"
+
+logger = logging.getLogger(__name__)
 
 
 def _check_pace(steps_per_second: float | None) -> float | None:
@@ -80,7 +83,7 @@ class Worker(EvaluationsMixin):
         self.submitted: Counter[str] = Counter()  # commands queued, by name
         # epoch-end evaluations run on a second thread while training goes on; their
         # results come back as commands, so only the worker thread touches the session
-        self._evaluations = ThreadPoolExecutor(1, thread_name_prefix="bpviz-evaluation")
+        self._evaluations = executor("bpviz-evaluation")
         self._evaluating = 0
         self._pending: deque[tuple[Future, int]] = deque()  # evaluations not yet recorded
         session.evaluator = self._evaluate_later
@@ -95,8 +98,7 @@ class Worker(EvaluationsMixin):
         with self._cond:
             if self._thread is not None:
                 return
-            self._thread = threading.Thread(target=self._main, name="bpviz-worker", daemon=True)
-            self._thread.start()
+            self._thread = start_thread("bpviz-worker", self._main, daemon=True)
 
     def stop(self, timeout: float = 1.0) -> None:
         """Stop after the current mini-batch and join the thread (idempotent). Commands
@@ -332,13 +334,13 @@ class Worker(EvaluationsMixin):
         except Exception as error:  # the thread must survive and say what happened
             # the snapshot's message says what; the log keeps where (the traceback)
             what = args[0] if action == self._apply else getattr(action, "__name__", action)
-            logger.exception("bpviz worker: %s failed", what)
+            logger.exception("worker: %s failed", what)
             self._running = False
             self.session.message = f"{type(error).__name__}: {error}"
             try:
                 self.publish()
             except Exception:  # the snapshot itself failed: publish the message alone
-                logger.exception("bpviz worker: the snapshot after an error failed")
+                logger.exception("publishing the snapshot after that failure failed")
                 with self._cond:
                     if self._latest is not None:
                         self._latest = replace(

@@ -2,7 +2,11 @@
 
 ``epoch_job`` captures what the evaluation needs (a copy of the parameters), so that the
 worker can run it on its evaluation thread while training goes on; a headless session
-runs it at once.
+runs it at once. Its result, a ``HeldOutEvaluation``, also holds what the window's
+evaluation panel lists — every prediction (the confusion matrix's cells) and the most
+confident wrong answers with their a^L (the mistakes gallery) — so that the window draws
+the session's evaluation instead of running the held-out set again on its GUI thread.
+The history keeps only the ``EpochMetrics`` part of each epoch (``summary``).
 
 The evaluation runs with one BLAS thread: on this project's 2 shared cores (the GUI
 thread beside the worker), a 2-thread OpenBLAS product of 1,000 test digits by W^1 took
@@ -14,17 +18,78 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
+import numpy as np
 from threadpoolctl import ThreadpoolController
 
+from bpviz.data.dataset import Dataset
 from bpviz.engine import evaluate
+from bpviz.engine.network import Network
 from bpviz.session.snapshot import EpochMetrics
 
 if TYPE_CHECKING:
     from bpviz.session.session import Session
 
+N_MISTAKES = 24  # the most confident wrong answers kept (the window's gallery shows them)
+
 _controller: ThreadpoolController | None = None
+
+
+@dataclass(frozen=True)
+class HeldOutEvaluation(EpochMetrics):
+    """``EpochMetrics`` plus the examples behind them (arrays read-only).
+
+    ``predictions`` ``(n,)`` int64: argmax of a^L for every held-out example, in the data
+    set's order; ``mistakes`` ``(m,)`` int64, m ≤ ``N_MISTAKES``: the indices of the most
+    confident wrong answers, most confident first; ``mistake_outputs`` ``(m, k)``: their
+    a^L.
+    """
+
+    predictions: np.ndarray
+    mistakes: np.ndarray
+    mistake_outputs: np.ndarray
+
+    def summary(self) -> EpochMetrics:
+        """The ``EpochMetrics`` alone (what a history keeps for every epoch)."""
+        return EpochMetrics(*(getattr(self, f.name) for f in fields(EpochMetrics)))
+
+    def cell(self, labels: np.ndarray, true: int, predicted: int) -> np.ndarray:
+        """Indices of the held-out examples (true ``labels`` ``(n,)``) in cell
+        (``true``, ``predicted``) of the confusion matrix."""
+        return np.flatnonzero((labels == true) & (self.predictions == predicted))
+
+
+def held_out(
+    network: Network, data: Dataset, *, one_blas_thread: bool = True, **fields: object
+) -> HeldOutEvaluation:
+    """Evaluate ``network`` on ``data``'s held-out split (the engine's vectorised pass),
+    then a^L of the ``N_MISTAKES`` most confident wrong answers; ``fields``: ``epoch``,
+    ``step``, ``train_loss`` and ``seconds`` of the result. Run it off the GUI thread
+    (the worker's evaluation thread, or the window's own for "Evaluate now")."""
+    labels = data.test_labels
+    with _blas_threads(one_blas_thread):
+        result = evaluate(network, data.test_images, labels)
+    wrong = np.flatnonzero(result.predictions != labels)
+    mistakes = wrong[np.argsort(-result.confidence[wrong], kind="stable")[:N_MISTAKES]]
+    if mistakes.size:
+        x = Dataset.to_float(data.test_images[mistakes], network.dtype)
+        outputs = np.array(network.forward(x).a[-1])
+    else:
+        outputs = np.zeros((0, network.sizes[-1]), network.dtype)
+    for array in (mistakes, outputs):
+        array.flags.writeable = False
+    return HeldOutEvaluation(
+        test_loss=float(result.loss),
+        test_accuracy=float(result.accuracy),
+        per_class_accuracy=result.per_class_accuracy,
+        confusion=result.confusion,
+        predictions=result.predictions,
+        mistakes=mistakes,
+        mistake_outputs=outputs,
+        **fields,
+    )
 
 
 def _one_blas_thread():
@@ -40,7 +105,7 @@ def _blas_threads(one: bool):
     return _one_blas_thread() if one else contextlib.nullcontext()
 
 
-def epoch_job(session: Session) -> Callable[[], EpochMetrics]:
+def epoch_job(session: Session) -> Callable[[], HeldOutEvaluation]:
     """The epoch-end evaluation of ``session`` as it is now, to run now or on another
     thread: it holds a copy of the parameters and every number it reports besides."""
     parameters, data = session.network.parameters.copy(), session.dataset
@@ -54,22 +119,14 @@ def epoch_job(session: Session) -> Callable[[], EpochMetrics]:
         seconds=session.epoch_seconds(),
     )
 
-    def job() -> EpochMetrics:
+    def job() -> HeldOutEvaluation:
         network.parameters[...] = parameters
-        with _blas_threads(one_thread):
-            result = evaluate(network, data.test_images, data.test_labels)
-        return EpochMetrics(
-            test_loss=float(result.loss),
-            test_accuracy=float(result.accuracy),
-            per_class_accuracy=result.per_class_accuracy,
-            confusion=result.confusion,
-            **fields,
-        )
+        return held_out(network, data, one_blas_thread=one_thread, **fields)
 
     return job
 
 
-def epoch_metrics(session: Session) -> EpochMetrics:
+def epoch_metrics(session: Session) -> HeldOutEvaluation:
     """Evaluate ``session.network`` on the held-out set of ``session.dataset`` (the engine's
     one vectorised pass) and the mean training loss of the epoch just ended."""
     return epoch_job(session)()

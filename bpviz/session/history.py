@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from bpviz.engine.validation import frozen
+from bpviz.session.evaluation import HeldOutEvaluation
 from bpviz.session.snapshot import EpochMetrics, EpochsView, HistoryView, SeriesView, WatchView
 
 MAX_POINTS = 2048  # buckets in a decimated view; spikes survive as each bucket's max
@@ -183,7 +184,10 @@ class History:
         self._view = None
 
     def record_epoch(self, metrics: EpochMetrics) -> None:
-        """Add the held-out metrics of the next epoch."""
+        """Add the held-out metrics of the next epoch (only the ``EpochMetrics`` of a
+        ``HeldOutEvaluation``: its predictions are for the window's latest epoch only)."""
+        if isinstance(metrics, HeldOutEvaluation):
+            metrics = metrics.summary()
         self.epochs.append(metrics)
         for name, series in self._epoch_series.items():
             series.append(getattr(metrics, name))

@@ -8,6 +8,7 @@ steps into the backward pass, saves the whole window and quits.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import traceback
 from dataclasses import replace
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import QApplication
 from bpviz.ui import settings as store
 from bpviz.ui.main_window import MainWindow
 
+logger = logging.getLogger(__name__)
 PUBLISH_HZ = 60
 
 
@@ -198,11 +200,13 @@ def apply_script(window: MainWindow, args: argparse.Namespace) -> None:
 
 
 def _excepthook(kind, value, tb) -> None:
-    """Report an unexpected error in one line (full traceback only with BPVIZ_DEBUG)."""
+    """Report an unexpected error in one line (the traceback with -v or BPVIZ_DEBUG)."""
     import os
 
     if os.environ.get("BPVIZ_DEBUG"):
         traceback.print_exception(kind, value, tb)
+    else:
+        logger.debug("unexpected error", exc_info=(kind, value, tb))
     print(f"bpviz: unexpected error: {kind.__name__}: {value}", file=sys.stderr)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import replace
@@ -22,7 +23,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from bpviz.runtime.threads import start_thread
 from bpviz.session.snapshot import SessionConfig
+
+logger = logging.getLogger(__name__)
 
 HIDDEN = ("sigmoid", "tanh", "relu", "leaky_relu")
 OUTPUTS = ("sigmoid", "softmax")
@@ -172,16 +176,15 @@ class DownloadDialog(QProgressDialog):
         self._progress: tuple[str, int, int] | None = None
         self.shown: tuple[str, int, int] | None = None  # the progress last displayed
         self._outcome: tuple[bool, object] | None = None
-        self._thread = threading.Thread(
-            target=self._run, args=(download,), name="mnist-download", daemon=True
-        )
+        self._download = download
+        self._thread: threading.Thread | None = None
         self._timer = QTimer(self, interval=100)
         self._timer.timeout.connect(self._poll)
         self.canceled.connect(self.cancel_download)
 
     def start(self) -> None:
         """Start downloading and show the dialog."""
-        self._thread.start()
+        self._thread = start_thread("bpviz-download", self._run, self._download, daemon=True)
         self._timer.start()
         self.show()
 
@@ -195,14 +198,15 @@ class DownloadDialog(QProgressDialog):
         """Cancel and wait for the thread (the window is closing)."""
         self._timer.stop()
         self.cancel_download()
-        if self._thread.is_alive():
+        if self._thread is not None and self._thread.is_alive():
             self._thread.join(timeout)
 
     def _run(self, download: Callable[..., object]) -> None:
         try:
             result = download(progress=self._on_progress, cancel=self._cancel)
             self._outcome = (True, result)
-        except Exception as exc:  # reported in the window, never a traceback
+        except Exception as exc:  # reported in the window; the traceback goes to the log
+            logger.info("download failed", exc_info=True)
             self._outcome = (False, str(exc) or type(exc).__name__)
 
     def _on_progress(self, filename: str, done: int, total: int) -> None:
@@ -215,7 +219,7 @@ class DownloadDialog(QProgressDialog):
                 self.setMaximum(1000)
                 self.setValue(int(1000 * min(done / total, 1.0)))
             self.setLabelText(f"{Path(name).name}: {done / 1e6:.1f} of {total / 1e6:.1f} MB")
-        if self._outcome is None and self._thread.is_alive():
+        if self._outcome is None and self._thread is not None and self._thread.is_alive():
             return
         self._timer.stop()
         ok, value = self._outcome or (False, "the download stopped unexpectedly")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 from pyqtgraph.Qt import QtCore, QtWidgets
 
 from bpviz.session.snapshot import Snapshot
+from bpviz.ui.throttle import Throttle
 
 BATCH_MEAN = -1  # the example index that stands for "mean over the mini-batch"
 
@@ -33,23 +32,23 @@ class SnapshotView(QtWidgets.QWidget):
     """Base of the views: ``show_snapshot`` draws now when visible, else on the next show.
 
     Subclasses implement ``_render(snapshot)``, which must only touch existing graphics
-    items (setData / setImage) unless the network's shape changed. ``max_hz`` caps how
-    often a view redraws (None: every snapshot): a snapshot arriving sooner is drawn when
-    the interval has passed, unless a newer one replaced it (the latest is always drawn).
+    items (setData / setImage) unless the network's shape changed. While training runs,
+    ``throttle`` (a ``Throttle`` at the class's ``max_hz``; None: every snapshot) caps how
+    often a view redraws: a snapshot arriving sooner is drawn when the interval has
+    passed, unless a newer one replaced it (the latest is always drawn). With
+    ``paused_at_once`` a paused session's snapshot (a step) is drawn at once instead.
     """
 
     example_changed = QtCore.Signal(int)  # selected example; −1 = batch mean
     max_hz: float | None = None
+    paused_at_once = False
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self._snapshot: Snapshot | None = None
         self._drawn: Snapshot | None = None
         self._example: int | None = 0
-        self._last_render = -float("inf")
-        self._deferred = QtCore.QTimer(self)
-        self._deferred.setSingleShot(True)
-        self._deferred.timeout.connect(self._draw_latest)
+        self.throttle = Throttle(self._draw_latest, self.max_hz, self)
 
     @property
     def snapshot(self) -> Snapshot | None:
@@ -66,17 +65,14 @@ class SnapshotView(QtWidgets.QWidget):
         self._snapshot = snapshot
         if not self.isVisible() or snapshot is self._drawn:
             return
-        wait = (self._last_render + 1.0 / self.max_hz - time.perf_counter()) if self.max_hz else 0
-        if wait > 0:
-            if not self._deferred.isActive():
-                self._deferred.start(max(1, int(1000 * wait)))
-            return
-        self._draw_latest()
+        if self.paused_at_once and not snapshot.running:
+            self.throttle.flush()
+        else:
+            self.throttle.request()
 
     def _draw_latest(self) -> None:
         if self._snapshot is not None and self.isVisible():
             self._drawn = self._snapshot
-            self._last_render = time.perf_counter()
             self._render(self._snapshot)
 
     def redraw(self) -> None:

@@ -122,7 +122,7 @@ class EquationView(ThrottledView):
     shown, for tests.
     """
 
-    throttle_ms = THROTTLE_MS
+    max_hz = 1000 / THROTTLE_MS
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)

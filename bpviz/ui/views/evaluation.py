@@ -1,4 +1,4 @@
-"""The evaluation panel: the held-out set through the current network.
+"""The evaluation panel: the held-out set through the network, as the session evaluated it.
 
 Accuracy and mean cost C, per-class accuracy, and the confusion matrix (rows = true
 class, columns = predicted) as an image with the counts written in. Clicking a cell
@@ -6,13 +6,17 @@ lists its examples as thumbnails; clicking a thumbnail (or a tile of the worst-m
 gallery) emits ``example_chosen`` with that digit, for the window to run one forward and
 backward pass on it and show it in every view.
 
-The evaluation runs on a copy of the snapshot's parameters (``bpviz.session.probe``),
-after every epoch (when ``last_eval`` changes) and on demand.
+The numbers are the session's own epoch-end evaluation (``snapshot.last_eval``, a
+``HeldOutEvaluation`` computed on the worker's evaluation thread, with the predictions
+and worst mistakes the lists need): the panel draws it and never runs the held-out set
+on the GUI thread. Before the first epoch ends (or for a session file's last epoch,
+saved without its predictions), and on "Evaluate now", it evaluates the snapshot's
+parameters on a thread of its own (``bpviz.runtime.threads``); the result arrives by a
+signal.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import numpy as np
@@ -20,46 +24,17 @@ import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtWidgets
 
 from bpviz.data.dataset import Dataset
-from bpviz.engine.network import Network
-from bpviz.session.probe import ProbeResult, evaluate, network_of
+from bpviz.session.evaluation import HeldOutEvaluation
 from bpviz.session.snapshot import Snapshot
 from bpviz.ui.colors import BACKGROUND, FOREGROUND, HIGHLIGHT, SEQUENTIAL_LUT, style_plot
 from bpviz.ui.views._base import SnapshotView
+from bpviz.ui.views._confusion import ConfusionImage
+from bpviz.ui.views._heldout import HeldOutThread
 from bpviz.ui.views.mistakes import MistakeGallery, digit_pixmap
 
 MAX_THUMBNAILS = 300  # a diagonal cell holds ~1,000 digits; the list shows the first ones
-N_MISTAKES = 24
 THUMB = 42
-MIN_INTERVAL = 2.0  # seconds between two automatic evaluations
 CONFUSION_TITLE = "confusion (rows = true, columns = predicted)"
-
-
-class ConfusionImage(pg.ImageItem):
-    """The matrix as an image, row-major: pixel (t, p) is cell (true t, predicted p)."""
-
-    cell_clicked = QtCore.Signal(int, int)  # true class, predicted class
-    cell_hovered = QtCore.Signal(int, int)  # (−1, −1) when the pointer leaves
-
-    def __init__(self) -> None:
-        super().__init__(axisOrder="row-major")
-        self.setAcceptHoverEvents(True)
-
-    def _cell(self, pos: QtCore.QPointF) -> tuple[int, int] | None:
-        if self.image is None:
-            return None
-        row, col = int(np.floor(pos.y())), int(np.floor(pos.x()))
-        rows, cols = self.image.shape[:2]
-        return (row, col) if 0 <= row < rows and 0 <= col < cols else None
-
-    def mouseClickEvent(self, event) -> None:  # pyqtgraph's click handler
-        cell = self._cell(event.pos())
-        if event.button() == QtCore.Qt.MouseButton.LeftButton and cell is not None:
-            event.accept()
-            self.cell_clicked.emit(*cell)
-
-    def hoverEvent(self, event) -> None:  # pyqtgraph's hover handler
-        cell = None if event.isExit() else self._cell(event.pos())
-        self.cell_hovered.emit(*(cell or (-1, -1)))
 
 
 class EvaluationPanel(SnapshotView):
@@ -71,7 +46,11 @@ class EvaluationPanel(SnapshotView):
     """
 
     example_chosen = QtCore.Signal(object, int, str)
-    evaluated = QtCore.Signal(object)  # the new ProbeResult
+    evaluated = QtCore.Signal(object)  # the HeldOutEvaluation now shown
+    # an epoch ends many times a second on a small data set at full speed: draw at most
+    # this often (the confusion matrix's hundred labels and the gallery's tiles)
+    max_hz = 2.0
+    paused_at_once = True  # a step that ends an epoch shows its evaluation now
 
     def __init__(
         self,
@@ -82,16 +61,14 @@ class EvaluationPanel(SnapshotView):
         super().__init__(parent)
         self._dataset: Dataset | None = None
         self._data_source = data_source
-        self.evaluation: ProbeResult | None = None
+        self.evaluation: HeldOutEvaluation | None = None
         self.evaluated_step: int | None = None
         self.cell: tuple[int, int] | None = None
         self.cell_indices = np.zeros(0, dtype=np.int64)
         self._eval_key: object = None
         self._texts: list[pg.TextItem] = []
-        self._net: Network | None = None  # reused between evaluations
-        self._evaluated_at = -np.inf
-        self._deferred = QtCore.QTimer(self, singleShot=True)
-        self._deferred.timeout.connect(self.evaluate_now)
+        self.evaluator = HeldOutThread(self)
+        self.evaluator.done.connect(self._evaluation_done)
         self._class_texts: list[pg.TextItem] = []
 
         self.header = QtWidgets.QLabel("No evaluation yet")
@@ -220,46 +197,65 @@ class EvaluationPanel(SnapshotView):
         if self.snapshot is not None:
             self.redraw()
 
+    def _fits(self, result: HeldOutEvaluation) -> bool:
+        """``result`` predicts every held-out example of the panel's data set."""
+        data = self.dataset
+        return data is not None and result.predictions.shape == data.test_labels.shape
+
     def _render(self, snapshot: Snapshot) -> None:
-        # Re-evaluate after every epoch (the session's last_eval changes) and after a
-        # reset (new config), not on every phase; at most every MIN_INTERVAL seconds
-        # (small data sets end an epoch many times a second at full speed).
-        key = (id(snapshot.config), snapshot.last_eval and snapshot.last_eval.step)
-        if key == self._eval_key or self.dataset is None:
+        # Show the session's evaluation of each epoch; without one (no epoch ended yet
+        # in this run, or a session file's, saved without predictions) evaluate this
+        # snapshot on the panel's thread, once per run and last epoch.
+        if self.dataset is None:
+            return
+        last = snapshot.last_eval
+        # by value: a snapshot from the child process is a new object every time
+        done = None if last is None else (last.epoch, last.step, str(last.test_loss))
+        key = (snapshot.config, done)
+        if key == self._eval_key:
             return
         self._eval_key = key
-        wait = self._evaluated_at + MIN_INTERVAL - time.monotonic()
-        if wait > 0:
-            self._deferred.start(int(wait * 1000) + 1)
+        if isinstance(last, HeldOutEvaluation) and self._fits(last):
+            self._show(last)
         else:
             self.evaluate_now()
 
     def evaluate_now(self) -> None:
-        """Evaluate the latest snapshot's network on the held-out set and redraw."""
-        if self.snapshot is None or self.dataset is None:
+        """Evaluate the latest snapshot's parameters on the held-out set on the panel's
+        own thread (the GUI goes on); the result is drawn when it arrives."""
+        snapshot, data = self.snapshot, self.dataset
+        if snapshot is None or data is None:
             self.header.setText("No network or no data yet")
             return
-        data = self.dataset
-        self._deferred.stop()
-        self._evaluated_at = time.monotonic()
-        try:
-            self._net = network_of(self.snapshot, self._net)
-            result = evaluate(self.snapshot, data.test_images, data.test_labels, reuse=self._net)
-        except ValueError as error:  # e.g. a diverged network (parameters not finite)
-            self.header.setText(f"Cannot evaluate: {error}")
-            return
+        self.evaluate_button.setEnabled(False)
+        self.evaluator.start(snapshot, data)
+
+    def _evaluation_done(self, data: Dataset, outcome: HeldOutEvaluation | str) -> None:
+        self.evaluate_button.setEnabled(not self.evaluator.busy)
+        if data is not self.dataset:
+            pass  # the window has replaced the data meanwhile
+        elif isinstance(outcome, str):
+            self.header.setText(outcome)
+        else:
+            self._show(outcome)
+
+    def wait_for_evaluation(self, timeout: float = 30.0) -> None:
+        """Join the panel's evaluation thread (tests; closing the window)."""
+        self.evaluator.wait(timeout)
+
+    def _show(self, result: HeldOutEvaluation) -> None:
         self.evaluation = result
-        self.evaluated_step = self.snapshot.step
+        self.evaluated_step = result.step
         self._draw(result)
         self.evaluated.emit(result)
 
-    def _draw(self, result: ProbeResult) -> None:
-        k = result.n_classes
+    def _draw(self, result: HeldOutEvaluation) -> None:
         confusion = result.confusion
+        k = confusion.shape[0]
         self.header.setText(
-            f"Held-out set ({result.labels.size:,} examples) after step "
-            f"{self.evaluated_step:,}: accuracy <b>{100 * result.accuracy:.2f} %</b>, "
-            f"mean cost C = <b>{result.loss:.4f}</b>"
+            f"Held-out set ({int(confusion.sum()):,} examples) after step "
+            f"{self.evaluated_step:,}: accuracy <b>{100 * result.test_accuracy:.2f} %</b>, "
+            f"mean cost C = <b>{result.test_loss:.4f}</b>"
         )
         rows = np.maximum(confusion.sum(axis=1, keepdims=True), 1)
         self.image.setImage(np.sqrt(confusion / rows), levels=(0.0, 1.0))
@@ -282,12 +278,12 @@ class EvaluationPanel(SnapshotView):
                 item.setPos(accuracy[c] if inside else accuracy[c] + 0.02, c + 0.5)
         self._set_ticks()
         self.matrix_plot.setRange(xRange=(0, k), yRange=(0, k), padding=0.02)
-        wrong = result.worst_mistakes(N_MISTAKES)
-        images = self.dataset.test_images if self.dataset is not None else None
-        if images is not None:
+        data = self.dataset
+        if data is not None:
             self.gallery.set_mistakes(
-                wrong, images, result.labels, result.outputs, self.class_names
-            )
+                result.mistakes, data.test_images, data.test_labels,
+                result.mistake_outputs, self.class_names,
+            )  # fmt: skip
         if self.cell is not None:
             self.select_cell(*self.cell)
 
@@ -365,7 +361,7 @@ class EvaluationPanel(SnapshotView):
         self.cell = (true, predicted)
         self.outline.setRect(predicted, true, 1, 1)
         self.outline.show()
-        self.cell_indices = self.evaluation.cell(true, predicted)
+        self.cell_indices = self.evaluation.cell(self.dataset.test_labels, true, predicted)
         shown = self.cell_indices[:MAX_THUMBNAILS]
         more = f" (showing the first {shown.size:,})" if shown.size < self.cell_indices.size else ""
         self.cell_label.setText(

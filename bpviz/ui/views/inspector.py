@@ -18,6 +18,7 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
+from bpviz.runtime.threads import start_thread
 from bpviz.session.snapshot import Snapshot, WatchView
 from bpviz.ui import colors
 from bpviz.ui.inspection import (
@@ -332,14 +333,10 @@ class InspectorView(ThrottledView):
             return result if isinstance(result, NumericCheck) else None
         self.check_label.setText(f"Checking {len(entries)} entries of layer {self.selection.l}…")
         self.layer_button.setEnabled(False)
-        thread = threading.Thread(
-            target=self._check_in_background,
-            args=(snapshot, entries),
-            name="bpviz-gradcheck",
-            daemon=True,
+        thread = start_thread(
+            "bpviz-gradcheck", self._check_in_background, snapshot, entries, daemon=True
         )
         self._threads = [t for t in self._threads if t.is_alive()] + [thread]
-        thread.start()
         return None
 
     def _check_in_background(self, snapshot: Snapshot, entries) -> None:

@@ -10,14 +10,13 @@ from which a new η applied. Hovering shows the numbers under the cursor.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
 from bpviz.session.snapshot import EpochsView, HistoryView, Snapshot
 from bpviz.ui import colors
+from bpviz.ui.throttle import Throttle
 
 BAND = (90, 150, 230, 70)
 MEAN = (120, 170, 240, 160)
@@ -51,7 +50,8 @@ class LossView(QtWidgets.QWidget):
     """Loss per mini-batch (min–max band, mean, smoothed) and test accuracy per epoch.
 
     Setter: ``set_log_scale(bool)``. ``show_snapshot`` redraws only when the history
-    changed, at most ``max_hz`` (``MAX_HZ``) times a second (the latest history is always drawn).
+    changed, at most ``throttle.hz`` (``MAX_HZ``) times a second (the latest history is
+    always drawn).
     """
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
@@ -61,11 +61,7 @@ class LossView(QtWidgets.QWidget):
         self._pending: HistoryView | None = None
         self._smoothed = np.zeros(0)
         self._drawn: HistoryView | None = None
-        self.max_hz: float | None = MAX_HZ  # None: redraw for every new history
-        self._drawn_at = -float("inf")
-        self._timer = QtCore.QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.timeout.connect(self._draw_pending)
+        self.throttle = Throttle(self._draw_pending, MAX_HZ, self)  # hz None: every history
 
         self.key = QtWidgets.QLabel(
             f'<span style="color:{SMOOTH}">━</span> smoothed '
@@ -172,11 +168,7 @@ class LossView(QtWidgets.QWidget):
             return
         self._key = key
         self._pending = history
-        wait = self._drawn_at + 1.0 / self.max_hz - time.perf_counter() if self.max_hz else 0
-        if wait <= 0:
-            self._draw_pending()
-        elif not self._timer.isActive():
-            self._timer.start(max(1, int(1000 * wait)))
+        self.throttle.request()
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -184,7 +176,6 @@ class LossView(QtWidgets.QWidget):
 
     def _draw_pending(self) -> None:
         if self._pending is not None and self.isVisible():
-            self._drawn_at = time.perf_counter()
             self._draw(self._pending)
             self._pending = None
 

@@ -138,14 +138,14 @@ class MistakeGallery(QtWidgets.QScrollArea):
         outputs: np.ndarray,
         names: tuple,
     ) -> None:
-        """Show examples ``indices`` (most confident first) of ``images`` ``(n, 784)``,
-        with true ``labels`` ``(n,)`` and outputs a^L ``(n, k)``."""
+        """Show examples ``indices`` ``(m,)`` (most confident first) of ``images``
+        ``(n, 784)``, with true ``labels`` ``(n,)``; ``outputs`` ``(m, k)``: their a^L."""
         while len(self.tiles) < len(indices):
             tile = MistakeTile(self._body)
             tile.clicked.connect(self.chosen)
             self.tiles.append(tile)
-        for tile, index in zip(self.tiles, indices, strict=False):
-            tile.set_mistake(int(index), images[index], outputs[index], labels[index], names)
+        for row, (tile, index) in enumerate(zip(self.tiles, indices, strict=False)):
+            tile.set_mistake(int(index), images[index], outputs[row], labels[index], names)
             tile.show()
         for tile in self.tiles[len(indices) :]:
             tile.hide()

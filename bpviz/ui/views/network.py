@@ -10,7 +10,6 @@ the phase concerns is highlighted, so δ is seen travelling from the output to t
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -19,6 +18,7 @@ from pyqtgraph.Qt import QtCore, QtWidgets
 
 from bpviz.session.snapshot import PhaseKind, Snapshot
 from bpviz.ui import colors
+from bpviz.ui.throttle import Throttle
 from bpviz.ui.views._base import SnapshotView, entry, pick
 from bpviz.ui.views._edges import EdgeLayer
 from bpviz.ui.views._widgets import caption_bar, superscript
@@ -106,11 +106,8 @@ class NetworkView(SnapshotView):
         self._input_rect = QtCore.QRectF()
         self._input_side = 0
         self._missing_brush = pg.mkBrush(colors.MISSING)
-        self.edges_hz: float | None = EDGES_HZ  # None: redraw the edges for every snapshot
-        self._edges_drawn_at = -float("inf")
-        self._edge_timer = QtCore.QTimer(self)
-        self._edge_timer.setSingleShot(True)
-        self._edge_timer.timeout.connect(self._update_edges)
+        # the edges' own, slower rate (hz None: redraw the edges for every snapshot)
+        self.edge_throttle = Throttle(self._update_edges, EDGES_HZ, self)
         self.vb.sigResized.connect(self._resize_nodes)
         self.plot.scene().sigMouseClicked.connect(self._clicked)
 
@@ -259,15 +256,7 @@ class NetworkView(SnapshotView):
         backward = phase is not None and phase.kind in BACKWARD
         if backward != self._backward:
             self._set_mode(backward, L)
-        wait = (
-            (self._edges_drawn_at + 1.0 / self.edges_hz - time.perf_counter())
-            if self.edges_hz
-            else 0
-        )
-        if wait <= 0:
-            self._update_edges()
-        elif not self._edge_timer.isActive():
-            self._edge_timer.start(max(1, int(1000 * wait)))
+        self.edge_throttle.request()
         self._draw_input(pick(snapshot.x, self.example))
         for l in range(1, L + 1):
             if backward:
@@ -284,7 +273,6 @@ class NetworkView(SnapshotView):
         """Draw the edges of the latest snapshot's weights (rate-limited to EDGES_HZ)."""
         if self.snapshot is None or tuple(self.snapshot.config.sizes) != self._sizes:
             return
-        self._edges_drawn_at = time.perf_counter()
         self.edges.update(self.snapshot.weights)
         self._set_caption()
 
