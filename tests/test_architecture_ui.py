@@ -345,3 +345,18 @@ def test_the_file_menu_is_whole_and_quit_is_last(window):
         "Download full MNIST…", "", "Export snapshot…", "Save session…", "Open session…",
         "Open recent", "", "Quit",
     ]  # fmt: skip
+
+
+def test_a_menu_action_goes_through_the_controller_into_the_model(qtbot, window):
+    qtbot.waitUntil(lambda: window.latest is not None, timeout=10_000)
+    seen = _record(window)
+    data = {a.text(): a for a in window.menu("&Data").actions()}
+    assert window.model.data_choice == "sample" and data["Embedded sample"].isChecked()
+    data["Best available"].trigger()  # what a click on the menu entry does
+    assert window.model.data_choice is None and ("data_choice", None) in seen
+    reset = window.act.reset
+    window.activateWindow()
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    assert window.model.running
+    reset.trigger()  # Run ▸ Reset pauses
+    assert not window.model.running and window.act.run.text() == "Run"
