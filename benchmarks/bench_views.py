@@ -106,7 +106,7 @@ class Case:
 
 def window_cpu_ms(sizes: tuple[int, ...], seconds: float, n: int) -> float:
     """CPU ms per frame of the main window drawing ``n`` full-speed snapshots in turn, one
-    per tick of its frame timer (pinned as the window's latest; its worker stays idle)."""
+    at a time (set as the model's probe, drawn at once, then painted; its worker idle)."""
     app = QtWidgets.QApplication.instance()
     frames = [replace(s, running=True) for s in snapshots(sizes, True, n)]
     config = SessionConfig(sizes=sizes)
@@ -122,12 +122,13 @@ def window_cpu_ms(sizes: tuple[int, ...], seconds: float, n: int) -> float:
             for block in range(3):  # a warm-up, then the best of two
                 start, c0, end = window.frames, time.process_time(), time.perf_counter() + seconds
                 while time.perf_counter() < end:
-                    window.pinned = frames[count % n]
-                    count += 1
                     shown = window.frames
+                    window.model.set_probe(frames[count % n])  # drawn at once, as a probe is
+                    count += 1
                     while window.frames == shown and time.perf_counter() < end:
-                        app.processEvents()  # the frame timer draws it, then Qt paints
+                        app.processEvents()
                         time.sleep(0.0005)
+                    app.processEvents()  # Qt paints it
                 drawn = window.frames - start
                 if block and drawn:
                     best = min(best, 1000 * (time.process_time() - c0) / drawn)

@@ -13,8 +13,6 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
 from bpviz.session import limits
-from bpviz.ui import controls_wiring as wiring
-from bpviz.ui import inspect_wiring, session_menus
 from bpviz.ui.dialogs import NetworkDialog
 from bpviz.ui.views.contraction import MAX_ROWS
 
@@ -40,7 +38,7 @@ def panel(window, qtbot):
 
 
 def reset_and_step(qtbot, window, sizes) -> None:
-    wiring.reset(window, replace(window.config, sizes=sizes))
+    window.controller.reset(replace(window.config, sizes=sizes))
     window.act.step_batch.trigger()
     qtbot.waitUntil(lambda: shown(window, sizes, step=1), timeout=60_000)
 
@@ -79,7 +77,7 @@ def test_readable_for_every_network_the_dialog_allows(qtbot, window, panel, size
     for l in range(1, L + 1):
         n = sizes[l]
         i, j = (n * 2) // 3, sizes[l - 1] // 2
-        inspect_wiring.select(window, l, i, j)
+        window.controller.select(l, i, j)
         qtbot.waitUntil(lambda l=l: panel.layer == l and panel.result is not None)
         assert_readable(panel)
         assert i in panel.rows and len(panel.rows) == min(n, MAX_ROWS)
@@ -104,7 +102,7 @@ def coloured_pixels(widget) -> int:
 
 def test_follows_reset_through_the_network_dialog(qtbot, window, panel):
     reset_and_step(qtbot, window, (784, 30, 10))
-    inspect_wiring.select(window, 1, 3, 5)
+    window.controller.select(1, 3, 5)
     qtbot.waitUntil(lambda: panel.layer == 1 and panel.result is not None)
     assert panel.result.shape == (16, 784) and coloured_pixels(panel.canvas) > 0
 
@@ -136,11 +134,11 @@ def test_follows_reset_through_the_network_dialog(qtbot, window, panel):
 
 def test_follows_open_session(qtbot, window, panel, tmp_path):
     reset_and_step(qtbot, window, (784, 16, 10))
-    path = session_menus.save_session(window, str(tmp_path / "small.npz"))
+    path = window.controller.save_session(str(tmp_path / "small.npz"))
     assert path
     reset_and_step(qtbot, window, (784, 30, 10))
     qtbot.waitUntil(lambda: panel.result is not None and panel.result.shape == (10, 30))
-    assert session_menus.open_session(window, path)
+    assert window.controller.open_session(path)
     qtbot.waitUntil(lambda: shown(window, (784, 16, 10)), timeout=30_000)
     qtbot.waitUntil(lambda: panel.snapshot is window.latest)
     assert panel.result is None or panel.result.shape == (10, 16)

@@ -31,7 +31,7 @@ def test_the_menus_offer_export_save_open_recent_and_record(window):
     assert texts.index("Open session…") < texts.index("Quit")
     record = [a.text() for a in window.menu("&Record").actions()]
     assert "Record window…" in record and "Stop recording" in record
-    assert not window.stop_record_action.isEnabled()
+    assert not window.menus.stop_record_action.isEnabled()
 
 
 def test_export_snapshot_writes_the_window_and_its_views(qtbot, window, tmp_path):
@@ -40,7 +40,7 @@ def test_export_snapshot_writes_the_window_and_its_views(qtbot, window, tmp_path
     for _ in range(4):
         window.worker.step_phase()  # forward, forward, cost, δ^2
     snap = settle(qtbot, window, lambda s: s.step == 3 and s.phase_index == 3)
-    report = sm.export_snapshot(window, str(tmp_path))
+    report = window.controller.export_snapshot(str(tmp_path))
     assert report is not None and report.folder.parent == tmp_path
     image = QImage(str(report.folder / "window.png"))
     ratio = window.devicePixelRatioF()
@@ -63,12 +63,12 @@ def test_save_and_open_a_session_in_the_window(qtbot, window, tmp_path):
     for _ in range(5):
         window.worker.step_batch()
     saved = settle(qtbot, window, lambda s: s.step == 5)
-    assert sm.save_session(window, path) == path
+    assert window.controller.save_session(path) == path
     for _ in range(7):
         window.worker.step_batch()
     settle(qtbot, window, lambda s: s.step == 12)
     window.eta.set_eta(3.0)
-    assert sm.open_session(window, path)
+    assert window.controller.open_session(path)
     opened = settle(qtbot, window, lambda s: s.step == 5)
     for a, b in zip(opened.weights, saved.weights, strict=True):
         np.testing.assert_array_equal(a, b)
@@ -77,8 +77,8 @@ def test_save_and_open_a_session_in_the_window(qtbot, window, tmp_path):
     window.worker.step_batch()
     settle(qtbot, window, lambda s: s.step == 6)
     assert sm.recent_files(window)[0] == path
-    window.recent_menu.aboutToShow.emit()
-    assert [a.toolTip() for a in window.recent_menu.actions()] == [path]
+    window.menus.recent_menu.aboutToShow.emit()
+    assert [a.toolTip() for a in window.menus.recent_menu.actions()] == [path]
 
 
 def test_opening_a_bad_file_says_so_and_changes_nothing(qtbot, window, tmp_path):
@@ -87,7 +87,7 @@ def test_opening_a_bad_file_says_so_and_changes_nothing(qtbot, window, tmp_path)
     before = settle(qtbot, window, lambda s: s.step == 2)
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"PK\x03\x04 this is not a session")
-    assert not sm.open_session(window, str(bad))
+    assert not window.controller.open_session(str(bad))
     qtbot.waitUntil(lambda: bool(messages(window)))
     assert "bad.npz" in messages(window)[0].text()
     window.worker.step_phase()  # the session is still the one it was
@@ -101,14 +101,14 @@ def test_opening_a_bad_file_says_so_and_changes_nothing(qtbot, window, tmp_path)
 @pytest.mark.skipif(ffmpeg_exe() is None, reason="imageio-ffmpeg not installed")
 def test_record_a_view_while_stepping_phases(qtbot, window, tmp_path):
     path = tmp_path / "delta.gif"
-    assert sm.start_recording(window, "network", str(path))
-    assert window.stop_record_action.isEnabled()
+    assert window.controller.start_recording("network", str(path))
+    assert window.menus.stop_record_action.isEnabled()
     for _ in range(8):
         window.worker.step_phase()
         qtbot.wait(120)
     with qtbot.waitSignal(window.recorder.finished, timeout=60_000):
-        sm.stop_recording(window)
-    assert path.is_file() and not window.stop_record_action.isEnabled()
+        window.controller.stop_recording()
+    assert path.is_file() and not window.menus.stop_record_action.isEnabled()
     first = QImage(str(path))
     view = window.views["network"]
     # the view's size, rounded down to even numbers for the encoder
@@ -119,14 +119,14 @@ def test_record_a_view_while_stepping_phases(qtbot, window, tmp_path):
 def test_export_and_save_while_running_do_not_stop_training(qtbot, window, tmp_path):
     import json
 
-    window.worker.run()
+    window.controller.run()  # as the Run button does
     settle(qtbot, window, lambda s: s.step > 50)
-    report = sm.export_snapshot(window, str(tmp_path))
+    report = window.controller.export_snapshot(str(tmp_path))
     step = json.loads((report.folder / "snapshot.json").read_text(encoding="utf-8"))["step"]
     rows = (report.folder / "metrics.csv").read_text().splitlines()
     assert sum(row.startswith("loss,") for row in rows) == step  # up to the step shown
     going = settle(qtbot, window, lambda s: s.running and s.step > step + 200)
-    assert sm.save_session(window, str(tmp_path / "run.npz"))
+    assert window.controller.save_session(str(tmp_path / "run.npz"))
     settle(qtbot, window, lambda s: s.running and s.step > going.step + 200)
     assert window.act.run.isChecked()
-    window.worker.pause()
+    window.controller.pause()

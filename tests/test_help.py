@@ -14,8 +14,8 @@ NATIVE = QKeySequence.SequenceFormat.NativeText
 def _open_help(qtbot, window):
     window.activateWindow()
     qtbot.keyClick(window, Qt.Key.Key_F1)  # as a person asks for help
-    qtbot.waitUntil(lambda: getattr(window, "help_dialog", None) is not None)
-    page = window.help_dialog
+    qtbot.waitUntil(lambda: window.controller.help_dialog is not None)
+    page = window.controller.help_dialog
     qtbot.waitExposed(page)
     return page
 

@@ -131,14 +131,13 @@ def test_inspect_option_opens_with_the_weight_selected_and_saves_a_screenshot(tm
 
 
 def test_a_stale_click_is_ignored_and_a_bad_inspect_is_a_clear_error(qtbot, window):
-    from bpviz.ui import inspect_wiring
 
     step_to(qtbot, window, PhaseKind.FORWARD, 1)
     window.views["gradients"].weight_clicked.emit(2, 3, 5)
     window.views["gradients"].weight_clicked.emit(2, 99, 5)  # no neuron 99 in layer 2
     assert window.selection == (2, 3, 5)
     with pytest.raises(ValueError, match="i = 99"):
-        inspect_wiring.select(window, 2, 99, 5)
+        window.controller.select(2, 99, 5)
 
 
 def test_inspect_option_selects_in_the_window(qtbot, window):

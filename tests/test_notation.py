@@ -8,7 +8,6 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 from uitexts import bare_numbers, caret_texts, widget_texts
 
-from bpviz.ui import inspect_wiring
 from bpviz.ui.notation import number, subscript, superscript, unicode_math
 
 
@@ -61,7 +60,7 @@ def _show_every_tab(qtbot, window):
 
 def test_the_window_shows_no_caret_notation_after_stepping_into_the_backward_pass(qtbot, window):
     _step_phases(qtbot, window, 7)  # forward, cost, δ², δ¹, ∂C/∂W² …
-    inspect_wiring.select(window, 2, 3, 5)
+    window.controller.select(2, 3, 5)
     _show_every_tab(qtbot, window)
     qtbot.waitUntil(lambda: "phase: " in window.status.labels["phase"].text())
     phase = window.status.labels["phase"].text()
@@ -97,8 +96,8 @@ def test_dialogs_and_about_box_show_no_caret_notation(qtbot, window):
     assert "δᴸ" in box.text() and not caret_texts(box), caret_texts(box)
     box.close()
 
-    window.help_action.trigger()
-    page = window.help_dialog
+    window.menus.help_action.trigger()
+    page = window.controller.help_dialog
     qtbot.waitExposed(page)
     text = page.browser.toPlainText()
     assert "^" not in text and "_{" not in text

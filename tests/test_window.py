@@ -8,7 +8,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractSlider, QAbstractSpinBox, QMessageBox, QToolButton
 
 from bpviz.session.snapshot import PhaseKind, phases_for
-from bpviz.ui import controls_wiring as wiring
 from bpviz.ui import settings as store
 from bpviz.ui.app import build_window
 from bpviz.ui.notation import unicode_math
@@ -164,7 +163,7 @@ def test_bad_eta_shows_a_message_and_changes_nothing(qtbot, window, text):
 def test_folder_without_mnist_shows_a_message_and_keeps_training_data(qtbot, window, tmp_path):
     (tmp_path / "notes.txt").write_text("no digits here")
     dataset = window.dataset
-    assert not wiring.set_data_source(window, str(tmp_path))
+    assert not window.controller.set_data_source(str(tmp_path))
     qtbot.waitUntil(lambda: len(messages(window)) == 1)
     assert str(tmp_path) in messages(window)[0].text() or "MNIST" in messages(window)[0].text()
     assert window.dataset is dataset
@@ -175,9 +174,9 @@ def test_settings_persist_across_a_restart(qtbot, settings_path):
     qtbot.addWidget(first)
     first.show()
     qtbot.waitExposed(first)
-    assert wiring.set_eta(first, 0.5)
+    assert first.controller.set_eta(0.5)
     first.pace.set_pace(10)
-    wiring.set_pace(first, 10)
+    first.controller.set_pace(10)
     first.batch.spin.setValue(25)
     first.docks["loss"].hide()
     first.close()

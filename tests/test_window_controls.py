@@ -8,14 +8,13 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QDialog, QSlider
 
-from bpviz.ui import controls_wiring as wiring
 from bpviz.ui import settings as store
 from bpviz.ui.dialogs import NetworkDialog, parse_hidden
 
 
 def test_pace_limits_the_steps_per_second(qtbot, window):
     window.pace.set_pace(5)
-    wiring.set_pace(window, 5)
+    window.controller.set_pace(5)
     start = window.worker.latest().step
     window.act.run.trigger()
     t0 = time.monotonic()
@@ -57,7 +56,7 @@ def test_network_dialog_resets_with_the_new_network(qtbot, window):
     dialog.cost.setCurrentText("cross_entropy")
     dialog.accept()
     assert dialog.result() == QDialog.DialogCode.Accepted
-    wiring.reset(window, dialog.config())
+    window.controller.reset(dialog.config())
     window.act.step_batch.trigger()
     window.worker.wait_idle(5.0)
     shot = window.worker.latest()

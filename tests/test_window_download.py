@@ -15,7 +15,6 @@ from PySide6.QtWidgets import QPushButton
 
 from bpviz.data import download_mnist
 from bpviz.data.download import MNIST_MD5
-from bpviz.ui import controls_wiring as wiring
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -78,7 +77,7 @@ def test_download_shows_progress_then_trains_on_the_full_mnist(qtbot, window, se
     url, checksums = server
     dest = tmp_path / "mnist"
     fetch = partial(download_mnist, dest=dest, mirrors=[url], checksums=checksums)
-    dialog = wiring.download_mnist(window, fetch)
+    dialog = window.controller.download_mnist(fetch)
     seen = []
     dialog.succeeded.connect(seen.append)
     qtbot.waitUntil(lambda: bool(seen), timeout=60_000)
@@ -96,7 +95,7 @@ def test_cancel_stops_the_download_and_keeps_the_data(qtbot, window, server, tmp
     Handler.delay = 0.05
     dataset = window.dataset
     fetch = partial(download_mnist, dest=tmp_path / "mnist", mirrors=[url], checksums=checksums)
-    dialog = wiring.download_mnist(window, fetch)
+    dialog = window.controller.download_mnist(fetch)
     failed = []
     dialog.failed.connect(failed.append)
     qtbot.waitUntil(lambda: dialog.shown is not None and dialog.value() > 0, timeout=20_000)
@@ -119,7 +118,7 @@ def test_cancel_takes_effect_within_a_second_while_the_server_is_silent(
     name = "train-images-idx3-ubyte.gz"
     dest = tmp_path / "mnist"
     fetch = partial(download_mnist, dest=dest, mirrors=[url], checksums={name: checksums[name]})
-    dialog = wiring.download_mnist(window, fetch)
+    dialog = window.controller.download_mnist(fetch)
     failed = []
     dialog.failed.connect(failed.append)
     qtbot.waitUntil(lambda: dialog.shown is not None and dialog.shown[1] > 0, timeout=20_000)

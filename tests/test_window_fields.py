@@ -12,7 +12,6 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from bpviz.session import limits
-from bpviz.ui import controls_wiring as wiring
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 
@@ -211,7 +210,7 @@ def test_a_reset_the_session_refuses_is_said_in_the_window(qtbot, window):
     gives a message in the window, not a traceback on stderr."""
     n_train = window.dataset.train_images.shape[0]
     start = settled(qtbot, window)
-    wiring.reset(window, replace(window.config, batch_size=n_train + 1))
+    window.controller.reset(replace(window.config, batch_size=n_train + 1))
     qtbot.waitUntil(lambda: len(messages(window)) == 1, timeout=3000)
     assert f"between 1 and {n_train:,}" in messages(window)[0].text()
     assert "Not reset" in window.statusBar().currentMessage()

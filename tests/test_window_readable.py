@@ -18,7 +18,6 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QLabel, QMessageBox, QTabBar
 from uitexts import caret_texts
 
-from bpviz.ui import inspect_wiring
 from bpviz.ui.views.equations import MathLabel
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,7 +29,7 @@ def _step_into_backward_pass(qtbot, window, phases=7):
         window.act.step_phase.trigger()
     assert window.worker.wait_idle(timeout=30.0)
     qtbot.waitUntil(lambda: window.latest.phase == window.worker.latest().phase, timeout=10_000)
-    inspect_wiring.select(window, 2, 3, 5)
+    window.controller.select(2, 3, 5)
 
 
 def _raise(qtbot, window, key):
@@ -134,7 +133,6 @@ def test_download_failure_message_wraps_its_sentences_naturally(qtbot, window, t
     from functools import partial
 
     from bpviz.data import download_mnist
-    from bpviz.ui import controls_wiring as wiring
 
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _NotFound)
     httpd.daemon_threads = True
@@ -143,7 +141,7 @@ def test_download_failure_message_wraps_its_sentences_naturally(qtbot, window, t
     try:
         url = f"http://127.0.0.1:{httpd.server_address[1]}/"
         fetch = partial(download_mnist, dest=tmp_path / "mnist", mirrors=[url])
-        dialog = wiring.download_mnist(window, fetch)
+        dialog = window.controller.download_mnist(fetch)
         assert not caret_texts(dialog), caret_texts(dialog)
 
         def box():

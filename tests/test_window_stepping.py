@@ -14,7 +14,6 @@ from viewtools import stroke
 from bpviz.session.limits import ETA_MAX
 from bpviz.session.snapshot import PhaseKind
 from bpviz.ui import colors
-from bpviz.ui import controls_wiring as wiring
 
 
 def drawn(qtbot, window, condition, timeout=10_000):
@@ -238,7 +237,7 @@ def test_a_paused_window_shows_the_last_minibatch_in_full(qtbot, window):
 def test_run_pause_button_follows_a_run_that_stops_by_itself(qtbot, window):
     drawn(qtbot, window, lambda s: True)
     diverging = dict(hidden="leaky_relu", output="softmax", cost="cross_entropy", eta=ETA_MAX)
-    wiring.reset(window, replace(window.config, **diverging))
+    window.controller.reset(replace(window.config, **diverging))
     drawn(qtbot, window, lambda s: s.config.cost == "cross_entropy")
     button = run_button(window)
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)

@@ -151,9 +151,7 @@ def open_file(window: MainWindow, path: str) -> bool:
     the same message in the window when it cannot be used); whether it opened."""
     from PySide6.QtWidgets import QMessageBox
 
-    from bpviz.ui import session_menus
-
-    if session_menus.open_session(window, path):
+    if window.controller.open_session(path):
         return True
     boxes = [b for b in window.findChildren(QMessageBox) if b.objectName() == "bpviz_message"]
     reason = boxes[-1].text().split("\n\n")[-1] if boxes else f"{path}: see the message"
@@ -168,7 +166,7 @@ def apply_script(window: MainWindow, args: argparse.Namespace) -> None:
     shown (and on stderr too in scripted mode, ``--screenshot`` or ``--quit-after``);
     the exit status is then 1."""
     if getattr(args, "file", None) and not open_file(window, args.file):
-        window.script_status = 1
+        window.set_script_status(1)
         if args.screenshot or args.quit_after is not None:
             print(f"bpviz: {window.statusBar().currentMessage()}", file=sys.stderr)
     if args.step_phases > 0:
@@ -176,12 +174,10 @@ def apply_script(window: MainWindow, args: argparse.Namespace) -> None:
             window.worker.step_phase()
         window.worker.wait_idle(timeout=30.0)
     if getattr(args, "inspect", None) is not None:
-        from bpviz.ui import inspect_wiring
-
         window.refresh()  # draw first, so every view knows the network it highlights in
         try:
-            inspect_wiring.select(window, *args.inspect.entry)
-            inspect_wiring.show_panels(window)
+            window.controller.select(*args.inspect.entry)
+            window.controller.show_panels()
         except ValueError as exc:
             print(f"bpviz: --inspect: {exc}", file=sys.stderr)
     if args.run:

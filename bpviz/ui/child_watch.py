@@ -20,7 +20,7 @@ import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QSignalBlocker, Qt, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QToolBar
 
 from bpviz.runtime.child_process import resume_from_parameters
@@ -28,7 +28,8 @@ from bpviz.runtime.remote import RemoteError, RemoteWorker
 
 if TYPE_CHECKING:
     from bpviz.session.snapshot import Snapshot
-    from bpviz.ui.main_window import MainWindow
+    from bpviz.ui.controller import Controller
+    from bpviz.ui.window_api import Window
 
 CHECK_MS = 250  # how often the window looks at its training process
 BANNER_STYLE = "QLabel { background: #fde2e1; color: #7a1010; padding: 6px; }"
@@ -37,9 +38,10 @@ BANNER_STYLE = "QLabel { background: #fde2e1; color: #7a1010; padding: 6px; }"
 class ChildWatch(QObject):
     """The banner and the restart for ``window`` (see the module doc)."""
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: Window, controller: Controller) -> None:
         super().__init__(window)
         self.window = window
+        self.controller = controller
         self.failure: str | None = None  # what the banner says, while it is shown
         self.banner = QToolBar("Training process", window)
         self.banner.setObjectName("bpviz_child_banner")
@@ -95,11 +97,7 @@ class ChildWatch(QObject):
 
     def _show_paused(self) -> None:
         """Nothing trains any more: the Run button says so."""
-        run = self.window.act.run
-        if run.isChecked():
-            with QSignalBlocker(run):
-                run.setChecked(False)
-            run.setText("Run")
+        self.controller.stopped()
 
     def restart(self) -> bool:
         """A new training process from the last snapshot's parameters; False (with the
@@ -130,11 +128,10 @@ class ChildWatch(QObject):
             new.stop()
             self.label.setText(f"{self.failure} Restarting failed: {error}")
             return False
-        w.worker = new
-        w.latest = None  # draw the new process's first snapshot
+        w.use_worker(new)  # it draws the new process's first snapshot
         self.failure = None
         self.banner.hide()
-        w.apply_config(config)
+        self.controller.apply_config(config)
         w.statusBar().showMessage(
             f"Restarted from the parameters of step {snapshot.step:,} (η = {snapshot.eta:g}); "
             "the step counter and the history start again at 0 — the rest was lost with "

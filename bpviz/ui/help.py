@@ -2,7 +2,7 @@
 
 The keys table is generated from the window's own QActions and QShortcuts each time the
 page opens, so it cannot drift from what the keys really do. The views' section follows
-``main_window.DOCKS`` (their titles as the window shows them).
+``docks.DOCKS`` (their titles as the window shows them).
 """
 
 from __future__ import annotations
@@ -15,13 +15,15 @@ from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
 from bpviz.ui import colors
+from bpviz.ui.docks import DOCKS
+from bpviz.ui.views.delta import SIGMA_PRIME
 
 if TYPE_CHECKING:
-    from bpviz.ui.main_window import MainWindow
+    from bpviz.ui.window_api import Window
 
 NATIVE = QKeySequence.SequenceFormat.NativeText
 
-# What each dock shows, in a sentence or two (keyed like main_window.DOCKS).
+# What each dock shows, in a sentence or two (keyed like docks.DOCKS).
 VIEWS = {
     "network": "The layers left to right: the input digit x = a⁰, then one column of "
     "nodes per layer. Going forward the nodes show the activations aˡ (dark → bright); "
@@ -103,8 +105,6 @@ COLOURS = (
 
 
 def _sigma_prime() -> str:
-    from bpviz.ui.views.delta import SIGMA_PRIME
-
     return SIGMA_PRIME
 
 
@@ -157,10 +157,8 @@ def keys_html(window: QWidget) -> str:
     )
 
 
-def views_html(window: MainWindow | None = None) -> str:
+def views_html(window: Window | None = None) -> str:
     """The views section: each dock's title and what it shows."""
-    from bpviz.ui.main_window import DOCKS
-
     titles = {spec.key: spec.title for spec in DOCKS}
     if window is not None:
         titles.update({key: dock.windowTitle() for key, dock in window.docks.items()})
@@ -183,7 +181,7 @@ def colours_html() -> str:
     return f"<h2 id='colours'>Colours</h2><table cellspacing=0 cellpadding=4>{rows}</table>"
 
 
-def page_html(window: MainWindow) -> str:
+def page_html(window: Window) -> str:
     """The whole help page for ``window``."""
     return (
         "<h1>bpviz: backpropagation, live</h1>"
@@ -202,7 +200,7 @@ def page_html(window: MainWindow) -> str:
 class HelpDialog(QDialog):
     """A non-modal window with the help page (rich text, scrollable, links inside)."""
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: Window) -> None:
         super().__init__(window)
         self.setObjectName("bpviz_help")
         self.setWindowTitle("bpviz help")
@@ -218,13 +216,13 @@ class HelpDialog(QDialog):
         self.resize(min(820, screen.width() - 40), min(700, screen.height() - 60))
 
 
-def show_help(window: MainWindow) -> HelpDialog:
-    """Open the help page (again, freshly generated, if it is open already)."""
-    old = getattr(window, "help_dialog", None)
+def show_help(window: Window, old: HelpDialog | None = None) -> HelpDialog:
+    """Open the help page (``old``, the one open already, is closed: the new one is
+    freshly generated)."""
     if old is not None:
         old.close()
         old.deleteLater()
-    dialog = window.help_dialog = HelpDialog(window)
+    dialog = HelpDialog(window)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
     dialog.show()
     dialog.raise_()

@@ -1,19 +1,15 @@
 """The main window: docks built from one list, the toolbar, menus, and the frame timer.
 
-Adding a panel: append a ``DockSpec`` to ``DOCKS`` (its ``make(window)`` returns the
-widget, and may connect to views made before it via ``window.views[key]``). A widget with
-``show_snapshot(snapshot)`` is fed every new snapshot; while training runs, only when
-on screen (not behind another tab), plus the latest when its tab comes to the front.
-One with ``set_example(i)``/``example_changed`` or ``set_class_names`` joins those too.
-
-Adding a menu action: a builder in ``bpviz/ui/menus.py`` (``MENU_BUILDERS``)
-or ``window.menu("&File").addAction(...)``.
+Everything the window holds is made in ``__init__``: the ``WindowModel`` (what it is set
+to, without Qt), the ``Controller`` that every control, menu and view calls, the docks
+(``bpviz/ui/docks.py``: adding a panel is one ``DockSpec``), the menus (all built by
+``bpviz/ui/menus.py``) and the toolbar. Each frame draws the worker's newest snapshot
+(or the probe an example pinned) in the views that can be seen.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QShowEvent
@@ -21,18 +17,23 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QWidget
 
 from bpviz.data.dataset import Dataset
 from bpviz.session.snapshot import SessionConfig, Snapshot
-from bpviz.ui import controls_wiring as wiring
-from bpviz.ui import inspect_wiring
+from bpviz.ui import controls_wiring, inspect_wiring
 from bpviz.ui import settings as store
 from bpviz.ui.child_watch import ChildWatch
+from bpviz.ui.controller import Controller
 from bpviz.ui.controls import BatchSizeControl, EtaControl, PaceControl, build_toolbar, make_actions
 from bpviz.ui.controls_status import TrainingStatus
+from bpviz.ui.dialogs import show_message
+from bpviz.ui.docks import CLASS_NAMED, DOCKS, DRAWS_SNAPSHOTS, SELECTING, DockSpec
 from bpviz.ui.menus import HELP, build_menus
-from bpviz.ui.views import explore
+from bpviz.ui.model import WindowModel
+from bpviz.ui.recorder import Recorder
+from bpviz.ui.session_menus import finish_on_quit, recording_finished
+from bpviz.ui.views._base import SnapshotView
+from bpviz.ui.views.explore import Explorer
 
-LEFT = Qt.DockWidgetArea.LeftDockWidgetArea
-RIGHT = Qt.DockWidgetArea.RightDockWidgetArea
-BOTTOM = Qt.DockWidgetArea.BottomDockWidgetArea
+__all__ = ["DOCKS", "DockSpec", "MainWindow", "on_screen"]
+
 FRAME_MARGIN = (24, 56)  # room for the window manager's frame and title bar, in pixels
 MAX_SIZE = (2400, 1400)  # on a very large screen, a window one can still take in
 FALLBACK_SIZE = (1340, 700)  # no screen known (should not happen)
@@ -42,55 +43,6 @@ STATUS_PAD = 12  # pixels around each field and the message
 FRAME_MS = 25  # at most 40 repaints a second: enough to watch, cheap on the GIL
 
 
-@dataclass(frozen=True)
-class DockSpec:
-    """One dockable panel: ``key`` names it in the saved layout; ``tab_with`` shares tabs."""
-
-    key: str
-    title: str
-    make: Callable[[MainWindow], QWidget]
-    area: Qt.DockWidgetArea
-    tab_with: str | None = None
-    tooltip: str = ""
-
-
-def _view(module: str, name: str) -> Callable[[MainWindow], QWidget]:
-    def make(window: MainWindow) -> QWidget:
-        cls = getattr(__import__(f"bpviz.ui.views.{module}", fromlist=[name]), name)
-        return cls()
-
-    return make
-
-
-DOCKS: list[DockSpec] = [
-    DockSpec("network", "Network", _view("network", "NetworkView"), LEFT,
-             tooltip="aˡ forward, δˡ backward, edges coloured by Wˡ"),
-    DockSpec("io", "Input and output", _view("io", "InputOutputView"), RIGHT,
-             tooltip="The mini-batch x, the selected digit, aᴸ against y"),
-    DockSpec("delta", "δ and its factors", _view("delta", "DeltaView"), BOTTOM,
-             tooltip="δˡ = (Wˡ⁺¹)ᵀ δˡ⁺¹ ⊙ σ'(zˡ) with ∂C/∂aˡ and σ'(zˡ)"),
-    DockSpec("gradients", "Gradients ∂C/∂W", _view("gradient", "GradientView"), BOTTOM,
-             tooltip="∂C/∂Wˡ = δˡ (aˡ⁻¹)ᵀ, Wˡ or ΔWˡ as heatmaps"),
-    DockSpec("loss", "Loss and accuracy", _view("loss", "LossView"), BOTTOM,
-             tooltip="C per mini-batch, smoothed, and test accuracy per epoch"),
-    DockSpec("equations", "Equations, live", _view("equations", "EquationView"), RIGHT,
-             tab_with="io", tooltip="The paper's algorithm (IV.4): the phase's line "
-             "highlighted, with the selected weight's numbers written out"),
-    DockSpec("inspector", "Inspect wᵢⱼ", _view("inspector", "InspectorView"), RIGHT,
-             tab_with="io", tooltip="One weight in the mini-batch: aⱼ, δᵢ, ∂C/∂wᵢⱼ, "
-             "Δw, each example's share; numeric gradient check (g); pin to watch"),
-    DockSpec("contraction", "Tensor contraction", _view("contraction", "ContractionView"),
-             RIGHT, tab_with="io", tooltip="IV.2: ∂aˡ/∂Wˡ as a stack of matrices, "
-             "contracted with ∂C/∂aˡ into ∂C/∂Wˡ"),
-    DockSpec("evaluation", "Evaluation", explore.evaluation_dock, LEFT, tab_with="network",
-             tooltip="Held-out accuracy, confusion matrix, worst mistakes; click to inspect"),
-    DockSpec("drawpad", "Draw a digit", explore.drawpad_dock, LEFT, tab_with="network",
-             tooltip="Your own digit through the network, and one backprop step on it"),
-]  # fmt: skip
-# Tab groups keep the default layout within 1366×768: the tall panels (drawing pad,
-# inspector) share the top row; the bottom row stays short (δ, ∂C/∂W, loss).
-
-
 def on_screen(widget: QWidget) -> bool:
     """Whether any of ``widget`` can be seen: not hidden, not behind another dock's tab
     (Qt 6 keeps such tabs "visible"), not in a minimised window."""
@@ -98,7 +50,9 @@ def on_screen(widget: QWidget) -> bool:
 
 
 class MainWindow(QMainWindow):
-    """Docks and wiring. ``worker`` trains; the window polls ``worker.latest()``."""
+    """Docks, toolbar and menus. ``worker`` trains; each frame draws ``worker.latest()``
+    (or the model's probe); ``model`` is what the window is set to, ``controller`` what
+    every control calls."""
 
     snapshot_shown = Signal(object)  # after every repaint, with the snapshot drawn
 
@@ -111,17 +65,16 @@ class MainWindow(QMainWindow):
         self.setDockNestingEnabled(True)
         self.worker = worker
         self.settings = settings
-        self.config = config  # what the next reset uses
         self.dataset = dataset  # what the worker trains on
-        self.data_choice = store.load_data_choice(settings)
+        self.model = WindowModel(config, store.load_data_choice(settings))
+        self.controller = Controller(self, self.model)
         self.frames = 0  # repaints so far (benchmarks read it)
         self.latest: Snapshot | None = None
-        self.pinned: Snapshot | None = None  # shown instead of the worker's (views/explore.py)
         self.views: dict[str, QWidget] = {}
         self.docks: dict[str, QDockWidget] = {}
         self._menus: dict[str, QMenu] = {}
         self.closed = False
-        self.download = None
+        self.script_status = 0  # the exit status of a scripted run (bpviz/ui/app.py)
 
         self.act = make_actions(self)
         self.pace = PaceControl()
@@ -131,17 +84,22 @@ class MainWindow(QMainWindow):
         self.status = TrainingStatus(self.statusBar())
         self.statusBar().messageChanged.connect(self._make_room)
         self.status.set_source(source)
+        self.recorder = Recorder(self)
+        self.explorer = Explorer(self)  # shows one example's pass (evaluation, drawing pad)
         for spec in DOCKS:
             self.add_dock(spec)
         self.set_class_names(dataset.class_names)
-        build_menus(self)
-        wiring.connect(self)
-        inspect_wiring.connect(self)
+        self.menus = build_menus(self, self.controller)
+        controls_wiring.connect(self, self.controller)
+        inspect_wiring.connect(self, self.controller)
+        self.model.events.connect(self._model_changed)
+        self.recorder.finished.connect(lambda path, n: recording_finished(self, path, n))
+        self.recorder.failed.connect(lambda message: self._recording_failed(message))
         self.eta.set_eta(config.eta)
         self.batch.set_batch_size(config.batch_size)
         self.pace.set_pace(store.load_pace(settings))
-        self.worker.set_pace(self.pace.pace())
-        self.child_watch = ChildWatch(self)  # says when the training process dies
+        self.controller.set_pace(self.pace.pace())
+        self.child_watch = ChildWatch(self, self.controller)  # says when the training process dies
 
         self.fit_screen()
         self.arrange_default()  # again once shown, when the docks have real sizes
@@ -154,6 +112,41 @@ class MainWindow(QMainWindow):
         self._timer = QTimer(self, interval=FRAME_MS)
         self._timer.timeout.connect(self.refresh)
         self._timer.start()
+        app = QGuiApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(lambda: finish_on_quit(self))
+
+    # --- what the model holds, as the window's (read-only) ---
+
+    @property
+    def config(self) -> SessionConfig:
+        """The configuration the next reset uses (η and m in force)."""
+        return self.model.config
+
+    @property
+    def data_choice(self) -> str | None:
+        return self.model.data_choice
+
+    @property
+    def selection(self) -> tuple[int, int, int | None] | None:
+        """The selected parameter (l, i, j), j None for the bias; or None."""
+        return self.model.selection
+
+    @property
+    def pinned(self) -> Snapshot | None:
+        """The probe snapshot shown instead of the worker's (an example), or None."""
+        return self.model.probe
+
+    def _model_changed(self, name: str, value: Any) -> None:
+        if name == "selection" and value is not None:
+            for widget in self.views.values():
+                if isinstance(widget, SELECTING):
+                    widget.set_selection(*value)
+        elif name == "probe":
+            self.refresh()
+
+    def _recording_failed(self, message: str) -> None:
+        show_message(self, "Record", message)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -223,9 +216,9 @@ class MainWindow(QMainWindow):
             self.docks[spec.tab_with].raise_()  # the first of a tab group stays in front
         else:
             self.addDockWidget(spec.area, dock)
-        if hasattr(widget, "example_changed"):
+        if isinstance(widget, SnapshotView):
             widget.example_changed.connect(self.select_example)
-        if hasattr(widget, "show_snapshot"):  # a tab brought to the front catches up
+        if isinstance(widget, DRAWS_SNAPSHOTS):  # a tab brought to the front catches up
             dock.visibilityChanged.connect(lambda shown: shown and self._catch_up(widget))
         self.views[spec.key] = widget
         self.docks[spec.key] = dock
@@ -236,52 +229,67 @@ class MainWindow(QMainWindow):
         Help stays the last menu (a menu made after it goes before it)."""
         if title not in self._menus:
             bar, help_menu = self.menuBar(), self._menus.get(HELP)
+            # made here with the window as parent: a menu made by bar.addMenu(title) can
+            # be deleted when a wrapper of it from QAction.menu() is collected (PySide6)
+            self._menus[title] = menu = QMenu(title, self)
             if help_menu is None:
-                self._menus[title] = bar.addMenu(title)
+                bar.addMenu(menu)
             else:
-                self._menus[title] = menu = QMenu(title, self)
                 bar.insertMenu(help_menu.menuAction(), menu)
         return self._menus[title]
 
     def refresh(self) -> bool:
         """Draw the newest snapshot in every visible view; False when nothing was new."""
-        snapshot = self.pinned or self.worker.latest()
+        snapshot = self.model.probe or self.worker.latest()
         if snapshot is None or snapshot is self.latest:
             return False
         self.latest = snapshot
         for widget in self.views.values():  # while running, only what can be seen
-            if hasattr(widget, "show_snapshot") and (on_screen(widget) or not snapshot.running):
+            if isinstance(widget, DRAWS_SNAPSHOTS) and (on_screen(widget) or not snapshot.running):
                 widget.show_snapshot(snapshot)
         self.status.show_snapshot(snapshot)
-        wiring.sync(self, snapshot)
+        self.controller.follow(snapshot)
         self.frames += 1
         self.snapshot_shown.emit(snapshot)
         return True
 
-    def _catch_up(self, widget: QWidget) -> None:
+    def _catch_up(self, widget: SnapshotView) -> None:
         if self.latest is not None:
             widget.show_snapshot(self.latest)
 
     def select_example(self, index: int) -> None:
         """Show example ``index`` of the mini-batch (−1: batch mean) in every view."""
         for widget in self.views.values():
-            if hasattr(widget, "set_example"):
+            if isinstance(widget, SnapshotView):
                 widget.set_example(index)
 
     def set_class_names(self, names: tuple[str, ...]) -> None:
         """Label output neurons with the data set's class names."""
         for widget in self.views.values():
-            if hasattr(widget, "set_class_names"):
+            if isinstance(widget, CLASS_NAMED):
                 widget.set_class_names(names)
 
     def apply_config(self, config: SessionConfig) -> None:
         """Remember ``config`` for the next reset (and in the settings)."""
-        self.config = config
-        store.save_config(self.settings, config)
+        self.controller.apply_config(config)
 
-    def set_batch_size(self, m: int) -> None:
-        """The batch size for the next reset."""
-        self.apply_config(replace(self.config, batch_size=m))
+    def use_dataset(self, dataset: Dataset, description: str) -> None:
+        """Train on ``dataset`` from now on (the worker has it already): the batch size's
+        maximum, the class names and the status bar follow."""
+        self.dataset = dataset
+        self.batch.set_maximum(int(dataset.train_images.shape[0]))
+        self.set_class_names(dataset.class_names)
+        self.status.set_source(description)
+
+    def use_worker(self, worker) -> None:
+        """Train with ``worker`` from now on (a restarted training process); its first
+        snapshot is drawn afresh."""
+        self.worker = worker
+        self.latest = None
+
+    def set_script_status(self, status: int) -> None:
+        """The exit status a scripted run ends with (``bpviz --screenshot …``)."""
+        self.script_status = status
 
     def shutdown(self) -> None:
         """Stop painting, the worker and any download; safe to call twice."""
@@ -290,8 +298,8 @@ class MainWindow(QMainWindow):
         self.closed = True
         self._timer.stop()
         self.child_watch.close()
-        if self.download is not None:
-            self.download.shutdown()
+        if self.controller.download is not None:
+            self.controller.download.shutdown()
         self.worker.stop()
 
     def closeEvent(self, event: QCloseEvent) -> None:

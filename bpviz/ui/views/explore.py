@@ -7,11 +7,13 @@ view shows it (a^l, δ^l, ∂C/∂W^l and the update −η ∂C/∂W^l it would 
 goes back to live (the status-bar button, Run, Step or Reset). The training session is
 not changed; "train on it" asks the worker to apply one update on the drawing.
 
-The window honours ``window.pinned``: while it is set, ``refresh`` draws it instead of
-the worker's latest snapshot.
+The probe is the window model's ``probe``: while it is set, the window draws it instead
+of the worker's latest snapshot.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import numpy as np
 from pyqtgraph.Qt import QtCore, QtWidgets
@@ -21,13 +23,16 @@ from bpviz.session.snapshot import Snapshot
 from bpviz.ui.views.drawpad import DrawPad
 from bpviz.ui.views.evaluation import EvaluationPanel
 
+if TYPE_CHECKING:
+    from bpviz.ui.window_api import Window
+
 
 class Explorer(QtCore.QObject):
     """Pins probe snapshots in ``window`` and offers the way back to live."""
 
     pinned_changed = QtCore.Signal(object)  # the probe Snapshot, or None when live again
 
-    def __init__(self, window: QtWidgets.QMainWindow) -> None:
+    def __init__(self, window: Window) -> None:
         super().__init__(window)
         self.window = window
         self.back = QtWidgets.QPushButton()
@@ -39,14 +44,10 @@ class Explorer(QtCore.QObject):
         self.back.clicked.connect(self.back_to_live)
         self.back.hide()
         window.statusBar().addPermanentWidget(self.back)
-        actions = getattr(window, "act", None)
-        for name in ("step_batch", "step_phase", "reset"):
-            action = getattr(actions, name, None)
-            if action is not None:
-                action.triggered.connect(self.back_to_live)
-        run = getattr(actions, "run", None)
-        if run is not None:
-            run.toggled.connect(lambda on: on and self.back_to_live())
+        actions = window.act
+        for action in (actions.step_batch, actions.step_phase, actions.reset):
+            action.triggered.connect(self.back_to_live)
+        actions.run.toggled.connect(lambda on: on and self.back_to_live())
         # Other ways the session starts afresh (new data, network settings) end the probe too.
         self._watch = QtCore.QTimer(self, interval=500)
         self._watch.timeout.connect(self._check_session)
@@ -61,12 +62,12 @@ class Explorer(QtCore.QObject):
     @property
     def pinned(self):
         """The probe snapshot the views show, or None (live)."""
-        return getattr(self.window, "pinned", None)
+        return self.window.model.probe
 
     def live(self):
         """The session's newest snapshot (not the pinned probe)."""
         latest = self.window.worker.latest()
-        return latest if latest is not None else getattr(self.window, "latest", None)
+        return latest if latest is not None else self.window.latest
 
     def show_example(self, x: np.ndarray, label: int, text: str) -> Snapshot | None:
         """Run one forward + backward pass on x ``(n_0,)`` with target ``label`` and show
@@ -79,11 +80,10 @@ class Explorer(QtCore.QObject):
         except ValueError as error:  # diverged parameters or a mismatched input size
             self.window.statusBar().showMessage(f"Cannot show this example: {error}", 8000)
             return None
-        self.window.pinned = snapshot
         self._watch.start()
         self.back.setText(f"Showing {text} (nothing trained) — back to live")
         self.back.show()
-        self.window.refresh()
+        self.window.model.set_probe(snapshot)  # the window draws it at once
         self.pinned_changed.emit(snapshot)
         self.back.setToolTip(f"{text}: {describe_update(snapshot)}. Click to show training again.")
         return snapshot
@@ -92,10 +92,9 @@ class Explorer(QtCore.QObject):
         """Show the training session again."""
         if self.pinned is None:
             return
-        self.window.pinned = None
         self._watch.stop()
         self.back.hide()
-        self.window.refresh()
+        self.window.model.set_probe(None)  # the window draws the session's at once
         self.pinned_changed.emit(None)
 
     def train_on(self, x: np.ndarray, label: int) -> bool:
@@ -123,18 +122,10 @@ def describe_update(probed: Snapshot, names: tuple[str, ...] | None = None) -> s
     )
 
 
-def explorer_of(window: QtWidgets.QMainWindow) -> Explorer:
-    """The window's Explorer, created on first use."""
-    explorer = getattr(window, "explorer", None)
-    if explorer is None:
-        explorer = window.explorer = Explorer(window)
-    return explorer
-
-
-def evaluation_dock(window: QtWidgets.QMainWindow) -> EvaluationPanel:
+def evaluation_dock(window: Window) -> EvaluationPanel:
     """The evaluation panel for ``window``: evaluates on ``window.dataset``."""
-    panel = EvaluationPanel(data_source=lambda: getattr(window, "dataset", None))
-    explorer = explorer_of(window)
+    panel = EvaluationPanel(data_source=lambda: window.dataset)
+    explorer = window.explorer
 
     def show(x: np.ndarray, label: int, text: str) -> None:
         probed = explorer.show_example(x, label, text)
@@ -144,10 +135,10 @@ def evaluation_dock(window: QtWidgets.QMainWindow) -> EvaluationPanel:
     return panel
 
 
-def drawpad_dock(window: QtWidgets.QMainWindow) -> DrawPad:
+def drawpad_dock(window: Window) -> DrawPad:
     """The drawing pad for ``window``; "train on it" only if the worker can."""
     pad = DrawPad()
-    explorer = explorer_of(window)
+    explorer = window.explorer
 
     def backprop(x: np.ndarray, label: int, text: str) -> None:
         probed = explorer.show_example(x, label, text)
