@@ -25,12 +25,7 @@ WINDOW_TYPES = {"MainWindow", "Window", "QMainWindow"}
 VIEW_METHODS = {"show_snapshot", "set_example", "set_class_names", "set_selection",
                 "example_changed", "weight_clicked", "edge_clicked"}  # fmt: skip
 # Cycles outside bpviz/ui, left to their owners (issue 13): each entry names the modules.
-KNOWN_ELSEWHERE = {
-    # session.evaluation types its argument as Session (a TYPE_CHECKING import)
-    frozenset({"bpviz.session.evaluation", "bpviz.session.session"}),
-    # validation.as_targets imports network.one_hot inside the function
-    frozenset({"bpviz.engine.network", "bpviz.engine.validation"}),
-}
+KNOWN_ELSEWHERE: set[frozenset[str]] = set()  # circles known and not yet untangled: none
 
 
 def modules(root: Path = PACKAGE) -> dict[str, Path]:

@@ -11,7 +11,8 @@ from functools import lru_cache
 import numpy as np
 
 from bpviz.data import Dataset, load_sample
-from bpviz.engine.network import Network, one_hot
+from bpviz.engine.network import Network
+from bpviz.engine.validation import one_hot
 from bpviz.session.snapshot import SessionConfig, Snapshot
 
 

@@ -12,7 +12,8 @@ from snapshots import bare_snapshot
 from viewtools import shown
 
 from bpviz.engine.gradcheck import gradient_check
-from bpviz.engine.network import BackwardTrace, ForwardTrace, Network, one_hot
+from bpviz.engine.network import BackwardTrace, ForwardTrace, Network
+from bpviz.engine.validation import one_hot
 from bpviz.session.snapshot import (
     HistoryView,
     Phase,

@@ -10,7 +10,8 @@ equations, a page of NumPy to read first (tests hold the engine equal to it).
 from bpviz.engine.evaluate import Evaluation, evaluate
 from bpviz.engine.fast import FastTrainer
 from bpviz.engine.gradcheck import GradientCheck, gradient_check
-from bpviz.engine.network import BackwardTrace, ForwardTrace, Network, one_hot
+from bpviz.engine.network import BackwardTrace, ForwardTrace, Network
+from bpviz.engine.validation import one_hot
 
 __all__ = [
     "BackwardTrace",

@@ -17,8 +17,8 @@ import numpy as np
 
 from bpviz.engine import kernels
 from bpviz.engine.functions import Op, run
-from bpviz.engine.network import BackwardTrace, ForwardTrace, Network, one_hot
-from bpviz.engine.validation import QUIET, as_batch, check_eta, frozen
+from bpviz.engine.network import BackwardTrace, ForwardTrace, Network
+from bpviz.engine.validation import QUIET, as_batch, check_eta, frozen, one_hot
 
 
 @dataclass

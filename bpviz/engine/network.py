@@ -26,7 +26,14 @@ import numpy as np
 
 from bpviz.engine import kernels
 from bpviz.engine.functions import COSTS, HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS, Op, run
-from bpviz.engine.validation import QUIET, as_batch, as_targets, check_eta, check_layer, frozen
+from bpviz.engine.validation import (
+    QUIET,
+    as_batch,
+    as_targets,
+    check_eta,
+    check_layer,
+    frozen,
+)
 
 INITS = ("scaled", "normal")
 DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -70,20 +77,6 @@ class BackwardTrace:
     grad_b: tuple[np.ndarray, ...]
     loss: float
     forward: ForwardTrace
-
-
-def one_hot(labels: np.ndarray | Sequence[int], n: int, dtype=np.float32) -> np.ndarray:
-    """Labels ``(m,)`` in 0 … n−1 → one-hot targets y ``(m, n)``."""
-    labels = np.asarray(labels)
-    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(f"labels must be a 1-D integer array, got {labels.dtype} {labels.shape}")
-    if labels.size and (labels.min() < 0 or labels.max() >= n):
-        raise ValueError(
-            f"labels out of range: found {labels.min()}…{labels.max()}, expected 0…{n - 1}"
-        )
-    y = np.zeros((labels.shape[0], n), dtype=dtype)
-    y[np.arange(labels.shape[0]), labels] = 1
-    return y
 
 
 class Network:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -58,10 +58,22 @@ def as_batch(
     return x
 
 
+def one_hot(labels: np.ndarray | Sequence[int], n: int, dtype=np.float32) -> np.ndarray:
+    """Labels ``(m,)`` in 0 … n−1 → one-hot targets y ``(m, n)``."""
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(f"labels must be a 1-D integer array, got {labels.dtype} {labels.shape}")
+    if labels.size and (labels.min() < 0 or labels.max() >= n):
+        raise ValueError(
+            f"labels out of range: found {labels.min()}…{labels.max()}, expected 0…{n - 1}"
+        )
+    y = np.zeros((labels.shape[0], n), dtype=dtype)
+    y[np.arange(labels.shape[0]), labels] = 1
+    return y
+
+
 def as_targets(y: np.ndarray, m: int, n: int, dtype: np.dtype) -> np.ndarray:
     """Targets y ``(m, n)``: one-hot rows as given, or integer labels ``(m,)`` one-hot encoded."""
-    from bpviz.engine.network import one_hot
-
     y = np.asarray(y)
     if y.ndim == 1 and np.issubdtype(y.dtype, np.integer):
         if y.shape[0] != m:

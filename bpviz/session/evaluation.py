@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
@@ -28,9 +27,6 @@ from bpviz.data.dataset import Dataset
 from bpviz.engine import evaluate
 from bpviz.engine.network import Network
 from bpviz.session.snapshot import EpochMetrics
-
-if TYPE_CHECKING:
-    from bpviz.session.session import Session
 
 N_MISTAKES = 24  # the most confident wrong answers kept (the window's gallery shows them)
 
@@ -105,28 +101,17 @@ def _blas_threads(one: bool):
     return _one_blas_thread() if one else contextlib.nullcontext()
 
 
-def epoch_job(session: Session) -> Callable[[], HeldOutEvaluation]:
-    """The epoch-end evaluation of ``session`` as it is now, to run now or on another
-    thread: it holds a copy of the parameters and every number it reports besides."""
-    parameters, data = session.network.parameters.copy(), session.dataset
-    network = session.evaluation_network()  # one per run: the jobs run one after another
-    first_step = session.step - session.batches_per_epoch + 1
-    one_thread = session.evaluation_one_blas_thread
-    fields = dict(
-        epoch=session.epoch,
-        step=session.step,
-        train_loss=session.history.epoch_mean_loss(first_step),
-        seconds=session.epoch_seconds(),
-    )
+def epoch_job(
+    parameters: np.ndarray, network: Network, data: Dataset, *, one_blas_thread: bool, **numbers
+) -> Callable[[], HeldOutEvaluation]:
+    """The epoch-end evaluation of ``parameters`` (a copy, taken now), to run now or on
+    another thread in ``network`` (the session's evaluation twin: the jobs of one run run
+    one after another); ``numbers`` are the epoch's other numbers (epoch, step, train_loss,
+    seconds)."""
+    parameters = parameters.copy()
 
     def job() -> HeldOutEvaluation:
         network.parameters[...] = parameters
-        return held_out(network, data, one_blas_thread=one_thread, **fields)
+        return held_out(network, data, one_blas_thread=one_blas_thread, **numbers)
 
     return job
-
-
-def epoch_metrics(session: Session) -> HeldOutEvaluation:
-    """Evaluate ``session.network`` on the held-out set of ``session.dataset`` (the engine's
-    one vectorised pass) and the mean training loss of the epoch just ended."""
-    return epoch_job(session)()

@@ -15,17 +15,41 @@ from __future__ import annotations
 import math
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
+from bpviz.data.dataset import Dataset
 from bpviz.engine import FastTrainer, one_hot
-from bpviz.engine.network import BackwardTrace, ForwardTrace
+from bpviz.engine.network import BackwardTrace, ForwardTrace, Network
 from bpviz.engine.validation import frozen
 from bpviz.session.config import all_finite
+from bpviz.session.history import History
+from bpviz.session.snapshot import SessionConfig
 
-if TYPE_CHECKING:
-    from bpviz.session.session import Session
+
+class TrainingState(Protocol):
+    """What the fast path reads and moves of the session that owns it (``Session``)."""
+
+    config: SessionConfig
+    network: Network
+    dataset: Dataset
+    history: History
+    eta: float
+    step: int
+    epoch: int
+    batch_in_epoch: int
+    batches_per_epoch: int
+    message: str | None
+    diverged: bool
+    divergence: tuple[int, str] | None
+
+    def advance(self, losses: np.ndarray) -> None: ...
+    def record_watches(self, grad_w) -> None: ...
+    def clear_batch(self) -> None: ...
+    def end_epoch(self) -> None: ...
+    def indices(self, k: int, count: int = 1) -> np.ndarray: ...
+
 
 CHECKPOINT_EVERY = 256  # steps between checkpoints of finite parameters
 CHUNK_SECONDS = 0.003  # each engine call trains for about this much CPU time (not wall
@@ -48,7 +72,7 @@ class FastPath:
     a new one is made on every reset.
     """
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: TrainingState) -> None:
         self.session = session
         self.trainer: FastTrainer | None = None
         self.chunk = 8  # mini-batches per FastTrainer call, adapted to the machine

@@ -23,8 +23,8 @@ from functools import cached_property
 
 import numpy as np
 
-from bpviz.engine.network import Network, one_hot
-from bpviz.engine.validation import frozen, frozen_copies
+from bpviz.engine.network import Network
+from bpviz.engine.validation import frozen, frozen_copies, one_hot
 from bpviz.session.config import make_network
 from bpviz.session.snapshot import (
     BatchTrace,

@@ -332,7 +332,16 @@ class Session:
 
     def end_epoch(self) -> None:
         """The epoch is complete: evaluate it (``evaluator``) and start the next one."""
-        job = evaluation.epoch_job(self)
+        job = evaluation.epoch_job(
+            self.network.parameters,
+            self.evaluation_network(),
+            self.dataset,
+            one_blas_thread=self.evaluation_one_blas_thread,
+            epoch=self.epoch,
+            step=self.step,
+            train_loss=self.history.epoch_mean_loss(self.step - self.batches_per_epoch + 1),
+            seconds=self.epoch_seconds(),
+        )
         if self.evaluator is None:
             self.record_epoch(job(), self.run_id)
         else:

@@ -131,8 +131,6 @@ def open_session(w: Window, path: str | None = None) -> tuple[SessionConfig, flo
     try:
         config, eta = with_session(w.worker, checkpoint.open_session_from, path)
     except (checkpoint.CheckpointError, OSError, RuntimeError) as error:
-        if running:  # the file was refused: the session it was running goes on
-            _resume(w)
         show_message(w, "Open session", f"Could not open the session.\n\n{error}")
         return None
     _remember(w, path)
