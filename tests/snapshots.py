@@ -121,3 +121,15 @@ def bare_snapshot(sizes=(784, 30, 10), *, config=None, parameters=None) -> Snaps
         weights_before=parameters[0],
         biases_before=parameters[1],
     )
+
+
+class FlakySession(Session):
+    """A real session whose second whole-batch step fails, as a bug inside it would."""
+
+    calls = 0
+
+    def step_batch(self):
+        self.calls += 1
+        if self.calls == 2:
+            raise RuntimeError("boom in step_batch")
+        return super().step_batch()

@@ -11,25 +11,13 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from snapshots import FlakySession
 
 from bpviz.runtime import threads
 from bpviz.runtime.worker import Worker
-from bpviz.session.session import Session
 from bpviz.ui import settings as store
 from bpviz.ui.app import build_parser
 from bpviz.ui.main_window import MainWindow
-
-
-class FlakySession(Session):
-    """A real session whose second whole-batch step fails, as a bug inside it would."""
-
-    calls = 0
-
-    def step_batch(self):
-        self.calls += 1
-        if self.calls == 2:
-            raise RuntimeError("boom in step_batch")
-        return super().step_batch()
 
 
 def test_a_failing_thread_is_named_registered_and_logs_its_traceback(caplog):

@@ -9,6 +9,7 @@ import time
 
 import numpy as np
 import pytest
+from snapshots import FlakySession
 from test_session import config_for, make_dataset, params
 from test_session_divergence import DIVERGING
 
@@ -127,18 +128,6 @@ def test_published_snapshots_are_read_only_and_never_change(qtbot, worker):
     assert worker.latest().step > snap.step
     for a, k in zip(arrays, kept, strict=True):
         assert not a.flags.writeable and np.array_equal(a, k)
-
-
-class FlakySession(Session):
-    """A real session whose second whole-batch step fails, as a bug inside it would."""
-
-    calls = 0
-
-    def step_batch(self):
-        self.calls += 1
-        if self.calls == 2:
-            raise RuntimeError("boom in step_batch")
-        return super().step_batch()
 
 
 def test_an_error_in_the_worker_becomes_a_message_and_it_serves_on(data):
