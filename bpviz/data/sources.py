@@ -1,5 +1,7 @@
 """Which data set to use: an explicit choice, ``BPVIZ_DATA``, a downloaded MNIST, or the
-embedded sample — in that order."""
+embedded sample — in that order. A choice is a folder of IDX files, ``sample``, or the
+name of a toy 2-D set (``xor``, ``circles``, ``moons``, ``spiral``, ``blobs``, ``blobs3``:
+``bpviz.data.toy``, generated with its default noise, seed and sizes)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from bpviz.data.dataset import Dataset
 from bpviz.data.errors import DataError
 from bpviz.data.mnist import has_idx_files, load_idx_dir
 from bpviz.data.sample import load_sample
+from bpviz.data.toy import TOY_NAMES, make_toy
 
 ENV_DATA = "BPVIZ_DATA"
 SAMPLE = "sample"
@@ -30,10 +33,11 @@ def default_mnist_dir() -> Path:
 def resolve_source(data: str | os.PathLike[str] | None = None) -> tuple[Dataset, str]:
     """Pick and load the data set.
 
-    Order: ``data`` (a directory of IDX files, or ``"sample"``); the environment variable
-    ``BPVIZ_DATA`` (the same); the full MNIST in :func:`default_mnist_dir` (downloaded
-    earlier); the embedded sample. An explicit choice that cannot be loaded raises; a
-    damaged download falls back to the sample and says so.
+    Order: ``data`` (a directory of IDX files, ``"sample"``, or a toy set's name); the
+    environment variable ``BPVIZ_DATA`` (the same); the full MNIST in
+    :func:`default_mnist_dir` (downloaded earlier); the embedded sample. An explicit
+    choice that cannot be loaded raises; a damaged download falls back to the sample and
+    says so.
 
     Returns:
         ``(dataset, description)``: the description is one line for stderr or the status
@@ -68,9 +72,12 @@ def resolve_source(data: str | os.PathLike[str] | None = None) -> tuple[Dataset,
 
 
 def _load_choice(choice: str, context: str) -> Dataset:
-    """``"sample"`` or a folder of IDX files; DataError (never OSError) when unusable."""
+    """``"sample"``, a toy set's name or a folder of IDX files; DataError (never OSError)
+    when unusable."""
     if choice == SAMPLE:
         return load_sample()
+    if choice in TOY_NAMES:
+        return make_toy(choice)
     path = Path(choice).expanduser()
     shown = choice if len(choice) <= 160 else f"{choice[:80]}…{choice[-80:]}"
     try:
