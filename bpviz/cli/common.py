@@ -22,6 +22,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("bpviz.cli.train", "train the network headless, epoch by epoch"),
     "gradcheck": ("bpviz.cli.gradcheck", "compare backpropagation with finite differences"),
     "download": ("bpviz.cli.download", "fetch the full MNIST (60,000 / 10,000 digits)"),
+    "worked-example": (
+        "bpviz.cli.worked_example",
+        "one training step of a tiny network with every number (md, tex, json)",
+    ),
 }
 SAMPLE = "sample"  # --data sample: the embedded digits (as bpviz.data.sources.SAMPLE)
 TOY_WORDS = ("xor", "circles", "moons", "spiral", "blobs", "blobs3")  # bpviz.data.toy.TOY_NAMES
