@@ -54,3 +54,14 @@ def test_layers_that_do_not_fit_the_toy_data_are_refused():
     )  # fmt: skip
     assert done.returncode == 2
     assert "2 inputs and 2 classes" in done.stderr
+
+
+def test_bpviz_data_naming_a_toy_set_gives_its_defaults_too():
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "BPVIZ_DATA": "xor"}
+    done = subprocess.run(
+        [sys.executable, "-m", "bpviz", "train", "--json", "--epochs", "1"],
+        capture_output=True, text=True, env=env, cwd=ROOT, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "XOR" in done.stderr and "set by BPVIZ_DATA" in done.stderr
+    assert json.loads(done.stdout)["steps"] == 400  # batch size 1 from the XOR defaults

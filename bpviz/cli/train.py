@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     try:
-        data, description = resolve_source(args.data)
+        data, description = resolve_source(args.data, toy=True)
     except DataError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
