@@ -65,3 +65,18 @@ def test_bpviz_data_naming_a_toy_set_gives_its_defaults_too():
     assert done.returncode == 0, done.stderr
     assert "XOR" in done.stderr and "set by BPVIZ_DATA" in done.stderr
     assert json.loads(done.stdout)["steps"] == 400  # batch size 1 from the XOR defaults
+
+
+def test_a_toy_session_file_resumes_bit_identically_and_refuses_other_data(tmp_path):
+    file = str(tmp_path / "moons.npz")
+    straight, _ = train("--data", "moons", "--epochs", "3")
+    train("--data", "moons", "--epochs", "2", "--save", file)
+    resumed, _ = train("--data", "moons", "--epochs", "1", "--resume", file)
+    strip = [{k: v for k, v in e.items() if k != "seconds"} for e in (straight[-1], resumed[-1])]
+    assert strip[0] == strip[1]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    other = subprocess.run(
+        [sys.executable, "-m", "bpviz", "train", "--data", "circles", "--resume", file],
+        capture_output=True, text=True, env=env, cwd=ROOT, timeout=120, check=False,
+    )  # fmt: skip
+    assert other.returncode == 1 and "pass the same --data" in other.stderr
