@@ -158,7 +158,9 @@ def parse(argv: list[str] | None, prog: str | None = None) -> argparse.Namespace
     )
     parser.add_argument("--data", default="xor", choices=TOY_NAMES, help="toy 2-D data set")
     add_network_arguments(parser)
-    parser.set_defaults(layers=None)
+    parser.set_defaults(layers=None)  # 2,2,K: filled in below once --data is known
+    layers = parser._option_string_actions["--layers"]  # argparse has no public setter
+    layers.help = "neurons per layer n₀,…,n_L, comma-separated (default: 2,2,K for K classes)"
     parser.add_argument("--eta", type=eta_argument, default=0.5, help="learning rate η")
     parser.add_argument(
         "--batch-size", type=int_at_least("--batch-size", 1), default=1, help="mini-batch size m"
