@@ -1,9 +1,9 @@
 """Entry point: ``bpviz [COMMAND] ...`` / ``python -m bpviz [COMMAND] ...`` / ``main.py``.
 
-With a command (``train``, ``gradcheck``, ``download``) it runs that headless tool;
-without one it opens the window (on a session FILE when one is given). Commands are
-imported lazily so that the headless tools never load Qt. Usage lines name the program
-as it was called (``bpviz train``, ``python3 -m bpviz train``, ``main.py``).
+With a command (``train``, ``gradcheck``, ``download``, ``worked-example``) it runs that
+headless tool; without one it opens the window (on a session FILE when one is given).
+Commands are imported lazily so that the headless tools never load Qt. Usage lines name
+the program as it was called (``bpviz train``, ``python3 -m bpviz train``, ``main.py``).
 """
 
 from __future__ import annotations

@@ -23,8 +23,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("bpviz.cli.train", "train the network headless, epoch by epoch"),
     "gradcheck": ("bpviz.cli.gradcheck", "compare backpropagation with finite differences"),
     "download": ("bpviz.cli.download", "fetch the full MNIST (60,000 / 10,000 digits)"),
+    "worked-example": (
+        "bpviz.cli.worked_example",
+        "one training step of a tiny network with every number (md, tex, json)",
+    ),
 }
 SAMPLE = "sample"  # --data sample: the embedded digits (as bpviz.data.sources.SAMPLE)
+TOY_WORDS = ("xor", "circles", "moons", "spiral", "blobs", "blobs3")  # bpviz.data.toy.TOY_NAMES
 
 
 def program_name(argv0: str | None = None) -> str:
@@ -146,10 +151,11 @@ def shorten(text: str, limit: int = 160) -> str:
 
 
 def data_argument(text: str) -> str:
-    """``--data``: ``sample`` or a folder that exists and may be read; else
+    """``--data``: ``sample``, a toy set's name (``TOY_WORDS``: the word wins over a folder
+    of that name) or a folder that exists and may be read; else
     ``argparse.ArgumentTypeError`` with one sentence (no traceback for a path that is
     missing, too long, not a folder, or not ours to read)."""
-    if text == SAMPLE:
+    if text == SAMPLE or text in TOY_WORDS:
         return text
     path = Path(text).expanduser()
     shown = shorten(text)

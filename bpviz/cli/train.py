@@ -90,8 +90,10 @@ def parse(argv: list[str] | None, prog: str | None = None) -> argparse.Namespace
         type=data_argument,
         default=None,
         metavar="DIR",
-        help="folder of MNIST IDX files, or 'sample' (the embedded one) (default: $BPVIZ_DATA, "
-        "else a downloaded MNIST, else the sample)",
+        help="folder of MNIST IDX files, 'sample' (the embedded one), or a toy 2-D set: "
+        "xor, circles, moons, spiral, blobs, blobs3 — its own network, η, batch size and "
+        "epochs then apply unless given (default: $BPVIZ_DATA, else a downloaded MNIST, "
+        "else the sample)",
     )
     add_network_arguments(parser)
     parser.add_argument("--eta", type=eta_argument, default=3.0, help="learning rate η")
@@ -106,8 +108,34 @@ def parse(argv: list[str] | None, prog: str | None = None) -> argparse.Namespace
     )
     add_arguments(parser)
     args = parser.parse_args(argv)
+    if (toy := toy_defaults(args.data)) is not None:
+        parser.set_defaults(**toy)  # the toy set's table, for every flag not given
+        args = parser.parse_args(argv)
     check_layers(parser, args)
     return args
+
+
+def toy_defaults(data: str | None) -> dict[str, object] | None:
+    """The flag defaults of toy set ``data`` (or ``$BPVIZ_DATA`` when ``data`` is None) from
+    ``bpviz.data.toy.DEFAULTS``; None for other data."""
+    import os
+
+    from bpviz.data.sources import ENV_DATA
+    from bpviz.data.toy import DEFAULTS, n_classes
+
+    word = data if data is not None else os.environ.get(ENV_DATA, "")
+    if word not in DEFAULTS:
+        return None
+    d = DEFAULTS[word]
+    return {
+        "layers": ",".join(map(str, d.layers(n_classes(word)))),
+        "hidden": d.hidden,
+        "output": d.output,
+        "cost": d.cost,
+        "eta": d.eta,
+        "batch_size": d.batch_size,
+        "epochs": d.epochs,
+    }
 
 
 def batch_size_problem(args: argparse.Namespace, n_train: int) -> str | None:
@@ -134,7 +162,7 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     try:
-        data, description = resolve_source(args.data)
+        data, description = resolve_source(args.data, toy=True)
     except DataError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -1,7 +1,9 @@
 """The in-memory data set every part of bpviz trains on and draws from.
 
 Images stay uint8 (784 bytes a digit); they are scaled to floats in [0, 1] only when
-a mini-batch is made, so the full MNIST costs 55 MB, not 220 MB.
+a mini-batch is made, so the full MNIST costs 55 MB, not 220 MB. Inputs that are not
+pixels (the toy sets' 2-D coordinates, ``bpviz.data.toy``) are float32 and used as they
+are: the dtype says which (``Dataset.to_float`` is where that is decided).
 """
 
 from __future__ import annotations
@@ -30,9 +32,10 @@ class Dataset:
     """Training and held-out images with labels.
 
     Attributes:
-        train_images: ``(n_train, 784)`` uint8, row-major 28×28, read-only.
+        train_images: ``(n_train, 784)`` uint8, row-major 28×28, read-only; or
+            ``(n_train, n_0)`` finite float32 inputs used unscaled (toy 2-D points).
         train_labels: ``(n_train,)`` uint8 in ``0 … n_classes-1``, read-only.
-        test_images: ``(n_test, 784)`` uint8, read-only.
+        test_images: ``(n_test, 784)`` uint8 (float32 as ``train_images``), read-only.
         test_labels: ``(n_test,)`` uint8, read-only.
         class_names: one name per class (``"0" … "9"`` or Fashion-MNIST's).
         source: what this is, for the status bar / stderr, e.g.
@@ -47,11 +50,21 @@ class Dataset:
     source: str = ""
 
     def __post_init__(self) -> None:
+        kind = self.train_images.dtype
+        if kind not in (np.uint8, np.float32) or self.test_images.dtype != kind:
+            raise ValueError(
+                f"images must be uint8 pixels or float32 inputs, both splits alike, got "
+                f"{kind} and {self.test_images.dtype}"
+            )
+        if kind == np.float32 and not (
+            np.isfinite(self.train_images).all() and np.isfinite(self.test_images).all()
+        ):
+            raise ValueError("float inputs must be finite")
+        for name in ("train_labels", "test_labels"):
+            if getattr(self, name).dtype != np.uint8:
+                raise ValueError(f"{name} must be uint8, got {getattr(self, name).dtype}")
         for name in ("train_images", "train_labels", "test_images", "test_labels"):
-            array = getattr(self, name)
-            if array.dtype != np.uint8:
-                raise ValueError(f"{name} must be uint8, got {array.dtype}")
-            array.flags.writeable = False
+            getattr(self, name).flags.writeable = False
         for split in ("train", "test"):
             images = getattr(self, f"{split}_images")
             labels = getattr(self, f"{split}_labels")
@@ -68,8 +81,13 @@ class Dataset:
         )
 
     @property
+    def is_pixels(self) -> bool:
+        """True for uint8 pixel images (scaled by 1/255), False for float inputs (toy data)."""
+        return self.train_images.dtype == np.uint8
+
+    @property
     def n_inputs(self) -> int:
-        """Pixels per image (784 for MNIST)."""
+        """Inputs per example: pixels per image (784 for MNIST), 2 for toy data."""
         return int(self.train_images.shape[1])
 
     @property
@@ -79,5 +97,9 @@ class Dataset:
 
     @staticmethod
     def to_float(images: np.ndarray, dtype: np.dtype | type = np.float32) -> np.ndarray:
-        """Scale uint8 pixels ``(m, 784)`` to ``dtype`` in [0, 1]: the network's input x."""
-        return np.multiply(images, 1.0 / 255.0, dtype=dtype)
+        """The network's input x ``(m, n_0)`` in ``dtype``: uint8 pixels scaled to [0, 1];
+        float inputs (toy data) only cast — the engine's rule too (``FastTrainer``,
+        ``evaluate``), so every path feeds the network the same numbers."""
+        if images.dtype == np.uint8:
+            return np.multiply(images, 1.0 / 255.0, dtype=dtype)
+        return np.asarray(images).astype(dtype)

@@ -1,5 +1,7 @@
 """Which data set to use: an explicit choice, ``BPVIZ_DATA``, a downloaded MNIST, or the
-embedded sample — in that order."""
+embedded sample — in that order. A choice is a folder of IDX files, ``sample``, or the
+name of a toy 2-D set (``xor``, ``circles``, ``moons``, ``spiral``, ``blobs``, ``blobs3``:
+``bpviz.data.toy``, generated with its default noise, seed and sizes)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from bpviz.data.dataset import Dataset
 from bpviz.data.errors import DataError
 from bpviz.data.mnist import has_idx_files, load_idx_dir
 from bpviz.data.sample import load_sample
+from bpviz.data.toy import TOY_NAMES, make_toy
 
 ENV_DATA = "BPVIZ_DATA"
 SAMPLE = "sample"
@@ -27,13 +30,19 @@ def default_mnist_dir() -> Path:
     return user_data_dir() / "mnist"
 
 
-def resolve_source(data: str | os.PathLike[str] | None = None) -> tuple[Dataset, str]:
+def resolve_source(
+    data: str | os.PathLike[str] | None = None, *, toy: bool = False
+) -> tuple[Dataset, str]:
     """Pick and load the data set.
 
-    Order: ``data`` (a directory of IDX files, or ``"sample"``); the environment variable
-    ``BPVIZ_DATA`` (the same); the full MNIST in :func:`default_mnist_dir` (downloaded
-    earlier); the embedded sample. An explicit choice that cannot be loaded raises; a
-    damaged download falls back to the sample and says so.
+    ``toy``: whether a toy set's name may be chosen (the headless tools pass True; the
+    window cannot draw 2-D inputs yet, so for it a toy name is a DataError saying so).
+
+    Order: ``data`` (a directory of IDX files, ``"sample"``, or a toy set's name); the
+    environment variable ``BPVIZ_DATA`` (the same); the full MNIST in
+    :func:`default_mnist_dir` (downloaded earlier); the embedded sample. An explicit
+    choice that cannot be loaded raises; a damaged download falls back to the sample and
+    says so.
 
     Returns:
         ``(dataset, description)``: the description is one line for stderr or the status
@@ -44,11 +53,11 @@ def resolve_source(data: str | os.PathLike[str] | None = None) -> tuple[Dataset,
         DataError: ``data`` or ``BPVIZ_DATA`` names something that cannot be loaded.
     """
     if data is not None and str(data) != "":
-        dataset = _load_choice(str(data), "")
+        dataset = _load_choice(str(data), "", toy)
         return dataset, f"{dataset.source}, chosen explicitly"
     env = os.environ.get(ENV_DATA, "")
     if env:
-        dataset = _load_choice(env, f"{ENV_DATA}={env}: ")
+        dataset = _load_choice(env, f"{ENV_DATA}={env}: ", toy)
         return dataset, f"{dataset.source}, set by {ENV_DATA}"
     downloaded = default_mnist_dir()
     try:
@@ -67,10 +76,18 @@ def resolve_source(data: str | os.PathLike[str] | None = None) -> tuple[Dataset,
     return sample, f"{sample.source}; `python -m bpviz download` fetches the full 60,000"
 
 
-def _load_choice(choice: str, context: str) -> Dataset:
-    """``"sample"`` or a folder of IDX files; DataError (never OSError) when unusable."""
+def _load_choice(choice: str, context: str, toy: bool) -> Dataset:
+    """``"sample"``, a toy set's name or a folder of IDX files; DataError (never OSError)
+    when unusable."""
     if choice == SAMPLE:
         return load_sample()
+    if choice in TOY_NAMES:
+        if not toy:
+            raise DataError(
+                f"{context}{choice} is a toy 2-D data set, which the window cannot show yet: "
+                f"train it with `python -m bpviz train --data {choice}`"
+            )
+        return make_toy(choice)
     path = Path(choice).expanduser()
     shown = choice if len(choice) <= 160 else f"{choice[:80]}…{choice[-80:]}"
     try:
