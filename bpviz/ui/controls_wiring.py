@@ -73,7 +73,7 @@ def set_eta(w: MainWindow, eta: float | str) -> bool:
         return False
     try:
         eta = limits.parse_eta(eta) if isinstance(eta, str) else limits.check_eta(eta)
-        w.worker.set_eta(eta)
+        eta = w.worker.set_eta(eta)  # acknowledged with the η accepted
     except ValueError as exc:
         w.eta.set_eta(w.config.eta)
         w.statusBar().showMessage(f"η not changed: {exc}", 8000)
