@@ -129,14 +129,19 @@ def test_both_real_workers_are_training_workers_and_misspellings_do_not_exist(wo
     assert remote.alive and remote.failure is None  # the misspelling never reached it
 
 
-def test_the_worker_refuses_anything_but_a_command_and_queues_nothing(workers):
-    local = workers[0]
+def test_both_workers_refuse_anything_but_a_command_and_queue_nothing(workers):
+    local, remote = workers
     before = sum(local.submitted.values())
     for wrong in ("step_batch", ("set_eta", 0.5), object()):
-        with pytest.raises(TypeError, match="not a worker command"):
-            local.submit(wrong)
+        for worker in workers:
+            with pytest.raises(TypeError, match="not a worker command"):
+                worker.submit(wrong)
     assert sum(local.submitted.values()) == before
-    assert local.submit(StepBatch()) is None and isinstance(StepBatch(), Command)
+    assert isinstance(StepBatch(), Command)
+    step = remote.latest().step
+    assert local.submit(StepBatch()) is None and remote.submit(StepBatch()) is None
+    assert remote.wait_idle(10.0) and remote.latest().step == step + 1
+    assert remote.alive and remote.failure is None
 
 
 def test_a_command_is_acknowledged_by_its_value_not_by_a_snapshot(workers):

@@ -227,6 +227,11 @@ class TrainingWorker(Protocol):
         """``fn(session, *args, **kwargs)`` where the session lives, between two commands."""
         ...
 
+    def submit(self, command: Command) -> float | None:
+        """Check and queue ``command``; the η accepted for ``SetEta``, else None (ValueError
+        if refused, TypeError if it is no command; nothing is queued then)."""
+        ...
+
     def run(self) -> None:
         """``Run``."""
         ...

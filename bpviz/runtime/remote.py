@@ -223,50 +223,54 @@ class RemoteWorker:
 
     def run(self) -> None:
         """``Worker.run`` in the child."""
-        self._command(Run())
+        self.submit(Run())
 
     def pause(self) -> None:
         """``Worker.pause`` in the child."""
-        self._command(Pause())
+        self.submit(Pause())
 
     def step_batch(self) -> None:
         """``Worker.step_batch`` in the child."""
-        self._command(StepBatch())
+        self.submit(StepBatch())
 
     def step_phase(self) -> None:
         """``Worker.step_phase`` in the child."""
-        self._command(StepPhase())
+        self.submit(StepPhase())
 
     def reset(self, config: SessionConfig | None = None, *, new_seed: bool = False) -> None:
         """``Worker.reset`` in the child (its ValueError raised here)."""
-        self._command(Reset.asked(config, new_seed))
+        self.submit(Reset.asked(config, new_seed))
 
     def set_eta(self, eta: float) -> float:
         """``Worker.set_eta`` in the child: the η accepted (its ValueError raised here)."""
-        return self._command(SetEta(eta))
+        return self.submit(SetEta(eta))
 
     def set_pace(self, steps_per_second: float | None) -> None:
         """``Worker.set_pace`` in the child."""
-        self._command(SetPace(steps_per_second))
+        self.submit(SetPace(steps_per_second))
 
     def set_dataset(self, dataset: Dataset) -> None:
         """``Worker.set_dataset`` in the child (the data crosses the pipe once)."""
-        self._command(SetDataset(dataset))
+        self.submit(SetDataset(dataset))
 
     def train_on(self, x: np.ndarray, labels: np.ndarray) -> None:
         """``Worker.train_on`` in the child (its ValueError raised here)."""
-        self._command(TrainOn(x, labels))
+        self.submit(TrainOn(x, labels))
 
     def add_watch(self, l: int, i: int, j: int) -> None:
         """``Worker.add_watch`` in the child (its ValueError raised here)."""
-        self._command(AddWatch(l, i, j))
+        self.submit(AddWatch(l, i, j))
 
     def remove_watch(self, l: int, i: int, j: int) -> None:
         """``Worker.remove_watch`` in the child."""
-        self._command(RemoveWatch(l, i, j))
+        self.submit(RemoveWatch(l, i, j))
 
-    def _command(self, command: Command) -> Any:
-        """Send ``command``; its acknowledgement (a value, no snapshot)."""
+    def submit(self, command: Command) -> float | None:
+        """Send ``command`` to the child's ``Worker.submit``; its acknowledgement (the η
+        accepted for ``SetEta``, else None — no snapshot). TypeError here, nothing sent,
+        if it is no command."""
+        if not isinstance(command, Command):
+            raise TypeError(f"not a worker command: {command!r}")
         return self._call(command, self.call_timeout)
 
     def stop(self, timeout: float = 1.0) -> None:

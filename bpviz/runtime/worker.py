@@ -348,11 +348,11 @@ class Worker(EvaluationsMixin):
                     self._serial += 1
 
     def _apply(self, command: Command | Evaluated) -> None:
-        """Worker thread: apply one checked command (see ``_check``), then publish unless
-        running (a run publishes as it goes)."""
-        session = self.session
+        """Worker thread: apply one checked command (``commands.check``), then publish
+        unless running (a run publishes as it goes)."""
+        session, was_running = self.session, self._running
         if isinstance(command, Pause | StepBatch | StepPhase | Reset | SetDataset):
-            was_running, self._running = self._running, False
+            self._running = False  # these pause first
         match command:
             case Run():
                 session.message = None
@@ -383,7 +383,7 @@ class Worker(EvaluationsMixin):
                 session.remove_watch(l, i, j)
             case TrainOn(x, labels):
                 session.train_on(x, labels)
-            case _:  # pragma: no cover - ``_check`` lets no other object through
+            case _:  # pragma: no cover - ``submit`` lets no other object through
                 raise TypeError(f"not a worker command: {command!r}")
         if not self._running or isinstance(command, Run):
             self.publish()
