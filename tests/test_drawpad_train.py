@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from viewtools import stroke
 
 from bpviz.data import Dataset, load_sample
+from bpviz.runtime.commands import TrainOn
 from bpviz.session.probe import network_of
 from bpviz.session.session import Session
 from bpviz.session.snapshot import SessionConfig
@@ -114,4 +115,4 @@ def test_worker_checks_the_examples_in_the_callers_thread() -> None:
         worker.train_on(x, [1.5])
     with pytest.raises(ValueError, match="finite"):
         worker.train_on(np.full_like(x, np.nan), [label])
-    assert worker.submitted["train_on"] == 0
+    assert worker.submitted[TrainOn] == 0

@@ -14,6 +14,7 @@ from test_session import config_for, make_dataset, params
 from test_session_divergence import DIVERGING
 
 from bpviz.engine import Network
+from bpviz.runtime.commands import StepBatch
 from bpviz.runtime.worker import Worker
 from bpviz.session.session import Session
 from bpviz.session.snapshot import PhaseKind, phases_for
@@ -143,7 +144,7 @@ def test_an_error_in_the_worker_becomes_a_message_and_it_serves_on(data):
         assert worker.wait_idle(2.0)
         snap = worker.latest()
         assert snap.step == 2 and snap.phase.kind is PhaseKind.FORWARD
-        assert worker.applied["step_batch"] == 3
+        assert worker.applied[StepBatch] == 3
     finally:
         worker.stop()
 

@@ -1,9 +1,11 @@
 """Training in a child process, so that the window's Python work never waits on its GIL.
 
 ``RemoteWorker(dataset, config)`` spawns a process that runs the real
-``Worker(Session(dataset, config))`` and answers over a pipe. It has the Worker's
-interface: every command method is forwarded (and its exception re-raised here — a bad η
-is a ValueError in the caller, as with the Worker); ``latest()`` never blocks: it returns
+``Worker(Session(dataset, config))`` and answers over a pipe (``bpviz.runtime.pipe``).
+Both implement ``bpviz.runtime.commands.TrainingWorker``: each command method here sends
+its command object, which the child's Worker checks and queues (its exception re-raised
+here — a bad η is a ValueError in the caller, as with the Worker); the acknowledgement is
+the command's value, never a snapshot. ``latest()`` never blocks: it returns
 the newest snapshot received and, if none is on its way, asks the child for a newer one
 (one snapshot in flight at most, so a slow window never slows training); ``running`` and
 ``serial`` are those of that snapshot. ``with_session(fn, *args)`` runs a picklable
@@ -35,19 +37,45 @@ import itertools
 import multiprocessing
 import os
 import secrets
-import signal
-import sys
 import time
+from collections.abc import Callable
 from typing import Any
+
+import numpy as np
 
 from bpviz.data.dataset import Dataset
 from bpviz.runtime.child_process import (
     STOPPED,
     describe_exit,
-    die_with_parent,
     process_state,
 )
-from bpviz.runtime.shared_snapshot import SharedReader, SharedWriter
+from bpviz.runtime.commands import (
+    AddWatch,
+    Command,
+    Pause,
+    RemoveWatch,
+    Reset,
+    Run,
+    SetDataset,
+    SetEta,
+    SetPace,
+    StepBatch,
+    StepPhase,
+    TrainOn,
+)
+from bpviz.runtime.pipe import (
+    Answer,
+    Call,
+    Channel,
+    Failed,
+    Latest,
+    Published,
+    Stop,
+    WaitIdle,
+    WithSession,
+    serve,
+)
+from bpviz.runtime.shared_snapshot import SharedReader
 from bpviz.session.snapshot import SessionConfig, Snapshot
 
 START_TIMEOUT = 60.0  # seconds for the child to import NumPy and publish its first snapshot
@@ -55,38 +83,6 @@ CALL_TIMEOUT = 10.0  # seconds for a command's reply (they are queued at once: m
 SESSION_TIMEOUT = 300.0  # seconds for ``with_session`` (opening or saving a large session)
 STOPPED_TIMEOUT = 3.0  # seconds a stopped child (SIGSTOP, a debugger) may keep a caller waiting
 POLL = 0.05  # seconds between two looks at the child while waiting for a reply
-PIPE_BYTES = 1 << 20  # kernel pipe buffer (Linux's default limit): a snapshot in one write
-SWITCH_INTERVAL = 0.0005  # the child's GIL hand-over, so a reply never waits 5 ms a chunk
-
-
-class _Channel:
-    """Two one-way pipes with large kernel buffers, used like a duplex Connection."""
-
-    def __init__(self, reader, writer) -> None:
-        self.reader, self.writer = reader, writer
-
-    def widen(self) -> None:
-        """Enlarge both pipes' buffers where the OS allows (Linux); harmless elsewhere."""
-        try:
-            import fcntl
-
-            for end in (self.reader, self.writer):
-                fcntl.fcntl(end.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
-        except (ImportError, AttributeError, OSError):
-            pass
-
-    def send(self, message) -> None:
-        self.writer.send(message)
-
-    def recv(self):
-        return self.reader.recv()
-
-    def poll(self, timeout: float = 0.0) -> bool:
-        return self.reader.poll(timeout)
-
-    def close(self) -> None:
-        self.reader.close()
-        self.writer.close()
 
 
 class RemoteError(RuntimeError):
@@ -95,92 +91,6 @@ class RemoteError(RuntimeError):
 
 class RemoteTimeoutError(RemoteError):
     """The training process did not answer in time; it is given up (see ``failure``)."""
-
-
-def _serve(
-    conn,
-    dataset: Dataset,
-    config: SessionConfig | None,
-    publish_hz: float,
-    prefix: str | None,
-    parent: int | None = None,
-) -> None:
-    """The child: a Worker answering the parent's requests until "stop" or EOF; snapshots
-    go through shared memory blocks named ``prefix`` + number (pickled if None)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the window's to handle
-    die_with_parent(parent)
-    sys.setswitchinterval(SWITCH_INTERVAL)  # this thread answers while the worker trains
-    try:
-        from threadpoolctl import threadpool_limits
-
-        from bpviz.runtime.worker import Worker
-        from bpviz.session.session import Session
-
-        # One BLAS thread: the window needs the other core. With OpenBLAS's own threads,
-        # 784-512-256-10 trained at 28-60 steps/s (its threads spin-waiting for the core
-        # the window uses) and drew at 11-14 fps; with one, ~790 steps/s and 31-34 fps.
-        threadpool_limits(limits=1, user_api="blas")
-        session = Session(dataset) if config is None else Session(dataset, config)
-        worker = Worker(session, publish_hz=publish_hz)
-        worker.start()
-    except Exception as error:  # say why, instead of a traceback on stderr
-        conn.send(("failed", f"{type(error).__name__}: {error}"))
-        conn.close()
-        return
-
-    writer = SharedWriter(prefix) if prefix is not None else None
-
-    def state(known: int) -> tuple[int, bool, Any]:
-        nonlocal writer
-        serial = worker.serial
-        snapshot = worker.latest() if serial != known else None
-        if snapshot is not None and writer is not None:
-            try:
-                return serial, worker.running, writer.pack(snapshot)
-            except OSError as error:  # e.g. no /dev/shm: pickle from now on
-                print(f"bpviz: no shared memory ({error}); snapshots go pickled", file=sys.stderr)
-                writer.close()
-                writer = None
-        return serial, worker.running, snapshot
-
-    try:
-        conn.send(("snapshot", *state(-1)))
-        while True:
-            message = conn.recv()
-            kind = message[0]
-            if kind == "stop":
-                break
-            if kind == "latest":
-                conn.send(("snapshot", *state(message[1])))
-                continue
-            _, cid, name, args, kwargs, known = message
-            try:
-                if kind == "session":
-                    value = worker.with_session(name, *args, **kwargs)
-                else:
-                    value = getattr(worker, name)(*args, **kwargs)
-                reply = ("result", cid, value)
-            except Exception as error:
-                reply = ("error", cid, _portable(error))
-            conn.send((*reply, *state(known)))
-    except (EOFError, OSError, KeyboardInterrupt):
-        pass  # the window went away: stop quietly
-    finally:
-        worker.stop(timeout=2.0)
-        if writer is not None:
-            writer.close()
-        conn.close()
-
-
-def _portable(error: Exception) -> Exception:
-    """``error`` if it survives pickling, else a RuntimeError with its text."""
-    import pickle
-
-    try:
-        pickle.loads(pickle.dumps(error))
-    except Exception:
-        return RuntimeError(f"{type(error).__name__}: {error}")
-    return error
 
 
 class RemoteWorker:
@@ -209,14 +119,14 @@ class RemoteWorker:
         context = multiprocessing.get_context("spawn")  # never fork a process running Qt
         to_child, to_child_end = context.Pipe(duplex=False)
         from_child_end, from_child = context.Pipe(duplex=False)
-        self._conn = _Channel(from_child_end, to_child_end)
-        child = _Channel(to_child, from_child)
+        self._conn = Channel(from_child_end, to_child_end)
+        child = Channel(to_child, from_child)
         self._conn.widen()
         child.widen()
         self._shared = SharedReader(f"bpviz_{os.getpid()}_{secrets.token_hex(4)}_")
         prefix = self._shared.prefix if shared_memory else None
         self._process = context.Process(
-            target=_serve,
+            target=serve,
             args=(child, dataset, config, publish_hz, prefix, os.getpid()),
             name="bpviz-trainer",
             daemon=True,
@@ -236,8 +146,8 @@ class RemoteWorker:
             if not self._conn.poll(START_TIMEOUT):
                 raise RemoteError("the training process did not start")
             first = self._conn.recv()
-            if first[0] == "failed":
-                raise RemoteError(f"the training process could not start: {first[1]}")
+            if isinstance(first, Failed):
+                raise RemoteError(f"the training process could not start: {first.reason}")
         except (EOFError, OSError):
             self.stop()
             raise RemoteError("the training process ended as it started") from None
@@ -264,7 +174,7 @@ class RemoteWorker:
         try:
             self._drain()
             if not self._asked:
-                self._conn.send(("latest", self._serial))
+                self._conn.send(Latest(self._serial))
                 self._asked, self._asked_at = True, time.monotonic()
             else:
                 self._check_child(time.monotonic() - self._asked_at, self.call_timeout)
@@ -297,10 +207,71 @@ class RemoteWorker:
             self._lose(self._ended())
         return self._failure
 
-    def with_session(self, fn, *args: Any, **kwargs: Any) -> Any:
+    def with_session(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """``fn(session, *args, **kwargs)`` in the child, between two mini-batches; its
-        result (see ``Worker.with_session``)."""
-        return self._call("session", fn, args, kwargs)
+        result (see ``Worker.with_session``). The newest snapshot comes with it."""
+        return self._call(WithSession(fn, args, kwargs), self.session_timeout)
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Wait until the child's worker has applied every command and is paused; True if
+        so. The child waits ``timeout`` seconds (None: ``call_timeout``), this side that
+        plus ``call_timeout``; the newest snapshot comes with the answer."""
+        limit = self.call_timeout if timeout is None else float(timeout)
+        return self._call(WaitIdle(limit), limit + self.call_timeout)
+
+    # --- commands: see ``bpviz.runtime.commands``; checked by the child's Worker ---
+
+    def run(self) -> None:
+        """``Worker.run`` in the child."""
+        self.submit(Run())
+
+    def pause(self) -> None:
+        """``Worker.pause`` in the child."""
+        self.submit(Pause())
+
+    def step_batch(self) -> None:
+        """``Worker.step_batch`` in the child."""
+        self.submit(StepBatch())
+
+    def step_phase(self) -> None:
+        """``Worker.step_phase`` in the child."""
+        self.submit(StepPhase())
+
+    def reset(self, config: SessionConfig | None = None, *, new_seed: bool = False) -> None:
+        """``Worker.reset`` in the child (its ValueError raised here)."""
+        self.submit(Reset.asked(config, new_seed))
+
+    def set_eta(self, eta: float) -> float:
+        """``Worker.set_eta`` in the child: the η accepted (its ValueError raised here)."""
+        return self.submit(SetEta(eta))
+
+    def set_pace(self, steps_per_second: float | None) -> None:
+        """``Worker.set_pace`` in the child."""
+        self.submit(SetPace(steps_per_second))
+
+    def set_dataset(self, dataset: Dataset) -> None:
+        """``Worker.set_dataset`` in the child (the data crosses the pipe once)."""
+        self.submit(SetDataset(dataset))
+
+    def train_on(self, x: np.ndarray, labels: np.ndarray) -> None:
+        """``Worker.train_on`` in the child (its ValueError raised here)."""
+        self.submit(TrainOn(x, labels))
+
+    def add_watch(self, l: int, i: int, j: int) -> None:
+        """``Worker.add_watch`` in the child (its ValueError raised here)."""
+        self.submit(AddWatch(l, i, j))
+
+    def remove_watch(self, l: int, i: int, j: int) -> None:
+        """``Worker.remove_watch`` in the child."""
+        self.submit(RemoveWatch(l, i, j))
+
+    def submit(self, command: Command) -> float | None:
+        """Send ``command`` to the child's ``Worker.submit``; its acknowledgement (the η
+        accepted for ``SetEta``, else None — no snapshot). TypeError here, nothing sent,
+        if it is no command."""
+        if not isinstance(command, Command):
+            raise TypeError(f"not a worker command: {command!r}")
+        return self._call(command, self.call_timeout)
 
     def stop(self, timeout: float = 1.0) -> None:
         """Stop the worker and end the process (idempotent): asked to stop, then
@@ -309,7 +280,7 @@ class RemoteWorker:
         if not self._closed:
             self._closed = True
             with contextlib.suppress(EOFError, OSError):
-                self._conn.send(("stop",))
+                self._conn.send(Stop())
         if self._process.pid is not None:
             deadline = time.monotonic() + timeout + 2.0
             while self._process.is_alive() and time.monotonic() < deadline:
@@ -331,36 +302,32 @@ class RemoteWorker:
             while self._conn.poll():
                 self._conn.recv()
 
-    def __getattr__(self, name: str):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return lambda *args, **kwargs: self._call("call", name, args, kwargs)
-
     # --- the pipe ---
 
-    def _call(self, kind: str, name, args: tuple, kwargs: dict) -> Any:
+    def _call(self, request: Command | WaitIdle | WithSession, timeout: float) -> Any:
+        """Send ``request``; wait at most ``timeout`` seconds for its answer (snapshots
+        that arrive meanwhile are taken); its value, or its error raised here."""
         if self._closed:
             raise RemoteError(self._failure or "the training process has stopped")
         cid = next(self._ids)
-        timeout = self.session_timeout if kind == "session" else self.call_timeout
         try:
-            self._conn.send((kind, cid, name, args, kwargs, self._serial))
+            self._conn.send(Call(cid, request, self._serial))
             started = time.monotonic()
             while True:
                 while not self._conn.poll(POLL):
                     self._check_child(time.monotonic() - started, timeout)
-                message = self._conn.recv()
-                if message[0] == "snapshot":
-                    self._take(message)
-                    continue
-                outcome, reply_id, value, *state = message
-                self._take(("snapshot", *state), asked=False)
-                if reply_id == cid:
-                    break
+                match self._conn.recv():
+                    case Published() as published:
+                        self._take(published)
+                    case Answer(reply_id, value, error, state):
+                        if state is not None:
+                            self._take(state, asked=False)
+                        if reply_id == cid:
+                            break
         except (EOFError, OSError):
             raise self._lose(self._ended()) from None
-        if outcome == "error":
-            raise value
+        if error is not None:
+            raise error
         return value
 
     def _check_child(self, waited: float, timeout: float) -> None:
@@ -399,13 +366,15 @@ class RemoteWorker:
 
     def _drain(self) -> None:
         while self._conn.poll():
-            self._take(self._conn.recv())
+            message = self._conn.recv()
+            if isinstance(message, Published):  # (answers come while ``_call`` waits)
+                self._take(message)
 
-    def _take(self, message: tuple, asked: bool = True) -> None:
-        _, serial, running, snapshot = message
+    def _take(self, published: Published, asked: bool = True) -> None:
+        """Take the child's state; ``asked``: the answer to our ``Latest``."""
         if asked:
             self._asked = False
-        self._running = running
-        if snapshot is not None:  # copied out of shared memory now, before the next request
-            self._latest = self._shared.unpack(snapshot)
-            self._serial = serial
+        self._running = published.running
+        if published.snapshot is not None:  # copied out of shared memory now, before the next
+            self._latest = self._shared.unpack(published.snapshot)
+            self._serial = published.serial

@@ -18,39 +18,53 @@ so it sees one consistent state whichever threads command meanwhile.
 from __future__ import annotations
 
 import logging
-import secrets
 import threading
 import time
 from collections import Counter, deque
+from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar
 
 import numpy as np
 
 from bpviz.data.dataset import Dataset
+from bpviz.runtime.commands import (
+    AddWatch,
+    Command,
+    Pause,
+    RemoveWatch,
+    Reset,
+    Run,
+    SetDataset,
+    SetEta,
+    SetPace,
+    StepBatch,
+    StepPhase,
+    TrainOn,
+    check,
+)
 from bpviz.runtime.readonly import Sealer
 from bpviz.runtime.threads import executor, start_thread
-from bpviz.runtime.worker_evaluations import EvaluationsMixin
-from bpviz.session import limits
-from bpviz.session.session import Session, check_config
+from bpviz.runtime.worker_evaluations import Evaluated, EvaluationsMixin
+from bpviz.session.session import Session
 from bpviz.session.snapshot import SessionConfig, Snapshot
 
 RUN_CHUNK = 1_000_000  # most fast-path steps between two looks at the clock and queue
 logger = logging.getLogger(__name__)
 STOPPED = "the worker stopped before the call could run"
 
-logger = logging.getLogger(__name__)
 
+@dataclass(frozen=True, slots=True, eq=False)
+class _SessionCall:
+    """A ``with_session`` call queued for the worker thread; its caller waits on ``future``."""
 
-def _check_pace(steps_per_second: float | None) -> float | None:
-    if steps_per_second is None:
-        return None
-    if isinstance(steps_per_second, bool | str):
-        raise ValueError(f"pace must be a number of steps per second, got {steps_per_second!r}")
-    value = float(steps_per_second)
-    if not 0.0 < value < float("inf"):
-        raise ValueError(f"pace must be a positive number of steps per second, got {value}")
-    return value
+    name: ClassVar[str] = "with_session"
+
+    fn: Callable[..., Any]
+    args: tuple
+    kwargs: dict
+    future: Future
 
 
 class Worker(EvaluationsMixin):
@@ -66,7 +80,7 @@ class Worker(EvaluationsMixin):
         self.session = session
         self._period = 1.0 / float(publish_hz)
         self._cond = threading.Condition()
-        self._queue: deque[tuple[str, tuple]] = deque()
+        self._queue: deque[Command | Evaluated | _SessionCall] = deque()
         self._interrupt = threading.Event()  # set while commands wait: ends a fast run early
         self._thread: threading.Thread | None = None
         self._stopping = False
@@ -80,14 +94,14 @@ class Worker(EvaluationsMixin):
         self._latest: Snapshot | None = None
         self._serial = 0
         self.cpu_seconds = 0.0  # CPU time spent running and evaluating (for benchmarks)
-        self.submitted: Counter[str] = Counter()  # commands queued, by name
+        self.submitted: Counter[type] = Counter()  # commands queued, by class
         # epoch-end evaluations run on a second thread while training goes on; their
         # results come back as commands, so only the worker thread touches the session
         self._evaluations = executor("bpviz-evaluation")
         self._evaluating = 0
         self._pending: deque[tuple[Future, int]] = deque()  # evaluations not yet recorded
         session.evaluator = self._evaluate_later
-        self.applied: Counter[str] = Counter()  # commands applied (or failed), by name
+        self.applied: Counter[type] = Counter()  # commands applied (or failed), by class
         self._sealer = Sealer()  # publishing threads: this one before start, then the worker's
         self.publish()
 
@@ -134,90 +148,74 @@ class Worker(EvaluationsMixin):
                 lambda: self._idle and not self._queue and not self._evaluating, timeout
             )
 
-    # --- commands (any thread) ---
+    @property
+    def failure(self) -> str | None:
+        """None: a thread in this process is never lost (``RemoteWorker``'s child may be)."""
+        return None
+
+    # --- commands (any thread): see ``bpviz.runtime.commands`` ---
 
     def run(self) -> None:
         """Train continuously (at the pace set by ``set_pace``) until ``pause``."""
-        self._submit("run")
+        self.submit(Run())
 
     def pause(self) -> None:
         """Stop before the next mini-batch (or phase) starts."""
-        self._submit("pause")
+        self.submit(Pause())
 
     def step_batch(self) -> None:
         """Pause if running, then complete one mini-batch (the rest of one under way)."""
-        self._submit("step_batch")
+        self.submit(StepBatch())
 
     def step_phase(self) -> None:
         """Pause if running, then run exactly one phase."""
-        self._submit("step_phase")
+        self.submit(StepPhase())
 
     def reset(self, config: SessionConfig | None = None, *, new_seed: bool = False) -> None:
         """Pause and start afresh with ``config`` (or the current one), with a fresh random
         seed if ``new_seed``; ValueError here if ``config`` is invalid."""
-        with self._cond:
-            base = self._config if config is None else config
-            if new_seed:
-                base = replace(base, seed=secrets.randbelow(2**31))
-            checked = check_config(base, self._dataset)
-            self._config = checked
-            self._enqueue("reset", (None if config is None else checked, checked.seed))
+        self.submit(Reset.asked(config, new_seed))
 
-    def set_eta(self, eta: float) -> None:
-        """Use η from the next update on (ValueError here if ``limits.check_eta`` refuses it)."""
-        self._submit("set_eta", limits.check_eta(eta))
+    def set_eta(self, eta: float) -> float:
+        """Use η from the next update on; the η accepted (ValueError here if
+        ``limits.check_eta`` refuses it)."""
+        return self.submit(SetEta(eta))
 
     def set_pace(self, steps_per_second: float | None) -> None:
         """Limit running to ``steps_per_second`` (None: full speed)."""
-        self._submit("set_pace", _check_pace(steps_per_second))
+        self.submit(SetPace(steps_per_second))
 
     def set_dataset(self, dataset: Dataset) -> None:
         """Train on ``dataset``; takes effect with the reset it implies."""
-        with self._cond:
-            sizes = (dataset.n_inputs, *self._config.sizes[1:-1], dataset.n_classes)
-            self._config = check_config(replace(self._config, sizes=sizes), dataset)
-            self._dataset = dataset
-            self._enqueue("set_dataset", (dataset,))
+        self.submit(SetDataset(dataset))
 
     def train_on(self, x: np.ndarray, labels: np.ndarray) -> None:
         """One extra update on examples x ``(m, n_0)`` in [0, 1] with ``labels`` ``(m,)``
         (e.g. a drawn digit), between mini-batches; ValueError here if they do not fit."""
-        with self._cond:
-            sizes = self._config.sizes
-            x = np.array(x, dtype=np.float64, ndmin=2)
-            labels = np.array(labels, ndmin=1)
-            if x.ndim != 2 or x.shape[1] != sizes[0] or not np.all(np.isfinite(x)):
-                raise ValueError(f"x must be finite, shape (m, {sizes[0]}); got {x.shape}")
-            if (
-                labels.shape != (x.shape[0],)
-                or labels.dtype.kind not in "iu"
-                or (labels.size and (labels.min() < 0 or labels.max() >= sizes[-1]))
-            ):
-                raise ValueError(f"labels must be {x.shape[0]} integers in 0…{sizes[-1] - 1}")
-            self._enqueue("train_on", (x, labels.astype(np.int64)))
+        self.submit(TrainOn(x, labels))
 
     def add_watch(self, l: int, i: int, j: int) -> None:
         """Record w_ij of W^l and ∂C/∂w_ij at every step (ValueError if no such weight)."""
-        with self._cond:
-            sizes = self._config.sizes
-            ok = all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in (l, i, j))
-            if not (ok and 1 <= l < len(sizes) and 0 <= i < sizes[l] and 0 <= j < sizes[l - 1]):
-                raise ValueError(f"no weight w_ij^l with (l, i, j) = {(l, i, j)} in {sizes}")
-            self._enqueue("add_watch", (int(l), int(i), int(j)))
+        self.submit(AddWatch(l, i, j))
 
     def remove_watch(self, l: int, i: int, j: int) -> None:
         """Stop recording w_ij of W^l."""
-        self._submit("remove_watch", l, i, j)
+        self.submit(RemoveWatch(l, i, j))
 
-    def _submit(self, name: str, *args) -> None:
+    def submit(self, command: Command) -> float | None:
+        """Check ``command`` in the caller's thread and queue it; the accepted η for
+        ``SetEta``, else None. ValueError (nothing queued) if it is refused, TypeError if
+        it is no command, RuntimeError once the worker is stopped."""
         with self._cond:
-            self._enqueue(name, args)
+            checked, self._config, self._dataset = check(command, self._config, self._dataset)
+            self._enqueue(checked)
+        return checked.eta if isinstance(checked, SetEta) else None
 
-    def _enqueue(self, name: str, args: tuple) -> None:
+    def _enqueue(self, command: Command | _SessionCall) -> None:
         if self._stopping:
-            raise RuntimeError(f"the worker is stopped; {name} was not applied")
-        self._queue.append((name, args))
-        self.submitted[name] += 1
+            raise RuntimeError(f"the worker is stopped; {command.name} was not applied")
+        self._queue.append(command)
+        self.submitted[type(command)] += 1
         self._idle = False
         self._interrupt.set()
         self._cond.notify_all()
@@ -239,7 +237,7 @@ class Worker(EvaluationsMixin):
             inline = self._thread is None or self._thread is threading.current_thread()
             if not inline:
                 future: Future = Future()
-                self._enqueue("session", (fn, args, kwargs, future))
+                self._enqueue(_SessionCall(fn, args, kwargs, future))
         if not inline:
             return future.result()
         # not started (nothing else runs the session) or called from the worker itself
@@ -269,21 +267,21 @@ class Worker(EvaluationsMixin):
                 with self._cond:
                     commands = self._wait_for_work()
                     if commands is None:
-                        for name, args in self._queue:
-                            if name == "session":  # its caller waits: say why it never ran
-                                args[-1].set_exception(RuntimeError(STOPPED))
+                        for queued in self._queue:
+                            if isinstance(queued, _SessionCall):  # its caller waits: say why
+                                queued.future.set_exception(RuntimeError(STOPPED))
                         self._queue.clear()
                         self._evaluating = 0  # their results will not be applied
                         self._running, self._idle = False, True
                         self._cond.notify_all()
                         return
-                for name, args in commands:
-                    if name == "session":
-                        self._in_session(*args)
+                for command in commands:
+                    if isinstance(command, _SessionCall):
+                        self._in_session(command)
                     else:
-                        self._guarded(self._apply, name, args)
-                    if name != "evaluated":  # the worker's own, not a caller's command
-                        self.applied[name] += 1
+                        self._guarded(self._apply, command)
+                    if not isinstance(command, Evaluated):  # the worker's own, not a caller's
+                        self.applied[type(command)] += 1
                 if not commands and self._running:
                     started = time.thread_time()
                     self._guarded(self._advance)
@@ -309,15 +307,16 @@ class Worker(EvaluationsMixin):
                 self._cond.wait()
         return None
 
-    def _in_session(self, fn, args: tuple, kwargs: dict, future: Future) -> None:
+    def _in_session(self, call: _SessionCall) -> None:
         """A ``with_session`` call, on the worker thread: evaluations under way recorded
         first (the epoch counter and the metrics then agree), then ``fn``; its result or
-        exception goes to the caller waiting on ``future``."""
+        exception goes to the caller waiting on ``call.future``."""
+        future = call.future
         if not future.set_running_or_notify_cancel():
             return
         try:
             self._guarded(self._settle_evaluations)
-            value = fn(self.session, *args, **kwargs)
+            value = call.fn(self.session, *call.args, **call.kwargs)
         except BaseException as error:  # the caller's to handle: the worker carries on
             future.set_exception(error)
             return
@@ -333,7 +332,7 @@ class Worker(EvaluationsMixin):
             action(*args)
         except Exception as error:  # the thread must survive and say what happened
             # the snapshot's message says what; the log keeps where (the traceback)
-            what = args[0] if action == self._apply else getattr(action, "__name__", action)
+            what = args[0].name if action == self._apply else action.__name__
             logger.exception("worker: %s failed", what)
             self._running = False
             self.session.message = f"{type(error).__name__}: {error}"
@@ -348,42 +347,45 @@ class Worker(EvaluationsMixin):
                         )
                     self._serial += 1
 
-    def _apply(self, name: str, args: tuple) -> None:
-        session = self.session
-        if name == "run":
-            session.message = None
-            self._running = True
-            now = time.perf_counter()
-            self._next_step_at, self._next_publish_at = now, now + self._period
-        elif name in ("pause", "step_batch", "step_phase", "reset", "set_dataset"):
-            was_running, self._running = self._running, False
-            if name == "pause" and was_running:
-                self._settle()
-            elif name == "step_batch":
+    def _apply(self, command: Command | Evaluated) -> None:
+        """Worker thread: apply one checked command (``commands.check``), then publish
+        unless running (a run publishes as it goes)."""
+        session, was_running = self.session, self._running
+        if isinstance(command, Pause | StepBatch | StepPhase | Reset | SetDataset):
+            self._running = False  # these pause first
+        match command:
+            case Run():
+                session.message = None
+                self._running = True
+                now = time.perf_counter()
+                self._next_step_at, self._next_publish_at = now, now + self._period
+            case Pause():
+                if was_running:
+                    self._settle()
+            case StepBatch():
                 session.step_batch()
-            elif name == "step_phase":
+            case StepPhase():
                 session.step_phase()
-            elif name == "reset":
-                config, seed = args
+            case Reset(config, seed):
                 session.reset(config, seed=seed)
-            elif name == "set_dataset":
-                session.set_dataset(*args)
-        elif name == "set_eta":
-            session.set_eta(*args)
-        elif name == "set_pace":
-            self._pace = args[0]
-            self._next_step_at = time.perf_counter()
-        elif name == "evaluated":
-            self._record_evaluation(*args)
-        elif name == "add_watch":
-            session.add_watch(*args)
-        elif name == "remove_watch":
-            session.remove_watch(*args)
-        elif name == "train_on":
-            session.train_on(*args)
-        else:  # pragma: no cover - the methods above are the only producers
-            raise ValueError(f"unknown command {name!r}")
-        if not self._running or name == "run":
+            case SetDataset(dataset):
+                session.set_dataset(dataset)
+            case SetEta(eta):
+                session.set_eta(eta)
+            case SetPace(pace):
+                self._pace = pace
+                self._next_step_at = time.perf_counter()
+            case Evaluated(future, run_id):
+                self._record_evaluation(future, run_id)
+            case AddWatch(l, i, j):
+                session.add_watch(l, i, j)
+            case RemoveWatch(l, i, j):
+                session.remove_watch(l, i, j)
+            case TrainOn(x, labels):
+                session.train_on(x, labels)
+            case _:  # pragma: no cover - ``submit`` lets no other object through
+                raise TypeError(f"not a worker command: {command!r}")
+        if not self._running or isinstance(command, Run):
             self.publish()
 
     def _advance(self) -> None:

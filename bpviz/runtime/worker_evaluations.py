@@ -3,7 +3,7 @@ by the worker thread (only it touches the session), in order.
 
 The session calls ``_evaluate_later(job, run_id)`` at each epoch end (on the worker
 thread); the job runs on the ``bpviz-evaluation`` thread; its result comes back as an
-"evaluated" command. ``_settle_evaluations`` (worker thread) waits for every evaluation
+``Evaluated`` command. ``_settle_evaluations`` (worker thread) waits for every evaluation
 under way and records it at once — a ``with_session`` call does so first, so that a
 session file's epoch counter and epoch metrics agree. A mixin of ``Worker``: it uses the
 Worker's lock ``_cond``, queue, ``_stopping`` and ``_guarded``.
@@ -13,6 +13,19 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import Future, wait
+from dataclasses import dataclass
+from typing import ClassVar
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Evaluated:
+    """The worker's own command (never a caller's): record the evaluation ``future`` of
+    run ``run_id``."""
+
+    name: ClassVar[str] = "evaluated"
+
+    future: Future
+    run_id: int
 
 
 class EvaluationsMixin:
@@ -36,7 +49,7 @@ class EvaluationsMixin:
 
     def _settle_evaluations(self) -> None:
         """Worker thread: wait for the evaluations under way and record them, in order
-        (their "evaluated" commands, when they come, find them done)."""
+        (their ``Evaluated`` commands, when they come, find them done)."""
         while self._pending:
             future, run_id = self._pending[0]
             wait([future])
@@ -61,7 +74,7 @@ class EvaluationsMixin:
         with self._cond:
             if future.cancelled() or self._stopping:
                 return
-            self._queue.append(("evaluated", (future, run_id)))
+            self._queue.append(Evaluated(future, run_id))
             self._idle = False
             self._interrupt.set()
             self._cond.notify_all()

@@ -72,7 +72,7 @@ class ChildWatch(QObject):
 
     def check(self) -> str | None:
         """Show the banner if the training process is lost; its sentence, or None."""
-        failure = getattr(self.window.worker, "failure", None)
+        failure = self.window.worker.failure
         if failure and self.failure is None:
             self.report(failure)
         return self.failure

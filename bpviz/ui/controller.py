@@ -132,7 +132,7 @@ class Controller:
             return False
         try:
             eta = limits.parse_eta(eta) if isinstance(eta, str) else limits.check_eta(eta)
-            w.worker.set_eta(eta)
+            eta = w.worker.set_eta(eta)  # acknowledged with the η accepted
         except ValueError as exc:
             w.eta.set_eta(self.model.eta)  # the field shows the η in force again
             self._say(f"η not changed: {exc}")

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pyqtgraph.Qt import QtCore, QtWidgets
 
+from bpviz.runtime.commands import TrainingWorker
 from bpviz.session.probe import after_update, probe
 from bpviz.session.snapshot import Snapshot
 from bpviz.ui.views.drawpad import DrawPad
@@ -153,5 +154,5 @@ def drawpad_dock(window: Window) -> DrawPad:
                          f"{pad.class_names[label]}: watch its bars move")  # fmt: skip
 
     pad.train_requested.connect(train)
-    pad.set_train_available(hasattr(window.worker, "train_on"))
+    pad.set_train_available(isinstance(window.worker, TrainingWorker))
     return pad

@@ -1,0 +1,220 @@
+"""The private pipe between a ``RemoteWorker`` and its training process: the messages
+that cross it (small frozen dataclasses, pickled) and the child's loop, ``serve``.
+
+The parent sends ``Latest`` (a newer snapshot, please), ``Call`` (a command from
+``bpviz.runtime.commands``, a ``WaitIdle`` or a ``WithSession``) and ``Stop``. The child
+answers ``Published`` (a snapshot, or None if there is none newer) and ``Answer`` (a
+call's value or error). A command's answer carries no snapshot: it is acknowledged by its
+value, and the window sees its effect through ``latest()``. ``WaitIdle`` and
+``WithSession`` are the caller waiting for a state, so their answers carry the newest one.
+Only the parent that spawned the child writes to this pipe.
+"""
+
+from __future__ import annotations
+
+import pickle
+import signal
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bpviz.data.dataset import Dataset
+from bpviz.runtime.child_process import die_with_parent
+from bpviz.runtime.commands import Command
+from bpviz.runtime.shared_snapshot import SharedWriter
+from bpviz.session.snapshot import SessionConfig
+
+PIPE_BYTES = 1 << 20  # kernel pipe buffer (Linux's default limit): a snapshot in one write
+SWITCH_INTERVAL = 0.0005  # the child's GIL hand-over, so a reply never waits 5 ms a chunk
+
+
+class Channel:
+    """Two one-way pipes with large kernel buffers, used like a duplex Connection."""
+
+    def __init__(self, reader, writer) -> None:
+        self.reader, self.writer = reader, writer
+
+    def widen(self) -> None:
+        """Enlarge both pipes' buffers where the OS allows (Linux); harmless elsewhere."""
+        try:
+            import fcntl
+
+            for end in (self.reader, self.writer):
+                fcntl.fcntl(end.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+        except (ImportError, AttributeError, OSError):
+            pass
+
+    def send(self, message) -> None:
+        self.writer.send(message)
+
+    def recv(self):
+        return self.reader.recv()
+
+    def poll(self, timeout: float = 0.0) -> bool:
+        return self.reader.poll(timeout)
+
+    def close(self) -> None:
+        self.reader.close()
+        self.writer.close()
+
+
+# --- parent → child ---
+
+
+@dataclass(frozen=True, slots=True)
+class Latest:
+    """A snapshot newer than serial ``known``, please (None in the answer if there is none)."""
+
+    known: int
+
+
+@dataclass(frozen=True, slots=True)
+class Stop:
+    """Stop the worker and end the process."""
+
+
+@dataclass(frozen=True, slots=True)
+class WaitIdle:
+    """``Worker.wait_idle(timeout)``."""
+
+    timeout: float | None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class WithSession:
+    """``Worker.with_session(fn, *args, **kwargs)``; ``fn`` is a module-level function."""
+
+    fn: Callable[..., Any]
+    args: tuple
+    kwargs: dict
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Call:
+    """Request ``cid``; ``known`` is the serial of the newest snapshot the parent has."""
+
+    cid: int
+    request: Command | WaitIdle | WithSession
+    known: int
+
+
+# --- child → parent ---
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Published:
+    """The worker's state: its serial, whether it runs, and the snapshot (packed into
+    shared memory by ``SharedWriter``, or pickled) if newer than the parent's, else None."""
+
+    serial: int
+    running: bool
+    snapshot: Any
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Answer:
+    """The outcome of ``Call`` ``cid``: its ``value``, or the ``error`` it raised; ``state``
+    for a ``WaitIdle`` or ``WithSession`` (None for a command)."""
+
+    cid: int
+    value: Any
+    error: Exception | None
+    state: Published | None
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """The child could not start; ``reason`` says why."""
+
+    reason: str
+
+
+def serve(
+    conn: Channel,
+    dataset: Dataset,
+    config: SessionConfig | None,
+    publish_hz: float,
+    prefix: str | None,
+    parent: int | None = None,
+) -> None:
+    """The child: a Worker answering the parent's requests until ``Stop`` or EOF; snapshots
+    go through shared memory blocks named ``prefix`` + number (pickled if None). It dies
+    with the process ``parent`` (the window's)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the window's to handle
+    die_with_parent(parent)
+    sys.setswitchinterval(SWITCH_INTERVAL)  # this thread answers while the worker trains
+    try:
+        from threadpoolctl import threadpool_limits
+
+        from bpviz.runtime.worker import Worker
+        from bpviz.session.session import Session
+
+        # One BLAS thread: the window needs the other core. With OpenBLAS's own threads,
+        # 784-512-256-10 trained at 28-60 steps/s (its threads spin-waiting for the core
+        # the window uses) and drew at 11-14 fps; with one, ~790 steps/s and 31-34 fps.
+        threadpool_limits(limits=1, user_api="blas")
+        session = Session(dataset) if config is None else Session(dataset, config)
+        worker = Worker(session, publish_hz=publish_hz)
+        worker.start()
+    except Exception as error:  # say why, instead of a traceback on stderr
+        conn.send(Failed(f"{type(error).__name__}: {error}"))
+        conn.close()
+        return
+
+    writer = SharedWriter(prefix) if prefix is not None else None
+
+    def state(known: int) -> Published:
+        nonlocal writer
+        serial = worker.serial
+        snapshot = worker.latest() if serial != known else None
+        if snapshot is not None and writer is not None:
+            try:
+                return Published(serial, worker.running, writer.pack(snapshot))
+            except OSError as error:  # e.g. no /dev/shm: pickle from now on
+                print(f"bpviz: no shared memory ({error}); snapshots go pickled", file=sys.stderr)
+                writer.close()
+                writer = None
+        return Published(serial, worker.running, snapshot)
+
+    def answer(request: Command | WaitIdle | WithSession) -> Any:
+        match request:
+            case WaitIdle(timeout):
+                return worker.wait_idle(timeout)
+            case WithSession(fn, args, kwargs):
+                return worker.with_session(fn, *args, **kwargs)
+            case _:
+                return worker.submit(request)  # TypeError if it is no command
+
+    try:
+        conn.send(state(-1))
+        while True:
+            match conn.recv():
+                case Stop():
+                    break
+                case Latest(known):
+                    conn.send(state(known))
+                case Call(cid, request, known):
+                    value, error = None, None
+                    try:
+                        value = answer(request)
+                    except Exception as raised:
+                        error = portable(raised)
+                    fresh = None if isinstance(request, Command) else state(known)
+                    conn.send(Answer(cid, value, error, fresh))
+    except (EOFError, OSError, KeyboardInterrupt):
+        pass  # the window went away: stop quietly
+    finally:
+        worker.stop(timeout=2.0)
+        if writer is not None:
+            writer.close()
+        conn.close()
+
+
+def portable(error: Exception) -> Exception:
+    """``error`` if it survives pickling, else a RuntimeError with its text."""
+    try:
+        pickle.loads(pickle.dumps(error))
+    except Exception:
+        return RuntimeError(f"{type(error).__name__}: {error}")
+    return error
