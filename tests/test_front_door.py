@@ -58,7 +58,8 @@ def test_help_lists_the_commands_and_the_window_flags(start):
     result = run(argv, "--help")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"usage: {prog} [options] [FILE]\n")
-    assert f"{prog} {{train,gradcheck,download}}" in result.stdout
+    assert f"{prog} {{{','.join(COMMANDS)}}}" in result.stdout
+    assert {"train", "gradcheck", "download"} <= set(COMMANDS)
     commands = result.stdout.split("commands", 1)[1]
     for command in COMMANDS:
         assert re.search(rf"^  {command}  ", commands, re.MULTILINE), result.stdout

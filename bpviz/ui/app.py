@@ -27,11 +27,12 @@ PUBLISH_HZ = 60
 def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     """The window's command line (other panels add their options here); its help lists
     the headless commands too, which ``bpviz.__main__`` dispatches before this parser."""
-    from bpviz.cli.common import Parser, commands_help, int_at_least
+    from bpviz.cli.common import COMMANDS, Parser, commands_help, int_at_least
 
+    names = ",".join(COMMANDS)  # the usage line names every command there is
     parser = Parser(
         prog=prog or "bpviz",
-        usage="%(prog)s [options] [FILE]\n       %(prog)s {train,gradcheck,download} [options]",
+        usage=f"%(prog)s [options] [FILE]\n       %(prog)s {{{names}}} [options]",
         description="Watch backpropagation train a NumPy network on MNIST.\n"
         "With no command, open the window (on the session FILE when one is given).",
         epilog=f"commands (%(prog)s COMMAND --help for their options):\n{commands_help()}",
