@@ -232,46 +232,51 @@ class TrainingWorker(Protocol):
         if refused, TypeError if it is no command; nothing is queued then)."""
         ...
 
+    # The commands themselves, one line each, written once here: a worker that subclasses
+    # this protocol (both do) inherits them and implements ``submit``.
+
     def run(self) -> None:
-        """``Run``."""
-        ...
+        """Train continuously (at the pace set by ``set_pace``) until ``pause``."""
+        self.submit(Run())
 
     def pause(self) -> None:
-        """``Pause``."""
-        ...
+        """Stop before the next mini-batch (or phase) starts."""
+        self.submit(Pause())
 
     def step_batch(self) -> None:
-        """``StepBatch``."""
-        ...
+        """Pause if running, then complete one mini-batch (the rest of one under way)."""
+        self.submit(StepBatch())
 
     def step_phase(self) -> None:
-        """``StepPhase``."""
-        ...
+        """Pause if running, then run exactly one phase."""
+        self.submit(StepPhase())
 
     def reset(self, config: SessionConfig | None = None, *, new_seed: bool = False) -> None:
-        """``Reset`` (ValueError if ``config`` is invalid)."""
-        ...
+        """Pause and start afresh with ``config`` (or the current one), with a fresh random
+        seed if ``new_seed``; ValueError if ``config`` is invalid."""
+        self.submit(Reset.asked(config, new_seed))
 
     def set_eta(self, eta: float) -> float:
-        """``SetEta``; the η accepted (ValueError if ``limits.check_eta`` refuses it)."""
-        ...
+        """Use η from the next update on; the η accepted (ValueError if
+        ``limits.check_eta`` refuses it)."""
+        return self.submit(SetEta(eta))
 
     def set_pace(self, steps_per_second: float | None) -> None:
-        """``SetPace``."""
-        ...
+        """Train at most this many steps per second while running (None: full speed)."""
+        self.submit(SetPace(steps_per_second))
 
     def set_dataset(self, dataset: Dataset) -> None:
-        """``SetDataset``."""
-        ...
+        """Pause and train on ``dataset`` from fresh parameters."""
+        self.submit(SetDataset(dataset))
 
     def train_on(self, x: np.ndarray, labels: np.ndarray) -> None:
-        """``TrainOn`` (ValueError if the examples do not fit the network)."""
-        ...
+        """One extra update on the examples ``x`` with ``labels`` (not a step of the epoch)."""
+        self.submit(TrainOn(x, labels))
 
     def add_watch(self, l: int, i: int, j: int) -> None:
-        """``AddWatch`` (ValueError if there is no such weight)."""
-        ...
+        """Record wᵢⱼˡ and ∂C/∂wᵢⱼˡ at every step from now on."""
+        self.submit(AddWatch(l, i, j))
 
     def remove_watch(self, l: int, i: int, j: int) -> None:
-        """``RemoveWatch``."""
-        ...
+        """Stop recording wᵢⱼˡ."""
+        self.submit(RemoveWatch(l, i, j))

@@ -41,8 +41,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 from bpviz.data.dataset import Dataset
 from bpviz.runtime.child_process import (
     STOPPED,
@@ -50,18 +48,8 @@ from bpviz.runtime.child_process import (
     process_state,
 )
 from bpviz.runtime.commands import (
-    AddWatch,
     Command,
-    Pause,
-    RemoveWatch,
-    Reset,
-    Run,
-    SetDataset,
-    SetEta,
-    SetPace,
-    StepBatch,
-    StepPhase,
-    TrainOn,
+    TrainingWorker,
 )
 from bpviz.runtime.pipe import (
     Answer,
@@ -93,7 +81,7 @@ class RemoteTimeoutError(RemoteError):
     """The training process did not answer in time; it is given up (see ``failure``)."""
 
 
-class RemoteWorker:
+class RemoteWorker(TrainingWorker):
     """A Worker in a child process; see the module doc. Drive it from one thread: that
     keeps at most one ``latest`` request and one call outstanding, which the shared-memory
     protocol relies on (``shared_snapshot``).
@@ -219,51 +207,7 @@ class RemoteWorker:
         limit = self.call_timeout if timeout is None else float(timeout)
         return self._call(WaitIdle(limit), limit + self.call_timeout)
 
-    # --- commands: see ``bpviz.runtime.commands``; checked by the child's Worker ---
-
-    def run(self) -> None:
-        """``Worker.run`` in the child."""
-        self.submit(Run())
-
-    def pause(self) -> None:
-        """``Worker.pause`` in the child."""
-        self.submit(Pause())
-
-    def step_batch(self) -> None:
-        """``Worker.step_batch`` in the child."""
-        self.submit(StepBatch())
-
-    def step_phase(self) -> None:
-        """``Worker.step_phase`` in the child."""
-        self.submit(StepPhase())
-
-    def reset(self, config: SessionConfig | None = None, *, new_seed: bool = False) -> None:
-        """``Worker.reset`` in the child (its ValueError raised here)."""
-        self.submit(Reset.asked(config, new_seed))
-
-    def set_eta(self, eta: float) -> float:
-        """``Worker.set_eta`` in the child: the η accepted (its ValueError raised here)."""
-        return self.submit(SetEta(eta))
-
-    def set_pace(self, steps_per_second: float | None) -> None:
-        """``Worker.set_pace`` in the child."""
-        self.submit(SetPace(steps_per_second))
-
-    def set_dataset(self, dataset: Dataset) -> None:
-        """``Worker.set_dataset`` in the child (the data crosses the pipe once)."""
-        self.submit(SetDataset(dataset))
-
-    def train_on(self, x: np.ndarray, labels: np.ndarray) -> None:
-        """``Worker.train_on`` in the child (its ValueError raised here)."""
-        self.submit(TrainOn(x, labels))
-
-    def add_watch(self, l: int, i: int, j: int) -> None:
-        """``Worker.add_watch`` in the child (its ValueError raised here)."""
-        self.submit(AddWatch(l, i, j))
-
-    def remove_watch(self, l: int, i: int, j: int) -> None:
-        """``Worker.remove_watch`` in the child."""
-        self.submit(RemoveWatch(l, i, j))
+    # --- commands: run(), set_eta() … come from TrainingWorker; checked by the child's Worker ---
 
     def submit(self, command: Command) -> float | None:
         """Send ``command`` to the child's ``Worker.submit``; its acknowledgement (the η

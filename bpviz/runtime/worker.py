@@ -28,7 +28,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from bpviz.data.dataset import Dataset
 from bpviz.runtime.commands import (
     AddWatch,
     Command,
@@ -41,6 +40,7 @@ from bpviz.runtime.commands import (
     SetPace,
     StepBatch,
     StepPhase,
+    TrainingWorker,
     TrainOn,
     check,
 )
@@ -48,7 +48,7 @@ from bpviz.runtime.readonly import Sealer
 from bpviz.runtime.threads import executor, start_thread
 from bpviz.runtime.worker_evaluations import Evaluated, EvaluationsMixin
 from bpviz.session.session import Session
-from bpviz.session.snapshot import SessionConfig, Snapshot
+from bpviz.session.snapshot import Snapshot
 
 RUN_CHUNK = 1_000_000  # most fast-path steps between two looks at the clock and queue
 logger = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ class _SessionCall:
     future: Future
 
 
-class Worker(EvaluationsMixin):
+class Worker(EvaluationsMixin, TrainingWorker):
     """Drives ``session`` on a thread named ``bpviz-worker``; see the module doc.
 
     The worker owns the session from ``start()`` to ``stop()``: read it from another
@@ -153,54 +153,7 @@ class Worker(EvaluationsMixin):
         """None: a thread in this process is never lost (``RemoteWorker``'s child may be)."""
         return None
 
-    # --- commands (any thread): see ``bpviz.runtime.commands`` ---
-
-    def run(self) -> None:
-        """Train continuously (at the pace set by ``set_pace``) until ``pause``."""
-        self.submit(Run())
-
-    def pause(self) -> None:
-        """Stop before the next mini-batch (or phase) starts."""
-        self.submit(Pause())
-
-    def step_batch(self) -> None:
-        """Pause if running, then complete one mini-batch (the rest of one under way)."""
-        self.submit(StepBatch())
-
-    def step_phase(self) -> None:
-        """Pause if running, then run exactly one phase."""
-        self.submit(StepPhase())
-
-    def reset(self, config: SessionConfig | None = None, *, new_seed: bool = False) -> None:
-        """Pause and start afresh with ``config`` (or the current one), with a fresh random
-        seed if ``new_seed``; ValueError here if ``config`` is invalid."""
-        self.submit(Reset.asked(config, new_seed))
-
-    def set_eta(self, eta: float) -> float:
-        """Use η from the next update on; the η accepted (ValueError here if
-        ``limits.check_eta`` refuses it)."""
-        return self.submit(SetEta(eta))
-
-    def set_pace(self, steps_per_second: float | None) -> None:
-        """Limit running to ``steps_per_second`` (None: full speed)."""
-        self.submit(SetPace(steps_per_second))
-
-    def set_dataset(self, dataset: Dataset) -> None:
-        """Train on ``dataset``; takes effect with the reset it implies."""
-        self.submit(SetDataset(dataset))
-
-    def train_on(self, x: np.ndarray, labels: np.ndarray) -> None:
-        """One extra update on examples x ``(m, n_0)`` in [0, 1] with ``labels`` ``(m,)``
-        (e.g. a drawn digit), between mini-batches; ValueError here if they do not fit."""
-        self.submit(TrainOn(x, labels))
-
-    def add_watch(self, l: int, i: int, j: int) -> None:
-        """Record w_ij of W^l and ∂C/∂w_ij at every step (ValueError if no such weight)."""
-        self.submit(AddWatch(l, i, j))
-
-    def remove_watch(self, l: int, i: int, j: int) -> None:
-        """Stop recording w_ij of W^l."""
-        self.submit(RemoveWatch(l, i, j))
+    # --- commands (any thread): run(), set_eta() … come from TrainingWorker, via submit ---
 
     def submit(self, command: Command) -> float | None:
         """Check ``command`` in the caller's thread and queue it; the accepted η for
