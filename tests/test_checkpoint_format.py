@@ -11,19 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonpaths import paths, set_at
 
-from bpviz.files.checkpoint import (
-    META,
-    VERSION,
-    CheckpointError,
-    decode_config,
-    decode_history,
-    decode_rng,
-    encode_config,
-    encode_history,
-    encode_rng,
-    read_checkpoint,
-    write_checkpoint,
-)
+from bpviz.files import codecs
+from bpviz.files.checkpoint import META, VERSION, CheckpointError, read_checkpoint, write_checkpoint
 from bpviz.session.history import History
 from bpviz.session.snapshot import EpochMetrics, SessionConfig
 
@@ -54,8 +43,8 @@ def _history(steps: int = 300) -> History:
 
 
 def _save(path, history=None, extra=None):
-    meta, arrays = encode_history(history or _history())
-    body = {"config": encode_config(CONFIG), "history": meta, **(extra or {})}
+    meta, arrays = codecs.encode_history(history or _history())
+    body = {"config": codecs.encode_config(CONFIG), "history": meta, **(extra or {})}
     write_checkpoint(path, body, {**arrays, "checkpoint0": np.ones((16, 784))})
     return path
 
@@ -87,7 +76,7 @@ def test_history_round_trip_keeps_every_value_and_view(tmp_path):
     history = _history()
     _save(tmp_path / "h.npz", history)
     ckpt = read_checkpoint(tmp_path / "h.npz")
-    restored = decode_history(ckpt.meta["history"], ckpt.arrays, CONFIG)
+    restored = codecs.decode_history(ckpt.meta["history"], ckpt.arrays, CONFIG)
     np.testing.assert_array_equal(restored.loss.values, history.loss.values)
     assert restored.eta_changes == history.eta_changes == [(1, 3.0), (101, 0.25)]
     assert list(restored.watches) == list(history.watches)
@@ -107,10 +96,10 @@ def test_history_round_trip_keeps_every_value_and_view(tmp_path):
 
 
 def test_config_and_rng_round_trip():
-    assert decode_config(json.loads(json.dumps(encode_config(CONFIG)))) == CONFIG
+    assert codecs.decode_config(json.loads(json.dumps(codecs.encode_config(CONFIG)))) == CONFIG
     rng = np.random.default_rng(123)
     rng.random(17)
-    copy = decode_rng(json.loads(json.dumps(encode_rng(rng))))
+    copy = codecs.decode_rng(json.loads(json.dumps(codecs.encode_rng(rng))))
     np.testing.assert_array_equal(copy.permutation(1000), rng.permutation(1000))
 
 
@@ -133,18 +122,18 @@ def test_config_and_rng_round_trip():
     ],
 )
 def test_bad_configurations_are_refused(change, words):
-    value = {**encode_config(CONFIG), **change}
+    value = {**codecs.encode_config(CONFIG), **change}
     with pytest.raises(CheckpointError, match=words):
-        decode_config(value)
+        codecs.decode_config(value)
 
 
 def test_bad_rng_state_is_refused():
     with pytest.raises(CheckpointError, match="RNG"):
-        decode_rng({"bit_generator": "os.system", "state": {}})
-    state = encode_rng(np.random.default_rng(0))
+        codecs.decode_rng({"bit_generator": "os.system", "state": {}})
+    state = codecs.encode_rng(np.random.default_rng(0))
     state["state"] = {"state": "x"}
     with pytest.raises(CheckpointError, match="RNG"):
-        decode_rng(state)
+        codecs.decode_rng(state)
 
 
 def _rewrite(src, dst, *, meta=None, drop=(), replace=None):
@@ -229,13 +218,13 @@ def test_history_inconsistent_with_the_network_is_refused(tmp_path):
     ckpt = read_checkpoint(_save(tmp_path / "s.npz"))
     small = SessionConfig(sizes=(784, 4, 10))  # watched w_{9,15} of W^2 is outside it
     with pytest.raises(CheckpointError, match="outside the network"):
-        decode_history(ckpt.meta["history"], ckpt.arrays, small)
+        codecs.decode_history(ckpt.meta["history"], ckpt.arrays, small)
     meta = {**ckpt.meta["history"], "eta_changes": [[1, 3.0], [1, 2.0]]}
     with pytest.raises(CheckpointError, match="η change"):
-        decode_history(meta, ckpt.arrays, CONFIG)
+        codecs.decode_history(meta, ckpt.arrays, CONFIG)
     arrays = {**ckpt.arrays, "watch0_w": ckpt.arrays["watch0_w"][:-1]}
     with pytest.raises(CheckpointError, match="watched-weight"):
-        decode_history(ckpt.meta["history"], arrays, CONFIG)
+        codecs.decode_history(ckpt.meta["history"], arrays, CONFIG)
 
 
 _GOOD: dict[str, bytes] = {}
@@ -277,8 +266,8 @@ def test_fuzzed_files_load_or_give_our_error(tmp_path_factory, data):
     path.write_bytes(bytes(raw))
     try:
         ckpt = read_checkpoint(path)
-        decode_config(ckpt.meta.get("config"))
-        decode_history(ckpt.meta.get("history"), ckpt.arrays, CONFIG)
+        codecs.decode_config(ckpt.meta.get("config"))
+        codecs.decode_history(ckpt.meta.get("history"), ckpt.arrays, CONFIG)
     except CheckpointError:
         pass
 
@@ -319,7 +308,7 @@ def test_fuzzed_metadata_and_arrays_load_or_give_our_error(tmp_path_factory, dat
     target = _rewrite(good, folder / "bad.npz", meta=lambda m: new_meta, replace=replace)
     try:
         ckpt = read_checkpoint(target)
-        config = decode_config(ckpt.meta.get("config"))
-        decode_history(ckpt.meta.get("history"), ckpt.arrays, config)
+        config = codecs.decode_config(ckpt.meta.get("config"))
+        codecs.decode_history(ckpt.meta.get("history"), ckpt.arrays, config)
     except CheckpointError:
         pass

@@ -155,12 +155,9 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     try:
         extras = TrainExtras(args, sys.argv[1:] if argv is None else list(argv))
         net = network_from(args)
-    except CheckpointError as error:
+    except ValueError as error:  # a damaged --resume file (CheckpointError) or a bad flag
         print(f"error: {error}", file=sys.stderr)
-        return 1
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        return 1 if isinstance(error, CheckpointError) else 2
     try:
         data, description = resolve_source(args.data, toy=True)
     except DataError as error:

@@ -29,12 +29,8 @@ def dataset_fingerprint(dataset) -> str:
     """A short hash of a data set's shapes, labels and pixels: a resumed session must
     train on exactly the data it was saved with."""
     digest = hashlib.sha256()
-    for array in (
-        dataset.train_images,
-        dataset.train_labels,
-        dataset.test_images,
-        dataset.test_labels,
-    ):
+    for name in ("train_images", "train_labels", "test_images", "test_labels"):
+        array = getattr(dataset, name)
         digest.update(repr((array.shape, str(array.dtype))).encode())
         digest.update(np.ascontiguousarray(array).data)
     return digest.hexdigest()[:32]
