@@ -53,10 +53,14 @@ NETWORKS = {"default": (784, 30, 10), "wide": (784, 512, 256, 10)}
 
 
 def snapshots(sizes: tuple[int, ...], per_batch: bool, n: int) -> list:
-    """``n`` snapshots of a real session: after whole mini-batches, or after each phase."""
+    """``n`` snapshots of a real session: after whole mini-batches, as published while
+    running at full speed, or after each phase, as stepped by hand (paused). A paused
+    snapshot gets exact colour levels (a person stepping sees each one); a running stream
+    holds its levels briefly so the colour bars are not redrawn every frame."""
     session = Session(load_sample(), SessionConfig(sizes=sizes))
-    step = session.step_batch if per_batch else session.step_phase
-    return [step() for _ in range(n)]
+    if per_batch:  # at full speed the worker publishes them running, and the views know it
+        return [replace(session.step_batch(), running=True) for _ in range(n)]
+    return [session.step_phase() for _ in range(n)]  # stepped by hand: paused
 
 
 class Board(QtWidgets.QWidget):
