@@ -99,5 +99,11 @@ class SnapshotView(QtWidgets.QWidget):
         if self._snapshot is not self._drawn:
             self._draw_latest()
 
+    def animate(self, progress: float) -> None:
+        """Hook: draw the moving part of the current phase at ``progress`` ∈ [0, 1] (the
+        fraction of the phase's display time gone). ``show_snapshot`` draws a phase
+        complete (as at 1); the window calls this every frame while a phase plays,
+        starting in the same event-loop turn as ``show_snapshot``, so nothing flashes."""
+
     def _render(self, snapshot: Snapshot) -> None:
         raise NotImplementedError
