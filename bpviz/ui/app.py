@@ -1,5 +1,6 @@
 """Open the window: ``python main.py [FILE] [--data DIR] [--run] [--step-phases N]
-[--quit-after SECONDS] [--screenshot FILE] [--settings FILE] [--inspect L,I,J]``.
+[--quit-after SECONDS] [--screenshot FILE] [--settings FILE] [--inspect L,I,J]
+[--record FILE.gif|.mp4]``.
 
 Works offscreen (``QT_QPA_PLATFORM=offscreen``): ``--step-phases 7 --screenshot f.png``
 steps into the backward pass, saves the whole window and quits.
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import QApplication
 
 from bpviz.ui import settings as store
 from bpviz.ui.main_window import MainWindow
+from bpviz.ui.record_cli import add_record_argument, check_record, start_record
 
 logger = logging.getLogger(__name__)
 PUBLISH_HZ = 60
@@ -64,7 +66,7 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         type=float,
         metavar="SECONDS",
         help="close the window after SECONDS (default: stay open; 0.5 with --screenshot, "
-        "3 with --screenshot --run)",
+        "3 with --screenshot --run, 10 with --record)",
     )
     parser.add_argument(
         "--screenshot",
@@ -83,6 +85,7 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         help="open with wᵢⱼˡ selected (l = 1 … L as in the paper, i and j from 0; "
         "L,I,b for the bias bᵢˡ) (default: none)",
     )
+    add_record_argument(parser)
     return parser
 
 
@@ -186,7 +189,7 @@ def apply_script(window: MainWindow, args: argparse.Namespace) -> None:
     quit_after = args.quit_after
     if quit_after is None and args.screenshot:
         quit_after = 3.0 if args.run else 0.5
-    if quit_after is not None:
+    if quit_after is not None and not getattr(args, "record", None):  # --record quits itself
 
         def finish() -> None:
             if args.screenshot:
@@ -226,6 +229,7 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
         parser.error(message)
     if unknown:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    check_record(parser, args)
     qInstallMessageHandler(_qt_message)
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setOrganizationName(store.ORGANISATION)
@@ -246,6 +250,8 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     app.aboutToQuit.connect(window.shutdown)
     window.show()
     QTimer.singleShot(0, lambda: apply_script(window, args))
+    if args.record:
+        QTimer.singleShot(0, lambda: start_record(window, args))
     status = app.exec()
     window.shutdown()
     return status or getattr(window, "script_status", 0)

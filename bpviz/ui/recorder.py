@@ -12,11 +12,14 @@ only when ffmpeg has finished it. Without imageio-ffmpeg, or for a path that is 
 
 Frames come from the screen's copy of the window (``QScreen.grabWindow``: a few ms)
 where the platform gives one, else from repainting the widget (``QWidget.grab``: tens of
-ms for the whole window).
+ms for the whole window). A timed recording keeps to the clock: when a grab comes late
+(a busy machine, a slow repaint), the frame is written as many times as frame times have
+passed, so the clip lasts as long as the recording did and plays at the pace it showed.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess, QRect, QSize, Qt, QTimer, Signal
@@ -109,6 +112,7 @@ class Recorder(QObject):
         self._part: Path | None = None
         self._size = QSize()
         self._max_frames = 0
+        self._clock: tuple[float, float] | None = None  # (start time, fps) when timed
         self.output: Path | None = None
         self.frames = 0
         self.dropped = 0
@@ -160,6 +164,7 @@ class Recorder(QObject):
         limit = MAX_SECONDS[suffix] if max_seconds is None else max_seconds
         self._max_frames = max(1, round(limit * fps))
         self._write(first)
+        self._clock = (time.perf_counter(), fps) if timed else None
         if timed:
             self._timer.start(max(1, round(1000 / fps)))
         self.started.emit(str(path))
@@ -177,14 +182,23 @@ class Recorder(QObject):
 
     def capture(self) -> None:
         """Take one frame now (the timer calls this); a resized widget is scaled back to
-        the first frame's size."""
+        the first frame's size. Timed, the frame fills every frame time since the last
+        one (at least one frame), so the clip keeps the recording's duration."""
         if self._widget is None:
             return
         image = grab_frame(self._widget)
         if image.size() != self._size:
             image = image.scaled(self._size, Qt.AspectRatioMode.IgnoreAspectRatio,
                                  Qt.TransformationMode.SmoothTransformation)  # fmt: skip
-        self._write(image)
+        copies = 1
+        if self._clock is not None:
+            start, fps = self._clock
+            due = int((time.perf_counter() - start) * fps) + 1  # frame times begun so far
+            copies = max(1, min(due, self._max_frames) - self.frames)
+        for _ in range(copies):
+            if self._widget is None:  # a write failed: the recording has stopped
+                return
+            self._write(image)
         if self.recording and self.frames >= self._max_frames:
             self.stop()
 
