@@ -251,7 +251,8 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     window.show()
     QTimer.singleShot(0, lambda: apply_script(window, args))
     if args.record:
-        QTimer.singleShot(0, lambda: start_record(window, args))
+        shot = (lambda: save_screenshot(window, args.screenshot)) if args.screenshot else None
+        QTimer.singleShot(0, lambda: start_record(window, args, shot))
     status = app.exec()
     window.shutdown()
     return status or getattr(window, "script_status", 0)

@@ -23,6 +23,7 @@ from bpviz.ui.child_watch import ChildWatch
 from bpviz.ui.controller import Controller
 from bpviz.ui.controls import BatchSizeControl, EtaControl, PaceControl, build_toolbar, make_actions
 from bpviz.ui.controls_status import TrainingStatus
+from bpviz.ui.diagnosis_banner import DiagnosisBanner
 from bpviz.ui.dialogs import show_message
 from bpviz.ui.docks import CLASS_NAMED, DOCKS, DRAWS_SNAPSHOTS, SELECTING, DockSpec
 from bpviz.ui.menus import HELP, build_menus
@@ -100,6 +101,7 @@ class MainWindow(QMainWindow):
         self.pace.set_pace(store.load_pace(settings))
         self.controller.set_pace(self.pace.pace())
         self.child_watch = ChildWatch(self, self.controller)  # says when the training process dies
+        self.stuck = DiagnosisBanner(self)  # says when training is stuck, why, what to try
 
         self.fit_screen()
         self.arrange_default()  # again once shown, when the docks have real sizes

@@ -16,13 +16,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bpviz.ui.recorder import MAX_SECONDS, VIDEO_SUFFIXES, ffmpeg_exe
 
 if TYPE_CHECKING:
-    from bpviz.ui.main_window import MainWindow
+    from bpviz.ui.window_api import Window
 
 DEFAULT_SECONDS = 10.0  # --record without --quit-after: a clip, not a recording left running
 # frames a second: at 1 mini-batch/s on 784-30-10 a phase lasts 1/8 s, so 15 fps gives each
@@ -82,9 +83,12 @@ def check_record(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
         parser.error(f"--record: {problem}")
 
 
-def start_record(window: MainWindow, args: argparse.Namespace) -> None:
+def start_record(
+    window: Window, args: argparse.Namespace, before_close: Callable[[], None] | None = None
+) -> None:
     """Record the whole window into ``args.record`` for ``args.quit_after`` seconds, then
-    close it once the file is complete (or the recording failed: exit status 1)."""
+    close it once the file is complete (or the recording failed: exit status 1), after
+    calling ``before_close`` (the ``--screenshot``)."""
     from PySide6.QtCore import QTimer
 
     recorder, path = window.recorder, Path(args.record)
@@ -99,10 +103,8 @@ def start_record(window: MainWindow, args: argparse.Namespace) -> None:
         if status:
             window.set_script_status(status)
             window.statusBar().showMessage(message, 0)
-        if args.screenshot:
-            from bpviz.ui.app import save_screenshot
-
-            save_screenshot(window, args.screenshot)
+        if before_close is not None:
+            before_close()
         window.close()
 
     def finished(out: str, frames: int) -> None:

@@ -41,6 +41,7 @@ class Window(Protocol):
     default_state: QByteArray | None
     recorder: Recorder
     explorer: Any  # the Explorer of bpviz/ui/views/explore.py (it imports this module)
+    snapshot_shown: Any  # Signal(object): after every repaint, with the snapshot drawn
 
     @property
     def config(self) -> SessionConfig: ...
@@ -64,3 +65,5 @@ class Window(Protocol):
     def addAction(self, action: QAction) -> None: ...
 
     def close(self) -> bool: ...
+
+    def set_script_status(self, status: int) -> None: ...

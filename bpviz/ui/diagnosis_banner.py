@@ -1,0 +1,115 @@
+"""The window says when training is stuck, why, and what to try.
+
+A banner across the top of the window (like the one ``ChildWatch`` shows when the
+training process dies), amber rather than red: nothing is broken, the run just does not
+learn. The rule is ``bpviz.session.diagnosis`` (Qt-free); here each snapshot the window
+draws feeds the δ scales of its mini-batch to a ``RecentScales`` and asks the rule.
+
+The banner's text is refreshed once per epoch (numbers that change every frame cannot be
+read). **Dismiss** hides it for this run and this η; it goes away by itself when the run
+leaves chance, and is cleared when the network is reset or changed (a new run: another
+configuration, or the step counter going back).
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QToolBar
+
+from bpviz.session.diagnosis import Diagnosis, RecentScales, diagnose_snapshot
+from bpviz.ui.notation import unicode_math
+
+if TYPE_CHECKING:
+    from bpviz.session.snapshot import SessionConfig, Snapshot
+    from bpviz.ui.window_api import Window
+
+BANNER_STYLE = "QLabel { background: #fff3cd; color: #5c4400; padding: 6px; }"
+
+
+class DiagnosisBanner(QObject):
+    """The "training is stuck" banner of ``window`` (see the module doc)."""
+
+    def __init__(self, window: Window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.recent = RecentScales()
+        self.diagnosis: Diagnosis | None = None  # what the banner says, while it is shown
+        self._run: tuple[SessionConfig, int, float] | None = None  # (config, last step, η)
+        self._dismissed: tuple[SessionConfig, float] | None = None  # (run's config, η)
+        self._epochs = -1  # epochs evaluated when the text was last set
+        self.banner = QToolBar("Training stuck", window)
+        self.banner.setObjectName("bpviz_stuck_banner")
+        self.banner.setMovable(False)
+        self.banner.setFloatable(False)
+        self.label = QLabel()
+        self.label.setObjectName("bpviz_stuck_message")
+        self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.RichText)
+        self.label.setStyleSheet(BANNER_STYLE)
+        self.label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.dismiss_button = QPushButton("Dismiss")
+        self.dismiss_button.setObjectName("bpviz_stuck_dismiss")
+        self.dismiss_button.setToolTip(
+            "Hide this until the network is reset or changed, or η changes"
+        )
+        self.dismiss_button.clicked.connect(self.dismiss)
+        self.banner.addWidget(self.label)
+        self.banner.addWidget(self.dismiss_button)
+        window.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
+        window.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.banner)
+        self.banner.hide()
+        window.snapshot_shown.connect(self.show_snapshot)
+
+    @property
+    def shown(self) -> bool:
+        """Whether the banner is up (not hidden, not dismissed)."""
+        return not self.banner.isHidden()
+
+    def show_snapshot(self, snapshot: Snapshot) -> None:
+        """Measure ``snapshot``'s backward pass and show, update or hide the banner."""
+        if snapshot is self.window.model.probe:  # one example's pass, not the run
+            return
+        if self._run is None or snapshot.config != self._run[0] or snapshot.step < self._run[1]:
+            self.clear()  # a new run: reset, another network, a restart
+        self._run = (snapshot.config, snapshot.step, snapshot.eta)
+        self.recent.add(snapshot)
+        diagnosis = diagnose_snapshot(snapshot, self.recent.scales())
+        if diagnosis is None:
+            self._hide()
+            self._dismissed = None  # left chance: should it get stuck again, say so
+            return
+        if self._dismissed == (snapshot.config, snapshot.eta):
+            return
+        epochs = snapshot.history.epochs.count if snapshot.history is not None else 0
+        if self.diagnosis is None or epochs != self._epochs:
+            self._epochs = epochs
+            self.diagnosis = diagnosis
+            self.label.setText(_html(diagnosis))
+            self.label.setToolTip(unicode_math(diagnosis.text))
+        self.banner.show()
+
+    def dismiss(self) -> None:
+        """Hide the banner for this run and η."""
+        if self._run is not None:
+            self._dismissed = (self._run[0], self._run[2])
+        self._hide()
+
+    def clear(self) -> None:
+        """A new run: forget the δ scales measured, hide the banner, re-arm Dismiss."""
+        self.recent.clear()
+        self._run = self._dismissed = None
+        self._hide()
+
+    def _hide(self) -> None:
+        self.diagnosis, self._epochs = None, -1
+        self.banner.hide()
+
+
+def _html(diagnosis: Diagnosis) -> str:
+    """Title in bold, then why and what to try, each on its own line (Unicode maths)."""
+    parts = (diagnosis.title, diagnosis.why, diagnosis.what_to_try)
+    title, why, what = (escape(unicode_math(p)) for p in parts)
+    return f"<b>{title}</b><br>{why}<br>{what}"
