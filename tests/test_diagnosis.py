@@ -95,7 +95,7 @@ def test_the_wide_network_at_eta_3_is_stuck_and_it_says_why(stuck):
     exponent = int(f"{scales.delta_rms[0]:.1e}".split("e")[1])
     assert f"δ¹ {scales.delta_rms[0]:.1e}".split("e")[0] in text
     assert unicode_math(f"10^{{{exponent}}}") in text
-    assert "chance is 10%" in text and "saturated in layer 3" in text
+    assert "chance is 10%" in text and "The outputs are saturated: σ′(z³)" in text
     assert "smaller η" in text and "cross-entropy" in text
     assert "^" not in text and "_{" not in text
 

@@ -239,30 +239,32 @@ def diagnose(
         for l in range(L - 1, 0, -1)
         if scales.delta_rms[l] > 0
     )
+    batches = "mini-batch" if scales.batches == 1 else f"{scales.batches} mini-batches"
     why = [
-        f"Why: δ vanishes on its way back (rms over the last {scales.batches} mini-batches: "
-        f"{scale_text}; {factors} per layer back). δ^1 is {_number(scales.reach)} of the "
-        f"output error ∂C/∂a^{L} (rms {_number(scales.error_rms)}), so W^1 hardly moves."
+        f"Why: δ vanishes on its way back — rms {scale_text} ({factors} per layer; the last "
+        f"{batches}), so δ^1 is {_number(scales.reach)} of the output error ∂C/∂a^{L} "
+        f"(rms {_number(scales.error_rms)}) and W^1 hardly moves."
     ]
-    saturated = [l for l in range(1, L + 1) if (scales.saturated[l - 1] or 0.0) > SATURATED_SHARE]
     maxima = _maxima(config)
-    sp_text = ", ".join(
-        f"σ′(z^{l}) {_number(m)}"
-        for l, m in zip(range(1, L + 1), scales.sigma_prime_mean, strict=True)
-        if m is not None
-    )
-    for l in saturated:
-        why.append(
-            f"σ′ is saturated in layer {l}: {100 * scales.saturated[l - 1]:.0f}% of σ′(z^{l}) "
-            f"below {SATURATED:.0%} of its maximum {maxima[l - 1]:g}"
-            + (
-                f", so δ^{L} = ∂C/∂a^{L} ⊙ σ′(z^{L}) is ~0 however wrong the outputs are."
-                if l == L
-                else f", so δ^{l} = (W^{l + 1})^T δ^{l + 1} ⊙ σ′(z^{l}) is ~0."
-            )
+    quiet = []  # the layers whose σ′ is not saturated: their mean σ′, in one list
+    for l in range(1, L + 1):
+        share, mean = scales.saturated[l - 1], scales.sigma_prime_mean[l - 1]
+        if share is None or mean is None:
+            continue
+        if share <= SATURATED_SHARE:
+            quiet.append(f"σ′(z^{l}) {_number(mean)}")
+            continue
+        who, then = (
+            ("The outputs are", f"δ^{L} = ∂C/∂a^{L} ⊙ σ′(z^{L}) ≈ 0 however wrong they are")
+            if l == L
+            else (f"Layer {l} is", f"δ^{l} = (W^{{{l + 1}}})^T δ^{{{l + 1}}} ⊙ σ′(z^{l}) ≈ 0")
         )
-    if sp_text:
-        why.append(f"Mean {sp_text}.")
+        why.append(
+            f"{who} saturated: σ′(z^{l}) below {SATURATED:.0%} of its maximum "
+            f"{maxima[l - 1]:g} for {100 * share:.0f}% of them (mean {_number(mean)}), so {then}."
+        )
+    if quiet:
+        why.append(f"Mean {', '.join(quiet)}.")
     tries = [f"a smaller η (e.g. η = {eta / 6:.2g}, then Reset)"]
     if config.cost == "quadratic":
         tries.append(

@@ -16,7 +16,7 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QToolBar
 
 from bpviz.session.diagnosis import Diagnosis, RecentScales, diagnose_snapshot
@@ -61,6 +61,7 @@ class DiagnosisBanner(QObject):
         window.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
         window.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.banner)
         self.banner.hide()
+        self.banner.installEventFilter(self)  # a resized banner refits its text's height
         window.snapshot_shown.connect(self.show_snapshot)
 
     @property
@@ -90,6 +91,19 @@ class DiagnosisBanner(QObject):
             self.label.setText(_html(diagnosis))
             self.label.setToolTip(unicode_math(diagnosis.text))
         self.banner.show()
+        self._fit()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.banner and event.type() == QEvent.Type.Resize:
+            self._fit()
+        return False
+
+    def _fit(self) -> None:
+        """As tall as the wrapped text at the banner's width, no taller: a tool bar would
+        otherwise share the height out and squeeze the panels below."""
+        room = self.banner.width() - self.dismiss_button.sizeHint().width() - 24
+        if room > 100:
+            self.label.setFixedHeight(self.label.heightForWidth(room))
 
     def dismiss(self) -> None:
         """Hide the banner for this run and η."""
