@@ -224,3 +224,32 @@ def test_reset_clears_the_banner(qtbot, window, stuck):
     assert not w.stuck.shown and w.stuck.recent.scales() is None
     step_a_mini_batch(qtbot, w)
     assert not w.stuck.shown
+
+
+def test_bpviz_train_says_a_stuck_run_is_stuck_on_stderr_only():
+    """stdout is the same epoch reports as ever (JSON here); the diagnosis is a note on
+    stderr, once, from the epoch the run counts as stuck; a run that learns gets none."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+
+    def train(*args: str) -> subprocess.CompletedProcess:
+        argv = [sys.executable, "-m", "bpviz", "train", "--data", "sample", "--json", *args]
+        env = dict(os.environ, PYTHONPATH=str(root))
+        return subprocess.run(argv, capture_output=True, text=True, timeout=600, env=env)
+
+    stuck = train("--layers", "784,512,256,10", "--epochs", str(STUCK_EPOCHS + 1))
+    assert stuck.returncode == 0, stuck.stderr
+    reports = [json.loads(line) for line in stuck.stdout.splitlines()]
+    assert [r["epoch"] for r in reports] == list(range(1, STUCK_EPOCHS + 2))
+    assert all(r["test_accuracy"] < CHANCE_FACTOR / 10 for r in reports)
+    notes = [line for line in stuck.stderr.splitlines() if line.startswith("note: ")]
+    assert len(notes) == 3 and notes[0].startswith("note: Training is stuck"), stuck.stderr
+    assert re.search(r"δ³ \S+, δ² \S+, δ¹ \S+", notes[1]) and "held-out examples" in notes[1]
+    assert "--eta 0.5" in notes[2] and "--output softmax --cost cross_entropy" in notes[2]
+    learns = train("--epochs", str(STUCK_EPOCHS + 1))
+    assert learns.returncode == 0 and "note:" not in learns.stderr

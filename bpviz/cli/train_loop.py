@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from bpviz.session.diagnosis import Diagnosis, diagnose_session
 from bpviz.session.session import Session
 from bpviz.session.snapshot import EpochMetrics
 
@@ -78,6 +79,13 @@ def report_line(session: Session, metrics: EpochMetrics, train_loss: float, as_j
     )
 
 
+def stuck_note(diagnosis: Diagnosis) -> str:
+    """The stuck diagnosis as ``bpviz train`` says it: three lines, Unicode maths."""
+    from bpviz.ui.notation import unicode_math  # Qt-free: the window's one notation
+
+    return "\n".join(f"note: {unicode_math(part)}" for part in diagnosis.text.split("\n"))
+
+
 def train_epochs(
     session: Session,
     epochs: int,
@@ -132,8 +140,13 @@ def run(args, net, data, description: str, extras) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1 if isinstance(error, CheckpointError) else 2
 
+    said_stuck = []  # the stuck diagnosis is said once, on stderr: stdout stays the same
+
     def report(metrics: EpochMetrics, train_loss: float) -> None:
         print(report_line(session, metrics, train_loss, args.json), flush=True)
+        if not said_stuck and (stuck := diagnose_session(session)) is not None:
+            said_stuck.append(stuck)
+            print(stuck_note(stuck), file=sys.stderr, flush=True)
 
     try:
         finished = train_epochs(

@@ -21,20 +21,26 @@ same η has δ¹ ~ 10⁻² of a similar error, and leaves chance in its first ep
 
 Input: the epochs' accuracies (``epochs_in_force`` reads them from a snapshot's history)
 and per-layer scales of the backward pass (``layer_scales`` measures one snapshot's
-trace; ``RecentScales`` pools the last mini-batches). Output: None, or a ``Diagnosis``
-whose texts are in caret form (``δ^1``), as the session's other labels; the window
-shows them through ``bpviz.ui.notation.unicode_math``.
+trace; ``RecentScales`` pools the last mini-batches — what the window does with every
+snapshot it draws; ``diagnose_session`` probes a headless session instead, for
+``bpviz train``). Output: None, or a ``Diagnosis`` whose texts are in caret form
+(``δ^1``), as the session's other labels; the window and ``bpviz train`` show them
+through ``bpviz.ui.notation.unicode_math``.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bpviz.session.snapshot import HistoryView, SessionConfig, Snapshot
+
+if TYPE_CHECKING:
+    from bpviz.session.session import Session
 
 # at chance: below 1.5 × 1/K. A network that always answers the same class scores that
 # class's share of the held-out set (8.9 % … 11.4 % on MNIST's 10,000, 10 % on the sample),
@@ -58,6 +64,9 @@ SIGMA_PRIME_MAX = {"sigmoid": 0.25, "tanh": 1.0, "relu": 1.0, "leaky_relu": 1.0}
 # mini-batches pooled for the δ scales: enough that one lucky batch does not decide,
 # few enough to follow a change of η within seconds at any pace
 RECENT_BATCHES = 20
+# held-out examples a headless run is probed on (``diagnose_session``): ten mini-batches'
+# worth, a fraction of one epoch's evaluation
+PROBE_EXAMPLES = 100
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,7 @@ class LayerScales:
     sigma_prime_mean: tuple[float | None, ...]
     saturated: tuple[float | None, ...]
     batches: int = 1
+    measured_on: str | None = None  # what was measured, when not recent mini-batches
 
     @property
     def reach(self) -> float:
@@ -217,16 +227,17 @@ def diagnose(
     scales: LayerScales | None,
     config: SessionConfig,
     eta: float,
+    *,
+    headless: bool = False,
 ) -> Diagnosis | None:
     """A ``Diagnosis`` when the run is stuck (see the module doc), else None.
 
     ``accuracy``: held-out accuracy (a fraction) of each complete epoch with the η in
-    force, oldest first; ``scales``: the recent backward pass; ``eta``: η in force."""
+    force, oldest first; ``scales``: the recent backward pass; ``eta``: η in force;
+    ``headless``: what to try in ``bpviz train``'s flags rather than the window's controls."""
     chance = 1.0 / n_classes
-    recent = tuple(accuracy[-STUCK_EPOCHS:])
-    if len(recent) < STUCK_EPOCHS or max(recent) >= CHANCE_FACTOR * chance:
-        return None
-    if scales is None or scales.reach >= VANISHED:
+    recent = at_chance(accuracy, n_classes)
+    if recent is None or scales is None or scales.reach >= VANISHED:
         return None
     L = config.n_layers
     title = (
@@ -240,9 +251,10 @@ def diagnose(
         if scales.delta_rms[l] > 0
     )
     batches = "mini-batch" if scales.batches == 1 else f"{scales.batches} mini-batches"
+    measured_on = scales.measured_on or f"the last {batches}"
     why = [
-        f"Why: δ vanishes on its way back — rms {scale_text} ({factors} per layer; the last "
-        f"{batches}), so δ^1 is {_number(scales.reach)} of the output error ∂C/∂a^{L} "
+        f"Why: δ vanishes on its way back — rms {scale_text} ({factors} per layer; "
+        f"{measured_on}), so δ^1 is {_number(scales.reach)} of the output error ∂C/∂a^{L} "
         f"(rms {_number(scales.error_rms)}) and W^1 hardly moves."
     ]
     maxima = _maxima(config)
@@ -265,16 +277,52 @@ def diagnose(
         )
     if quiet:
         why.append(f"Mean {', '.join(quiet)}.")
-    tries = [f"a smaller η (e.g. η = {eta / 6:.2g}, then Reset)"]
+    smaller = f"{eta / 6:.2g}"  # 784-512-256-10 stuck at η = 3 learns at η = 1 and at 0.5
+    network = "--output softmax --cost cross_entropy" if headless else "Network & cost…"
+    tries = [
+        f"a smaller η (--eta {smaller})"
+        if headless
+        else f"a smaller η (e.g. η = {smaller}, then Reset)"
+    ]
     if config.cost == "quadratic":
         tries.append(
-            "softmax output with the cross-entropy cost (Network & cost…): its δ^L = a^L − y "
+            f"softmax output with the cross-entropy cost ({network}): its δ^L = a^L − y "
             "has no σ′ factor, so saturated outputs still learn"
         )
     if config.init != "scaled":
-        tries.append("scaled initialisation N(0, 1/n_in) (Network & cost…): smaller z, σ′ alive")
+        where = "--init scaled" if headless else "Network & cost…"
+        tries.append(f"scaled initialisation N(0, 1/n_in) ({where}): smaller z, σ′ alive")
     what = "Try: " + "; or ".join(tries) + "."
     return Diagnosis(title, " ".join(why), what, recent, scales)
+
+
+def at_chance(accuracy: Sequence[float], n_classes: int) -> tuple[float, ...] | None:
+    """The last ``STUCK_EPOCHS`` accuracies when all are at chance (the first half of the
+    rule, which needs no backward pass), else None."""
+    recent = tuple(accuracy[-STUCK_EPOCHS:])
+    if len(recent) < STUCK_EPOCHS or max(recent) >= CHANCE_FACTOR / n_classes:
+        return None
+    return recent
+
+
+def diagnose_session(session: Session) -> Diagnosis | None:
+    """``diagnose`` for a session trained without a window (``bpviz train``): when its
+    accuracy is at chance, δ is measured by a probe — one forward and backward pass on
+    the first ``PROBE_EXAMPLES`` held-out examples, nothing applied, so training is
+    exactly as without it."""
+    from bpviz.session.probe import probe
+
+    n_classes = session.config.sizes[-1]
+    accuracy = epochs_in_force(session.history.view(), session.batches_per_epoch)
+    if at_chance(accuracy, n_classes) is None:
+        return None
+    data = session.dataset
+    count = min(PROBE_EXAMPLES, data.test_images.shape[0])
+    probed = probe(session.snapshot(), data.test_images[:count], data.test_labels[:count])
+    scales = layer_scales(probed)
+    if scales is not None:
+        scales = replace(scales, measured_on=f"{count} held-out examples")
+    return diagnose(accuracy, n_classes, scales, session.config, session.eta, headless=True)
 
 
 def diagnose_snapshot(snapshot: Snapshot, scales: LayerScales | None) -> Diagnosis | None:
