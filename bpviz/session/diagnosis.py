@@ -113,20 +113,22 @@ def _sums(snapshot: Snapshot) -> tuple[np.ndarray, np.ndarray] | None:
             sums[2, l] = np.count_nonzero(s < SATURATED * top)
             sums[3, l] = s.size
     e64 = np.asarray(error, np.float64)
-    return sums, np.array([np.square(e64).sum(), e64.size, delta[0].size])
+    return sums, np.array([np.square(e64).sum(), e64.size])
 
 
-def _scales(config_layers: int, sums: np.ndarray, error: np.ndarray, sizes, batches: int):
+def _scales(n_layers: int, sums: np.ndarray, error: np.ndarray, sizes, batches: int) -> LayerScales:
+    """``LayerScales`` from ``_sums`` (added over ``batches`` mini-batches) and the number
+    of δ values per layer, ``sizes``."""
     counts = np.asarray(sizes, np.float64)
     has_sp = sums[3] > 0
     return LayerScales(
         delta_rms=tuple(float(v) for v in np.sqrt(sums[0] / counts)),
         error_rms=float(np.sqrt(error[0] / error[1])),
         sigma_prime_mean=tuple(
-            float(sums[1, l] / sums[3, l]) if has_sp[l] else None for l in range(config_layers)
+            float(sums[1, l] / sums[3, l]) if has_sp[l] else None for l in range(n_layers)
         ),
         saturated=tuple(
-            float(sums[2, l] / sums[3, l]) if has_sp[l] else None for l in range(config_layers)
+            float(sums[2, l] / sums[3, l]) if has_sp[l] else None for l in range(n_layers)
         ),
         batches=batches,
     )
