@@ -22,6 +22,8 @@ from bpviz.ui.throttle import Throttle
 from bpviz.ui.views._base import SnapshotView, entry, pick
 from bpviz.ui.views._edges import EdgeLayer
 from bpviz.ui.views._widgets import caption_bar, superscript
+from bpviz.ui.views.glass import GlassOverlay
+from bpviz.ui.views.glass import applies as glass_applies
 
 MAX_NODES = 64  # wider layers are drawn as a colour strip
 EDGES_HZ = 4.0  # the edges (hundreds of lines to repaint) follow new weights at most this often
@@ -108,6 +110,7 @@ class NetworkView(SnapshotView):
         self._missing_brush = pg.mkBrush(colors.MISSING)
         # the edges' own, slower rate (hz None: redraw the edges for every snapshot)
         self.edge_throttle = Throttle(self._update_edges, EDGES_HZ, self)
+        self.glass = GlassOverlay(self.vb)
         self.vb.sigResized.connect(self._resize_nodes)
         self.plot.scene().sigMouseClicked.connect(self._clicked)
 
@@ -126,6 +129,8 @@ class NetworkView(SnapshotView):
         layer l); j None or −1: the bias b_i^l (the neuron only)."""
         self._selection = (l, i, None if j is None or j < 0 else j)
         self._draw_selection()
+        self.glass.selected = (l, i)  # its edges' numbers are written first
+        self._write_numbers()
 
     def _draw_selection(self) -> None:
         selection = self._selection
@@ -161,11 +166,12 @@ class NetworkView(SnapshotView):
             self.input_image.setVisible(True)
         else:
             self.input_image.setVisible(False)
-        self._node_y.append(self._column_y(sizes[0]))
+        spread = glass_applies(sizes)  # room for the numbers between nodes
+        self._node_y.append(self._column_y(sizes[0], spread))
         self._input_x = np.zeros(sizes[0])
         for l in range(1, L + 1):
             n = sizes[l]
-            self._node_y.append(self._column_y(n))
+            self._node_y.append(self._column_y(n, spread))
             if n > MAX_NODES:
                 self._rgba[l] = np.zeros((n, 1, 4), np.uint8)
                 item = pg.ImageItem(axisOrder="row-major")
@@ -203,11 +209,12 @@ class NetworkView(SnapshotView):
         self._draw_selection()
 
     @staticmethod
-    def _column_y(n: int) -> np.ndarray:
-        """y of each neuron of an n-neuron column, neuron 0 at the top."""
+    def _column_y(n: int, spread: bool = False) -> np.ndarray:
+        """y of each neuron of an n-neuron column, neuron 0 at the top (``spread``: wider
+        apart, for the glass box's numbers)."""
         if n > MAX_NODES:
             return TOP - (np.arange(n) + 0.5) * (2 * TOP - 1) / n
-        spacing = min((2 * TOP - 1) / max(n - 1, 1), 0.09)
+        spacing = min((2 * TOP - 1) / max(n - 1, 1), 0.115 if spread else 0.09)
         return 0.5 + ((n - 1) / 2 - np.arange(n)) * spacing
 
     def _place_input(self) -> None:
@@ -244,6 +251,7 @@ class NetworkView(SnapshotView):
         px = self.vb.viewPixelSize()[0]
         for label in self._out_labels:  # beside the output nodes, whatever the zoom
             label.setPos(len(self._sizes) - 1 + (size / 2 + 4) * px, label.pos().y())
+        self._write_numbers()
 
     # -- drawing ------------------------------------------------------------------
     def _render(self, snapshot: Snapshot) -> None:
@@ -268,6 +276,17 @@ class NetworkView(SnapshotView):
                 lo, hi = self._activation_levels(snapshot, l)
                 self._draw_column(l, values, lo, hi, colors.SEQUENTIAL_LUT)
         self._draw_highlight(phase, L)
+        self._write_numbers()  # glass box (bpviz/ui/views/glass.py)
+
+    def _write_numbers(self) -> None:
+        """Every number on a small network's nodes and edges (the glass box)."""
+        if self.snapshot is None or tuple(self.snapshot.config.sizes) != self._sizes:
+            return
+        xs = [self._input_x if self._input_side else np.zeros(self._sizes[0])]
+        xs += [np.full(n, float(l)) for l, n in enumerate(self._sizes) if l]
+        size = getattr(self._columns[0], "opts", {}).get("size", 10) if self._columns else 10
+        self.glass.update(self.snapshot, self.example, xs, self._node_y, size,
+                          draw_inputs=not self._input_side)  # fmt: skip
 
     def _update_edges(self) -> None:
         """Draw the edges of the latest snapshot's weights (rate-limited to EDGES_HZ)."""

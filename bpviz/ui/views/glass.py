@@ -1,0 +1,278 @@
+"""The glass box: every number of backprop written on a small network's drawing.
+
+When every layer has at most ``GLASS_MAX`` neurons, the network view hands its view box,
+the node positions and each snapshot to a ``GlassOverlay``, which writes, for the
+example shown (or the batch mean):
+
+- left of each node i of layer l ≥ 1: zᵢ and aᵢ, bᵢ, and in the backward phases δᵢ
+  (``z 0.123  a 0.122`` over ``b 0.01  δ −0.0034``); on each input node its xⱼ;
+- on each edge of Wˡ: wᵢⱼ; while δ flows back through it (the phase computing δˡ⁻¹),
+  the term it carries, wᵢⱼ δᵢ (the terms of (Wˡ)ᵀδˡ, summed at node j).
+
+Numbers are printed to ``DIGITS`` significant digits (``number``). Text items are made
+once per network shape and only ``setText`` per frame. Nothing overlaps: the labels are
+laid out in pixels, nodes first, then edges (those of the selected neuron first); an edge
+label that would cover another label is left out, and ``edges_written`` says how many
+were written (the caption tells the rest are on hover).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from pyqtgraph.Qt import QtCore, QtGui
+
+from bpviz.session.snapshot import PhaseKind, Snapshot
+from bpviz.ui import colors
+from bpviz.ui.notation import subscript
+from bpviz.ui.views._base import entry, pick
+
+GLASS_MAX = 8  # widest layer whose numbers are written
+DIGITS = 3  # significant digits printed
+FONT_PT = 7.5
+GAP_PX = 3  # room between a node's disc and its label, and between labels
+FILL = (22, 24, 29, 215)  # the view's background, nearly opaque: numbers readable over edges
+WIDEST = "−0.000123"  # the widest number ``number`` writes (for the layout)
+BACKWARD = (PhaseKind.DELTA, PhaseKind.GRADIENT)
+SUMMARY = "wᵢⱼ on {written} of {total} edges: click a neuron to write its own"
+
+
+def applies(sizes: Sequence[int]) -> bool:
+    """Whether a network of layer ``sizes`` is small enough to write every number."""
+    return len(sizes) >= 2 and max(sizes) <= GLASS_MAX
+
+
+def number(value: float) -> str:
+    """``value`` to DIGITS significant digits, Unicode minus (``−0.0123``, ``1.23e−05``)."""
+    return f"{float(value):.{DIGITS}g}".replace("-", "−")
+
+
+def parse(text: str) -> float:
+    """The number ``number`` wrote (for tests and hover)."""
+    return float(text.replace("−", "-"))
+
+
+class GlassOverlay:
+    """Text items on ``vb`` (the network view's ViewBox) for the numbers of a small
+    network. ``update(snapshot, example, xs, ys, node_px)`` writes them: ``xs``/``ys``
+    per layer 0 … L the nodes' view coordinates, ``node_px`` their diameter in pixels.
+    ``printed`` maps ``("z"|"a"|"b"|"delta", l, i)``, ``("x", 0, j)`` and
+    ``("w"|"wdelta", l, i, j)`` to the text written (what a reader sees)."""
+
+    def __init__(self, vb: pg.ViewBox) -> None:
+        self.vb = vb
+        self.font = QtGui.QFont()
+        self.font.setPointSizeF(FONT_PT)
+        self._metrics = QtGui.QFontMetricsF(self.font)
+        self._sizes: tuple[int, ...] = ()
+        self._nodes: dict[tuple[int, int], pg.TextItem] = {}
+        self._edges: dict[tuple[int, int, int], pg.TextItem] = {}
+        self.summary = pg.TextItem(anchor=(0, 0), color=colors.FOREGROUND)
+        self.summary.setFont(self.font)
+        self.summary.setVisible(False)
+        vb.addItem(self.summary, ignoreBounds=True)
+        self._inputs = pg.ScatterPlotItem(pen=pg.mkPen(colors.FOREGROUND), brush=None)
+        self._inputs.setZValue(10)
+        vb.addItem(self._inputs, ignoreBounds=True)
+        self._layout_key: tuple | None = None
+        self.printed: dict[tuple, str] = {}
+        self.edges_written = 0
+        self.edges_total = 0
+        self.selected: tuple[int, int] | None = None  # (l, i): its edges are written first
+        self.visible = False
+
+    # -- structure ---------------------------------------------------------------------
+    def _build(self, sizes: tuple[int, ...]) -> None:
+        for item in (*self._nodes.values(), *self._edges.values()):
+            self.vb.removeItem(item)
+        self._nodes, self._edges = {}, {}
+        self._sizes = sizes
+        for l, n in enumerate(sizes):
+            for i in range(n):
+                # every label left of its node (the class names are right of the outputs)
+                anchor = (1, 0.5)
+                self._nodes[(l, i)] = self._text(anchor, z=25)
+        for l in range(1, len(sizes)):
+            for i in range(sizes[l]):
+                for j in range(sizes[l - 1]):
+                    self._edges[(l, i, j)] = self._text((0.5, 0.5), z=24)
+        self._layout_key = None
+
+    def _text(self, anchor: tuple[float, float], z: float) -> pg.TextItem:
+        item = pg.TextItem(anchor=anchor, color=colors.FOREGROUND, fill=pg.mkBrush(*FILL))
+        item.setFont(self.font)
+        item.setZValue(z)
+        item.setVisible(False)
+        self.vb.addItem(item, ignoreBounds=True)
+        return item
+
+    def clear(self) -> None:
+        """Write nothing (a network too large for the glass box)."""
+        for item in (*self._nodes.values(), *self._edges.values()):
+            item.setVisible(False)
+        self._inputs.setData([], [])
+        self.summary.setVisible(False)
+        self.printed = {}
+        self.visible = False
+
+    # -- numbers -----------------------------------------------------------------------
+    def update(
+        self,
+        snapshot: Snapshot,
+        example: int | None,
+        xs: Sequence[np.ndarray],
+        ys: Sequence[np.ndarray],
+        node_px: float,
+        draw_inputs: bool = True,
+    ) -> None:
+        """Write ``snapshot``'s numbers for ``example`` (None: the batch mean) at the node
+        positions ``xs``/``ys``; ``draw_inputs``: draw the input nodes too (the network
+        view draws none when the input is no image)."""
+        sizes = tuple(snapshot.config.sizes)
+        if not applies(sizes):
+            self.clear()
+            return
+        if sizes != self._sizes:
+            self._build(sizes)
+        self.visible = True
+        L = len(sizes) - 1
+        phase = snapshot.phase
+        backward = phase is not None and phase.kind in BACKWARD
+        # δ flows back through Wˡ while the phase computes δˡ⁻¹: its edges carry wᵢⱼ δᵢ
+        flowing = phase.layer + 1 if phase is not None and phase.kind is PhaseKind.DELTA else None
+        printed: dict[tuple, str] = {}
+        texts: dict[tuple, str] = {}
+        x = pick(snapshot.x, example)
+        for j in range(sizes[0]):
+            value = "·" if x is None else number(x[j])
+            printed[("x", 0, j)] = value
+            texts[(0, j)] = f"x{subscript(j + 1)} {value}"
+        if draw_inputs:
+            self._inputs.setData(np.asarray(xs[0], float), np.asarray(ys[0], float), size=node_px)
+        else:
+            self._inputs.setData([], [])
+        for l in range(1, L + 1):
+            z = pick(entry(snapshot.z, l - 1), example)
+            a = pick(entry(snapshot.a, l), example)
+            d = pick(entry(snapshot.delta, l - 1), example) if backward else None
+            b = snapshot.biases[l - 1]
+            for i in range(sizes[l]):
+                parts = {
+                    "z": None if z is None else number(z[i]),
+                    "a": None if a is None else number(a[i]),
+                    "b": number(b[i]),
+                    "delta": None if d is None else number(d[i]),
+                }
+                for kind, text in parts.items():
+                    if text is not None:
+                        printed[(kind, l, i)] = text
+                line1 = f"z {parts['z'] or '·'}  a {parts['a'] or '·'}"
+                line2 = f"b {parts['b']}" + (f"  δ {parts['delta'] or '·'}" if backward else "")
+                texts[(l, i)] = f"{line1}\n{line2}"
+        delta_flowing = None
+        if flowing is not None and flowing <= L:
+            delta_flowing = pick(entry(snapshot.delta, flowing - 1), example)
+        for (l, i, j), _item in self._edges.items():
+            w = snapshot.weights[l - 1][i, j]
+            printed[("w", l, i, j)] = number(w)
+            if l == flowing and delta_flowing is not None:
+                product = number(w * delta_flowing[i])
+                printed[("wdelta", l, i, j)] = product
+                texts[(l, i, j)] = f"w·δ {product}"
+            else:
+                texts[(l, i, j)] = f"w {number(w)}"
+        self.printed = printed
+        self._place(xs, ys, node_px, backward, flowing)
+        for key, item in self._nodes.items():
+            _set(item, texts[key])
+        for key, item in self._edges.items():
+            if item.isVisible():
+                _set(item, texts[key])
+
+    # -- layout ------------------------------------------------------------------------
+    def _place(self, xs, ys, node_px: float, backward: bool, flowing: int | None) -> None:
+        """Position every label and choose the edges written, laid out in pixels so that
+        none covers another (redone only when the geometry or the lines change)."""
+        key = (
+            self.vb.width(), self.vb.height(), self.vb.viewRange()[0][0],
+            tuple(tuple(np.round(y, 4)) for y in ys), tuple(tuple(np.round(x, 4)) for x in xs),
+            node_px, backward, flowing, self.selected,
+        )  # fmt: skip
+        if key == self._layout_key:
+            return
+        self._layout_key = key
+        (left, _), (_, top) = self.vb.viewRange()
+        self.summary.setPos(left, top)
+        self.summary.setText(SUMMARY.format(written="all", total=len(self._edges)))
+        self.summary.setVisible(True)
+        placed = [self.summary.mapRectToScene(self.summary.boundingRect())]
+        line_h = self._metrics.height()
+        node_w = self._metrics.horizontalAdvance(f"z {WIDEST}  a {WIDEST}") + 6
+        offset = node_px / 2 + GAP_PX
+        px = self.vb.viewPixelSize()[0] or 1.0
+        for (l, i), item in self._nodes.items():
+            x, y = float(xs[l][i]), float(ys[l][i])
+            if l == 0:
+                item.setPos(x - offset * px, y)
+                width = self._metrics.horizontalAdvance(f"x₁ {WIDEST}") + 6
+                rect = self._rect(x, y, -offset - width, width, line_h + 4)
+            else:
+                item.setPos(x - offset * px, y)
+                rect = self._rect(x, y, -offset - node_w, node_w, 2 * line_h + 4)
+            placed.append(rect)
+            item.setVisible(True)
+        # edges: the selected neuron's first, then layer by layer
+        order = sorted(
+            self._edges, key=lambda e: (self.selected not in ((e[0], e[1]), (e[0] - 1, e[2])), e)
+        )
+        wide = self._metrics.horizontalAdvance(f"w·δ {WIDEST}") + 6
+        narrow = self._metrics.horizontalAdvance(f"w {WIDEST}") + 6
+        written = 0
+        for l, i, j in order:
+            item = self._edges[(l, i, j)]
+            edge_w = wide if l == flowing else narrow
+            x0, y0 = float(xs[l - 1][j]), float(ys[l - 1][j])
+            x1, y1 = float(xs[l][i]), float(ys[l][i])
+            for t in self._along(l, i, j):  # the first free place along the edge
+                x, y = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
+                rect = self._rect(x, y, -edge_w / 2, edge_w, line_h + 2)
+                if not any(rect.intersects(other) for other in placed):
+                    item.setPos(x, y)
+                    placed.append(rect)
+                    written += 1
+                    break
+            else:
+                item.setVisible(False)
+                continue
+            item.setVisible(True)
+        self.edges_written, self.edges_total = written, len(self._edges)
+        shown = "all" if written == len(self._edges) else str(written)
+        self.summary.setText(SUMMARY.format(written=shown, total=len(self._edges)))
+
+    def _along(self, l: int, i: int, j: int) -> list[float]:
+        """Where along edge (l, i, j) its label may go (fractions from the source), the
+        preferred first: staggered by j and i so labels of one fan do not line up."""
+        n_from, n_to = self._sizes[l - 1], self._sizes[l]
+        first = 0.3 + 0.4 * ((j + 0.5) / n_from + (i + 0.5) / n_to) / 2
+        others = np.clip(first + np.array([-0.1, 0.1, -0.2, 0.2, -0.3, 0.3]), 0.12, 0.88)
+        return [first, *others.tolist()]
+
+    def _rect(self, x: float, y: float, dx: float, width: float, height: float) -> QtCore.QRectF:
+        """A label's rectangle in scene pixels: from ``dx`` pixels right of the view point
+        (x, y), ``width`` wide, ``height`` tall, centred on y, plus a gap all round."""
+        p = self.vb.mapViewToScene(QtCore.QPointF(x, y))
+        return QtCore.QRectF(
+            p.x() + dx - GAP_PX / 2, p.y() - height / 2 - GAP_PX / 2,
+            width + GAP_PX, height + GAP_PX,
+        )  # fmt: skip
+
+    def item(self, key: tuple) -> pg.TextItem:
+        """The text item of node ``(l, i)`` or edge ``(l, i, j)`` (for tests)."""
+        return self._nodes[key] if len(key) == 2 else self._edges[key]
+
+
+def _set(item: pg.TextItem, text: str) -> None:
+    if item.toPlainText() != text:
+        item.setText(text)
