@@ -14,6 +14,7 @@ import contextlib
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QDialog, QFileDialog
 
 from bpviz.data import DataError, resolve_source
@@ -187,6 +188,8 @@ class Controller:
         except (DataError, ValueError) as exc:
             show_message(w, "Data source", str(exc))
             return False
+        if self.toy is not None:
+            toy_data.show_plane(self, False)
         self.toy = None
         store.save_data_choice(w.settings, choice)
         self._say(f"Data: {description}", 5000)
@@ -207,6 +210,7 @@ class Controller:
         a toy set's settings are its defaults; a saved MNIST network is come back to."""
         if choice in toy_data.TOY_TITLES:
             self.toy = toy_data.ToyOptions.checked(choice)
+            QTimer.singleShot(0, lambda: toy_data.show_plane(self, True))
             if not toy_data.is_toy(stored):
                 self.mnist_config = stored
 

@@ -108,6 +108,7 @@ def use_toy(c: Controller, options: ToyOptions) -> bool:
         show_message(w, "Toy 2-D data", f"Could not use {options.name}: {exc}")
         return False
     c.toy = options
+    show_plane(c, True)
     store.save_data_choice(w.settings, options.name)  # reopened with its default settings
     sizes = "-".join(map(str, config.sizes))
     w.statusBar().showMessage(
@@ -116,6 +117,14 @@ def use_toy(c: Controller, options: ToyOptions) -> bool:
         8000,
     )
     return True
+
+
+def show_plane(c: Controller, toy: bool) -> None:
+    """Bring the Input plane panel to the front for toy data (else Input and output)."""
+    dock = c.window.docks.get("plane" if toy else "io")
+    if dock is not None:
+        dock.show()
+        dock.raise_()
 
 
 class ToyDialog(QDialog):
@@ -159,9 +168,7 @@ class ToyDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(
-            QLabel("Applying starts training again with the set's own network and η.")
-        )
+        layout.addWidget(QLabel("Applying starts training again with the set's own network and η."))
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addWidget(buttons)

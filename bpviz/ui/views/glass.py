@@ -207,7 +207,9 @@ class GlassOverlay:
         self.summary.setPos(left, top)
         self.summary.setText(SUMMARY.format(written="all", total=len(self._edges)))
         self.summary.setVisible(True)
-        placed = [self.summary.mapRectToScene(self.summary.boundingRect())]
+        corner = self.vb.mapViewToScene(QtCore.QPointF(left, top))
+        text_w = self._metrics.horizontalAdvance(SUMMARY.format(written="00", total="00"))
+        placed = [QtCore.QRectF(corner.x(), corner.y(), text_w + 12, self._metrics.height() + 8)]
         line_h = self._metrics.height()
         node_w = self._metrics.horizontalAdvance(f"z {WIDEST}  a {WIDEST}") + 6
         offset = node_px / 2 + GAP_PX
