@@ -45,6 +45,7 @@ class MenuActions:
     check_layer_action: QAction | None = None
     help_action: QAction | None = None
     worked_action: QAction | None = None
+    toy_menu: QMenu | None = None
     toy_actions: dict[str, QAction] | None = None  # Data ▸ Toy 2-D ▸ …, by set name
     toy_settings_action: QAction | None = None
 
@@ -142,7 +143,8 @@ def build_data_menu(w: Window, c: Controller, out: MenuActions) -> None:
         act = make_action(w, text, tip, lambda _=False, c_=choice: c.set_data_source(c_))
         checkable[choice] = act
         menu.addAction(act)
-    toy = menu.addMenu("Toy 2-D")
+    toy = out.toy_menu = QMenu("Toy 2-D", w)  # the window owns it (see MainWindow.menu)
+    menu.addMenu(toy)
     toy.setToolTipsVisible(True)
     out.toy_actions = {}
     for name, text in TOY_TITLES.items():
