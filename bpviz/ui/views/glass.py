@@ -82,6 +82,7 @@ class GlassOverlay:
         self.edges_total = 0
         self.selected: tuple[int, int] | None = None  # (l, i): its edges are written first
         self.visible = False
+        self.compact = False  # one line a node (too little room for two)
 
     # -- structure ---------------------------------------------------------------------
     def _build(self, sizes: tuple[int, ...]) -> None:
@@ -103,6 +104,7 @@ class GlassOverlay:
     def _text(self, anchor: tuple[float, float], z: float) -> pg.TextItem:
         item = pg.TextItem(anchor=anchor, color=colors.FOREGROUND, fill=pg.mkBrush(*FILL))
         item.setFont(self.font)
+        item.textItem.document().setDocumentMargin(1)  # lines close: labels fit 25 px apart
         item.setZValue(z)
         item.setVisible(False)
         self.vb.addItem(item, ignoreBounds=True)
@@ -144,6 +146,8 @@ class GlassOverlay:
         flowing = phase.layer + 1 if phase is not None and phase.kind is PhaseKind.DELTA else None
         printed: dict[tuple, str] = {}
         texts: dict[tuple, str] = {}
+        compact = self._node_gap_px(ys) < 2 * self._metrics.height() + 4 + GAP_PX
+        self.compact = compact
         x = pick(snapshot.x, example)
         for j in range(sizes[0]):
             value = "·" if x is None else number(x[j])
@@ -170,7 +174,10 @@ class GlassOverlay:
                         printed[(kind, l, i)] = text
                 line1 = f"z {parts['z'] or '·'}  a {parts['a'] or '·'}"
                 line2 = f"b {parts['b']}" + (f"  δ {parts['delta'] or '·'}" if backward else "")
-                texts[(l, i)] = f"{line1}\n{line2}"
+                if compact:  # nodes too close for two lines: the phase's own quantity
+                    texts[(l, i)] = f"δ {parts['delta'] or '·'}" if backward else line1
+                else:
+                    texts[(l, i)] = f"{line1}\n{line2}"
         delta_flowing = None
         if flowing is not None and flowing <= L:
             delta_flowing = pick(entry(snapshot.delta, flowing - 1), example)
@@ -184,7 +191,7 @@ class GlassOverlay:
             else:
                 texts[(l, i, j)] = f"w {number(w)}"
         self.printed = printed
-        self._place(xs, ys, node_px, backward, flowing)
+        self._place(xs, ys, node_px, backward, flowing, compact)
         for key, item in self._nodes.items():
             _set(item, texts[key])
         for key, item in self._edges.items():
@@ -192,24 +199,26 @@ class GlassOverlay:
                 _set(item, texts[key])
 
     # -- layout ------------------------------------------------------------------------
-    def _place(self, xs, ys, node_px: float, backward: bool, flowing: int | None) -> None:
+    def _node_gap_px(self, ys) -> float:
+        """The smallest vertical distance between two nodes of a layer, in pixels."""
+        py = self.vb.viewPixelSize()[1] or 1.0
+        gaps = [float(np.min(np.abs(np.diff(y)))) for y in ys if len(y) > 1]
+        return min(gaps, default=1.0) / py
+
+    def _place(
+        self, xs, ys, node_px: float, backward: bool, flowing: int | None, compact: bool
+    ) -> None:
         """Position every label and choose the edges written, laid out in pixels so that
         none covers another (redone only when the geometry or the lines change)."""
         key = (
             self.vb.width(), self.vb.height(), self.vb.viewRange()[0][0],
             tuple(tuple(np.round(y, 4)) for y in ys), tuple(tuple(np.round(x, 4)) for x in xs),
-            node_px, backward, flowing, self.selected,
+            node_px, backward, flowing, self.selected, compact,
         )  # fmt: skip
         if key == self._layout_key:
             return
         self._layout_key = key
-        (left, _), (_, top) = self.vb.viewRange()
-        self.summary.setPos(left, top)
-        self.summary.setText(SUMMARY.format(written="all", total=len(self._edges)))
-        self.summary.setVisible(True)
-        corner = self.vb.mapViewToScene(QtCore.QPointF(left, top))
-        text_w = self._metrics.horizontalAdvance(SUMMARY.format(written="00", total="00"))
-        placed = [QtCore.QRectF(corner.x(), corner.y(), text_w + 12, self._metrics.height() + 8)]
+        placed: list[QtCore.QRectF] = []
         line_h = self._metrics.height()
         node_w = self._metrics.horizontalAdvance(f"z {WIDEST}  a {WIDEST}") + 6
         offset = node_px / 2 + GAP_PX
@@ -222,9 +231,11 @@ class GlassOverlay:
                 rect = self._rect(x, y, -offset - width, width, line_h + 4)
             else:
                 item.setPos(x - offset * px, y)
-                rect = self._rect(x, y, -offset - node_w, node_w, 2 * line_h + 4)
+                lines = 1 if compact else 2
+                rect = self._rect(x, y, -offset - node_w, node_w, lines * line_h + 4)
             placed.append(rect)
             item.setVisible(True)
+        self._place_summary(placed)
         # edges: the selected neuron's first, then layer by layer
         order = sorted(
             self._edges, key=lambda e: (self.selected not in ((e[0], e[1]), (e[0] - 1, e[2])), e)
@@ -252,6 +263,23 @@ class GlassOverlay:
         self.edges_written, self.edges_total = written, len(self._edges)
         shown = "all" if written == len(self._edges) else str(written)
         self.summary.setText(SUMMARY.format(written=shown, total=len(self._edges)))
+
+    def _place_summary(self, placed: list[QtCore.QRectF]) -> None:
+        """The line saying how many edges are written: in the view's top-left corner, or
+        its bottom-left, whichever no node label covers (else left out)."""
+        (left, _), (bottom, top) = self.vb.viewRange()
+        text_w = self._metrics.horizontalAdvance(SUMMARY.format(written="00", total="00")) + 12
+        height = self._metrics.height() + 8
+        for y, anchor, dy in ((top, (0, 0), 0.0), (bottom, (0, 1), -height)):
+            corner = self.vb.mapViewToScene(QtCore.QPointF(left, y))
+            rect = QtCore.QRectF(corner.x(), corner.y() + dy, text_w, height)
+            if not any(rect.intersects(other) for other in placed):
+                self.summary.setAnchor(anchor)
+                self.summary.setPos(left, y)
+                self.summary.setVisible(True)
+                placed.append(rect)
+                return
+        self.summary.setVisible(False)
 
     def _along(self, l: int, i: int, j: int) -> list[float]:
         """Where along edge (l, i, j) its label may go (fractions from the source), the
