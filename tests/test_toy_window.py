@@ -161,3 +161,40 @@ def test_main_py_data_moons_opens_the_window(tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert shot.stat().st_size > 10_000
+
+
+def test_equations_inspector_gradient_check_and_delta_view_work_on_toy_data(qtbot, toy_window):
+    """The same panels as on MNIST, unchanged: a click on an edge of the glass-box
+    network selects w₁,₀² everywhere; g checks it numerically; δ bars are the snapshot's."""
+    from viewtools import click
+
+    from bpviz.session.snapshot import PhaseKind
+
+    w = toy_window
+    network_of(qtbot, w, (2, 4, 2))
+    network = w.views["network"]
+    for _ in range(7):  # forward 1, 2, cost, δ², δ¹, ∂C/∂W², ∂C/∂W¹
+        index = w.latest.phase_index
+        qtbot.keyClick(w, Qt.Key.Key_Period)
+        qtbot.waitUntil(lambda i=index: w.latest.phase_index == i + 1, timeout=10_000)
+    shown = w.latest
+    assert shown.phase.kind is PhaseKind.GRADIENT and shown.phase.layer == 1
+    qtbot.waitUntil(lambda: network._drawn is shown, timeout=10_000)
+    y1, y2 = network._node_y[1], network._node_y[2]
+    click(network.canvas, network.vb, 1.25, 0.75 * y1[0] + 0.25 * y2[1])  # w₁,₀²
+    qtbot.waitUntil(lambda: w.selection == (2, 1, 0), timeout=5_000)
+    w.activateWindow()
+    network.setFocus()
+    qtbot.keyClick(network, Qt.Key.Key_G)
+    inspector, equations, delta = w.views["inspector"], w.views["equations"], w.views["delta"]
+    qtbot.waitUntil(lambda: inspector.last_check is not None, timeout=10_000)
+    check = inspector.last_check
+    assert check.result.worst_entry == (2, 1, 0) and check.result.worst_relative_error < 1e-4
+    assert check.live == float(shown.grad_w[1][1, 0])
+    inspector.wait_for_checks()
+    for dock in ("equations", "delta"):
+        w.docks[dock].show()
+        w.docks[dock].raise_()
+    qtbot.waitUntil(lambda: equations._drawn is shown and delta._drawn is shown, timeout=10_000)
+    assert equations.selection.entry == (2, 1, 0) and equations.substitutions
+    assert "Traceback" not in " ".join(map(str, equations.substitutions))
