@@ -7,7 +7,8 @@ example shown (or the batch mean):
 - left of each node i of layer l ≥ 1: zᵢ and aᵢ, bᵢ, and in the backward phases δᵢ
   (``z 0.123  a 0.122`` over ``b 0.01  δ −0.0034``); on each input node its xⱼ;
 - on each edge of Wˡ: wᵢⱼ; while δ flows back through it (the phase computing δˡ⁻¹),
-  the term it carries, wᵢⱼ δᵢ (the terms of (Wˡ)ᵀδˡ, summed at node j).
+  the term it carries, wᵢⱼ δᵢ (the terms of (Wˡ)ᵀδˡ, summed at node j), in yellow. The
+  bare numbers (no "w"): the summary line in the corner says what they are.
 
 Numbers are printed to ``DIGITS`` significant digits (``number``). Text items are made
 once per network shape and only ``setText`` per frame. Nothing overlaps: the labels are
@@ -18,6 +19,7 @@ were written (the caption tells the rest are on hover).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -34,9 +36,13 @@ DIGITS = 3  # significant digits printed
 FONT_PT = 7.5
 GAP_PX = 3  # room between a node's disc and its label, and between labels
 FILL = (22, 24, 29, 215)  # the view's background, nearly opaque: numbers readable over edges
-WIDEST = "−0.000123"  # the widest number ``number`` writes (for the layout)
+WIDEST = "−0.000123"  # the widest number ``number`` writes (for the view's margins)
+WIDTH_STEP = 8  # label widths are laid out in steps of this many pixels
 BACKWARD = (PhaseKind.DELTA, PhaseKind.GRADIENT)
-SUMMARY = "wᵢⱼ on {written} of {total} edges: click a neuron to write its own"
+SUMMARY = (
+    "on edges: wᵢⱼ, yellow: wᵢⱼ δᵢ flowing back\n"
+    "{written} of {total} written (click an edge: its neurons' first)"
+)
 
 
 def applies(sizes: Sequence[int]) -> bool:
@@ -71,6 +77,7 @@ class GlassOverlay:
         self._edges: dict[tuple[int, int, int], pg.TextItem] = {}
         self.summary = pg.TextItem(anchor=(0, 0), color=colors.FOREGROUND)
         self.summary.setFont(self.font)
+        self.summary.textItem.document().setDocumentMargin(1)
         self.summary.setVisible(False)
         vb.addItem(self.summary, ignoreBounds=True)
         self._inputs = pg.ScatterPlotItem(pen=pg.mkPen(colors.FOREGROUND), brush=None)
@@ -81,8 +88,11 @@ class GlassOverlay:
         self.edges_written = 0
         self.edges_total = 0
         self.selected: tuple[int, int] | None = None  # (l, i): its edges are written first
+        self.names_px = 0.0  # width of the class names right of the output nodes
+        self._w_color = pg.mkColor(colors.FOREGROUND)
+        self._carry_color = pg.mkColor(*colors.HIGHLIGHT)
         self.visible = False
-        self.compact = False  # one line a node (too little room for two)
+        self.lines: tuple[int, ...] = ()  # lines of each layer's node labels
 
     # -- structure ---------------------------------------------------------------------
     def _build(self, sizes: tuple[int, ...]) -> None:
@@ -92,8 +102,8 @@ class GlassOverlay:
         self._sizes = sizes
         for l, n in enumerate(sizes):
             for i in range(n):
-                # every label left of its node (the class names are right of the outputs)
-                anchor = (1, 0.5)
+                # left of its node; an output's right of it, after its class name
+                anchor = (0, 0.5) if l == len(sizes) - 1 else (1, 0.5)
                 self._nodes[(l, i)] = self._text(anchor, z=25)
         for l in range(1, len(sizes)):
             for i in range(sizes[l]):
@@ -146,8 +156,11 @@ class GlassOverlay:
         flowing = phase.layer + 1 if phase is not None and phase.kind is PhaseKind.DELTA else None
         printed: dict[tuple, str] = {}
         texts: dict[tuple, str] = {}
-        compact = self._node_gap_px(ys) < 2 * self._metrics.height() + 4 + GAP_PX
-        self.compact = compact
+        # lines a node's label has, per layer: one number a line where the nodes are far
+        # enough apart, two lines, or (too close) the phase's own quantity alone
+        tall = 4 if backward else 3
+        lines = tuple(self._lines_fitting(y, tall) for y in ys)
+        self.lines = lines
         x = pick(snapshot.x, example)
         for j in range(sizes[0]):
             value = "·" if x is None else number(x[j])
@@ -172,55 +185,104 @@ class GlassOverlay:
                 for kind, text in parts.items():
                     if text is not None:
                         printed[(kind, l, i)] = text
-                line1 = f"z {parts['z'] or '·'}  a {parts['a'] or '·'}"
-                line2 = f"b {parts['b']}" + (f"  δ {parts['delta'] or '·'}" if backward else "")
-                if compact:  # nodes too close for two lines: the phase's own quantity
-                    texts[(l, i)] = f"δ {parts['delta'] or '·'}" if backward else line1
-                else:
-                    texts[(l, i)] = f"{line1}\n{line2}"
+                z_text, a_text = f"z {parts['z'] or '·'}", f"a {parts['a'] or '·'}"
+                b_text = f"b {parts['b']}"
+                d_text = f"δ {parts['delta'] or '·'}" if backward else ""
+                if lines[l] >= 3:
+                    texts[(l, i)] = "\n".join(t for t in (z_text, a_text, b_text, d_text) if t)
+                elif lines[l] == 2:
+                    texts[(l, i)] = f"{z_text}  {a_text}\n{b_text}" + (
+                        f"  {d_text}" if backward else ""
+                    )
+                else:  # the phase's own quantity
+                    texts[(l, i)] = d_text if backward else f"{z_text}  {a_text}"
         delta_flowing = None
         if flowing is not None and flowing <= L:
             delta_flowing = pick(entry(snapshot.delta, flowing - 1), example)
-        for (l, i, j), _item in self._edges.items():
+        carrying: set[tuple[int, int, int]] = set()  # edges writing w·δ (yellow)
+        for l, i, j in self._edges:
             w = snapshot.weights[l - 1][i, j]
             printed[("w", l, i, j)] = number(w)
+            # the bare number (the summary line says what edges carry): labels this
+            # narrow fit between the nodes' labels at 1366×768
             if l == flowing and delta_flowing is not None:
                 product = number(w * delta_flowing[i])
-                printed[("wdelta", l, i, j)] = product
-                texts[(l, i, j)] = f"w·δ {product}"
+                printed[("wdelta", l, i, j)] = texts[(l, i, j)] = product
+                carrying.add((l, i, j))
             else:
-                texts[(l, i, j)] = f"w {number(w)}"
+                texts[(l, i, j)] = number(w)
         self.printed = printed
-        self._place(xs, ys, node_px, backward, flowing, compact)
+        # labels as wide as the widest text now, in steps of WIDTH_STEP pixels (the
+        # layout is redone only when a step is crossed, not for every new number)
+        node_w = self._widest([texts[k] for k in self._nodes if k[0] > 0])
+        edge_w = self._widest([texts[k] for k in self._edges])
+        self._place(xs, ys, node_px, backward, flowing, lines, node_w, edge_w)
         for key, item in self._nodes.items():
             _set(item, texts[key])
         for key, item in self._edges.items():
             if item.isVisible():
                 _set(item, texts[key])
+                item.setColor(self._carry_color if key in carrying else self._w_color)
 
     # -- layout ------------------------------------------------------------------------
-    def _node_gap_px(self, ys) -> float:
-        """The smallest vertical distance between two nodes of a layer, in pixels."""
+    def x_range(
+        self, sizes: Sequence[int], width_px: float, names_px: float, image_input: bool
+    ) -> tuple[float, float] | None:
+        """The network view's x range that leaves room for the numbers: the input labels
+        left of x = 0 (or the 28×28 image's 0.55), the class names (``names_px`` wide)
+        and output labels right of x = L; None when no numbers are written."""
+        if not applies(sizes):
+            return None
+        self.names_px = names_px
+        L = len(sizes) - 1
+        node_w = self._metrics.horizontalAdvance(f"z {WIDEST}  a {WIDEST}") + 6
+        right = names_px + node_w + 30  # node radius, gaps
+        left = 0.0 if image_input else self._metrics.horizontalAdvance(f"x₁ {WIDEST}") + 30
+        per_unit = (width_px - right - left) / (L + (0.55 if image_input else 0.0))
+        if per_unit < 40:  # a very narrow view: the plain range
+            return None
+        lo = -0.55 if image_input else -left / per_unit
+        return (lo, L + right / per_unit)
+
+    def _lines_fitting(self, y: np.ndarray, tall: int) -> int:
+        """How many lines a label of a node of the layer at heights ``y`` may have:
+        ``tall``, 2 or 1, whichever fits between two of its nodes."""
+        if len(y) < 2:
+            return tall
         py = self.vb.viewPixelSize()[1] or 1.0
-        gaps = [float(np.min(np.abs(np.diff(y)))) for y in ys if len(y) > 1]
-        return min(gaps, default=1.0) / py
+        gap = float(np.min(np.abs(np.diff(y)))) / py - 2 - GAP_PX
+        line = self._metrics.height()
+        return tall if gap >= tall * line else 2 if gap >= 2 * line else 1
+
+    def _widest(self, texts: list[str]) -> float:
+        """The widest line of ``texts`` in pixels, rounded up to a WIDTH_STEP."""
+        widest = max((self._metrics.horizontalAdvance(line) for t in texts
+                      for line in t.split("\n")), default=0.0)  # fmt: skip
+        return WIDTH_STEP * math.ceil((widest + 6) / WIDTH_STEP)
 
     def _place(
-        self, xs, ys, node_px: float, backward: bool, flowing: int | None, compact: bool
+        self,
+        xs,
+        ys,
+        node_px: float,
+        backward: bool,
+        flowing: int | None,
+        lines: tuple[int, ...],
+        node_w: float,
+        edge_w: float,
     ) -> None:
         """Position every label and choose the edges written, laid out in pixels so that
         none covers another (redone only when the geometry or the lines change)."""
         key = (
             self.vb.width(), self.vb.height(), self.vb.viewRange()[0][0],
             tuple(tuple(np.round(y, 4)) for y in ys), tuple(tuple(np.round(x, 4)) for x in xs),
-            node_px, backward, flowing, self.selected, compact,
+            node_px, backward, flowing, self.selected, lines, self.names_px, node_w, edge_w,
         )  # fmt: skip
         if key == self._layout_key:
             return
         self._layout_key = key
         placed: list[QtCore.QRectF] = []
         line_h = self._metrics.height()
-        node_w = self._metrics.horizontalAdvance(f"z {WIDEST}  a {WIDEST}") + 6
         offset = node_px / 2 + GAP_PX
         px = self.vb.viewPixelSize()[0] or 1.0
         for (l, i), item in self._nodes.items():
@@ -228,24 +290,27 @@ class GlassOverlay:
             if l == 0:
                 item.setPos(x - offset * px, y)
                 width = self._metrics.horizontalAdvance(f"x₁ {WIDEST}") + 6
-                rect = self._rect(x, y, -offset - width, width, line_h + 4)
+                rect = self._rect(x, y, -offset - width, width, line_h + 2)
+            elif l == len(self._sizes) - 1:
+                item.setPos(x + (offset + self.names_px + GAP_PX) * px, y)
+                dx = offset + self.names_px + GAP_PX
+                rect = self._rect(x, y, dx, node_w, lines[l] * line_h + 2)
             else:
                 item.setPos(x - offset * px, y)
-                lines = 1 if compact else 2
-                rect = self._rect(x, y, -offset - node_w, node_w, lines * line_h + 4)
+                rect = self._rect(x, y, -offset - node_w, node_w, lines[l] * line_h + 2)
             placed.append(rect)
             item.setVisible(True)
+        for x_l, y_l in zip(xs, ys, strict=True):  # no number on a node's disc
+            for x, y in zip(x_l, y_l, strict=True):
+                placed.append(self._rect(float(x), float(y), -node_px / 2, node_px, node_px))
         self._place_summary(placed)
         # edges: the selected neuron's first, then layer by layer
         order = sorted(
             self._edges, key=lambda e: (self.selected not in ((e[0], e[1]), (e[0] - 1, e[2])), e)
         )
-        wide = self._metrics.horizontalAdvance(f"w·δ {WIDEST}") + 6
-        narrow = self._metrics.horizontalAdvance(f"w {WIDEST}") + 6
         written = 0
         for l, i, j in order:
             item = self._edges[(l, i, j)]
-            edge_w = wide if l == flowing else narrow
             x0, y0 = float(xs[l - 1][j]), float(ys[l - 1][j])
             x1, y1 = float(xs[l][i]), float(ys[l][i])
             for t in self._along(l, i, j):  # the first free place along the edge
@@ -265,17 +330,18 @@ class GlassOverlay:
         self.summary.setText(SUMMARY.format(written=shown, total=len(self._edges)))
 
     def _place_summary(self, placed: list[QtCore.QRectF]) -> None:
-        """The line saying how many edges are written: in the view's top-left corner, or
-        its bottom-left, whichever no node label covers (else left out)."""
-        (left, _), (bottom, top) = self.vb.viewRange()
-        text_w = self._metrics.horizontalAdvance(SUMMARY.format(written="00", total="00")) + 12
-        height = self._metrics.height() + 8
-        for y, anchor, dy in ((top, (0, 0), 0.0), (bottom, (0, 1), -height)):
-            corner = self.vb.mapViewToScene(QtCore.QPointF(left, y))
-            rect = QtCore.QRectF(corner.x(), corner.y() + dy, text_w, height)
+        """The lines saying what the edges' numbers are and how many are written: in the
+        view's top-left corner, else its top-right, whichever no node label covers."""
+        (left, right), (_, top) = self.vb.viewRange()
+        lines = SUMMARY.format(written="00", total="00").split("\n")
+        text_w = max(self._metrics.horizontalAdvance(t) for t in lines) + 4
+        height = len(lines) * self._metrics.height() + 4
+        for x, anchor, dx in ((left, (0, 0), 0.0), (right, (1, 0), -text_w)):
+            corner = self.vb.mapViewToScene(QtCore.QPointF(x, top))
+            rect = QtCore.QRectF(corner.x() + dx, corner.y(), text_w, height)
             if not any(rect.intersects(other) for other in placed):
                 self.summary.setAnchor(anchor)
-                self.summary.setPos(left, y)
+                self.summary.setPos(x, top)
                 self.summary.setVisible(True)
                 placed.append(rect)
                 return

@@ -214,7 +214,10 @@ class NetworkView(SnapshotView):
         apart, for the glass box's numbers)."""
         if n > MAX_NODES:
             return TOP - (np.arange(n) + 0.5) * (2 * TOP - 1) / n
-        spacing = min((2 * TOP - 1) / max(n - 1, 1), 0.115 if spread else 0.09)
+        if spread:  # as far apart as leaves the layer's label below free
+            spacing = min((2 * TOP - 1.1) / max(n - 1, 1), 0.28)
+        else:
+            spacing = min((2 * TOP - 1) / max(n - 1, 1), 0.09)
         return 0.5 + ((n - 1) / 2 - np.arange(n)) * spacing
 
     def _place_input(self) -> None:
@@ -239,6 +242,7 @@ class NetworkView(SnapshotView):
 
     def _resize_nodes(self) -> None:
         """Node size in pixels follows the view's height and the node spacing."""
+        self._fit_glass()
         self._place_input()
         height = max(self.vb.height(), 1.0)
         size = 8.0
@@ -277,6 +281,13 @@ class NetworkView(SnapshotView):
                 self._draw_column(l, values, lo, hi, colors.SEQUENTIAL_LUT)
         self._draw_highlight(phase, L)
         self._write_numbers()  # glass box (bpviz/ui/views/glass.py)
+
+    def _fit_glass(self) -> None:
+        """Room for the glass box's numbers left of the inputs and right of the outputs."""
+        names = max((t.boundingRect().width() for t in self._out_labels), default=0.0)
+        x_range = self.glass.x_range(self._sizes, self.vb.width(), names, bool(self._input_side))
+        if x_range is not None:
+            self.vb.setXRange(*x_range, padding=0)
 
     def _write_numbers(self) -> None:
         """Every number on a small network's nodes and edges (the glass box)."""
