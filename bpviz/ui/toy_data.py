@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -34,7 +34,19 @@ from bpviz.ui import settings as store
 from bpviz.ui.dialogs import show_message
 
 if TYPE_CHECKING:
-    from bpviz.ui.controller import Controller
+    from bpviz.ui.model import WindowModel
+    from bpviz.ui.window_api import Window
+
+
+class Controller(Protocol):
+    """What these functions use of ``bpviz.ui.controller.Controller`` (which calls them)."""
+
+    window: Window
+    model: WindowModel
+    toy: ToyOptions | None
+    mnist_config: SessionConfig | None
+
+    def apply_config(self, config: SessionConfig) -> None: ...
 
 # menu text of each toy set, in the menu's order
 TOY_TITLES = {
