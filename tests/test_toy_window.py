@@ -198,3 +198,17 @@ def test_equations_inspector_gradient_check_and_delta_view_work_on_toy_data(qtbo
     qtbot.waitUntil(lambda: equations._drawn is shown and delta._drawn is shown, timeout=10_000)
     assert equations.selection.entry == (2, 1, 0) and equations.substitutions
     assert "Traceback" not in " ".join(map(str, equations.substitutions))
+
+
+def test_bpviz_data_naming_a_toy_set_opens_on_its_network(qtbot, settings_path, monkeypatch):
+    from bpviz.ui import settings as store
+    from bpviz.ui.app import build_window
+
+    monkeypatch.setenv("BPVIZ_DATA", "circles")
+    w = build_window(None, store.open_settings(settings_path))
+    qtbot.addWidget(w)
+    try:
+        assert w.config.sizes == (2, 8, 2) and w.config.batch_size == 1
+        assert w.controller.toy is not None and w.controller.toy.name == "circles"
+    finally:
+        w.close()

@@ -105,6 +105,8 @@ def build_window(
     its ``session`` is reachable). Raises ``bpviz.data.DataError`` when ``data`` holds
     no usable MNIST.
     """
+    import os
+
     from bpviz.data import DataError, resolve_source
 
     settings = settings if settings is not None else store.open_settings()
@@ -118,10 +120,13 @@ def build_window(
         description = f"{description} — the data source chosen last is unusable: {error}"
         saved = None
     store.save_data_choice(settings, data if data is not None else saved)
+    from bpviz.data.sources import ENV_DATA
     from bpviz.session.toyconfig import config_for_data
 
     stored = store.load_config(settings)
     choice = data if data is not None else saved
+    if choice is None:  # $BPVIZ_DATA may name a toy set: its network then
+        choice = os.environ.get(ENV_DATA) or None
     config = config_for_data(stored, dataset, choice)  # a toy set: its own network
     if in_process:
         from bpviz.runtime.worker import Worker

@@ -48,6 +48,7 @@ class Controller(Protocol):
 
     def apply_config(self, config: SessionConfig) -> None: ...
 
+
 # menu text of each toy set, in the menu's order
 TOY_TITLES = {
     "xor": "XOR",
