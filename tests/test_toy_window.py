@@ -212,3 +212,19 @@ def test_bpviz_data_naming_a_toy_set_opens_on_its_network(qtbot, settings_path, 
         assert w.controller.toy is not None and w.controller.toy.name == "circles"
     finally:
         w.close()
+
+
+def test_a_batch_size_larger_than_the_toy_set_does_not_block_switching(qtbot, window):
+    """m = 1,000 on MNIST, then XOR (400 points): the window switches, with m = 1."""
+    network_of(qtbot, window, (784, 30, 10))
+    field = window.batch.spin
+    field.selectAll()
+    qtbot.keyClicks(field, "1000")
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+    window.act.reset.trigger()
+    qtbot.waitUntil(lambda: window.latest.config.batch_size == 1000, timeout=20_000)
+    assert window.menus.toy_actions["xor"].isEnabled()
+    window.menus.toy_actions["xor"].trigger()
+    shown = network_of(qtbot, window, (2, 4, 2))
+    assert shown.config.batch_size == 1
+    assert not [b for b in window.findChildren(QMessageBox) if b.isVisible()]
