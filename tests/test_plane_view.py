@@ -97,3 +97,33 @@ def test_on_mnist_the_plane_says_why_it_is_empty(qtbot, window):
     qtbot.waitUntil(lambda: view._drawn is not None, timeout=10_000)
     assert view.message.isVisible() and not view.canvas.isVisible()
     assert "2 inputs" in view.message.text() and "784 pixels" in view.message.text()
+
+
+def test_hovering_the_plane_and_a_thumbnail_gives_the_values_there(qtbot, spiral):
+    from viewtools import _viewport_point, hover
+
+    from bpviz.ui.notation import subscript, superscript
+
+    view = spiral.views["plane"]
+    shown = spiral.latest
+    qtbot.waitUntil(lambda: view._drawn is shown and view.field is not None, timeout=10_000)
+    x0, x1, y0, y1 = view.extent
+    n, vb = 96, view.plot.getViewBox()
+    x, y = x0 + 70.5 * (x1 - x0) / n, y0 + 30.5 * (y1 - y0) / n
+    hover(view.canvas, vb, x, y)
+    qtbot.waitUntil(lambda: view.tip.text is not None, timeout=5_000)
+    # the grid point under the pixel the pointer is on (a pixel is coarser than a cell)
+    pixel = _viewport_point(view.canvas, vb, x, y)
+    under = vb.mapSceneToView(view.canvas.mapToScene(pixel))
+    k = view._cell(under.x(), under.y())
+    assert ", ".join(number(v) for v in view.field[k]) in view.tip.text
+    image = view._thumb_images[(2, 3)]
+    hover(view.canvas, image, 70.5, 30.5)
+    name = f"a{subscript(3)}{superscript(2)}"
+    qtbot.waitUntil(lambda: view.tip.text is not None and name in view.tip.text, timeout=5_000)
+    local = image.mapFromScene(
+        view.canvas.mapToScene(_viewport_point(view.canvas, image, 70.5, 30.5))
+    )
+    k = int(local.y()) * n + int(local.x())
+    assert number(view.hidden_a[1][k, 3]) in view.tip.text
+    assert f"({number(view.grid[k][0])}, {number(view.grid[k][1])})" in view.tip.text

@@ -26,6 +26,7 @@ from bpviz.session.snapshot import PhaseKind, Snapshot
 from bpviz.ui import colors
 from bpviz.ui.notation import subscript, superscript
 from bpviz.ui.views._base import SnapshotView, entry, pick
+from bpviz.ui.views._hover import LiveTip, html_lines
 from bpviz.ui.views.glass import number
 
 CLASS_COLORS = ((25, 129, 250), (230, 80, 74), (63, 191, 111))  # blue, red, green
@@ -112,6 +113,9 @@ class PlaneView(SnapshotView):
         self._thumb_images: dict[tuple[int, int], pg.ImageItem] = {}
         self._thumb_labels: dict[tuple[int, int], pg.LabelItem] = {}
 
+        self.tip = LiveTip(self.canvas, self._text_at)
+        self._class_names: tuple[str, ...] = ()
+
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.caption)
@@ -182,6 +186,7 @@ class PlaneView(SnapshotView):
             self._evaluate(snapshot)
             self._evaluated = key
         self._draw_example(snapshot)
+        self.tip.refresh()
 
     def _evaluate(self, snapshot: Snapshot) -> None:
         try:
@@ -225,3 +230,46 @@ class PlaneView(SnapshotView):
             self.thumb_text[(l, i)] = text
             if label.text != text:
                 label.setText(text)
+
+    # -- hover -------------------------------------------------------------------------
+    def _cell(self, x: float, y: float) -> int | None:
+        """The grid point nearest (x, y) inside the plane, as an index, or None."""
+        x0, x1, y0, y1 = self.extent
+        n = math.isqrt(self.grid.shape[0])
+        c, r = int((x - x0) / (x1 - x0) * n), int((y - y0) / (y1 - y0) * n)
+        return r * n + c if 0 <= c < n and 0 <= r < n else None
+
+    def _text_at(self, pos: QtCore.QPointF) -> str | None:
+        """The field's aᴸ (or a hidden neuron's aᵢ) at the plane point under ``pos``."""
+        if self.field is None or not self.canvas.isVisible():
+            return None
+        scene = self.canvas.mapToScene(pos.toPoint())
+        if self.plot.getViewBox().sceneBoundingRect().contains(scene):
+            point = self.plot.getViewBox().mapSceneToView(scene)
+            k = self._cell(point.x(), point.y())
+            if k is None:
+                return None
+            out = self.field[k]
+            best = int(np.argmax(out))
+            name = self._dataset.class_names[best] if self._dataset is not None else str(best)
+            values = ", ".join(number(v) for v in out)
+            return html_lines(
+                f"x = ({number(point.x())}, {number(point.y())})",
+                "aᴸ = σ(zᴸ), the network's output there",
+                f"aᴸ = ({values}) → {name}",
+            )
+        for (l, i), image in self._thumb_images.items():
+            view = image.getViewBox()
+            if view is not None and view.sceneBoundingRect().contains(scene):
+                local = image.mapFromScene(scene)
+                n = math.isqrt(self.grid.shape[0])
+                c, r = int(local.x()), int(local.y())
+                if not (0 <= c < n and 0 <= r < n):
+                    return None
+                x, y = self.grid[r * n + c]
+                name = f"{subscript(i)}{superscript(l)}"
+                return html_lines(
+                    f"a{name} = σ(z{name}) at x = ({number(x)}, {number(y)})",
+                    f"= {number(self.hidden_a[l - 1][r * n + c, i])}",
+                )
+        return None
