@@ -50,6 +50,13 @@ def applies(sizes: Sequence[int]) -> bool:
     return len(sizes) >= 2 and max(sizes) <= GLASS_MAX
 
 
+def spacing(n: int) -> float:
+    """How far apart (in the network view's y units, nodes spanning 0.05 … 0.95) the n
+    nodes of a layer are drawn when the numbers are written: as far as leaves the
+    layer's label below free, at most 0.28 (the plain view: 0.09)."""
+    return min(0.8 / max(n - 1, 1), 0.28)
+
+
 def number(value: float) -> str:
     """``value`` to DIGITS significant digits, Unicode minus (``−0.0123``, ``1.23e−05``)."""
     return f"{float(value):.{DIGITS}g}".replace("-", "−")
@@ -128,6 +135,31 @@ class GlassOverlay:
         self.summary.setVisible(False)
         self.printed = {}
         self.visible = False
+
+    # -- the network view's hook -------------------------------------------------------
+    # ``fit(view)`` and ``draw(view)`` read the NetworkView's drawing: its snapshot and
+    # example, layer sizes ``_sizes``, node heights ``_node_y`` (per layer 0 … L), the
+    # input image's pixel x ``_input_x`` when ``_input_side`` (else input nodes at x = 0),
+    # layer l's nodes at x = l, the node scatter ``_columns[0]`` (its size in pixels) and
+    # the class-name labels ``_out_labels`` right of the outputs.
+
+    def fit(self, view) -> None:
+        """Set ``view``'s x range to leave room for the numbers (small networks only)."""
+        names = max((t.boundingRect().width() for t in view._out_labels), default=0.0)
+        x_range = self.x_range(view._sizes, view.vb.width(), names, bool(view._input_side))
+        if x_range is not None:
+            view.vb.setXRange(*x_range, padding=0)
+
+    def draw(self, view) -> None:
+        """Write ``view``'s snapshot's numbers at its node positions (or write none)."""
+        snapshot, sizes = view.snapshot, view._sizes
+        if snapshot is None or tuple(snapshot.config.sizes) != sizes:
+            return
+        xs = [view._input_x if view._input_side else np.zeros(sizes[0])]
+        xs += [np.full(n, float(l)) for l, n in enumerate(sizes) if l]
+        size = getattr(view._columns[0], "opts", {}).get("size", 10) if view._columns else 10
+        self.update(snapshot, view.example, xs, view._node_y, size,
+                    draw_inputs=not view._input_side)  # fmt: skip
 
     # -- numbers -----------------------------------------------------------------------
     def update(

@@ -24,6 +24,7 @@ from bpviz.ui.views._edges import EdgeLayer
 from bpviz.ui.views._widgets import caption_bar, superscript
 from bpviz.ui.views.glass import GlassOverlay
 from bpviz.ui.views.glass import applies as glass_applies
+from bpviz.ui.views.glass import spacing as glass_spacing
 
 MAX_NODES = 64  # wider layers are drawn as a colour strip
 EDGES_HZ = 4.0  # the edges (hundreds of lines to repaint) follow new weights at most this often
@@ -130,7 +131,7 @@ class NetworkView(SnapshotView):
         self._selection = (l, i, None if j is None or j < 0 else j)
         self._draw_selection()
         self.glass.selected = (l, i)  # its edges' numbers are written first
-        self._write_numbers()
+        self.glass.draw(self)
 
     def _draw_selection(self) -> None:
         selection = self._selection
@@ -214,10 +215,7 @@ class NetworkView(SnapshotView):
         apart, for the glass box's numbers)."""
         if n > MAX_NODES:
             return TOP - (np.arange(n) + 0.5) * (2 * TOP - 1) / n
-        if spread:  # as far apart as leaves the layer's label below free
-            spacing = min((2 * TOP - 1.1) / max(n - 1, 1), 0.28)
-        else:
-            spacing = min((2 * TOP - 1) / max(n - 1, 1), 0.09)
+        spacing = glass_spacing(n) if spread else min((2 * TOP - 1) / max(n - 1, 1), 0.09)
         return 0.5 + ((n - 1) / 2 - np.arange(n)) * spacing
 
     def _place_input(self) -> None:
@@ -242,7 +240,7 @@ class NetworkView(SnapshotView):
 
     def _resize_nodes(self) -> None:
         """Node size in pixels follows the view's height and the node spacing."""
-        self._fit_glass()
+        self.glass.fit(self)  # room for the numbers (sets the x range)
         self._place_input()
         height = max(self.vb.height(), 1.0)
         size = 8.0
@@ -255,7 +253,7 @@ class NetworkView(SnapshotView):
         px = self.vb.viewPixelSize()[0]
         for label in self._out_labels:  # beside the output nodes, whatever the zoom
             label.setPos(len(self._sizes) - 1 + (size / 2 + 4) * px, label.pos().y())
-        self._write_numbers()
+        self.glass.draw(self)
 
     # -- drawing ------------------------------------------------------------------
     def _render(self, snapshot: Snapshot) -> None:
@@ -280,24 +278,7 @@ class NetworkView(SnapshotView):
                 lo, hi = self._activation_levels(snapshot, l)
                 self._draw_column(l, values, lo, hi, colors.SEQUENTIAL_LUT)
         self._draw_highlight(phase, L)
-        self._write_numbers()  # glass box (bpviz/ui/views/glass.py)
-
-    def _fit_glass(self) -> None:
-        """Room for the glass box's numbers left of the inputs and right of the outputs."""
-        names = max((t.boundingRect().width() for t in self._out_labels), default=0.0)
-        x_range = self.glass.x_range(self._sizes, self.vb.width(), names, bool(self._input_side))
-        if x_range is not None:
-            self.vb.setXRange(*x_range, padding=0)
-
-    def _write_numbers(self) -> None:
-        """Every number on a small network's nodes and edges (the glass box)."""
-        if self.snapshot is None or tuple(self.snapshot.config.sizes) != self._sizes:
-            return
-        xs = [self._input_x if self._input_side else np.zeros(self._sizes[0])]
-        xs += [np.full(n, float(l)) for l, n in enumerate(self._sizes) if l]
-        size = getattr(self._columns[0], "opts", {}).get("size", 10) if self._columns else 10
-        self.glass.update(self.snapshot, self.example, xs, self._node_y, size,
-                          draw_inputs=not self._input_side)  # fmt: skip
+        self.glass.draw(self)  # glass box: every number (bpviz/ui/views/glass.py)
 
     def _update_edges(self) -> None:
         """Draw the edges of the latest snapshot's weights (rate-limited to EDGES_HZ)."""
