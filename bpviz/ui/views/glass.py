@@ -4,17 +4,19 @@ When every layer has at most ``GLASS_MAX`` neurons, the network view hands its v
 the node positions and each snapshot to a ``GlassOverlay``, which writes, for the
 example shown (or the batch mean):
 
-- left of each node i of layer l ≥ 1: zᵢ and aᵢ, bᵢ, and in the backward phases δᵢ
-  (``z 0.123  a 0.122`` over ``b 0.01  δ −0.0034``); on each input node its xⱼ;
+- beside each node i of layer l ≥ 1 (left of it; an output's right of its class name):
+  zᵢ, aᵢ, bᵢ and in the backward phases δᵢ — one a line where the nodes are far enough
+  apart, else ``z 0.123  a 0.122`` over ``b 0.01  δ −0.0034``, else the phase's own
+  quantity alone; left of each input node its xⱼ;
 - on each edge of Wˡ: wᵢⱼ; while δ flows back through it (the phase computing δˡ⁻¹),
   the term it carries, wᵢⱼ δᵢ (the terms of (Wˡ)ᵀδˡ, summed at node j), in yellow. The
   bare numbers (no "w"): the summary line in the corner says what they are.
 
 Numbers are printed to ``DIGITS`` significant digits (``number``). Text items are made
 once per network shape and only ``setText`` per frame. Nothing overlaps: the labels are
-laid out in pixels, nodes first, then edges (those of the selected neuron first); an edge
-label that would cover another label is left out, and ``edges_written`` says how many
-were written (the caption tells the rest are on hover).
+laid out in pixels, nodes first, then edges (those of the selected neuron first), each
+edge's at the first free place along it; one that finds none is left out, and the
+summary line in a corner says how many were written.
 """
 
 from __future__ import annotations
