@@ -179,6 +179,9 @@ class GlassOverlay:
         sizes = tuple(snapshot.config.sizes)
         if not applies(sizes):
             self.clear()
+            if draw_inputs:  # a wider toy network: its inputs as discs, without numbers
+                self._inputs.setData(np.asarray(xs[0], float), np.asarray(ys[0], float),
+                                     size=node_px)  # fmt: skip
             return
         if sizes != self._sizes:
             self._build(sizes)
