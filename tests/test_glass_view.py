@@ -123,3 +123,15 @@ def test_a_wide_network_writes_no_numbers(qtbot, window):
     assert not view.glass.visible
     assert not any(item.isVisible() for item in view.glass._nodes.values())
     assert np.all([not i.isVisible() for i in view.glass._edges.values()])
+
+
+def test_a_toy_network_too_wide_for_numbers_keeps_its_input_nodes(qtbot, moons):
+    from dataclasses import replace
+
+    view = moons.views["network"]
+    moons.controller.reset(replace(moons.config, sizes=(2, 16, 2)))
+    qtbot.waitUntil(lambda: moons.latest.config.sizes == (2, 16, 2), timeout=20_000)
+    qtbot.waitUntil(lambda: view._drawn is moons.latest, timeout=10_000)
+    assert not view.glass.visible
+    assert not any(item.isVisible() for item in view.glass._nodes.values())
+    assert len(view.glass._inputs.data) == 2  # x₁, x₂ still drawn as discs
