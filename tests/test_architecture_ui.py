@@ -337,8 +337,8 @@ def _watched(window) -> set[tuple[int, int, int]]:
 def test_the_file_menu_is_whole_and_quit_is_last(window):
     titles = [a.text() for a in window.menu("&File").actions()]
     assert titles == [
-        "Download full MNIST…", "", "Export snapshot…", "Save session…", "Open session…",
-        "Open recent", "", "Quit",
+        "Download full MNIST…", "", "Export snapshot…", "Export worked example…",
+        "Save session…", "Open session…", "Open recent", "", "Quit",
     ]  # fmt: skip
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bpviz.data import DataError, resolve_source
+from bpviz.data import resolve_source
 from bpviz.data.dataset import Dataset
 from bpviz.data.toy import DEFAULTS, TOY_NAMES, make_toy, n_classes
 from bpviz.engine.fast import FastTrainer
@@ -67,19 +67,15 @@ def test_float_inputs_are_used_unscaled_pixels_still_scaled():
 
 
 def test_resolve_source_knows_the_toy_words():
-    data, description = resolve_source("spiral", toy=True)
+    data, description = resolve_source("spiral")
     assert data.n_inputs == 2 and "spiral" in description and "chosen explicitly" in description
 
 
-def test_the_window_refuses_toy_words_with_a_message_until_it_can_draw_them(monkeypatch):
-    """Without ``toy=True`` (the window's call) a toy word is a DataError, not a broken
-    window; the same for $BPVIZ_DATA."""
-    with pytest.raises(DataError, match="toy 2-D data set, which the window cannot show"):
-        resolve_source("xor")
+def test_bpviz_data_may_name_a_toy_set(monkeypatch):
+    """The window and the CLI share ``resolve_source``: $BPVIZ_DATA=moons is the moons."""
     monkeypatch.setenv("BPVIZ_DATA", "moons")
-    with pytest.raises(DataError, match="BPVIZ_DATA=moons: moons is a toy"):
-        resolve_source()
-    assert resolve_source(toy=True)[0].n_inputs == 2
+    data, description = resolve_source()
+    assert data.n_inputs == 2 and "two moons" in description and "BPVIZ_DATA" in description
 
 
 def test_traced_steps_and_fast_path_agree_bit_for_bit_on_toy_data():

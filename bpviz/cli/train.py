@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1 if isinstance(error, CheckpointError) else 2
     try:
-        data, description = resolve_source(args.data, toy=True)
+        data, description = resolve_source(args.data)
     except DataError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

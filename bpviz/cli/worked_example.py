@@ -22,6 +22,7 @@ from bpviz.cli import worked_render as render
 from bpviz.cli.common import Parser, eta_argument, int_at_least
 from bpviz.cli.train import add_network_arguments, check_layers, network_from
 from bpviz.cli.worked_render import Step, matrix, number
+from bpviz.data.dataset import Dataset
 from bpviz.engine import Network
 
 DW = r"\frac{\partial C}{\partial W^{%d}}"
@@ -176,14 +177,15 @@ def parse(argv: list[str] | None, prog: str | None = None) -> argparse.Namespace
     return args
 
 
-def document(args: argparse.Namespace) -> str:
+def document(args: argparse.Namespace, data: Dataset | None = None) -> str:
     """The worked example the flags ask for, in ``args.format``; ValueError when the
-    flags do not fit together (layers and data, batch size and data)."""
+    flags do not fit together (layers and data, batch size and data). ``data``: the toy
+    set ``args.data`` generated otherwise than by default (the window's toy settings)."""
     from bpviz.data.toy import make_toy
     from bpviz.session.config import epoch_order
     from bpviz.session.limits import check_batch_size
 
-    data = make_toy(args.data)
+    data = make_toy(args.data) if data is None else data
     net = network_from(args)
     if (net.sizes[0], net.sizes[-1]) != (data.n_inputs, data.n_classes):
         raise ValueError(f"--layers {args.layers} does not fit the data: it has "

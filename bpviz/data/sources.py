@@ -30,13 +30,8 @@ def default_mnist_dir() -> Path:
     return user_data_dir() / "mnist"
 
 
-def resolve_source(
-    data: str | os.PathLike[str] | None = None, *, toy: bool = False
-) -> tuple[Dataset, str]:
-    """Pick and load the data set.
-
-    ``toy``: whether a toy set's name may be chosen (the headless tools pass True; the
-    window cannot draw 2-D inputs yet, so for it a toy name is a DataError saying so).
+def resolve_source(data: str | os.PathLike[str] | None = None) -> tuple[Dataset, str]:
+    """Pick and load the data set (the window, ``train`` and the API alike).
 
     Order: ``data`` (a directory of IDX files, ``"sample"``, or a toy set's name); the
     environment variable ``BPVIZ_DATA`` (the same); the full MNIST in
@@ -53,11 +48,11 @@ def resolve_source(
         DataError: ``data`` or ``BPVIZ_DATA`` names something that cannot be loaded.
     """
     if data is not None and str(data) != "":
-        dataset = _load_choice(str(data), "", toy)
+        dataset = _load_choice(str(data), "")
         return dataset, f"{dataset.source}, chosen explicitly"
     env = os.environ.get(ENV_DATA, "")
     if env:
-        dataset = _load_choice(env, f"{ENV_DATA}={env}: ", toy)
+        dataset = _load_choice(env, f"{ENV_DATA}={env}: ")
         return dataset, f"{dataset.source}, set by {ENV_DATA}"
     downloaded = default_mnist_dir()
     try:
@@ -76,17 +71,12 @@ def resolve_source(
     return sample, f"{sample.source}; `python -m bpviz download` fetches the full 60,000"
 
 
-def _load_choice(choice: str, context: str, toy: bool) -> Dataset:
+def _load_choice(choice: str, context: str) -> Dataset:
     """``"sample"``, a toy set's name or a folder of IDX files; DataError (never OSError)
     when unusable."""
     if choice == SAMPLE:
         return load_sample()
     if choice in TOY_NAMES:
-        if not toy:
-            raise DataError(
-                f"{context}{choice} is a toy 2-D data set, which the window cannot show yet: "
-                f"train it with `python -m bpviz train --data {choice}`"
-            )
         return make_toy(choice)
     path = Path(choice).expanduser()
     shown = choice if len(choice) <= 160 else f"{choice[:80]}…{choice[-80:]}"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -126,6 +127,65 @@ def n_classes(name: str) -> int:
     return len(_SETS[name][1])
 
 
+MAX_NOISE = 10.0  # far beyond any shape's size (about 1): the classes are then a blur
+MAX_SEED = 2**32 - 1
+MAX_POINTS = 100_000  # per split: the window redraws every point each frame
+
+
+def _number(value: Any, what: str, kind: type) -> Any:
+    """``value`` (a number, or text as typed) as ``kind``; ValueError naming ``what``."""
+    if isinstance(value, bool):
+        raise ValueError(f"{what} must be a number, got {value!r}")
+    if isinstance(value, str):
+        text = value.replace(",", "").strip()
+        try:
+            return kind(float(text)) if kind is float else kind(text)
+        except ValueError:
+            example = "0.1" if kind is float else "400"
+            raise ValueError(f"{what} must be a number such as {example}, got {value!r}") from None
+    if kind is int and isinstance(value, float) and not value.is_integer():
+        raise ValueError(f"{what} must be a whole number, got {value:g}")
+    return kind(value)
+
+
+def check_options(
+    name: str,
+    noise: Any = None,
+    seed: Any = None,
+    n_train: Any = None,
+    n_test: Any = None,
+) -> tuple[float, int, int, int]:
+    """The one rule for how a toy set may be generated (``make_toy``, the window's Toy data
+    settings dialog and the CLI all ask it): ``(noise, seed, n_train, n_test)`` with
+    anything None taken from ``DEFAULTS[name]``; numbers or text as typed. ValueError with
+    a sentence for an unknown set, a noise outside [0, MAX_NOISE] (the standard deviation
+    added to each coordinate; the shapes are about 1 across), a seed outside
+    [0, MAX_SEED], or a split with fewer examples than classes or more than MAX_POINTS."""
+    if name not in _SETS:
+        raise ValueError(f"unknown toy data set {name!r}; use one of {', '.join(TOY_NAMES)}")
+    d = DEFAULTS[name]
+    noise = d.noise if noise is None else _number(noise, "noise", float)
+    if not np.isfinite(noise) or not 0 <= noise <= MAX_NOISE:
+        raise ValueError(
+            f"noise must be a finite number from 0 to {MAX_NOISE:g} (the standard deviation "
+            f"added to each coordinate; the shapes are about 1 across), got {noise:g}"
+        )
+    seed = d.seed if seed is None else _number(seed, "seed", int)
+    if not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"seed must be a whole number from 0 to {MAX_SEED:,}, got {seed}")
+    k = n_classes(name)
+    counts = []
+    for value, default, what in ((n_train, d.n_train, "training"), (n_test, d.n_test, "test")):
+        n = default if value is None else _number(value, f"the number of {what} points", int)
+        if not k <= n <= MAX_POINTS:
+            raise ValueError(
+                f"{name} needs at least {k} {what} points (one per class) and at most "
+                f"{MAX_POINTS:,}, got {n:,}"
+            )
+        counts.append(n)
+    return noise, seed, counts[0], counts[1]
+
+
 def _split(name: str, n: int, rng: np.random.Generator, noise: float) -> tuple[np.ndarray, ...]:
     """``n`` shuffled points of set ``name``, balanced over its classes: (x float32, labels)."""
     k = n_classes(name)
@@ -145,21 +205,9 @@ def make_toy(
     """Toy set ``name`` (one of ``TOY_NAMES``); anything not given comes from ``DEFAULTS``.
 
     Returns a Dataset with ``(n_train, 2)``/``(n_test, 2)`` float32 points and uint8
-    labels. ValueError for an unknown name, a negative or non-finite noise, or fewer
-    examples than classes in a split.
+    labels. ValueError when ``check_options`` refuses the name or a setting.
     """
-    if name not in _SETS:
-        raise ValueError(f"unknown toy data set {name!r}; use one of {', '.join(TOY_NAMES)}")
-    d = DEFAULTS[name]
-    noise = d.noise if noise is None else float(noise)
-    seed = d.seed if seed is None else int(seed)
-    n_train = d.n_train if n_train is None else int(n_train)
-    n_test = d.n_test if n_test is None else int(n_test)
-    if not np.isfinite(noise) or noise < 0:
-        raise ValueError(f"noise must be a finite number ≥ 0, got {noise}")
-    k = n_classes(name)
-    if min(n_train, n_test) < k:
-        raise ValueError(f"{name} needs at least {k} training and {k} test examples")
+    noise, seed, n_train, n_test = check_options(name, noise, seed, n_train, n_test)
     rng = np.random.default_rng(seed)
     train_x, train_y = _split(name, n_train, rng, noise)
     test_x, test_y = _split(name, n_test, rng, noise)

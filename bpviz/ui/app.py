@@ -12,7 +12,6 @@ import argparse
 import logging
 import sys
 import traceback
-from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QTimer, QtMsgType, qInstallMessageHandler
@@ -48,8 +47,9 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument(
         "--data",
         metavar="DIR",
-        help="folder of MNIST IDX files, or 'sample' / 'mnist' (default: the last choice, "
-        "else $BPVIZ_DATA, a downloaded MNIST or the embedded sample)",
+        help="folder of MNIST IDX files, 'sample' / 'mnist', or a toy 2-D set: xor, circles, "
+        "moons, spiral, blobs, blobs3 (default: the last choice, else $BPVIZ_DATA, a "
+        "downloaded MNIST or the embedded sample)",
     )
     parser.add_argument(
         "--run", action="store_true", help="start training at once (default: paused)"
@@ -108,6 +108,8 @@ def build_window(
     its ``session`` is reachable). Raises ``bpviz.data.DataError`` when ``data`` holds
     no usable MNIST.
     """
+    import os
+
     from bpviz.data import DataError, resolve_source
 
     settings = settings if settings is not None else store.open_settings()
@@ -121,9 +123,14 @@ def build_window(
         description = f"{description} — the data source chosen last is unusable: {error}"
         saved = None
     store.save_data_choice(settings, data if data is not None else saved)
-    config = store.load_config(settings)
-    sizes = (dataset.n_inputs, *config.sizes[1:-1], dataset.n_classes)
-    config = replace(config, sizes=sizes)
+    from bpviz.data.sources import ENV_DATA
+    from bpviz.session.toyconfig import config_for_data
+
+    stored = store.load_config(settings)
+    choice = data if data is not None else saved
+    if choice is None:  # $BPVIZ_DATA may name a toy set: its network then
+        choice = os.environ.get(ENV_DATA) or None
+    config = config_for_data(stored, dataset, choice)  # a toy set: its own network
     if in_process:
         from bpviz.runtime.worker import Worker
         from bpviz.session.session import Session
@@ -135,6 +142,7 @@ def build_window(
 
         worker = RemoteWorker(dataset, config, publish_hz=PUBLISH_HZ)
     window = MainWindow(worker, config, dataset, description, settings)
+    window.controller.opened_on(choice, stored)  # a toy set's settings, the MNIST network
     source, _, note = description.partition(" — ")
     if note:  # a fallback (an unreadable download, a saved folder gone): say so, not only in a tip
         window.statusBar().showMessage(f"Using the {source.split(' (')[0]}: {note}", 0)

@@ -14,6 +14,7 @@ import contextlib
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QDialog, QFileDialog
 
 from bpviz.data import DataError, resolve_source
@@ -23,6 +24,7 @@ from bpviz.session.snapshot import SessionConfig, Snapshot
 from bpviz.ui import help as help_page
 from bpviz.ui import session_menus as files
 from bpviz.ui import settings as store
+from bpviz.ui import toy_data
 from bpviz.ui.dialogs import DownloadDialog, NetworkDialog, show_message
 from bpviz.ui.inspection import Selection
 from bpviz.ui.model import WindowModel
@@ -41,6 +43,9 @@ class Controller:
         self._message: str | None = None  # the last worker message said
         self.download: DownloadDialog | None = None
         self.help_dialog: help_page.HelpDialog | None = None
+        self.toy: toy_data.ToyOptions | None = None  # the toy set in use (None: images)
+        self.mnist_config: SessionConfig | None = None  # to come back to from a toy set
+        self.toy_dialog: toy_data.ToyDialog | None = None
 
     def _say(self, text: str, ms: int = 8000) -> None:
         self.window.statusBar().showMessage(text, ms)
@@ -175,19 +180,51 @@ class Controller:
     def set_data_source(self, choice: str | None) -> bool:
         """Train on ``choice`` (None: best available; see ``bpviz.data.resolve_source``)."""
         w = self.window
+        if choice in toy_data.TOY_TITLES:
+            return self.set_toy_data(choice)
         try:
             dataset, description = resolve_source(choice)
-        except DataError as exc:
+            toy_data.switch_data(self, dataset, description, choice)
+        except (DataError, ValueError) as exc:
             show_message(w, "Data source", str(exc))
             return False
-        w.worker.set_dataset(dataset)
-        w.use_dataset(dataset, description)
-        sizes = (dataset.n_inputs, *self.model.config.sizes[1:-1], dataset.n_classes)
-        self.apply_config(replace(self.model.config, sizes=sizes))
-        self.model.set_data_choice(choice)
+        if self.toy is not None:
+            toy_data.show_plane(self, False)
+        self.toy = None
         store.save_data_choice(w.settings, choice)
         self._say(f"Data: {description}", 5000)
         return True
+
+    def set_toy_data(self, name: str, **options) -> bool:
+        """Train on toy set ``name`` (``options``: noise, seed, n_train, n_test, as typed
+        or numbers; default the set's) with its own network, η and batch size 1."""
+        try:
+            chosen = toy_data.ToyOptions.checked(name, **options)
+        except ValueError as exc:
+            show_message(self.window, "Toy 2-D data", str(exc))
+            return False
+        return toy_data.use_toy(self, chosen)
+
+    def opened_on(self, choice: str | None, stored: SessionConfig) -> None:
+        """The window opened on data ``choice`` with ``stored`` the saved configuration:
+        a toy set's settings are its defaults; a saved MNIST network is come back to."""
+        if choice in toy_data.TOY_TITLES:
+            self.toy = toy_data.ToyOptions.checked(choice)
+            QTimer.singleShot(0, lambda: toy_data.show_plane(self, True))
+            if not toy_data.is_toy(stored):
+                self.mnist_config = stored
+
+    def toy_settings(self) -> toy_data.ToyDialog:
+        """The Toy data settings dialog (set, noise, seed, split); OK trains on them."""
+        current = self.toy or toy_data.ToyOptions.checked("moons")
+        dialog = self.toy_dialog = toy_data.ToyDialog(current, self.window)
+        dialog.chosen.connect(lambda options: toy_data.use_toy(self, options))
+        dialog.open()
+        return dialog
+
+    def export_worked_example(self, path: str | None = None) -> str | None:
+        """One training step with every number, as .md, .tex or .json (by the suffix)."""
+        return toy_data.export_worked_example(self, path)
 
     def choose_folder(self) -> bool:
         """Ask for a folder of MNIST IDX files and train on it."""

@@ -26,6 +26,7 @@ from bpviz.ui.views.inspector import InspectorView
 from bpviz.ui.views.io import InputOutputView
 from bpviz.ui.views.loss import LossView
 from bpviz.ui.views.network import NetworkView
+from bpviz.ui.views.plane import PlaneView
 
 if TYPE_CHECKING:
     from bpviz.ui.window_api import Window
@@ -76,6 +77,9 @@ DOCKS: list[DockSpec] = [
     DockSpec("contraction", "Tensor contraction", _new(ContractionView),
              RIGHT, tab_with="io", tooltip="IV.2: ∂aˡ/∂Wˡ as a stack of matrices, "
              "contracted with ∂C/∂aˡ into ∂C/∂Wˡ"),
+    DockSpec("plane", "Input plane", lambda w: PlaneView(lambda: w.dataset), RIGHT,
+             tab_with="io", tooltip="Toy 2-D data: the points, the decision boundary, each "
+             "hidden neuron's aᵢ over the plane and its δᵢ going back"),
     DockSpec("evaluation", "Evaluation", explore.evaluation_dock, LEFT, tab_with="network",
              tooltip="Held-out accuracy, confusion matrix, worst mistakes; click to inspect"),
     DockSpec("drawpad", "Draw a digit", explore.drawpad_dock, LEFT, tab_with="network",

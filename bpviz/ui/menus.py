@@ -17,10 +17,12 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QApplication, QMenu
 
 from bpviz.data import default_mnist_dir
+from bpviz.data.toy import n_classes
 from bpviz.ui import session_menus as files
 from bpviz.ui.actions import make_action
 from bpviz.ui.dialogs import show_message
 from bpviz.ui.help import about_text
+from bpviz.ui.toy_data import TOY_TITLES
 
 if TYPE_CHECKING:
     from bpviz.ui.controller import Controller
@@ -42,6 +44,10 @@ class MenuActions:
     check_action: QAction | None = None
     check_layer_action: QAction | None = None
     help_action: QAction | None = None
+    worked_action: QAction | None = None
+    toy_menu: QMenu | None = None
+    toy_actions: dict[str, QAction] | None = None  # Data ▸ Toy 2-D ▸ …, by set name
+    toy_settings_action: QAction | None = None
 
 
 def data_choices() -> tuple[tuple[str, str | None, str], ...]:
@@ -82,7 +88,12 @@ def build_file_menu(w: Window, c: Controller, out: MenuActions) -> None:
         w, "Open session…", "Continue a saved session (the data source must be the one it "
         "was saved with)", lambda: c.open_session(), "Ctrl+O",
     )  # fmt: skip
-    for act in (out.export_action, out.save_action, out.open_action):
+    out.worked_action = make_action(
+        w, "Export worked example…", "One training step of the toy network with every "
+        "number: each equation, the numbers substituted, its value (.md, .tex or .json)",
+        lambda: c.export_worked_example(),
+    )  # fmt: skip
+    for act in (out.export_action, out.worked_action, out.save_action, out.open_action):
         menu.addAction(act)
     recent = out.recent_menu = QMenu("Open recent", w)
     recent.aboutToShow.connect(lambda: files.fill_recent(w, recent, c.open_session))
@@ -127,12 +138,36 @@ def build_data_menu(w: Window, c: Controller, out: MenuActions) -> None:
     menu = w.menu("&Data")
     menu.setToolTipsVisible(True)
     group = QActionGroup(w)
+    checkable: dict[str | None, QAction] = {}
     for text, choice, tip in data_choices():
         act = make_action(w, text, tip, lambda _=False, c_=choice: c.set_data_source(c_))
+        checkable[choice] = act
+        menu.addAction(act)
+    toy = out.toy_menu = QMenu("Toy 2-D", w)  # the window owns it (see MainWindow.menu)
+    menu.addMenu(toy)
+    toy.setToolTipsVisible(True)
+    out.toy_actions = {}
+    for name, text in TOY_TITLES.items():
+        tip = f"Two coordinates in, {n_classes(name)} classes out: every number fits on screen"
+        act = make_action(w, text, tip, lambda _=False, n=name: c.set_data_source(n))
+        checkable[name] = out.toy_actions[name] = act
+        toy.addAction(act)
+    toy.addSeparator()
+    out.toy_settings_action = make_action(
+        w, "Toy data settings…", "Noise, seed and train/test split of a toy set",
+        lambda: c.toy_settings(),
+    )  # fmt: skip
+    toy.addAction(out.toy_settings_action)
+    for choice, act in checkable.items():
         act.setCheckable(True)
         act.setChecked(choice == w.model.data_choice)
         group.addAction(act)
-        menu.addAction(act)
+
+    def follow(name: str, value) -> None:  # the check follows the data in use
+        if name == "data_choice" and value in checkable:
+            checkable[value].setChecked(True)
+
+    w.model.events.connect(follow)
     menu.addSeparator()
     menu.addAction(
         make_action(

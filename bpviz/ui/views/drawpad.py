@@ -252,7 +252,10 @@ class DrawPad(SnapshotView):
 
     def _render(self, snapshot: Snapshot) -> None:
         if snapshot.config.sizes[0] != FIELD * FIELD:
-            self.prediction.setText("The drawing pad needs a network with 784 inputs")
+            self.prediction.setText(
+                "The drawing pad feeds a 28×28 digit to a network with 784 inputs; this "
+                "network takes a point (x₁, x₂): see the Input plane panel instead"
+            )
             return
         if snapshot.weights is not self._weights and not self._refresh.isActive():
             self._refresh.start()  # new parameters: a^L again, at most 1000/REFRESH_MS a second

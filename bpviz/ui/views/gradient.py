@@ -263,6 +263,15 @@ class GradientView(SnapshotView):
             self.page_spin.setValue(0)
             self.page_spin.blockSignals(False)
             self.page_spin.setVisible(self.sheet is not None and self.sheet.paged)
+            # tiles need a square image as input; a toy set's 2 coordinates have none
+            self.tiles_box.setEnabled(self.sheet is not None)
+            self.tiles_box.setToolTip(
+                "Row i of W¹ (or ∂C/∂W¹) as a 28×28 image, one per neuron i"
+                if self.sheet is not None
+                else "No tiles: the input is a point (x₁, x₂), not an image; W¹ is the heatmap"
+            )
+            for item in (self.tiles.plot, self.tiles.bar):
+                item.setVisible(self.sheet is not None and self.tiles_box.isChecked())
         phase = snapshot.phase
         computing = phase.layer if phase is not None and phase.kind is PhaseKind.GRADIENT else None
         if self.follow and computing is not None and computing != self.layer:

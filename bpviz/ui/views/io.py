@@ -6,6 +6,7 @@ Click a digit of the grid to select that example (``example_changed`` tells the 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -59,6 +60,7 @@ class InputOutputView(SnapshotView):
         self._font.setPointSize(10)
         self._font.setBold(True)
         self._grid_of: tuple = ()  # (x, a^L) the grid shows, to skip redrawing it
+        self._images = True  # whether the inputs are square images (else 2-D points)
         self.caption = QtWidgets.QLabel("the mini-batch x (labels; → prediction when wrong)")
         self.verdict = QtWidgets.QLabel()
         # Opaque, coloured through its palette (a style sheet paints slower, and a see-through
@@ -125,9 +127,46 @@ class InputOutputView(SnapshotView):
         self.example_spin.set_batch_size(snapshot.config.batch_size)
         x, labels = snapshot.x, snapshot.labels
         a_L = entry(snapshot.a, snapshot.n_layers)
-        self._draw_grid(x, labels, a_L)
-        self._draw_digit(snapshot, x, labels, a_L)
+        n0 = snapshot.config.sizes[0]
+        self._show_images(math.isqrt(n0) ** 2 == n0 and n0 > 1)
+        if self._images:
+            self._draw_grid(x, labels, a_L)
+            self._draw_digit(snapshot, x, labels, a_L)
+        else:
+            self._draw_point(x, labels)
         self._draw_output(snapshot, a_L)
+
+    def _show_images(self, images: bool) -> None:
+        """Inputs that are no square image (a toy set's two coordinates) have no digit to
+        draw: the grid and digit plots leave, the caption says where the points are."""
+        if images == self._images:
+            return
+        self._images = images
+        layout = self.canvas.ci
+        for col, plot in enumerate((self.grid_plot, self.digit_plot)):
+            if images:
+                layout.addItem(plot, row=0, col=col)
+            else:
+                layout.removeItem(plot)
+        self.out_plot.setVisible(True)
+        self._grid_of, self._shape = (), (0, 0)
+        self.caption.setText(
+            "the mini-batch x (labels; → prediction when wrong)"
+            if images
+            else "x is a point (x₁, x₂), not an image: the Input plane panel shows them all"
+        )
+
+    def _draw_point(self, x, labels) -> None:
+        point = pick(x, self.example)
+        if point is None:
+            self._digit_text = "no mini-batch yet"
+        elif self.example is None:
+            self._digit_text = f"batch mean of {x.shape[0]} points: x = {_pair(point)}"
+        else:
+            k = min(self.example, x.shape[0] - 1)
+            self._digit_text = (
+                f"example {k}: x = {_pair(point)}, label {self._name(int(labels[k]))}"
+            )
 
     def _layout_grid(self, m: int, side: int) -> None:
         self._shape = (m, side)
@@ -270,3 +309,8 @@ class InputOutputView(SnapshotView):
         k = (row // (side + 1)) * cols + col // (side + 1)
         if k < m:
             self.set_example(k)
+
+
+def _pair(point: np.ndarray) -> str:
+    """A 2-D point as ``(0.41, −0.52)`` (Unicode minus)."""
+    return "(" + ", ".join(f"{v:.2f}".replace("-", "−") for v in point) + ")"

@@ -7,6 +7,8 @@ gallery of dozens costs one paint each, not one plot each.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
@@ -34,6 +36,21 @@ def digit_pixmap(pixels: np.ndarray, size: int) -> QtGui.QPixmap:
     )
 
 
+def point_pixmap(point: np.ndarray, size: int) -> QtGui.QPixmap:
+    """An input that is no image (a toy set's point): its coordinates written, one a line."""
+    pixmap = QtGui.QPixmap(size, size)
+    pixmap.fill(QtGui.QColor(BACKGROUND))
+    painter = QtGui.QPainter(pixmap)
+    painter.setPen(QtGui.QColor(FOREGROUND))
+    font = painter.font()
+    font.setPointSizeF(8.0)
+    painter.setFont(font)
+    lines = [f"x{chr(0x2081 + k)} {v:.2f}".replace("-", "−") for k, v in enumerate(point[:4])]
+    painter.drawText(pixmap.rect(), QtCore.Qt.AlignmentFlag.AlignCenter, "\n".join(lines))
+    painter.end()
+    return pixmap
+
+
 class MistakeTile(QtWidgets.QWidget):
     """One wrong answer: the digit, a^L as bars, and the caption; click to choose it."""
 
@@ -56,7 +73,9 @@ class MistakeTile(QtWidgets.QWidget):
     ) -> None:
         """Show example ``index`` with output a^L ``outputs`` ``(k,)`` and true class."""
         self.index = int(index)
-        self._pixmap = digit_pixmap(pixels, 56)
+        side = math.isqrt(np.size(pixels))
+        square = side > 1 and side * side == np.size(pixels)
+        self._pixmap = digit_pixmap(pixels, 56) if square else point_pixmap(pixels, 56)
         self._outputs = np.asarray(outputs, dtype=np.float64)
         self._true = int(true)
         self._predicted = int(np.argmax(self._outputs))

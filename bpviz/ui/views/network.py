@@ -22,6 +22,9 @@ from bpviz.ui.throttle import Throttle
 from bpviz.ui.views._base import SnapshotView, entry, pick
 from bpviz.ui.views._edges import EdgeLayer
 from bpviz.ui.views._widgets import caption_bar, superscript
+from bpviz.ui.views.glass import GlassOverlay
+from bpviz.ui.views.glass import applies as glass_applies
+from bpviz.ui.views.glass import spacing as glass_spacing
 
 MAX_NODES = 64  # wider layers are drawn as a colour strip
 EDGES_HZ = 4.0  # the edges (hundreds of lines to repaint) follow new weights at most this often
@@ -108,6 +111,7 @@ class NetworkView(SnapshotView):
         self._missing_brush = pg.mkBrush(colors.MISSING)
         # the edges' own, slower rate (hz None: redraw the edges for every snapshot)
         self.edge_throttle = Throttle(self._update_edges, EDGES_HZ, self)
+        self.glass = GlassOverlay(self.vb)
         self.vb.sigResized.connect(self._resize_nodes)
         self.plot.scene().sigMouseClicked.connect(self._clicked)
 
@@ -126,6 +130,8 @@ class NetworkView(SnapshotView):
         layer l); j None or −1: the bias b_i^l (the neuron only)."""
         self._selection = (l, i, None if j is None or j < 0 else j)
         self._draw_selection()
+        self.glass.selected = (l, i)  # its edges' numbers are written first
+        self.glass.draw(self)
 
     def _draw_selection(self) -> None:
         selection = self._selection
@@ -161,11 +167,12 @@ class NetworkView(SnapshotView):
             self.input_image.setVisible(True)
         else:
             self.input_image.setVisible(False)
-        self._node_y.append(self._column_y(sizes[0]))
+        spread = glass_applies(sizes)  # room for the numbers between nodes
+        self._node_y.append(self._column_y(sizes[0], spread))
         self._input_x = np.zeros(sizes[0])
         for l in range(1, L + 1):
             n = sizes[l]
-            self._node_y.append(self._column_y(n))
+            self._node_y.append(self._column_y(n, spread))
             if n > MAX_NODES:
                 self._rgba[l] = np.zeros((n, 1, 4), np.uint8)
                 item = pg.ImageItem(axisOrder="row-major")
@@ -203,11 +210,12 @@ class NetworkView(SnapshotView):
         self._draw_selection()
 
     @staticmethod
-    def _column_y(n: int) -> np.ndarray:
-        """y of each neuron of an n-neuron column, neuron 0 at the top."""
+    def _column_y(n: int, spread: bool = False) -> np.ndarray:
+        """y of each neuron of an n-neuron column, neuron 0 at the top (``spread``: wider
+        apart, for the glass box's numbers)."""
         if n > MAX_NODES:
             return TOP - (np.arange(n) + 0.5) * (2 * TOP - 1) / n
-        spacing = min((2 * TOP - 1) / max(n - 1, 1), 0.09)
+        spacing = glass_spacing(n) if spread else min((2 * TOP - 1) / max(n - 1, 1), 0.09)
         return 0.5 + ((n - 1) / 2 - np.arange(n)) * spacing
 
     def _place_input(self) -> None:
@@ -232,6 +240,7 @@ class NetworkView(SnapshotView):
 
     def _resize_nodes(self) -> None:
         """Node size in pixels follows the view's height and the node spacing."""
+        self.glass.fit(self)  # room for the numbers (sets the x range)
         self._place_input()
         height = max(self.vb.height(), 1.0)
         size = 8.0
@@ -244,6 +253,7 @@ class NetworkView(SnapshotView):
         px = self.vb.viewPixelSize()[0]
         for label in self._out_labels:  # beside the output nodes, whatever the zoom
             label.setPos(len(self._sizes) - 1 + (size / 2 + 4) * px, label.pos().y())
+        self.glass.draw(self)
 
     # -- drawing ------------------------------------------------------------------
     def _render(self, snapshot: Snapshot) -> None:
@@ -268,6 +278,7 @@ class NetworkView(SnapshotView):
                 lo, hi = self._activation_levels(snapshot, l)
                 self._draw_column(l, values, lo, hi, colors.SEQUENTIAL_LUT)
         self._draw_highlight(phase, L)
+        self.glass.draw(self)  # glass box: every number (bpviz/ui/views/glass.py)
 
     def _update_edges(self) -> None:
         """Draw the edges of the latest snapshot's weights (rate-limited to EDGES_HZ)."""

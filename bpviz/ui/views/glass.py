@@ -1,0 +1,411 @@
+"""The glass box: every number of backprop written on a small network's drawing.
+
+When every layer has at most ``GLASS_MAX`` neurons, the network view hands its view box,
+the node positions and each snapshot to a ``GlassOverlay``, which writes, for the
+example shown (or the batch mean):
+
+- beside each node i of layer l ≥ 1 (left of it; an output's right of its class name):
+  zᵢ, aᵢ, bᵢ and in the backward phases δᵢ — one a line where the nodes are far enough
+  apart, else ``z 0.123  a 0.122`` over ``b 0.01  δ −0.0034``, else the phase's own
+  quantity alone; left of each input node its xⱼ;
+- on each edge of Wˡ: wᵢⱼ; while δ flows back through it (the phase computing δˡ⁻¹),
+  the term it carries, wᵢⱼ δᵢ (the terms of (Wˡ)ᵀδˡ, summed at node j), in yellow. The
+  bare numbers (no "w"): the summary line in the corner says what they are.
+
+Numbers are printed to ``DIGITS`` significant digits (``number``). Text items are made
+once per network shape and only ``setText`` per frame. Nothing overlaps: the labels are
+laid out in pixels, nodes first, then edges (those of the selected neuron first), each
+edge's at the first free place along it; one that finds none is left out, and the
+summary line in a corner says how many were written.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from pyqtgraph.Qt import QtCore, QtGui
+
+from bpviz.session.snapshot import PhaseKind, Snapshot
+from bpviz.ui import colors
+from bpviz.ui.notation import subscript
+from bpviz.ui.views._base import entry, pick
+
+GLASS_MAX = 8  # widest layer whose numbers are written
+DIGITS = 3  # significant digits printed
+FONT_PT = 7.5
+GAP_PX = 3  # room between a node's disc and its label, and between labels
+FILL = (22, 24, 29, 215)  # the view's background, nearly opaque: numbers readable over edges
+WIDEST = "−0.000123"  # the widest number ``number`` writes (for the view's margins)
+WIDTH_STEP = 8  # label widths are laid out in steps of this many pixels
+BACKWARD = (PhaseKind.DELTA, PhaseKind.GRADIENT)
+SUMMARY = (
+    "on edges: wᵢⱼ, yellow: wᵢⱼ δᵢ flowing back\n"
+    "{written} of {total} written (click an edge: its neurons' first)"
+)
+
+
+def applies(sizes: Sequence[int]) -> bool:
+    """Whether a network of layer ``sizes`` is small enough to write every number."""
+    return len(sizes) >= 2 and max(sizes) <= GLASS_MAX
+
+
+def spacing(n: int) -> float:
+    """How far apart (in the network view's y units, nodes spanning 0.05 … 0.95) the n
+    nodes of a layer are drawn when the numbers are written: as far as leaves the
+    layer's label below free, at most 0.28 (the plain view: 0.09)."""
+    return min(0.8 / max(n - 1, 1), 0.28)
+
+
+def number(value: float) -> str:
+    """``value`` to DIGITS significant digits, Unicode minus (``−0.0123``, ``1.23e−05``)."""
+    return f"{float(value):.{DIGITS}g}".replace("-", "−")
+
+
+def parse(text: str) -> float:
+    """The number ``number`` wrote (for tests and hover)."""
+    return float(text.replace("−", "-"))
+
+
+class GlassOverlay:
+    """Text items on ``vb`` (the network view's ViewBox) for the numbers of a small
+    network. ``update(snapshot, example, xs, ys, node_px)`` writes them: ``xs``/``ys``
+    per layer 0 … L the nodes' view coordinates, ``node_px`` their diameter in pixels.
+    ``printed`` maps ``("z"|"a"|"b"|"delta", l, i)``, ``("x", 0, j)`` and
+    ``("w"|"wdelta", l, i, j)`` to the text written (what a reader sees)."""
+
+    def __init__(self, vb: pg.ViewBox) -> None:
+        self.vb = vb
+        self.font = QtGui.QFont()
+        self.font.setPointSizeF(FONT_PT)
+        self._metrics = QtGui.QFontMetricsF(self.font)
+        self._sizes: tuple[int, ...] = ()
+        self._nodes: dict[tuple[int, int], pg.TextItem] = {}
+        self._edges: dict[tuple[int, int, int], pg.TextItem] = {}
+        self.summary = pg.TextItem(anchor=(0, 0), color=colors.FOREGROUND)
+        self.summary.setFont(self.font)
+        self.summary.textItem.document().setDocumentMargin(1)
+        self.summary.setVisible(False)
+        vb.addItem(self.summary, ignoreBounds=True)
+        self._inputs = pg.ScatterPlotItem(pen=pg.mkPen(colors.FOREGROUND), brush=None)
+        self._inputs.setZValue(10)
+        vb.addItem(self._inputs, ignoreBounds=True)
+        self._layout_key: tuple | None = None
+        self.printed: dict[tuple, str] = {}
+        self.edges_written = 0
+        self.edges_total = 0
+        self.selected: tuple[int, int] | None = None  # (l, i): its edges are written first
+        self.names_px = 0.0  # width of the class names right of the output nodes
+        self._w_color = pg.mkColor(colors.FOREGROUND)
+        self._carry_color = pg.mkColor(*colors.HIGHLIGHT)
+        self.visible = False
+        self.lines: tuple[int, ...] = ()  # lines of each layer's node labels
+
+    # -- structure ---------------------------------------------------------------------
+    def _build(self, sizes: tuple[int, ...]) -> None:
+        for item in (*self._nodes.values(), *self._edges.values()):
+            self.vb.removeItem(item)
+        self._nodes, self._edges = {}, {}
+        self._sizes = sizes
+        for l, n in enumerate(sizes):
+            for i in range(n):
+                # left of its node; an output's right of it, after its class name
+                anchor = (0, 0.5) if l == len(sizes) - 1 else (1, 0.5)
+                self._nodes[(l, i)] = self._text(anchor, z=25)
+        for l in range(1, len(sizes)):
+            for i in range(sizes[l]):
+                for j in range(sizes[l - 1]):
+                    self._edges[(l, i, j)] = self._text((0.5, 0.5), z=24)
+        self._layout_key = None
+
+    def _text(self, anchor: tuple[float, float], z: float) -> pg.TextItem:
+        item = pg.TextItem(anchor=anchor, color=colors.FOREGROUND, fill=pg.mkBrush(*FILL))
+        item.setFont(self.font)
+        item.textItem.document().setDocumentMargin(1)  # lines close: labels fit 25 px apart
+        item.setZValue(z)
+        item.setVisible(False)
+        self.vb.addItem(item, ignoreBounds=True)
+        return item
+
+    def clear(self) -> None:
+        """Write nothing (a network too large for the glass box)."""
+        for item in (*self._nodes.values(), *self._edges.values()):
+            item.setVisible(False)
+        self._inputs.setData([], [])
+        self.summary.setVisible(False)
+        self.printed = {}
+        self.visible = False
+
+    # -- the network view's hook -------------------------------------------------------
+    # ``fit(view)`` and ``draw(view)`` read the NetworkView's drawing: its snapshot and
+    # example, layer sizes ``_sizes``, node heights ``_node_y`` (per layer 0 … L), the
+    # input image's pixel x ``_input_x`` when ``_input_side`` (else input nodes at x = 0),
+    # layer l's nodes at x = l, the node scatter ``_columns[0]`` (its size in pixels) and
+    # the class-name labels ``_out_labels`` right of the outputs.
+
+    def fit(self, view) -> None:
+        """Set ``view``'s x range to leave room for the numbers (small networks only)."""
+        names = max((t.boundingRect().width() for t in view._out_labels), default=0.0)
+        x_range = self.x_range(view._sizes, view.vb.width(), names, bool(view._input_side))
+        if x_range is not None:
+            view.vb.setXRange(*x_range, padding=0)
+
+    def draw(self, view) -> None:
+        """Write ``view``'s snapshot's numbers at its node positions (or write none)."""
+        snapshot, sizes = view.snapshot, view._sizes
+        if snapshot is None or tuple(snapshot.config.sizes) != sizes:
+            return
+        xs = [view._input_x if view._input_side else np.zeros(sizes[0])]
+        xs += [np.full(n, float(l)) for l, n in enumerate(sizes) if l]
+        size = getattr(view._columns[0], "opts", {}).get("size", 10) if view._columns else 10
+        self.update(snapshot, view.example, xs, view._node_y, size,
+                    draw_inputs=not view._input_side)  # fmt: skip
+
+    # -- numbers -----------------------------------------------------------------------
+    def update(
+        self,
+        snapshot: Snapshot,
+        example: int | None,
+        xs: Sequence[np.ndarray],
+        ys: Sequence[np.ndarray],
+        node_px: float,
+        draw_inputs: bool = True,
+    ) -> None:
+        """Write ``snapshot``'s numbers for ``example`` (None: the batch mean) at the node
+        positions ``xs``/``ys``; ``draw_inputs``: draw the input nodes too (the network
+        view draws none when the input is no image)."""
+        sizes = tuple(snapshot.config.sizes)
+        if not applies(sizes):
+            self.clear()
+            if draw_inputs:  # a wider toy network: its inputs as discs, without numbers
+                self._inputs.setData(np.asarray(xs[0], float), np.asarray(ys[0], float),
+                                     size=node_px)  # fmt: skip
+            return
+        if sizes != self._sizes:
+            self._build(sizes)
+        self.visible = True
+        L = len(sizes) - 1
+        phase = snapshot.phase
+        backward = phase is not None and phase.kind in BACKWARD
+        # δ flows back through Wˡ while the phase computes δˡ⁻¹: its edges carry wᵢⱼ δᵢ
+        flowing = phase.layer + 1 if phase is not None and phase.kind is PhaseKind.DELTA else None
+        printed: dict[tuple, str] = {}
+        texts: dict[tuple, str] = {}
+        # lines a node's label has, per layer: one number a line where the nodes are far
+        # enough apart, two lines, or (too close) the phase's own quantity alone
+        tall = 4 if backward else 3
+        lines = tuple(self._lines_fitting(y, tall) for y in ys)
+        self.lines = lines
+        x = pick(snapshot.x, example)
+        for j in range(sizes[0]):
+            value = "·" if x is None else number(x[j])
+            printed[("x", 0, j)] = value
+            texts[(0, j)] = f"x{subscript(j + 1)} {value}"
+        if draw_inputs:
+            self._inputs.setData(np.asarray(xs[0], float), np.asarray(ys[0], float), size=node_px)
+        else:
+            self._inputs.setData([], [])
+        for l in range(1, L + 1):
+            z = pick(entry(snapshot.z, l - 1), example)
+            a = pick(entry(snapshot.a, l), example)
+            d = pick(entry(snapshot.delta, l - 1), example) if backward else None
+            b = snapshot.biases[l - 1]
+            for i in range(sizes[l]):
+                parts = {
+                    "z": None if z is None else number(z[i]),
+                    "a": None if a is None else number(a[i]),
+                    "b": number(b[i]),
+                    "delta": None if d is None else number(d[i]),
+                }
+                for kind, text in parts.items():
+                    if text is not None:
+                        printed[(kind, l, i)] = text
+                z_text, a_text = f"z {parts['z'] or '·'}", f"a {parts['a'] or '·'}"
+                b_text = f"b {parts['b']}"
+                d_text = f"δ {parts['delta'] or '·'}" if backward else ""
+                if lines[l] >= 3:
+                    texts[(l, i)] = "\n".join(t for t in (z_text, a_text, b_text, d_text) if t)
+                elif lines[l] == 2:
+                    texts[(l, i)] = f"{z_text}  {a_text}\n{b_text}" + (
+                        f"  {d_text}" if backward else ""
+                    )
+                else:  # the phase's own quantity
+                    texts[(l, i)] = d_text if backward else f"{z_text}  {a_text}"
+        delta_flowing = None
+        if flowing is not None and flowing <= L:
+            delta_flowing = pick(entry(snapshot.delta, flowing - 1), example)
+        carrying: set[tuple[int, int, int]] = set()  # edges writing w·δ (yellow)
+        for l, i, j in self._edges:
+            w = snapshot.weights[l - 1][i, j]
+            printed[("w", l, i, j)] = number(w)
+            # the bare number (the summary line says what edges carry): labels this
+            # narrow fit between the nodes' labels at 1366×768
+            if l == flowing and delta_flowing is not None:
+                product = number(w * delta_flowing[i])
+                printed[("wdelta", l, i, j)] = texts[(l, i, j)] = product
+                carrying.add((l, i, j))
+            else:
+                texts[(l, i, j)] = number(w)
+        self.printed = printed
+        # labels as wide as the widest text now, in steps of WIDTH_STEP pixels (the
+        # layout is redone only when a step is crossed, not for every new number)
+        node_w = self._widest([texts[k] for k in self._nodes if k[0] > 0])
+        edge_w = self._widest([texts[k] for k in self._edges])
+        self._place(xs, ys, node_px, backward, flowing, lines, node_w, edge_w)
+        for key, item in self._nodes.items():
+            _set(item, texts[key])
+        for key, item in self._edges.items():
+            if item.isVisible():
+                _set(item, texts[key])
+                item.setColor(self._carry_color if key in carrying else self._w_color)
+
+    # -- layout ------------------------------------------------------------------------
+    def x_range(
+        self, sizes: Sequence[int], width_px: float, names_px: float, image_input: bool
+    ) -> tuple[float, float] | None:
+        """The network view's x range that leaves room for the numbers: the input labels
+        left of x = 0 (or the 28×28 image's 0.55), the class names (``names_px`` wide)
+        and output labels right of x = L; None when no numbers are written."""
+        if not applies(sizes):
+            return None
+        self.names_px = names_px
+        L = len(sizes) - 1
+        node_w = self._metrics.horizontalAdvance(f"z {WIDEST}  a {WIDEST}") + 6
+        right = names_px + node_w + 30  # node radius, gaps
+        left = 0.0 if image_input else self._metrics.horizontalAdvance(f"x₁ {WIDEST}") + 30
+        per_unit = (width_px - right - left) / (L + (0.55 if image_input else 0.0))
+        if per_unit < 40:  # a very narrow view: the plain range
+            return None
+        lo = -0.55 if image_input else -left / per_unit
+        return (lo, L + right / per_unit)
+
+    def _lines_fitting(self, y: np.ndarray, tall: int) -> int:
+        """How many lines a label of a node of the layer at heights ``y`` may have:
+        ``tall``, 2 or 1, whichever fits between two of its nodes."""
+        if len(y) < 2:
+            return tall
+        py = self.vb.viewPixelSize()[1] or 1.0
+        gap = float(np.min(np.abs(np.diff(y)))) / py - 2 - GAP_PX
+        line = self._metrics.height()
+        return tall if gap >= tall * line else 2 if gap >= 2 * line else 1
+
+    def _widest(self, texts: list[str]) -> float:
+        """The widest line of ``texts`` in pixels, rounded up to a WIDTH_STEP."""
+        widest = max((self._metrics.horizontalAdvance(line) for t in texts
+                      for line in t.split("\n")), default=0.0)  # fmt: skip
+        return WIDTH_STEP * math.ceil((widest + 6) / WIDTH_STEP)
+
+    def _place(
+        self,
+        xs,
+        ys,
+        node_px: float,
+        backward: bool,
+        flowing: int | None,
+        lines: tuple[int, ...],
+        node_w: float,
+        edge_w: float,
+    ) -> None:
+        """Position every label and choose the edges written, laid out in pixels so that
+        none covers another (redone only when the geometry or the lines change)."""
+        key = (
+            self.vb.width(), self.vb.height(), self.vb.viewRange()[0][0],
+            tuple(tuple(np.round(y, 4)) for y in ys), tuple(tuple(np.round(x, 4)) for x in xs),
+            node_px, backward, flowing, self.selected, lines, self.names_px, node_w, edge_w,
+        )  # fmt: skip
+        if key == self._layout_key:
+            return
+        self._layout_key = key
+        placed: list[QtCore.QRectF] = []
+        line_h = self._metrics.height()
+        offset = node_px / 2 + GAP_PX
+        px = self.vb.viewPixelSize()[0] or 1.0
+        for (l, i), item in self._nodes.items():
+            x, y = float(xs[l][i]), float(ys[l][i])
+            if l == 0:
+                item.setPos(x - offset * px, y)
+                width = self._metrics.horizontalAdvance(f"x₁ {WIDEST}") + 6
+                rect = self._rect(x, y, -offset - width, width, line_h + 2)
+            elif l == len(self._sizes) - 1:
+                item.setPos(x + (offset + self.names_px + GAP_PX) * px, y)
+                dx = offset + self.names_px + GAP_PX
+                rect = self._rect(x, y, dx, node_w, lines[l] * line_h + 2)
+            else:
+                item.setPos(x - offset * px, y)
+                rect = self._rect(x, y, -offset - node_w, node_w, lines[l] * line_h + 2)
+            placed.append(rect)
+            item.setVisible(True)
+        for x_l, y_l in zip(xs, ys, strict=True):  # no number on a node's disc
+            for x, y in zip(x_l, y_l, strict=True):
+                placed.append(self._rect(float(x), float(y), -node_px / 2, node_px, node_px))
+        self._place_summary(placed)
+        # edges: the selected neuron's first, then layer by layer
+        order = sorted(
+            self._edges, key=lambda e: (self.selected not in ((e[0], e[1]), (e[0] - 1, e[2])), e)
+        )
+        written = 0
+        for l, i, j in order:
+            item = self._edges[(l, i, j)]
+            x0, y0 = float(xs[l - 1][j]), float(ys[l - 1][j])
+            x1, y1 = float(xs[l][i]), float(ys[l][i])
+            for t in self._along(l, i, j):  # the first free place along the edge
+                x, y = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
+                rect = self._rect(x, y, -edge_w / 2, edge_w, line_h + 2)
+                if not any(rect.intersects(other) for other in placed):
+                    item.setPos(x, y)
+                    placed.append(rect)
+                    written += 1
+                    break
+            else:
+                item.setVisible(False)
+                continue
+            item.setVisible(True)
+        self.edges_written, self.edges_total = written, len(self._edges)
+        shown = "all" if written == len(self._edges) else str(written)
+        self.summary.setText(SUMMARY.format(written=shown, total=len(self._edges)))
+
+    def _place_summary(self, placed: list[QtCore.QRectF]) -> None:
+        """The lines saying what the edges' numbers are and how many are written: in the
+        view's top-left corner, else its top-right, whichever no node label covers."""
+        (left, right), (_, top) = self.vb.viewRange()
+        lines = SUMMARY.format(written="00", total="00").split("\n")
+        text_w = max(self._metrics.horizontalAdvance(t) for t in lines) + 4
+        height = len(lines) * self._metrics.height() + 4
+        for x, anchor, dx in ((left, (0, 0), 0.0), (right, (1, 0), -text_w)):
+            corner = self.vb.mapViewToScene(QtCore.QPointF(x, top))
+            rect = QtCore.QRectF(corner.x() + dx, corner.y(), text_w, height)
+            if not any(rect.intersects(other) for other in placed):
+                self.summary.setAnchor(anchor)
+                self.summary.setPos(x, top)
+                self.summary.setVisible(True)
+                placed.append(rect)
+                return
+        self.summary.setVisible(False)
+
+    def _along(self, l: int, i: int, j: int) -> list[float]:
+        """Where along edge (l, i, j) its label may go (fractions from the source), the
+        preferred first: staggered by j and i so labels of one fan do not line up."""
+        n_from, n_to = self._sizes[l - 1], self._sizes[l]
+        first = 0.3 + 0.4 * ((j + 0.5) / n_from + (i + 0.5) / n_to) / 2
+        others = np.clip(first + np.array([-0.1, 0.1, -0.2, 0.2, -0.3, 0.3]), 0.12, 0.88)
+        return [first, *others.tolist()]
+
+    def _rect(self, x: float, y: float, dx: float, width: float, height: float) -> QtCore.QRectF:
+        """A label's rectangle in scene pixels: from ``dx`` pixels right of the view point
+        (x, y), ``width`` wide, ``height`` tall, centred on y, plus a gap all round."""
+        p = self.vb.mapViewToScene(QtCore.QPointF(x, y))
+        return QtCore.QRectF(
+            p.x() + dx - GAP_PX / 2, p.y() - height / 2 - GAP_PX / 2,
+            width + GAP_PX, height + GAP_PX,
+        )  # fmt: skip
+
+    def item(self, key: tuple) -> pg.TextItem:
+        """The text item of node ``(l, i)`` or edge ``(l, i, j)`` (for tests)."""
+        return self._nodes[key] if len(key) == 2 else self._edges[key]
+
+
+def _set(item: pg.TextItem, text: str) -> None:
+    if item.toPlainText() != text:
+        item.setText(text)
