@@ -1,0 +1,77 @@
+"""A small colour bar for the network view's header: the map, its ends and the quantity.
+
+(The network view's own legend; the other views' legends are ``colors``' business.)
+``set_scale(name, lo, hi)`` repaints only when the text changes, so a frame that keeps
+the scale costs nothing.
+"""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
+
+
+BAR = QtCore.QSize(56, 10)
+
+
+def level_text(value: float) -> str:
+    """A legend end: ``0.032``, ``1.2e-05``, ``1``."""
+    if value == 0:
+        return "0"
+    text = f"{value:.2g}"
+    return text.replace("-", "−")
+
+
+class ColourLegend(QtWidgets.QWidget):
+    """``name lo ▬▬▬ hi`` for the colour map ``cmap`` (a ``pg.ColorMap``)."""
+
+    def __init__(self, cmap: pg.ColorMap, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._gradient = QtGui.QLinearGradient(0, 0, BAR.width(), 0)
+        self.set_map(cmap)
+        self.name, self.lo, self.hi = "", "", ""
+        self.setFixedHeight(max(self.fontMetrics().height() + 2, BAR.height() + 4))
+        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Fixed, QtWidgets.QSizePolicy.Policy.Fixed)
+
+    def set_map(self, cmap: pg.ColorMap) -> None:
+        """Draw ``cmap`` (DIVERGING or SEQUENTIAL)."""
+        self.cmap = cmap
+        stops = [(float(p), QtGui.QColor(*cmap.map(float(p), mode="byte"))) for p in cmap.pos]
+        self._gradient.setStops(stops)
+        self.update()
+
+    def set_scale(self, name: str, lo: float, hi: float) -> None:
+        """The quantity ``name`` coloured from ``lo`` to ``hi``."""
+        lo_text, hi_text = level_text(lo), level_text(hi)
+        if (name, lo_text, hi_text) == (self.name, self.lo, self.hi):
+            return
+        self.name, self.lo, self.hi = name, lo_text, hi_text
+        self.setToolTip(f"colour of {name}: {lo_text} (left) … {hi_text} (right)")
+        metrics = self.fontMetrics()
+        width = sum(metrics.horizontalAdvance(t) for t in (lo_text, hi_text, name))
+        self.setFixedWidth(width + BAR.width() + 18)
+        self.update()
+
+    @property
+    def text(self) -> str:
+        """What the legend says, e.g. ``"edges wᵢⱼ²δᵢ² −0.5 … 0.5"``."""
+        return f"{self.name} {self.lo} … {self.hi}"
+
+    def paintEvent(self, event) -> None:
+        p = QtGui.QPainter(self)
+        metrics = self.fontMetrics()
+        p.setPen(self.palette().color(QtGui.QPalette.ColorRole.WindowText))
+        h = self.height()
+        base = (h + metrics.ascent() - metrics.descent()) // 2
+        x = 0
+        p.drawText(x, base, self.name)
+        x += metrics.horizontalAdvance(self.name) + 6
+        p.drawText(x, base, self.lo)
+        x += metrics.horizontalAdvance(self.lo) + 4
+        bar = QtCore.QRect(x, (h - BAR.height()) // 2, BAR.width(), BAR.height())
+        self._gradient.setStart(bar.left(), 0)
+        self._gradient.setFinalStop(bar.right(), 0)
+        p.fillRect(bar, QtGui.QBrush(self._gradient))
+        x = bar.right() + 4
+        p.drawText(x, base, self.hi)
+        p.end()
