@@ -16,10 +16,10 @@ from bpviz.session.snapshot import Phase, PhaseKind, SessionConfig
 from bpviz.ui.notation import superscript
 
 _PRIME_WORDS = {  # how much a neuron "can still move": σ′ in words
-    "sigmoid": "σ′(z) = σ(z)(1 − σ(z)) is at most ¼ and near 0 for a saturated neuron",
-    "tanh": "σ′(z) = 1 − tanh²(z) is near 0 for a saturated neuron",
-    "relu": "σ′(z) is 1 for an active neuron and 0 for a silent one",
-    "leaky_relu": "σ′(z) is 1 for an active neuron and 0.01 for a silent one",
+    "sigmoid": "σ′(z) = a(1 − a): at most ¼, near 0 when saturated",
+    "tanh": "σ′(z) = 1 − a²: near 0 when saturated",
+    "relu": "σ′(z) = 1 when active, 0 when silent",
+    "leaky_relu": "σ′(z) = 1 when active, 0.01 when not",
 }
 
 
@@ -79,10 +79,11 @@ def narrate(phase: Phase | None, config: SessionConfig) -> Narration:
     if kind is PhaseKind.FORWARD:
         s, p = _sup(l), _sup(l - 1)
         act = config.output if l == L else config.hidden
+        source = "every input pixel" if l == 1 else f"every neuron of layer {l - 1}"
         return Narration(
             f"a{s} = σ(W{s} a{p} + b{s})",
-            f"forward: each neuron of layer {l} adds up what every neuron of layer {l - 1} "
-            f"sends it, weight × activation wᵢⱼ aⱼ, plus its bias, and squashes the sum "
+            f"forward: each neuron of layer {l} adds up what {source} sends it along "
+            f"its edges, weight × activation wᵢⱼ aⱼ, plus its bias, and squashes the sum "
             f"with {act}.",
         )
     if kind is PhaseKind.COST:
@@ -102,17 +103,17 @@ def narrate(phase: Phase | None, config: SessionConfig) -> Narration:
         prime = _PRIME_WORDS.get(config.hidden, "σ′ is the slope of the activation")
         return Narration(
             f"δ{s} = (W{n})ᵀδ{n} ⊙ σ′(z{s})",
-            f"backward: each neuron of layer {l} collects the errors of layer {l + 1} "
-            f"along its outgoing edges, wᵢⱼ δᵢ summed over i, times how much it can still "
-            f"move ({prime}).",
+            f"backward: each neuron of layer {l} gathers the errors δᵢ of layer {l + 1} "
+            f"back along its edges, Σᵢ wᵢⱼ δᵢ, times how much it can still move ({prime}).",
         )
     if kind is PhaseKind.GRADIENT:
         s, p = _sup(l), _sup(l - 1)
+        start = "the input" if l == 1 else f"layer {l - 1}"
         return Narration(
             f"∂C/∂W{s} = δ{s} (a{p})ᵀ",
-            f"the gradient: each weight's blame is the error δᵢ at its end times the "
-            f"activation aⱼ at its start, averaged over the mini-batch — a weight from a "
-            f"silent neuron gets none.",
+            f"the gradient of W{s}: each weight's share of the blame is the error δᵢ of "
+            f"layer {l} at its end times the activation aⱼ of {start} at its start, "
+            f"averaged over the mini-batch (a silent aⱼ: no blame).",
         )
     return Narration(
         "Wˡ ← Wˡ − η ∂C/∂Wˡ,  bˡ ← bˡ − η ∂C/∂bˡ",

@@ -279,7 +279,9 @@ class EdgeLayer:
             lit = self.lit.get(l)
             if lit is None:
                 seg = self._segments(l, shown)
-                groups["rest"] += self._lines(seg, shown.bins, self._dim if self.plan else self._pens)
+                groups["rest"] += self._lines(
+                    seg, shown.bins, self._dim if self.plan else self._pens
+                )
                 picks.append((l, shown, seg))
             else:
                 groups["ahead"] += self._lines(self._segments(l, shown), shown.bins, self._dim)
@@ -296,7 +298,9 @@ class EdgeLayer:
         self._l = np.concatenate([np.full(len(s.i), l) for l, s, _seg in picks])
         self._i = np.concatenate([s.i for _l, s, _seg in picks])
         self._j = np.concatenate([s.j for _l, s, _seg in picks])
-        ends = [self._seg.reshape(-1, 2)] + ([seg.reshape(-1, 2)] if self.cost_bins is not None else [])
+        ends = [self._seg.reshape(-1, 2)] + (
+            [seg.reshape(-1, 2)] if self.cost_bins is not None else []
+        )
         points = np.concatenate(ends)
         lo, hi = points.min(axis=0), points.max(axis=0)
         self.item.set_groups(groups, QtCore.QRectF(lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1]))

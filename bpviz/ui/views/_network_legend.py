@@ -10,7 +10,6 @@ from __future__ import annotations
 import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
-
 BAR = QtCore.QSize(56, 10)
 
 
