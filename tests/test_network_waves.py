@@ -5,6 +5,7 @@ numbers, discs stay ≥ 10 px at 1366×768 and the input image leaves its edges 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import numpy as np
@@ -192,3 +193,15 @@ def test_missing_colour_marks_nodes_not_reached(qtbot):
     view.animate(0.1)
     grey = np.array(pg.mkColor(colors.MISSING).getRgb(), np.uint8)
     assert (brush_rgba(view._columns[1]) == grey).all()
+
+
+def test_at_full_speed_the_edges_show_the_weights_being_learnt(qtbot):
+    view = shown(qtbot, NetworkView())
+    update = snapshot_at(PhaseKind.UPDATE)
+    view.show_snapshot(dataclasses.replace(update, running=True))
+    assert 1 in view.edges.lit  # one update after other phases: played, ΔW lit
+    view.show_snapshot(dataclasses.replace(update, running=True))  # update after update
+    assert view.plan is None and not view.edges.lit and not view.highlight.isVisible()
+    assert "full speed" in view.narration.text() and "edges wᵢⱼ/max" in view.edge_legend.text
+    shown_ = view.edges.shown(2)
+    np.testing.assert_array_equal(shown_.values, update.weights[1][shown_.i, shown_.j])

@@ -36,6 +36,13 @@ class Narration:
         return f"{self.equation} — {self.words}"
 
 
+FULL_SPEED = Narration(
+    "W ← W − η ∂C/∂W, mini-batch after mini-batch",
+    "full speed: each frame shows the end of the latest mini-batch, the edges the weights "
+    "wᵢⱼ being learnt. A slower pace plays every phase; . steps one.",
+)
+
+
 def _sup(l: int | str) -> str:
     return superscript(l)
 

@@ -11,6 +11,7 @@ import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
 BAR = QtCore.QSize(56, 10)
+_STOPS: dict[int, list] = {}
 
 
 def level_text(value: float) -> str:
@@ -35,8 +36,10 @@ class ColourLegend(QtWidgets.QWidget):
     def set_map(self, cmap: pg.ColorMap) -> None:
         """Draw ``cmap`` (DIVERGING or SEQUENTIAL)."""
         self.cmap = cmap
-        stops = [(float(p), QtGui.QColor(*cmap.map(float(p), mode="byte"))) for p in cmap.pos]
-        self._gradient.setStops(stops)
+        if id(cmap) not in _STOPS:  # 17 stops look smooth in 56 px; built once per map
+            at = [k / 16 for k in range(17)]
+            _STOPS[id(cmap)] = [(p, QtGui.QColor(*cmap.map(p, mode="byte"))) for p in at]
+        self._gradient.setStops(_STOPS[id(cmap)])
         self.update()
 
     def set_scale(self, name: str, lo: float, hi: float) -> None:

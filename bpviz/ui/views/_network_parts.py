@@ -38,7 +38,7 @@ class OutlineAndPointer:
             self.cost_label.setText(f"C = {snapshot.loss:.3g}")
         else:
             self.cost_label.setText("C")
-        if phase is None:
+        if phase is None or self._stream:
             self.highlight.setVisible(False)
             self.computing.setVisible(False)
             return

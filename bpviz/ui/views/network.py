@@ -26,7 +26,7 @@ from pyqtgraph.Qt import QtCore, QtWidgets
 
 from bpviz.session.snapshot import PhaseKind, Snapshot
 from bpviz.ui import colors
-from bpviz.ui.narration import narrate
+from bpviz.ui.narration import FULL_SPEED, narrate
 from bpviz.ui.throttle import Throttle
 from bpviz.ui.views._base import SnapshotView, entry, pick
 from bpviz.ui.views._edges import EdgeLayer
@@ -65,6 +65,7 @@ class NetworkView(OutlineAndPointer, SnapshotView):
         self._last_phase = None
         self.plan = None
         self._pending: int | None = None  # the column waiting for the wave
+        self._stream = False  # updates stream in (full speed): no phase to point at
 
         self.node_legend = ColourLegend(colors.SEQUENTIAL)
         self.edge_legend = ColourLegend(colors.DIVERGING)
@@ -117,7 +118,7 @@ class NetworkView(OutlineAndPointer, SnapshotView):
         self.vb.addItem(self.input_image)
         self.cost_node = pg.ScatterPlotItem(size=16, pen=pg.mkPen(colors.FOREGROUND), brush=None)
         self.cost_label = pg.TextItem(
-            "C", anchor=(0.5, 0), color=colors.FOREGROUND, fill=pg.mkBrush(colors.BACKGROUND)
+            "C", anchor=(1, 0), color=colors.FOREGROUND, fill=pg.mkBrush(colors.BACKGROUND)
         )
         for item in (self.cost_node, self.cost_label):
             item.setZValue(10)
@@ -273,7 +274,7 @@ class NetworkView(OutlineAndPointer, SnapshotView):
             label.setPos(right, float(xy[L][k, 1]))
         cost = (L + COST_X, 0.5)
         self.cost_node.setData([cost[0]], [cost[1]])
-        self.cost_label.setPos(cost[0], cost[1] - 10 * py)
+        self.cost_label.setPos(L + 0.5 - 2 * px, cost[1] - 10 * py)  # right-aligned: whole
         self.edges.set_positions([out0, *xy[1:]], xy, cost, right + 16 * px)
         self._draw_highlight()
         self._draw_selection()
@@ -289,6 +290,7 @@ class NetworkView(OutlineAndPointer, SnapshotView):
         phase = snapshot.phase
         # a run of updates (full speed): the edges show W, at their own slower rate
         stream = snapshot.running and phase == self._last_phase
+        self._stream = stream
         self._last_phase = phase
         backward = phase is not None and phase.kind in BACKWARD
         self._draw_input(pick(snapshot.x, self.example))
@@ -306,13 +308,18 @@ class NetworkView(OutlineAndPointer, SnapshotView):
         self._set_mode(backward, levels, snapshot)
         self.plan = wave_plan(snapshot, self.example, stream)
         self.edges.set_plan(self.plan)
+        if self.plan is None:
+            self.edge_legend.set_scale("edges wᵢⱼ/max|wˡ| per layer", -1, 1)
+        else:
+            level = self.plan.level
+            self.edge_legend.set_scale(f"edges {self.plan.quantity}", -level, level)
         if stream:
             self.edge_throttle.request()
         else:
             self.edge_throttle.flush()
         self._pending = None
         self._draw_highlight()
-        told = narrate(phase, snapshot.config)
+        told = FULL_SPEED if stream else narrate(phase, snapshot.config)
         text = f"<b>{told.equation}</b> — {told.words}"
         if text != self.narration.text():
             self.narration.setText(text)
@@ -350,11 +357,6 @@ class NetworkView(OutlineAndPointer, SnapshotView):
         if rule != self.caption.text():
             self.caption.setText(rule)
             self.caption.setToolTip(rule)
-        plan = self.plan
-        if plan is None:
-            self.edge_legend.set_scale("edges wᵢⱼ/max|wˡ| per layer", -1, 1)
-        else:
-            self.edge_legend.set_scale(f"edges {plan.quantity}", -plan.level, plan.level)
 
     def _set_mode(self, backward: bool, levels: list, snapshot: Snapshot) -> None:
         if backward != self._backward:
