@@ -104,8 +104,8 @@ def test_network_wide_layers_are_strips_and_edges_are_the_strongest(qtbot):
     )
     strip.render()  # shown as it is: no levels, no colour table
     assert strip.qimage.format() == QtGui.QImage.Format.Format_RGBA8888
-    assert "300 strongest of 401,408" in view.caption.text()
-    assert "300 strongest of 2,560" in view.caption.text()
+    assert "300 strongest of 401,408" in view.caption.full_text
+    assert "300 strongest of 2,560" in view.caption.full_text
     w1 = snapshot.weights[0]
     shown_1 = {
         (i, j)
@@ -121,7 +121,7 @@ def test_network_draws_exactly_the_edges_its_caption_states(qtbot):
     sizes = (784, 512, 256, 10)
     view.show_snapshot(snapshot_at(PhaseKind.GRADIENT, 2, sizes=sizes))
     view.grab()  # paint: the edge image is drawn from these lines
-    rule = view.caption.text()
+    rule = view.caption.full_text
     assert "W¹: 3,000 strongest of 401,408" in rule and "W³: all 2,560" in rule
     stated = [int(n.replace(",", "")) for n in re.findall(r"W\S+: (?:all )?([\d,]+)", rule)]
     drawn = [len(view.edges.shown(l).i) for l in (1, 2, 3)]

@@ -77,3 +77,34 @@ class ColourLegend(QtWidgets.QWidget):
         x = bar.right() + 4
         p.drawText(x, base, self.hi)
         p.end()
+
+
+class ElidedLabel(QtWidgets.QLabel):
+    """One line that ends in "…" when the view is too narrow for it (a label that never
+    grows to two lines and pushes the plot below it down); ``full_text`` and the tooltip
+    hold it all."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.full_text = ""
+        self.setSizePolicy(
+            QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred
+        )
+
+    def set_full_text(self, text: str) -> None:
+        """Show ``text``, cut to the label's width."""
+        if text != self.full_text:
+            self.full_text = text
+            self.setToolTip(text)
+            self._elide()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        shown = self.fontMetrics().elidedText(
+            self.full_text, QtCore.Qt.TextElideMode.ElideRight, max(self.width(), 0)
+        )
+        if shown != self.text():
+            self.setText(shown)

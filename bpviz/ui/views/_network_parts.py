@@ -12,7 +12,6 @@ from bpviz.ui.views._hover import html_lines
 from bpviz.ui.views._network_hover import edge_lines, node_lines
 
 TOP = 0.95  # nodes and strips span y ∈ [1 − TOP, TOP]
-COST_X = 0.38  # the cost C sits this far right of the output layer
 
 
 class OutlineAndPointer:
@@ -50,7 +49,7 @@ class OutlineAndPointer:
         elif phase.kind is PhaseKind.COST:
             px, py = self.vb.viewPixelSize()
             rect = self._column_rect(L).united(
-                QtCore.QRectF(L + COST_X - 14 * px, 0.5 - 14 * py, 28 * px, 28 * py)
+                QtCore.QRectF(self.edges.cost_xy[0] - 14 * px, 0.5 - 14 * py, 28 * px, 28 * py)
             )
         else:
             rect = self._column_rect(0).united(self._column_rect(L))
@@ -59,7 +58,7 @@ class OutlineAndPointer:
         self.computing.setText(computing(phase, snapshot.config))
         px = self.vb.viewPixelSize()[0]
         half = self.computing.boundingRect().width() / 2 * px
-        x = min(max(rect.center().x(), -0.5 + half), L + 0.5 - half)
+        x = min(max(rect.center().x(), -0.5 + half), self._right - half)
         self.computing.setPos(x, rect.bottom() if rect.bottom() > rect.top() else rect.top())
         self.computing.setVisible(True)
 

@@ -32,8 +32,8 @@ from bpviz.ui.views._base import SnapshotView, entry, pick
 from bpviz.ui.views._edges import EdgeLayer
 from bpviz.ui.views._hover import LiveTip
 from bpviz.ui.views._network_layout import MAX_NODES, disc_column, strip_column
-from bpviz.ui.views._network_legend import ColourLegend
-from bpviz.ui.views._network_parts import COST_X, TOP, OutlineAndPointer
+from bpviz.ui.views._network_legend import ColourLegend, ElidedLabel
+from bpviz.ui.views._network_parts import TOP, OutlineAndPointer
 from bpviz.ui.views._waves import wave_plan
 from bpviz.ui.views._widgets import caption_bar, superscript
 
@@ -66,11 +66,11 @@ class NetworkView(OutlineAndPointer, SnapshotView):
         self.plan = None
         self._pending: int | None = None  # the column waiting for the wave
         self._stream = False  # updates stream in (full speed): no phase to point at
+        self._right = 0.0  # the right end of the view's x range
 
         self.node_legend = ColourLegend(colors.SEQUENTIAL)
         self.edge_legend = ColourLegend(colors.DIVERGING)
-        self.caption = QtWidgets.QLabel()  # the edges' rule (how many are drawn)
-        self.caption.setWordWrap(True)  # a narrow view: two lines, never cut
+        self.caption = ElidedLabel()  # the edges' rule (how many are drawn)
         bar = caption_bar(self, self.caption)
         bar.setSpacing(14)
         bar.insertWidget(0, self.edge_legend)
@@ -221,7 +221,9 @@ class NetworkView(OutlineAndPointer, SnapshotView):
             label = pg.TextItem(text, anchor=(0, 0.5), color=colors.FOREGROUND)
             self.vb.addItem(label)
             self._out_labels.append(label)
-        self.vb.setRange(xRange=(-0.5, L + 0.5), yRange=(-0.12, 1.1), padding=0)
+        # room right of the outputs for their labels and the cost C, whatever the depth
+        self._right = L + 0.5 + 0.1 * max(L - 2, 0)
+        self.vb.setRange(xRange=(-0.5, self._right), yRange=(-0.12, 1.1), padding=0)
         self.edges.build(sizes)
         self._input_rect = QtCore.QRectF()
         self._backward, self._last_phase, self.plan, self._pending = None, None, None, None
@@ -272,9 +274,9 @@ class NetworkView(OutlineAndPointer, SnapshotView):
         right = L + (disc[L] / 2 + 4) * px + (xy[L][:, 0].max() - L)
         for k, label in enumerate(self._out_labels):
             label.setPos(right, float(xy[L][k, 1]))
-        cost = (L + COST_X, 0.5)
+        cost = (max(right + 40 * px, self._right - 22 * px), 0.5)
         self.cost_node.setData([cost[0]], [cost[1]])
-        self.cost_label.setPos(L + 0.5 - 2 * px, cost[1] - 10 * py)  # right-aligned: whole
+        self.cost_label.setPos(self._right - 2 * px, cost[1] - 10 * py)  # right-aligned: whole
         self.edges.set_positions([out0, *xy[1:]], xy, cost, right + 16 * px)
         self._draw_highlight()
         self._draw_selection()
@@ -354,9 +356,7 @@ class NetworkView(OutlineAndPointer, SnapshotView):
             return
         self.edges.update(self.snapshot.weights)
         rule = f"drawn: {self.edges.rule()}"
-        if rule != self.caption.text():
-            self.caption.setText(rule)
-            self.caption.setToolTip(rule)
+        self.caption.set_full_text(rule)
 
     def _set_mode(self, backward: bool, levels: list, snapshot: Snapshot) -> None:
         if backward != self._backward:
