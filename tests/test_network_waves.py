@@ -50,7 +50,7 @@ def test_a_backward_phase_colours_the_edges_by_w_times_delta(qtbot):
     assert f"{level:.2g}" in view.edge_legend.text and "δᵢ²" in view.edge_legend.text
     assert 1 not in view.edges.lit  # W¹ is not what δ¹ needs: not lit
     # the pens drawn are the bins' (positive terms red, negative blue)
-    wave = view.edges.item._groups["wave"]
+    wave = view.edges.item.groups("lit")
     assert sum(len(lines) for _pen, lines in wave) == 120
     reds = [pen.color().red() - pen.color().blue() for pen, _lines in wave]
     assert max(reds) > 0 > min(reds)

@@ -125,8 +125,8 @@ def test_network_draws_exactly_the_edges_its_caption_states(qtbot):
     assert "W¹: 3,000 strongest of 401,408" in rule and "W³: all 2,560" in rule
     stated = [int(n.replace(",", "")) for n in re.findall(r"W\S+: (?:all )?([\d,]+)", rule)]
     drawn = [len(view.edges.shown(l).i) for l in (1, 2, 3)]
-    groups = view.edges.item._groups
-    lines = sum(len(lines) for name in ("rest", "wave") for _pen, lines in groups[name])
+    item = view.edges.item
+    lines = sum(len(lines) for role in ("all", "lit") for _pen, lines in item.groups(role))
     assert drawn == stated == [3000, 3000, 2560] and lines == sum(stated)
     assert list(view.edges.lit) == [2]  # ∂C/∂W² being computed: W² lit
 

@@ -25,7 +25,6 @@ N_BINS = 16
 DIM = 0.3  # strength of the layers the phase does not concern
 BACKGROUND_RGB = np.array(pg.mkColor(colors.BACKGROUND).getRgb()[:3], float)
 INF = 1e9  # an open end of a clip interval (view units)
-GROUPS = ("rest", "ahead", "wave")
 
 
 def _pens(dim: float, width: float = 1.0) -> list[QtGui.QPen]:
@@ -51,30 +50,35 @@ def bins_of(values: np.ndarray, level: float) -> np.ndarray:
 class EdgeItem(pg.GraphicsObject):
     """Line segments drawn into cached images in device pixels (the view never pans).
 
-    ``set_groups`` gives the lines of each group (rest, ahead, wave) as (pen, lines);
-    ``set_clip(lit, ahead)`` the x intervals (view units) where the wave and the ahead
-    images show. The images are kept until the lines or the view's transform change.
+    ``set_entries`` lists what to draw, in order: (key, [(pen, lines)], rect, role) — one
+    entry per weight layer (its weights, full or dimmed) and per lit layer (the wave).
+    Each entry's image is drawn once and kept under its key until ``drop`` or a new
+    transform; ``role`` says where it shows: "all", "ahead" (the x intervals the wave
+    has not reached) or "lit" (those it has), set by ``set_clip``.
     """
 
     def __init__(self) -> None:
         super().__init__()
-        self._groups: dict[str, list[tuple[QtGui.QPen, list[QtCore.QLineF]]]] = {}
+        self._entries: list[tuple] = []
+        self._images: dict[tuple, tuple[QtGui.QImage, QtCore.QRect]] = {}
         self._rect = QtCore.QRectF()
-        self._cache: dict[str, QtGui.QImage] = {}
-        self._cache_key: tuple = ()
+        self._transform_key: tuple = ()
         self.lit: list[tuple[float, float]] = []
         self.ahead: list[tuple[float, float]] = [(-INF, INF)]
 
-    def set_groups(self, groups: dict, rect: QtCore.QRectF) -> None:
-        """The lines of each group, weakest first; ``rect`` bounds them all."""
+    def set_entries(self, entries: list[tuple], rect: QtCore.QRectF) -> None:
+        """What to draw (see the class); ``rect`` bounds it all."""
         self.prepareGeometryChange()
-        self._groups, self._rect = groups, rect
-        self._cache.clear()
+        self._entries, self._rect = entries, rect
         self.update()
 
+    def drop(self, stale) -> None:
+        """Forget the images whose key ``stale(key)`` is true (their lines changed)."""
+        self._images = {k: v for k, v in self._images.items() if not stale(k)}
+
     def set_clip(self, lit: list[tuple[float, float]], ahead: list[tuple[float, float]]) -> None:
-        """Show the wave image over the x intervals ``lit`` and the dimmed weights ahead of
-        it over ``ahead`` (view units)."""
+        """Show the wave over the x intervals ``lit`` and the dimmed weights ahead of it
+        over ``ahead`` (view units)."""
         if lit != self.lit or ahead != self.ahead:
             self.lit, self.ahead = lit, ahead
             self.update()
@@ -82,29 +86,33 @@ class EdgeItem(pg.GraphicsObject):
     def boundingRect(self) -> QtCore.QRectF:
         return self._rect
 
-    def _render(self, name, transform: QtGui.QTransform, target: QtCore.QRect) -> QtGui.QImage:
+    def groups(self, role: str) -> list[tuple[QtGui.QPen, list[QtCore.QLineF]]]:
+        """The (pen, lines) of every entry drawn in ``role`` ("all", "ahead", "lit")."""
+        return [group for _key, groups, _r, r in self._entries if r == role for group in groups]
+
+    @staticmethod
+    def _render(groups, transform: QtGui.QTransform, target: QtCore.QRect) -> QtGui.QImage:
         image = QtGui.QImage(target.size(), QtGui.QImage.Format.Format_ARGB32_Premultiplied)
         image.fill(0)
         p = QtGui.QPainter(image)
         p.setTransform(transform * QtGui.QTransform.fromTranslate(-target.x(), -target.y()))
-        for pen, lines in self._groups.get(name, ()):
+        for pen, lines in groups:
             p.setPen(pen)
             p.drawLines(lines)
         p.end()
         return image
 
     def paint(self, painter: QtGui.QPainter, *args) -> None:
-        if not self._groups:
+        if not self._entries:
             return
         transform = painter.deviceTransform()
-        target = transform.mapRect(self._rect).toAlignedRect().adjusted(-1, -1, 1, 1)
         key = (  # the whole transform: a stale image would put the edges beside the nodes
             transform.m11(), transform.m12(), transform.m21(), transform.m22(),
-            transform.dx(), transform.dy(), target.width(), target.height(),
+            transform.dx(), transform.dy(),
         )  # fmt: skip
-        if key != self._cache_key:
-            self._cache.clear()
-            self._cache_key = key
+        if key != self._transform_key:
+            self._images.clear()
+            self._transform_key = key
         painter.save()
         painter.resetTransform()
         # The painter may still map to the device through a window/viewport (then the
@@ -112,12 +120,16 @@ class EdgeItem(pg.GraphicsObject):
         rest = painter.deviceTransform()
         if not rest.isIdentity():
             painter.setTransform(rest.inverted()[0])
-        for name, intervals in (("rest", [(-INF, INF)]), ("ahead", self.ahead), ("wave", self.lit)):
-            if not self._groups.get(name) or not intervals:
+        clips = {"all": [(-INF, INF)], "ahead": self.ahead, "lit": self.lit}
+        for name, groups, rect, role in self._entries:
+            intervals = clips[role]
+            if not groups or not intervals:
                 continue
-            image = self._cache.get(name)
-            if image is None:
-                image = self._cache[name] = self._render(name, transform, target)
+            cached = self._images.get(name)
+            if cached is None:
+                target = transform.mapRect(rect).toAlignedRect().adjusted(-1, -1, 1, 1)
+                cached = self._images[name] = (self._render(groups, transform, target), target)
+            image, target = cached
             for x0, x1 in intervals:  # view x → image column (no rotation in a ViewBox)
                 c0 = transform.m11() * x0 + transform.dx() - target.x()
                 c1 = transform.m11() * x1 + transform.dx() - target.x()
@@ -139,6 +151,9 @@ def strongest(values: np.ndarray, k: int, floor: float = 0.0) -> np.ndarray:
     if k >= flat.size:
         return np.arange(flat.size)
     magnitude = np.abs(flat)
+    if floor <= 0 and flat.size > 64 * k:  # guess the floor from every s-th value
+        sample = np.sort(magnitude[:: max(1, flat.size // (32 * k))])
+        floor = float(sample[max(0, sample.size - 2 * k * sample.size // flat.size - 1)])
     if floor > 0:
         candidates = np.flatnonzero(magnitude >= floor)
         if k <= candidates.size <= 8 * k:
@@ -176,7 +191,7 @@ class EdgeLayer:
         self.max_edges = max_edges
         self.item = EdgeItem()
         vb.addItem(self.item, ignoreBounds=True)
-        self._pens, self._dim, self._lit = _pens(1.0), _pens(DIM), _pens(1.0, 1.6)
+        self._pens, self._dim, self._lit = _pens(1.0), _pens(DIM), _pens(1.0)
         self._sizes: tuple[int, ...] = ()
         self._weights: tuple[np.ndarray, ...] | None = None
         self._fingerprint: tuple = ()
@@ -190,6 +205,11 @@ class EdgeLayer:
         self.progress = 1.0
         self._seg = np.zeros((0, 4))  # drawn segments, for picking: their l, i, j
         self._l = self._i = self._j = np.zeros(0, dtype=np.intp)
+        # per layer (lit: also "cost"): lines per colour bin, segments, bounding rect; the
+        # versions key the item's images, so a new phase redraws only the lit layer
+        self._base_lines: dict = {}
+        self._lit_lines: dict = {}
+        self._base_version = self._lit_version = 0
 
     def build(self, sizes: tuple[int, ...]) -> None:
         """Start over for a network of ``sizes`` (positions come with ``set_positions``)."""
@@ -199,13 +219,16 @@ class EdgeLayer:
         self.plan, self.cost_bins = None, None
         self.out_xy: list[np.ndarray] = [np.zeros((n, 2)) for n in sizes]
         self.in_xy: list[np.ndarray] = [np.zeros((n, 2)) for n in sizes]
-        self.item.set_groups({}, QtCore.QRectF())
+        self._base_lines, self._lit_lines = {}, {}
+        self.item.set_entries([], QtCore.QRectF())
 
     def set_positions(self, out_xy: list, in_xy: list, cost_xy, cost_from_x: float) -> None:
         """New node positions (a resize): redraw the lines there."""
         self.out_xy, self.in_xy = out_xy, in_xy
         self.cost_xy, self.cost_from_x = cost_xy, cost_from_x
-        self._draw()
+        self._rebuild_base()
+        self._rebuild_lit()
+        self._publish()
 
     # -- what is drawn -------------------------------------------------------------
     def _same(self, weights: tuple[np.ndarray, ...]) -> bool:
@@ -239,7 +262,8 @@ class EdgeLayer:
             self.base = base  # the same lines in the same colours: the images still hold
             return
         self.base = base
-        self._draw()
+        self._rebuild_base()
+        self._publish()
 
     def set_plan(self, plan: WavePlan | None) -> None:
         """Light up what ``plan`` carries (None: every layer shows its weights)."""
@@ -252,7 +276,8 @@ class EdgeLayer:
                 self.lit[l] = choose(values, self.max_edges, plan.level)
             if plan.cost is not None:
                 self.cost_bins = bins_of(plan.cost, plan.level)
-        self._draw()
+        self._rebuild_lit()
+        self._publish()
         self.set_progress(self.progress)
 
     def shown(self, l: int) -> Shown | None:
@@ -262,48 +287,72 @@ class EdgeLayer:
     def _segments(self, l: int, shown: Shown) -> np.ndarray:
         return np.column_stack((self.out_xy[l - 1][shown.j], self.in_xy[l][shown.i]))
 
-    def _lines(self, seg: np.ndarray, bins: np.ndarray, pens: list) -> list:
+    @staticmethod
+    def _bins(seg: np.ndarray, bins: np.ndarray) -> list:
+        """(bin, lines) for each colour bin, weakest first (the strongest drawn on top)."""
         out = []
         for b in sorted(range(N_BINS), key=lambda b: abs(2 * b + 1 - N_BINS)):
-            chosen = seg[bins == b]  # weakest bins first, the strongest on top
+            chosen = seg[bins == b]
             if len(chosen):
-                out.append((pens[b], [QtCore.QLineF(*s) for s in chosen.tolist()]))
+                out.append((b, [QtCore.QLineF(*s) for s in chosen.tolist()]))
         return out
 
-    def _draw(self) -> None:
+    @staticmethod
+    def _entry(seg: np.ndarray, bins: np.ndarray) -> tuple:
+        lo, hi = seg.reshape(-1, 2).min(axis=0), seg.reshape(-1, 2).max(axis=0)
+        rect = QtCore.QRectF(lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1])
+        return EdgeLayer._bins(seg, bins), seg, rect
+
+    def _rebuild_base(self) -> None:
         if not self.base:
             return
-        groups: dict[str, list] = {name: [] for name in GROUPS}
-        picks = []
-        for l, shown in enumerate(self.base, start=1):
-            lit = self.lit.get(l)
-            if lit is None:
-                seg = self._segments(l, shown)
-                groups["rest"] += self._lines(
-                    seg, shown.bins, self._dim if self.plan else self._pens
-                )
-                picks.append((l, shown, seg))
-            else:
-                groups["ahead"] += self._lines(self._segments(l, shown), shown.bins, self._dim)
-                seg = self._segments(l, lit)
-                groups["wave"] += self._lines(seg, lit.bins, self._lit)
-                picks.append((l, lit, seg))
+        self._base_version += 1
+        self._base_lines = {
+            l: self._entry(self._segments(l, shown), shown.bins)
+            for l, shown in enumerate(self.base, start=1)
+        }
+        version = self._base_version
+        self.item.drop(lambda key: key[0] == "base" and key[-1] != version)
+
+    def _rebuild_lit(self) -> None:
+        self._lit_version += 1
+        self._lit_lines = {
+            l: self._entry(self._segments(l, s), s.bins) for l, s in self.lit.items()
+        }
         if self.cost_bins is not None:  # δᴸ: links from the cost C into the outputs
             n = len(self.cost_bins)
             seg = np.column_stack(
                 (np.tile(self.cost_xy, (n, 1)), np.full(n, self.cost_from_x), self.in_xy[-1][:, 1])
             )
-            groups["wave"] += self._lines(seg, self.cost_bins, self._lit)
+            self._lit_lines["cost"] = self._entry(seg, self.cost_bins)
+        version = self._lit_version
+        self.item.drop(lambda key: key[0] == "lit" and key[-1] != version)
+
+    def _publish(self) -> None:
+        """Hand the item what to draw now, and keep the drawn segments for picking."""
+        if not self._base_lines:
+            return
+        entries, picks, rect = [], [], QtCore.QRectF()
+        dim = self.plan is not None
+        for l, (bins, seg, r) in self._base_lines.items():
+            lit = l in self._lit_lines
+            pens = self._dim if lit or dim else self._pens
+            groups = [(pens[b], lines) for b, lines in bins]
+            key = ("base", l, lit or dim, self._base_version)
+            entries.append((key, groups, r, "ahead" if lit else "all"))
+            picks.append((l, self.lit[l] if lit else self.base[l - 1], seg))
+            rect = rect.united(r)
+        for l, (bins, seg, r) in self._lit_lines.items():
+            groups = [(self._lit[b], lines) for b, lines in bins]
+            entries.append((("lit", l, self._lit_version), groups, r, "lit"))
+            if l != "cost":
+                picks[l - 1] = (l, self.lit[l], seg)
+            rect = rect.united(r)
         self._seg = np.concatenate([seg for _l, _s, seg in picks])
         self._l = np.concatenate([np.full(len(s.i), l) for l, s, _seg in picks])
         self._i = np.concatenate([s.i for _l, s, _seg in picks])
         self._j = np.concatenate([s.j for _l, s, _seg in picks])
-        ends = [self._seg.reshape(-1, 2)] + (
-            [seg.reshape(-1, 2)] if self.cost_bins is not None else []
-        )
-        points = np.concatenate(ends)
-        lo, hi = points.min(axis=0), points.max(axis=0)
-        self.item.set_groups(groups, QtCore.QRectF(lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1]))
+        self.item.set_entries(entries, rect)
 
     # -- the wave ------------------------------------------------------------------
     def band(self) -> tuple[float, float]:

@@ -25,13 +25,29 @@ def level_text(value: float) -> str:
 class ColourLegend(QtWidgets.QWidget):
     """``name lo ▬▬▬ hi`` for the colour map ``cmap`` (a ``pg.ColorMap``)."""
 
-    def __init__(self, cmap: pg.ColorMap, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(
+        self, cmap: pg.ColorMap, widest: str, parent: QtWidgets.QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._gradient = QtGui.QLinearGradient(0, 0, BAR.width(), 0)
         self.set_map(cmap)
         self.name, self.lo, self.hi = "", "", ""
         self.setFixedHeight(max(self.fontMetrics().height() + 2, BAR.height() + 4))
-        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Fixed, QtWidgets.QSizePolicy.Policy.Fixed)
+        # One size for every text it will show (``widest``: the longest): a legend that
+        # changed size with its text would re-lay out the view around it every phase. A
+        # narrow view gets less, the name cut short (the tooltip has it all).
+        self._hint = QtCore.QSize(
+            self.fontMetrics().horizontalAdvance(widest) + BAR.width() + 18, self.height()
+        )
+        self.setSizePolicy(
+            QtWidgets.QSizePolicy.Policy.Preferred, QtWidgets.QSizePolicy.Policy.Fixed
+        )
+
+    def sizeHint(self) -> QtCore.QSize:
+        return self._hint
+
+    def minimumSizeHint(self) -> QtCore.QSize:
+        return QtCore.QSize(BAR.width() + 70, self.height())
 
     def set_map(self, cmap: pg.ColorMap) -> None:
         """Draw ``cmap`` (DIVERGING or SEQUENTIAL)."""
@@ -49,9 +65,6 @@ class ColourLegend(QtWidgets.QWidget):
             return
         self.name, self.lo, self.hi = name, lo_text, hi_text
         self.setToolTip(f"colour of {name}: {lo_text} (left) … {hi_text} (right)")
-        metrics = self.fontMetrics()
-        width = sum(metrics.horizontalAdvance(t) for t in (lo_text, hi_text, name))
-        self.setFixedWidth(width + BAR.width() + 18)
         self.update()
 
     @property
@@ -66,8 +79,15 @@ class ColourLegend(QtWidgets.QWidget):
         h = self.height()
         base = (h + metrics.ascent() - metrics.descent()) // 2
         x = 0
-        p.drawText(x, base, self.name)
-        x += metrics.horizontalAdvance(self.name) + 6
+        room = (
+            self.width()
+            - BAR.width()
+            - 18
+            - sum(metrics.horizontalAdvance(t) for t in (self.lo, self.hi))
+        )
+        name = metrics.elidedText(self.name, QtCore.Qt.TextElideMode.ElideRight, room)
+        p.drawText(x, base, name)
+        x += metrics.horizontalAdvance(name) + 6
         p.drawText(x, base, self.lo)
         x += metrics.horizontalAdvance(self.lo) + 4
         bar = QtCore.QRect(x, (h - BAR.height()) // 2, BAR.width(), BAR.height())
@@ -90,6 +110,7 @@ class ElidedLabel(QtWidgets.QLabel):
         self.setSizePolicy(
             QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred
         )
+        self.setMinimumWidth(1)  # not the text's width: the view's own must not change
 
     def set_full_text(self, text: str) -> None:
         """Show ``text``, cut to the label's width."""

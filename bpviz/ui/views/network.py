@@ -68,8 +68,8 @@ class NetworkView(OutlineAndPointer, SnapshotView):
         self._stream = False  # updates stream in (full speed): no phase to point at
         self._right = 0.0  # the right end of the view's x range
 
-        self.node_legend = ColourLegend(colors.SEQUENTIAL)
-        self.edge_legend = ColourLegend(colors.DIVERGING)
+        self.node_legend = ColourLegend(colors.SEQUENTIAL, "nodes δˡ/max|δˡ| −1 1")
+        self.edge_legend = ColourLegend(colors.DIVERGING, "edges ∂C/∂wᵢⱼ² −0.0032 0.0032")
         self.caption = ElidedLabel()  # the edges' rule (how many are drawn)
         bar = caption_bar(self, self.caption)
         bar.setSpacing(14)
@@ -82,6 +82,10 @@ class NetworkView(OutlineAndPointer, SnapshotView):
         self.narration.setTextFormat(QtCore.Qt.TextFormat.RichText)
         self.narration.setFixedHeight(2 * self.narration.fontMetrics().lineSpacing() + 4)
         self.narration.setAlignment(QtCore.Qt.AlignmentFlag.AlignTop)
+        self.narration.setSizePolicy(  # nor does its width follow the text
+            QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed
+        )
+        self.narration.setMinimumWidth(1)
 
         self.canvas = pg.GraphicsLayoutWidget()
         self.canvas.setBackground(colors.BACKGROUND)
@@ -311,7 +315,7 @@ class NetworkView(OutlineAndPointer, SnapshotView):
         self.plan = wave_plan(snapshot, self.example, stream)
         self.edges.set_plan(self.plan)
         if self.plan is None:
-            self.edge_legend.set_scale("edges wᵢⱼ/max|wˡ| per layer", -1, 1)
+            self.edge_legend.set_scale("edges wᵢⱼ/max|wˡ|", -1, 1)
         else:
             level = self.plan.level
             self.edge_legend.set_scale(f"edges {self.plan.quantity}", -level, level)
@@ -363,7 +367,7 @@ class NetworkView(OutlineAndPointer, SnapshotView):
             self._backward = backward
             self.node_legend.set_map(colors.DIVERGING if backward else colors.SEQUENTIAL)
         if backward:
-            self.node_legend.set_scale("nodes δˡ/max|δˡ| per layer", -1, 1)
+            self.node_legend.set_scale("nodes δˡ/max|δˡ|", -1, 1)
         else:
             lo, hi = self._activation_levels(snapshot, 1)
             self.node_legend.set_scale("nodes aˡ", lo, hi)
