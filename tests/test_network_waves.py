@@ -205,3 +205,16 @@ def test_at_full_speed_the_edges_show_the_weights_being_learnt(qtbot):
     assert "full speed" in view.narration.text() and "edges wᵢⱼ/max" in view.edge_legend.text
     shown_ = view.edges.shown(2)
     np.testing.assert_array_equal(shown_.values, update.weights[1][shown_.i, shown_.j])
+
+
+def test_another_example_while_a_phase_plays_keeps_its_wave(qtbot):
+    view = shown(qtbot, NetworkView())
+    delta = snapshot_at(PhaseKind.DELTA, 1)
+    view.show_snapshot(dataclasses.replace(snapshot_at(PhaseKind.DELTA, 2), running=True))
+    view.show_snapshot(dataclasses.replace(delta, running=True))  # played at a slow pace
+    view.animate(0.5)
+    view.set_example(None)  # drawn again, for the batch mean
+    assert view.plan is not None and "full speed" not in view.narration.text()
+    i, j, values, _ = lit(view, 2)
+    mean = delta.delta[1].mean(axis=0)
+    np.testing.assert_allclose(values, delta.weights[1][i, j] * mean[i], rtol=1e-6)

@@ -63,6 +63,7 @@ class NetworkView(OutlineAndPointer, SnapshotView):
         self._sizes: tuple[int, ...] = ()
         self._backward: bool | None = None
         self._last_phase = None
+        self._last_snapshot: Snapshot | None = None
         self.plan = None
         self._pending: int | None = None  # the column waiting for the wave
         self._stream = False  # updates stream in (full speed): no phase to point at
@@ -231,6 +232,7 @@ class NetworkView(OutlineAndPointer, SnapshotView):
         self.edges.build(sizes)
         self._input_rect = QtCore.QRectF()
         self._backward, self._last_phase, self.plan, self._pending = None, None, None, None
+        self._last_snapshot = None
         self._layout()
 
     def _layout(self) -> None:
@@ -294,10 +296,12 @@ class NetworkView(OutlineAndPointer, SnapshotView):
         L = len(sizes) - 1
         self.example_spin.set_batch_size(snapshot.config.batch_size)
         phase = snapshot.phase
-        # a run of updates (full speed): the edges show W, at their own slower rate
-        stream = snapshot.running and phase == self._last_phase
-        self._stream = stream
-        self._last_phase = phase
+        # a run of updates (full speed): the edges show W, at their own slower rate (a
+        # snapshot drawn again, for another example, keeps what it was)
+        if snapshot is not self._last_snapshot:
+            self._stream = snapshot.running and phase == self._last_phase
+            self._last_phase, self._last_snapshot = phase, snapshot
+        stream = self._stream
         backward = phase is not None and phase.kind in BACKWARD
         self._draw_input(pick(snapshot.x, self.example))
         levels = []
