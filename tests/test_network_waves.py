@@ -218,3 +218,19 @@ def test_another_example_while_a_phase_plays_keeps_its_wave(qtbot):
     i, j, values, _ = lit(view, 2)
     mean = delta.delta[1].mean(axis=0)
     np.testing.assert_allclose(values, delta.weights[1][i, j] * mean[i], rtol=1e-6)
+
+
+def test_no_phase_re_lays_out_the_view(qtbot):
+    """Legends, rule and narration keep their sizes: a text of another length would
+    change the view's minimum width and resize (redraw) everything around it."""
+    from snapshots import make_snapshots
+
+    view = shown(qtbot, NetworkView())
+    hints, canvases = set(), set()
+    for sizes in ((784, 30, 10), (784, 40, 30, 20, 10)):
+        for snapshot in make_snapshots(sizes=sizes):
+            view.show_snapshot(snapshot)
+            QtWidgets.QApplication.processEvents()
+            hints.add(view.minimumSizeHint().width())
+            canvases.add((view.canvas.width(), view.canvas.height()))
+    assert len(hints) == 1 and len(canvases) == 1, (hints, canvases)
