@@ -18,10 +18,19 @@ import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtGui
 
 from bpviz.ui import colors
-from bpviz.ui.views._waves import BACKWARD, FORWARD, MEET, WavePlan
+from bpviz.ui.views._waves import (  # noqa: F401  (strongest: the tests' too)
+    BACKWARD,
+    FORWARD,
+    MEET,
+    N_BINS,
+    Shown,
+    WavePlan,
+    bins_of,
+    choose,
+    strongest,
+)
 from bpviz.ui.views._widgets import superscript
 
-N_BINS = 16
 DIM = 0.3  # strength of the layers the phase does not concern
 BACKGROUND_RGB = np.array(pg.mkColor(colors.BACKGROUND).getRgb()[:3], float)
 INF = 1e9  # an open end of a clip interval (view units)
@@ -39,12 +48,6 @@ def _pens(dim: float, width: float = 1.0) -> list[QtGui.QPen]:
         pen.setWidthF(width)
         pens.append(pen)
     return pens
-
-
-def bins_of(values: np.ndarray, level: float) -> np.ndarray:
-    """Colour bin 0 … N_BINS − 1 of each value on the scale ±level."""
-    scaled = (np.nan_to_num(values) / max(level, 1e-30) + 1) / 2 * N_BINS
-    return np.clip(scaled.astype(np.intp), 0, N_BINS - 1)
 
 
 class EdgeItem(pg.GraphicsObject):
@@ -139,44 +142,6 @@ class EdgeItem(pg.GraphicsObject):
                     at = QtCore.QRectF(target.x() + c0, target.y(), c1 - c0, image.height())
                     painter.drawImage(at, image, source)
         painter.restore()
-
-
-def strongest(values: np.ndarray, k: int, floor: float = 0.0) -> np.ndarray:
-    """Flat indices of the ``k`` largest |values| (all of them when k ≥ values.size).
-
-    ``floor``: a guess at the k-th largest |value| (last frame's): when at least k values
-    reach it, only those are sorted — the weights move little between two drawings.
-    """
-    flat = values.ravel()
-    if k >= flat.size:
-        return np.arange(flat.size)
-    magnitude = np.abs(flat)
-    if floor <= 0 and flat.size > 64 * k:  # guess the floor from every s-th value
-        sample = np.sort(magnitude[:: max(1, flat.size // (32 * k))])
-        floor = float(sample[max(0, sample.size - 2 * k * sample.size // flat.size - 1)])
-    if floor > 0:
-        candidates = np.flatnonzero(magnitude >= floor)
-        if k <= candidates.size <= 8 * k:
-            part = np.argpartition(magnitude[candidates], candidates.size - k)
-            return candidates[part[candidates.size - k :]]
-    return np.argpartition(magnitude, flat.size - k)[flat.size - k :]
-
-
-class Shown:
-    """The edges drawn of one Wˡ: neuron i (layer l), j (layer l − 1), the value each is
-    coloured by (wᵢⱼ, or what the phase's wave carries) and its colour bin."""
-
-    def __init__(self, i: np.ndarray, j: np.ndarray, values: np.ndarray, bins: np.ndarray):
-        self.i, self.j, self.values, self.bins = i, j, values, bins
-
-
-def choose(values: np.ndarray, k: int, level: float | None = None, floor: float = 0.0) -> Shown:
-    """The ``k`` strongest of ``values`` ``(n_l, n_{l-1})`` binned on ±``level`` (None:
-    their own max)."""
-    idx = np.sort(strongest(values, k, floor))
-    v = values.ravel()[idx]
-    level = colors.symmetric_level(v) if level is None else level
-    return Shown(*np.divmod(idx, values.shape[1]), v, bins_of(v, level))
 
 
 class EdgeLayer:

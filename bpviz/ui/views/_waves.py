@@ -1,4 +1,4 @@
-"""What the network view's edges carry in each phase (NumPy only, no Qt).
+"""What the network view's edges carry in each phase: arrays only, no graphics items.
 
 ``wave_plan(snapshot, example, stream)`` says which weight layers a phase lights up, the
 value each of their edges carries, the direction the wave runs and which column of nodes
@@ -27,6 +27,7 @@ from bpviz.ui.notation import superscript
 from bpviz.ui.views._base import entry, pick
 
 FORWARD, BACKWARD, MEET = "forward", "backward", "meet"
+N_BINS = 16  # colour bins of the edges (one pen each)
 
 
 @dataclass(frozen=True)
@@ -88,4 +89,48 @@ def wave_plan(snapshot: Snapshot, example: int | None, stream: bool = False) -> 
         k: np.subtract(after, before)
         for k, (after, before) in enumerate(zip(W, snapshot.weights_before, strict=True), 1)
     }
-    return WavePlan(phase, steps, None, FORWARD, None, "Δwᵢⱼ = −η ∂C/∂wᵢⱼ", _level(*steps.values()))
+    return WavePlan(phase, steps, None, FORWARD, None, "Δwᵢⱼ", _level(*steps.values()))
+
+
+def bins_of(values: np.ndarray, level: float) -> np.ndarray:
+    """Colour bin 0 … N_BINS − 1 of each value on the scale ±level."""
+    scaled = (np.nan_to_num(values) / max(level, 1e-30) + 1) / 2 * N_BINS
+    return np.clip(scaled.astype(np.intp), 0, N_BINS - 1)
+
+
+def strongest(values: np.ndarray, k: int, floor: float = 0.0) -> np.ndarray:
+    """Flat indices of the ``k`` largest |values| (all of them when k ≥ values.size).
+
+    ``floor``: a guess at the k-th largest |value| (last frame's): when at least k values
+    reach it, only those are sorted — the weights move little between two drawings.
+    """
+    flat = values.ravel()
+    if k >= flat.size:
+        return np.arange(flat.size)
+    magnitude = np.abs(flat)
+    if floor <= 0 and flat.size > 64 * k:  # guess the floor from every s-th value
+        sample = np.sort(magnitude[:: max(1, flat.size // (32 * k))])
+        floor = float(sample[max(0, sample.size - 2 * k * sample.size // flat.size - 1)])
+    if floor > 0:
+        candidates = np.flatnonzero(magnitude >= floor)
+        if k <= candidates.size <= 8 * k:
+            part = np.argpartition(magnitude[candidates], candidates.size - k)
+            return candidates[part[candidates.size - k :]]
+    return np.argpartition(magnitude, flat.size - k)[flat.size - k :]
+
+
+class Shown:
+    """The edges drawn of one Wˡ: neuron i (layer l), j (layer l − 1), the value each is
+    coloured by (wᵢⱼ, or what the phase's wave carries) and its colour bin."""
+
+    def __init__(self, i: np.ndarray, j: np.ndarray, values: np.ndarray, bins: np.ndarray):
+        self.i, self.j, self.values, self.bins = i, j, values, bins
+
+
+def choose(values: np.ndarray, k: int, level: float | None = None, floor: float = 0.0) -> Shown:
+    """The ``k`` strongest of ``values`` ``(n_l, n_{l-1})`` binned on ±``level`` (None:
+    their own max)."""
+    idx = np.sort(strongest(values, k, floor))
+    v = values.ravel()[idx]
+    level = symmetric_level(v) if level is None else level
+    return Shown(*np.divmod(idx, values.shape[1]), v, bins_of(v, level))
