@@ -106,9 +106,9 @@ def test_the_numbers_written_are_the_snapshots_forward_then_backward(qtbot, moon
 def test_clicking_an_edge_writes_its_neurons_edges_first(qtbot, moons):
     view = moons.views["network"]
     step_to(qtbot, moons, PhaseKind.FORWARD, 2)
-    y1, y2 = view._node_y[1], view._node_y[2]
+    (x1, y1), (x2, y2) = view.node_positions(1)[5], view.node_positions(2)[0]
     # edge w₀,₅²: from neuron 5 of layer 1 to output 0, a quarter of the way along
-    click(view.canvas, view.vb, 1.25, 0.75 * y1[5] + 0.25 * y2[0])
+    click(view.canvas, view.vb, 0.75 * x1 + 0.25 * x2, 0.75 * y1 + 0.25 * y2)
     qtbot.waitUntil(lambda: moons.selection == (2, 0, 5), timeout=5_000)
     assert view.glass.selected == (2, 0)
     own = [item for (l, i, j), item in view.glass._edges.items() if (l, i) == (2, 0)]

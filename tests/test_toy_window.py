@@ -180,8 +180,8 @@ def test_equations_inspector_gradient_check_and_delta_view_work_on_toy_data(qtbo
     shown = w.latest
     assert shown.phase.kind is PhaseKind.GRADIENT and shown.phase.layer == 1
     qtbot.waitUntil(lambda: network._drawn is shown, timeout=10_000)
-    y1, y2 = network._node_y[1], network._node_y[2]
-    click(network.canvas, network.vb, 1.25, 0.75 * y1[0] + 0.25 * y2[1])  # w₁,₀²
+    (x1, y1), (x2, y2) = network.node_positions(1)[0], network.node_positions(2)[1]
+    click(network.canvas, network.vb, 0.75 * x1 + 0.25 * x2, 0.75 * y1 + 0.25 * y2)  # w₁,₀²
     qtbot.waitUntil(lambda: w.selection == (2, 1, 0), timeout=5_000)
     w.activateWindow()
     network.setFocus()

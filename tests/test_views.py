@@ -69,7 +69,7 @@ def test_network_nodes_show_activations_then_deltas(qtbot):
     hidden, output = view._columns
     idx = colors.lut_indices(forward.a[2][0], 0.0, 1.0)
     np.testing.assert_array_equal(brush_rgba(output), colors.SEQUENTIAL_LUT[idx])
-    assert view.mode.text() == "nodes: aˡ"
+    assert view.node_legend.text == "nodes aˡ 0 … 1"
     canvas_size = view.canvas.size()
 
     delta = snapshot_at(PhaseKind.DELTA, 2)
@@ -81,7 +81,7 @@ def test_network_nodes_show_activations_then_deltas(qtbot):
     # δ^1 is not computed yet: grey nodes
     missing = np.array(pg.mkColor(colors.MISSING).getRgb())
     assert (brush_rgba(hidden) == missing).all()
-    assert view.mode.text() == "nodes: δˡ (backward)"
+    assert view.node_legend.text.startswith("nodes δˡ/max|δˡ|")
     QtWidgets.QApplication.processEvents()
     assert view.canvas.size() == canvas_size  # a new mode re-lays out nothing below
     assert view.highlight.isVisible() and view.highlight.rect().contains(2.0, 0.5)
@@ -104,8 +104,8 @@ def test_network_wide_layers_are_strips_and_edges_are_the_strongest(qtbot):
     )
     strip.render()  # shown as it is: no levels, no colour table
     assert strip.qimage.format() == QtGui.QImage.Format.Format_RGBA8888
-    assert "300 strongest of 401,408" in view.caption.text()
-    assert "300 strongest of 2,560" in view.caption.text()
+    assert "300 strongest of 401,408" in view.caption.full_text
+    assert "300 strongest of 2,560" in view.caption.full_text
     w1 = snapshot.weights[0]
     shown_1 = {
         (i, j)
@@ -121,12 +121,14 @@ def test_network_draws_exactly_the_edges_its_caption_states(qtbot):
     sizes = (784, 512, 256, 10)
     view.show_snapshot(snapshot_at(PhaseKind.GRADIENT, 2, sizes=sizes))
     view.grab()  # paint: the edge image is drawn from these lines
-    rule = view.caption.text()
+    rule = view.caption.full_text
     assert "W¹: 3,000 strongest of 401,408" in rule and "W³: all 2,560" in rule
     stated = [int(n.replace(",", "")) for n in re.findall(r"W\S+: (?:all )?([\d,]+)", rule)]
-    drawn = [sum(len(lines) for _bin, lines in layer) for layer in view.edges.item._layers]
-    assert drawn == stated == [3000, 3000, 2560]
-    assert view.edges.item.highlight == 2  # ∂C/∂W² being computed: W² in full colour
+    drawn = [len(view.edges.shown(l).i) for l in (1, 2, 3)]
+    item = view.edges.item
+    lines = sum(len(lines) for role in ("all", "lit") for _pen, lines in item.groups(role))
+    assert drawn == stated == [3000, 3000, 2560] and lines == sum(stated)
+    assert list(view.edges.lit) == [2]  # ∂C/∂W² being computed: W² lit
 
 
 def test_strongest_edges_with_any_guess_of_the_threshold():
@@ -156,13 +158,13 @@ def test_network_clicks_map_to_neurons_and_edges(qtbot):
     view.show_snapshot(snapshot_at(PhaseKind.COST, sizes=(784, 2, 10)))
     assert [t.toPlainText() for t in view._out_labels[:3]] == ["zero", "one", "2"]
     gv, vb = view.canvas, view.vb
-    y1, y2 = view._node_y[1], view._node_y[2]
+    (x1, y1), (x2, y2) = view.node_positions(1)[0], view.node_positions(2)[1]
     with qtbot.waitSignal(view.neuron_clicked) as blocker:
-        click(gv, vb, 2.0, y2[1])
+        click(gv, vb, x2, y2)
     assert blocker.args == [2, 1]
     # edge w_10^2: from neuron 0 of layer 1 to neuron 1 of layer 2, a quarter of the way
     with qtbot.waitSignal(view.edge_clicked) as blocker:
-        click(gv, vb, 1.25, 0.75 * y1[0] + 0.25 * y2[1])
+        click(gv, vb, 0.75 * x1 + 0.25 * x2, 0.75 * y1 + 0.25 * y2)
     assert blocker.args == [2, 1, 0]
     rect = view._input_rect
     side = rect.width() / 28
@@ -251,11 +253,12 @@ def test_network_selection_highlights_the_edge_even_when_weak(qtbot):
     view.show_snapshot(snapshot_at(PhaseKind.COST, sizes=(784, 30, 10)))
     view.set_selection(2, 7, 3)  # w_7,3^2: almost surely not among the 5 strongest
     x, y = view.selected_edge.getData()
-    np.testing.assert_allclose(x, [1.0, 2.0])
-    np.testing.assert_allclose(y, [view._node_y[1][3], view._node_y[2][7]])
+    (x3, y3), (x7, y7) = view.node_positions(1)[3], view.node_positions(2)[7]
+    np.testing.assert_allclose(x, [x3, x7])
+    np.testing.assert_allclose(y, [y3, y7])
     view.set_selection(1, 4, 28 * 10 + 5)  # from input pixel (10, 5) to neuron 4 of layer 1
-    x, y = view.selected_edge.getData()
-    assert x[0] == view._input_x[285] and y[0] == view._node_y[0][285]
+    x, y = view.selected_edge.getData()  # leaving the image's right border on the pixel's row
+    assert x[0] == view._input_rect.right() and y[0] == view.node_positions(0)[285][1]
     view.set_selection(2, 1, None)  # the bias b_1^2: the neuron only
     assert len(view.selected_edge.getData()[0]) == 0
-    assert view.selected_node.data["y"][0] == view._node_y[2][1]
+    assert view.selected_node.data["y"][0] == view.node_positions(2)[1][1]

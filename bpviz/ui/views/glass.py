@@ -139,11 +139,10 @@ class GlassOverlay:
         self.visible = False
 
     # -- the network view's hook -------------------------------------------------------
-    # ``fit(view)`` and ``draw(view)`` read the NetworkView's drawing: its snapshot and
-    # example, layer sizes ``_sizes``, node heights ``_node_y`` (per layer 0 … L), the
-    # input image's pixel x ``_input_x`` when ``_input_side`` (else input nodes at x = 0),
-    # layer l's nodes at x = l, the node scatter ``_columns[0]`` (its size in pixels) and
-    # the class-name labels ``_out_labels`` right of the outputs.
+    # ``fit(view)`` and ``draw(view)`` read the NetworkView: its snapshot and example,
+    # layer sizes ``_sizes``, ``node_positions(l)`` and ``node_size(l)``, whether the
+    # input is an image (``_input_side``: then no input numbers) and the class-name
+    # labels ``_out_labels`` right of the outputs.
 
     def fit(self, view) -> None:
         """Set ``view``'s x range to leave room for the numbers (small networks only)."""
@@ -157,10 +156,11 @@ class GlassOverlay:
         snapshot, sizes = view.snapshot, view._sizes
         if snapshot is None or tuple(snapshot.config.sizes) != sizes:
             return
-        xs = [view._input_x if view._input_side else np.zeros(sizes[0])]
-        xs += [np.full(n, float(l)) for l, n in enumerate(sizes) if l]
-        size = getattr(view._columns[0], "opts", {}).get("size", 10) if view._columns else 10
-        self.update(snapshot, view.example, xs, view._node_y, size,
+        positions = [view.node_positions(l) for l in range(len(sizes))]
+        xs = [p[:, 0] for p in positions]
+        ys = [p[:, 1] for p in positions]
+        size = max((view.node_size(l) for l in range(1, len(sizes))), default=10.0) or 10.0
+        self.update(snapshot, view.example, xs, ys, size,
                     draw_inputs=not view._input_side)  # fmt: skip
 
     # -- numbers -----------------------------------------------------------------------

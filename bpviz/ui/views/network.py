@@ -1,10 +1,18 @@
-"""The network view: layers left to right, nodes coloured by a^l (or δ^l going backward).
+"""The network view: layers left to right, nodes coloured by aˡ (or δˡ going backward),
+the signal travelling along the edges while a phase plays.
 
-The input is drawn as a 28×28 image, every other layer as a column of nodes (a colour
-strip when the layer is wide). Edges are coloured by w_ij^l; for a wide W^l only the
-strongest |w_ij^l| are drawn and the caption says how many of how many. During the δ and
-gradient phases the nodes show δ^l (each layer scaled to its own max |δ^l|) and the layer
-the phase concerns is highlighted, so δ is seen travelling from the output to the input.
+The input is a 28×28 image whose edges leave from its right border; every other layer is
+a column of discs (≥ 10 px, zig-zagging over sub-columns when the view is short) or a
+colour strip when wider than 64 neurons. Edges show the strongest wᵢⱼ; the phase being
+computed lights up what its edges carry (``_waves``) and ``animate(p)`` runs that wave
+along them, the computed layer filling in as it arrives. A bright outline and a label
+name the layer being computed and its equation; a narration line says it in words
+(``bpviz.ui.narration``); two legends give the nodes' and the edges' colour scales.
+Hover a neuron or an edge for its values (``LiveTip``).
+
+For other helpers: ``node_positions(l)`` gives the neurons' centres ``(n_l, 2)`` in the
+coordinates of ``self.vb`` (the ViewBox of ``self.plot``), ``node_size(l)`` their disc
+diameter in pixels; ``layout_changed`` fires when they move (a resize).
 """
 
 from __future__ import annotations
@@ -18,31 +26,38 @@ from pyqtgraph.Qt import QtCore, QtWidgets
 
 from bpviz.session.snapshot import PhaseKind, Snapshot
 from bpviz.ui import colors
+from bpviz.ui.narration import FULL_SPEED, narrate
 from bpviz.ui.throttle import Throttle
 from bpviz.ui.views._base import SnapshotView, entry, pick
 from bpviz.ui.views._edges import EdgeLayer
+from bpviz.ui.views._hover import LiveTip
+from bpviz.ui.views._network_layout import MAX_NODES, disc_column, strip_column
+from bpviz.ui.views._network_legend import ColourLegend, ElidedLabel
+from bpviz.ui.views._network_parts import TOP, OutlineAndPointer
+from bpviz.ui.views._waves import wave_plan
 from bpviz.ui.views._widgets import caption_bar, superscript
 from bpviz.ui.views.glass import GlassOverlay
 from bpviz.ui.views.glass import applies as glass_applies
 from bpviz.ui.views.glass import spacing as glass_spacing
 
-MAX_NODES = 64  # wider layers are drawn as a colour strip
-EDGES_HZ = 4.0  # the edges (hundreds of lines to repaint) follow new weights at most this often
-TOP = 0.95  # nodes and strips span y ∈ [1 − TOP, TOP]
+EDGES_HZ = 4.0  # at full speed the edges (hundreds of lines) follow new weights this often
 BACKWARD = (PhaseKind.DELTA, PhaseKind.GRADIENT)
-MODES = {False: "aˡ", True: "δˡ (backward)"}  # what the nodes show
+ARRIVE = 0.8  # the wave reaches the computed layer at this fraction of the phase
+IMAGE_RIGHT = 0.3  # x of the input image's right border, where its edges leave
 
 
-class NetworkView(SnapshotView):
+class NetworkView(OutlineAndPointer, SnapshotView):
     """Layers, nodes and the strongest edges of the network in one picture.
 
     Signals: ``example_changed(int)`` (−1 = batch mean), ``neuron_clicked(l, i)``
-    (l = 0 for an input pixel) and ``edge_clicked(l, i, j)`` for w_ij^l. Setters:
-    ``set_example(index_or_None)``, ``set_class_names(names)``, ``set_selection(l, i, j)``.
+    (l = 0 for an input pixel), ``edge_clicked(l, i, j)`` for wᵢⱼˡ, ``layout_changed()``.
+    Setters: ``set_example(index_or_None)``, ``set_class_names(names)``,
+    ``set_selection(l, i, j)``.
     """
 
     neuron_clicked = QtCore.Signal(int, int)
     edge_clicked = QtCore.Signal(int, int, int)
+    layout_changed = QtCore.Signal()
 
     def __init__(self, parent: QtWidgets.QWidget | None = None, max_edges: int = 300) -> None:
         super().__init__(parent)
@@ -50,19 +65,31 @@ class NetworkView(SnapshotView):
         self._class_names: list[str] = [str(k) for k in range(10)]
         self._sizes: tuple[int, ...] = ()
         self._backward: bool | None = None
+        self._last_phase = None
+        self._last_snapshot: Snapshot | None = None
+        self.plan = None
+        self._pending: int | None = None  # the column waiting for the wave
+        self._stream = False  # updates stream in (full speed): no phase to point at
+        self._right = 0.0  # the right end of the view's x range
 
-        # What the nodes show (changes with the phase) apart from the edges' rule (changes
-        # with the network): a caption whose text changes, re-wrapped to another number
-        # of lines, would resize the plot below it and re-lay out all of it every phase.
-        self.mode = QtWidgets.QLabel()
-        texts = [f"nodes: {m}" for m in MODES.values()]
-        self.mode.setFixedWidth(
-            max(self.mode.fontMetrics().horizontalAdvance(t) for t in texts) + 8
-        )
-        self.caption = QtWidgets.QLabel()
-        self.caption.setWordWrap(True)
+        self.node_legend = ColourLegend(colors.SEQUENTIAL, "nodes δˡ/max|δˡ| −1 1")
+        self.edge_legend = ColourLegend(colors.DIVERGING, "edges ∂C/∂wᵢⱼ² −0.0032 0.0032")
+        self.caption = ElidedLabel()  # the edges' rule (how many are drawn)
         bar = caption_bar(self, self.caption)
-        bar.insertWidget(0, self.mode)
+        bar.setSpacing(14)
+        bar.insertWidget(0, self.edge_legend)
+        bar.insertWidget(0, self.node_legend)
+        # The narration's two lines are reserved: a text of another length never re-lays
+        # out the plot below it.
+        self.narration = QtWidgets.QLabel()
+        self.narration.setWordWrap(True)
+        self.narration.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.narration.setFixedHeight(2 * self.narration.fontMetrics().lineSpacing() + 4)
+        self.narration.setAlignment(QtCore.Qt.AlignmentFlag.AlignTop)
+        self.narration.setSizePolicy(  # nor does its width follow the text
+            QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed
+        )
+        self.narration.setMinimumWidth(1)
 
         self.canvas = pg.GraphicsLayoutWidget()
         self.canvas.setBackground(colors.BACKGROUND)
@@ -73,69 +100,88 @@ class NetworkView(SnapshotView):
         self.plot.hideButtons()
         self.vb: pg.ViewBox = self.plot.getViewBox()
         self.vb.setMouseEnabled(False, False)
-        self.colorbar = pg.ColorBarItem(
-            values=(0, 1), colorMap=colors.SEQUENTIAL, interactive=False, width=14
-        )
-        self.colorbar.setMenuEnabled(False)
-        self.canvas.addItem(self.colorbar)
-        colors.style_plot(self.colorbar)
 
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(1)
         layout.addLayout(bar)
+        layout.addWidget(self.narration)
         layout.addWidget(self.canvas, 1)
 
         self.highlight = QtWidgets.QGraphicsRectItem()
-        self.highlight.setPen(pg.mkPen(None))
-        self.highlight.setBrush(pg.mkBrush(*colors.HIGHLIGHT, 28))
-        self.highlight.setZValue(-20)
+        pen = pg.mkPen(colors.HIGHLIGHT, width=2)
+        pen.setCosmetic(True)
+        self.highlight.setPen(pen)
+        self.highlight.setBrush(pg.mkBrush(None))
+        self.highlight.setZValue(20)
         self.vb.addItem(self.highlight, ignoreBounds=True)
+        self.computing = pg.TextItem(
+            anchor=(0.5, 1), color=colors.HIGHLIGHT, fill=pg.mkBrush(colors.BACKGROUND)
+        )
+        self.computing.setZValue(25)
+        self.vb.addItem(self.computing, ignoreBounds=True)
         self.edges = EdgeLayer(self.vb, max_edges)
         self.input_image = pg.ImageItem(axisOrder="row-major")
         self.input_image.setZValue(5)
         self.vb.addItem(self.input_image)
+        self.cost_node = pg.ScatterPlotItem(size=16, pen=pg.mkPen(colors.FOREGROUND), brush=None)
+        self.cost_label = pg.TextItem(
+            "C", anchor=(1, 0), color=colors.FOREGROUND, fill=pg.mkBrush(colors.BACKGROUND)
+        )
+        for item in (self.cost_node, self.cost_label):
+            item.setZValue(10)
+            self.vb.addItem(item, ignoreBounds=True)
         self._selection: tuple[int, int, int | None] | None = None
         self.selected_edge = pg.PlotCurveItem(pen=pg.mkPen(colors.HIGHLIGHT, width=3))
-        self.selected_node = pg.ScatterPlotItem(
-            size=22, brush=None, pen=pg.mkPen(colors.HIGHLIGHT, width=3)
-        )
+        self.selected_node = pg.ScatterPlotItem(brush=None, pen=pg.mkPen(colors.HIGHLIGHT, width=3))
         for item in (self.selected_edge, self.selected_node):
             item.setZValue(30)
             self.vb.addItem(item, ignoreBounds=True)
         self._columns: list[pg.GraphicsObject] = []  # per layer 1 … L: scatter or strip
         self._labels: list[pg.TextItem] = []
         self._out_labels: list[pg.TextItem] = []
-        self._node_y: list[np.ndarray] = []  # per layer 0 … L: y of each neuron
+        self._xy: list[np.ndarray] = []  # per layer 0 … L: centre of each neuron
+        self._disc: list[float] = []  # per layer: disc diameter in pixels (0: strip, image)
+        self._brushes: dict[int, list] = {}  # per disc column: the brushes of its values
         self._input_rect = QtCore.QRectF()
         self._input_side = 0
         self._missing_brush = pg.mkBrush(colors.MISSING)
-        # the edges' own, slower rate (hz None: redraw the edges for every snapshot)
+        # the edges' own, slower rate while updates stream in (full speed)
         self.edge_throttle = Throttle(self._update_edges, EDGES_HZ, self)
-        self.glass = GlassOverlay(self.vb)
-        self.vb.sigResized.connect(self._resize_nodes)
+        self.glass = GlassOverlay(self.vb)  # every number, for a small network (glass.py)
+        self.vb.sigResized.connect(self._layout)
         self.plot.scene().sigMouseClicked.connect(self._clicked)
+        self.tip = LiveTip(self.canvas, self._tip_text)
 
-    # -- public setters --------------------------------------------------------------
+    # -- public ---------------------------------------------------------------------
     def set_class_names(self, names: Sequence[str]) -> None:
         """Label the output nodes (index k = class k); default "0" … "9"."""
         self._class_names = [str(n) for n in names]
         for k, item in enumerate(self._out_labels):
             item.setText(self._class_names[k] if k < len(self._class_names) else str(k))
 
+    def node_positions(self, layer: int) -> np.ndarray:
+        """Centres of layer ``layer``'s neurons ``(n_l, 2)`` in ``self.vb``'s coordinates
+        (layer 0 of a square input: the image's pixel centres)."""
+        return self._xy[layer].copy()
+
+    def node_size(self, layer: int) -> float:
+        """Disc diameter of layer ``layer``'s neurons in pixels (0: a strip or the image)."""
+        return self._disc[layer]
+
     def _example_set(self, index: int | None) -> None:
         self.example_spin.set_example(index)
 
     def set_selection(self, l: int, i: int, j: int | None = None) -> None:
-        """Highlight w_ij^l (its edge, even when not among the strongest, and neuron i of
-        layer l); j None or −1: the bias b_i^l (the neuron only)."""
+        """Highlight wᵢⱼˡ (its edge, even when not drawn, and neuron i of layer l); j None
+        or −1: the bias bᵢˡ (the neuron only)."""
         self._selection = (l, i, None if j is None or j < 0 else j)
         self._draw_selection()
         self.glass.selected = (l, i)  # its edges' numbers are written first
         self.glass.draw(self)
 
     def _draw_selection(self) -> None:
-        selection = self._selection
-        sizes = self._sizes
+        selection, sizes = self._selection, self._sizes
         if selection is None or not sizes or not (1 <= selection[0] < len(sizes)):
             self.selected_edge.setData([], [])
             self.selected_node.setData([], [])
@@ -143,117 +189,114 @@ class NetworkView(SnapshotView):
         l, i, j = selection
         if not (0 <= i < sizes[l] and (j is None or 0 <= j < sizes[l - 1])):
             return
-        y = self._node_y[l][i]
-        self.selected_node.setData([float(l)], [float(y)])
+        x, y = self._xy[l][i]
+        self.selected_node.setData([x], [y], size=max(self._disc[l], 8) + 10)
         if j is None:
             self.selected_edge.setData([], [])
         else:
-            x0 = self._input_x[j] if l == 1 and self._input_side else float(l - 1)
-            self.selected_edge.setData([x0, float(l)], [self._node_y[l - 1][j], y])
+            x0, y0 = self.edges.out_xy[l - 1][j]
+            self.selected_edge.setData([x0, x], [y0, y])
 
     # -- structure (rebuilt only when the network's sizes change) ------------------
     def _build(self, sizes: tuple[int, ...]) -> None:
         for item in (*self._columns, *self._labels, *self._out_labels):
             self.vb.removeItem(item)
-        self._columns, self._labels, self._out_labels, self._node_y = [], [], [], []
+        self._columns, self._labels, self._out_labels, self._brushes = [], [], [], {}
         self._sizes = sizes
         L = len(sizes) - 1
         side = math.isqrt(sizes[0])
         self._input_side = side if side * side == sizes[0] else 0
-        # Colours per image, ``(rows, cols, 4)`` uint8, reused frame after frame.
-        self._rgba = {0: np.zeros((side, side, 4), np.uint8)}
+        self._rgba = {0: np.zeros((side, side, 4), np.uint8)}  # reused frame after frame
+        self.input_image.setVisible(bool(self._input_side))
         if self._input_side:
             self.input_image.setImage(self._rgba[0], levels=None)
-            self.input_image.setVisible(True)
-        else:
-            self.input_image.setVisible(False)
-        spread = glass_applies(sizes)  # room for the numbers between nodes
-        self._node_y.append(self._column_y(sizes[0], spread))
-        self._input_x = np.zeros(sizes[0])
         for l in range(1, L + 1):
             n = sizes[l]
-            self._node_y.append(self._column_y(n, spread))
             if n > MAX_NODES:
                 self._rgba[l] = np.zeros((n, 1, 4), np.uint8)
                 item = pg.ImageItem(axisOrder="row-major")
                 item.setImage(self._rgba[l], levels=None)
-                item.setRect(QtCore.QRectF(l - 0.04, 1 - TOP, 0.08, 2 * TOP - 1))
                 item.setBorder(pg.mkPen(colors.MISSING))
             else:
-                item = pg.ScatterPlotItem(
-                    x=np.full(n, float(l)),
-                    y=self._node_y[l],
-                    pen=pg.mkPen(colors.MISSING, width=1),
-                    brush=colors.MISSING,
-                    size=10,
-                )
+                self._brushes[l] = [self._missing_brush] * n
+                item = pg.ScatterPlotItem(pen=pg.mkPen(colors.MISSING, width=1))
             item.setZValue(10)
             self.vb.addItem(item)
             self._columns.append(item)
-        for l in range(L + 1):
+        for _l in range(L + 1):
             label = pg.TextItem(anchor=(0.5, 0), color=colors.FOREGROUND)
-            label.setPos(float(l), 1 - TOP - 0.01)
             self.vb.addItem(label)
             self._labels.append(label)
-        for k, yk in enumerate(self._node_y[L] if sizes[L] <= MAX_NODES else []):
+        for k in range(sizes[L] if sizes[L] <= MAX_NODES else 0):
             text = self._class_names[k] if k < len(self._class_names) else str(k)
             label = pg.TextItem(text, anchor=(0, 0.5), color=colors.FOREGROUND)
-            label.setPos(L + 0.06, float(yk))
             self.vb.addItem(label)
             self._out_labels.append(label)
-        self.vb.setRange(xRange=(-0.55, L + 0.25), yRange=(-0.08, 1.0), padding=0)
-        self.edges.build(sizes, self._input_x, self._node_y)
-        self._edges_drawn_at = -float("inf")
+        # room right of the outputs for their labels and the cost C, whatever the depth
+        self._right = L + 0.5 + 0.1 * max(L - 2, 0)
+        self.vb.setRange(xRange=(-0.5, self._right), yRange=(-0.12, 1.1), padding=0)
+        self.edges.build(sizes)
         self._input_rect = QtCore.QRectF()
-        self._backward = None
-        self._resize_nodes()
-        self._draw_selection()
+        self._backward, self._last_phase, self.plan, self._pending = None, None, None, None
+        self._last_snapshot = None
+        self._layout()
 
-    @staticmethod
-    def _column_y(n: int, spread: bool = False) -> np.ndarray:
-        """y of each neuron of an n-neuron column, neuron 0 at the top (``spread``: wider
-        apart, for the glass box's numbers)."""
-        if n > MAX_NODES:
-            return TOP - (np.arange(n) + 0.5) * (2 * TOP - 1) / n
-        spacing = glass_spacing(n) if spread else min((2 * TOP - 1) / max(n - 1, 1), 0.09)
-        return 0.5 + ((n - 1) / 2 - np.arange(n)) * spacing
-
-    def _place_input(self) -> None:
-        """Keep the input image square on screen, its right edge at x = 0.45."""
-        side = self._input_side
-        if not side:
+    def _layout(self) -> None:
+        """Place every neuron for the view's size in pixels (discs ≥ 10 px, a square input
+        image), and the edges, labels and outline with them."""
+        sizes = self._sizes
+        if not sizes:
             return
-        px, py = self.vb.viewPixelSize()
-        h = 2 * TOP - 1
-        w = min(h * px / py, 0.95) if py > 0 else h
-        h = w * py / px if py > 0 else h
-        rect = QtCore.QRectF(0.45 - w, 0.5 - h / 2, w, h)
-        if rect == self._input_rect:
-            return
-        self._input_rect = rect
-        self.input_image.setRect(rect)
-        r, c = np.divmod(np.arange(side * side), side)
-        self._node_y[0] = rect.top() + (side - r - 0.5) * h / side
-        self._input_x = rect.left() + (c + 0.5) * w / side
-        self.edges.set_input_x(self._input_x, self._node_y[0])
-        self._draw_selection()
-
-    def _resize_nodes(self) -> None:
-        """Node size in pixels follows the view's height and the node spacing."""
+        L = len(sizes) - 1
         self.glass.fit(self)  # room for the numbers (sets the x range)
-        self._place_input()
-        height = max(self.vb.height(), 1.0)
-        size = 8.0
+        spread = glass_applies(sizes)  # the nodes further apart, for the numbers
+        px, py = self.vb.viewPixelSize()
+        if not (px > 0 and py > 0):
+            px, py = 1 / 200, 1 / 200
+        lo, hi = 1 - TOP, TOP
+        xy, out0, disc = [np.zeros((sizes[0], 2))], np.zeros((sizes[0], 2)), [0.0]
+        side = self._input_side
+        if side:  # square on screen, its right border where its edges leave
+            w = min(0.8 * (hi - lo) / py, (IMAGE_RIGHT + 0.45) / px) * px
+            h = w / px * py
+            rect = QtCore.QRectF(IMAGE_RIGHT - w, 0.5 - h / 2, w, h)
+            self._input_rect = rect
+            self.input_image.setRect(rect)
+            r, c = np.divmod(np.arange(side * side), side)
+            y = rect.top() + (side - r - 0.5) * h / side
+            xy[0] = np.column_stack((rect.left() + (c + 0.5) * w / side, y))
+            out0 = np.column_stack((np.full(side * side, rect.right()), y))
+        else:
+            ys = strip_column(sizes[0], lo, hi)
+            xy[0] = out0 = np.column_stack((np.zeros(sizes[0]), ys))
         for l, item in enumerate(self._columns, start=1):
-            if isinstance(item, pg.ScatterPlotItem):
-                ys = self._node_y[l]
-                spacing = abs(ys[0] - ys[1]) if len(ys) > 1 else 0.09
-                size = float(np.clip(0.8 * spacing * height / 1.08, 4, 26))
-                item.setSize(size)
-        px = self.vb.viewPixelSize()[0]
-        for label in self._out_labels:  # beside the output nodes, whatever the zoom
-            label.setPos(len(self._sizes) - 1 + (size / 2 + 4) * px, label.pos().y())
+            n = sizes[l]
+            if n > MAX_NODES:
+                ys = strip_column(n, lo, hi)
+                xy.append(np.column_stack((np.full(n, float(l)), ys)))
+                disc.append(0.0)
+                item.setRect(QtCore.QRectF(l - 7 * px, lo, 14 * px, hi - lo))
+            else:
+                cap = glass_spacing(n) if spread else None
+                xs, ys, size = disc_column(n, float(l), lo, hi, px, py, cap)
+                xy.append(np.column_stack((xs, ys)))
+                disc.append(size)
+                item.setData(x=xs, y=ys, size=size, brush=self._brushes[l])
+        self._xy, self._disc = xy, disc
+        for l, label in enumerate(self._labels):
+            x = self._input_rect.center().x() if l == 0 and side else float(l)
+            label.setPos(x, lo - 16 * py)  # below the outline of a computed layer
+        right = L + (disc[L] / 2 + 4) * px + (xy[L][:, 0].max() - L)
+        for k, label in enumerate(self._out_labels):
+            label.setPos(right, float(xy[L][k, 1]))
+        cost = (max(right + 40 * px, self._right - 22 * px), 0.5)
+        self.cost_node.setData([cost[0]], [cost[1]])
+        self.cost_label.setPos(self._right - 2 * px, cost[1] - 10 * py)  # right-aligned: whole
+        self.edges.set_positions([out0, *xy[1:]], xy, cost, right + 16 * px)
+        self._draw_highlight()
+        self._draw_selection()
         self.glass.draw(self)
+        self.layout_changed.emit()
 
     # -- drawing ------------------------------------------------------------------
     def _render(self, snapshot: Snapshot) -> None:
@@ -263,44 +306,94 @@ class NetworkView(SnapshotView):
         L = len(sizes) - 1
         self.example_spin.set_batch_size(snapshot.config.batch_size)
         phase = snapshot.phase
+        # a run of updates (full speed): the edges show W, at their own slower rate (a
+        # snapshot drawn again, for another example, keeps what it was)
+        if snapshot is not self._last_snapshot:
+            self._stream = snapshot.running and phase == self._last_phase
+            self._last_phase, self._last_snapshot = phase, snapshot
+        stream = self._stream
         backward = phase is not None and phase.kind in BACKWARD
-        if backward != self._backward:
-            self._set_mode(backward, L)
-        self.edge_throttle.request()
         self._draw_input(pick(snapshot.x, self.example))
+        levels = []
         for l in range(1, L + 1):
             if backward:
                 values = pick(entry(snapshot.delta, l - 1), self.example)
                 level = colors.symmetric_level(values)
                 self._draw_column(l, values, -level, level, colors.DIVERGING_LUT)
+                levels.append(level if values is not None else None)
             else:
                 values = pick(entry(snapshot.a, l), self.example)
                 lo, hi = self._activation_levels(snapshot, l)
                 self._draw_column(l, values, lo, hi, colors.SEQUENTIAL_LUT)
-        self._draw_highlight(phase, L)
+        self._set_mode(backward, levels, snapshot)
+        self.plan = wave_plan(snapshot, self.example, stream)
+        self.edges.set_plan(self.plan)
+        if self.plan is None:
+            self.edge_legend.set_scale("edges wᵢⱼ/max|wˡ|", -1, 1)
+        else:
+            level = self.plan.level
+            self.edge_legend.set_scale(f"edges {self.plan.quantity}", -level, level)
+        if stream:
+            self.edge_throttle.request()
+        else:
+            self.edge_throttle.flush()
+        self._pending = None
+        self._draw_highlight()
+        told = FULL_SPEED if stream else narrate(phase, snapshot.config)
+        text = f"<b>{told.equation}</b> — {told.words}"
+        if text != self.narration.text():
+            self.narration.setText(text)
+        self.animate(1.0)
         self.glass.draw(self)  # glass box: every number (bpviz/ui/views/glass.py)
+        self.tip.refresh()
+
+    def animate(self, progress: float) -> None:
+        """The phase at ``progress`` ∈ [0, 1]: the wave runs along the lit edges and
+        reaches the computed layer at ``ARRIVE``; that layer's nodes fill in then."""
+        plan = self.plan
+        if plan is None or not self._columns:
+            return
+        front = min(1.0, max(0.0, progress) / ARRIVE)
+        self.edges.set_progress(front)
+        waiting = plan.target if front < 1.0 else None
+        if waiting != self._pending:
+            for l in {waiting, self._pending} - {None}:
+                self._show_column(l, values_shown=l != waiting)
+            self._pending = waiting
+
+    def _show_column(self, l: int, values_shown: bool) -> None:
+        item = self._columns[l - 1]
+        if isinstance(item, pg.ImageItem):
+            item.setImage(self._rgba[l] if values_shown else self._rgba[l] * 0, levels=None)
+        else:
+            n = len(self._brushes[l])
+            item.setBrush(self._brushes[l] if values_shown else [self._missing_brush] * n)
 
     def _update_edges(self) -> None:
-        """Draw the edges of the latest snapshot's weights (rate-limited to EDGES_HZ)."""
+        """The strongest edges of the latest weights (at most EDGES_HZ while streaming)."""
         if self.snapshot is None or tuple(self.snapshot.config.sizes) != self._sizes:
             return
         self.edges.update(self.snapshot.weights)
-        self._set_caption()
+        rule = f"drawn: {self.edges.rule()}"
+        self.caption.set_full_text(rule)
 
-    def _set_mode(self, backward: bool, L: int) -> None:
-        self._backward = backward
+    def _set_mode(self, backward: bool, levels: list, snapshot: Snapshot) -> None:
+        if backward != self._backward:
+            self._backward = backward
+            self.node_legend.set_map(colors.DIVERGING if backward else colors.SEQUENTIAL)
         if backward:
-            self.colorbar.setColorMap(colors.DIVERGING)
-            self.colorbar.setLevels((-1, 1))
-            self.colorbar.getAxis("right").setLabel("δˡ / max|δˡ|")
+            self.node_legend.set_scale("nodes δˡ/max|δˡ|", -1, 1)
         else:
-            self.colorbar.setColorMap(colors.SEQUENTIAL)
-            self.colorbar.setLevels((0, 1))
-            self.colorbar.getAxis("right").setLabel("aˡ")
-        self._set_caption()
+            lo, hi = self._activation_levels(snapshot, 1)
+            self.node_legend.set_scale("nodes aˡ", lo, hi)
         for l, label in enumerate(self._labels):
             name = "x = a⁰" if l == 0 else ("δ" if backward else "a") + superscript(l)
-            label.setText(f"{name}\n({self._sizes[l]})")
+            scale = ""
+            if backward and l >= 1 and levels[l - 1] is not None:
+                scale = f" ±{levels[l - 1]:.2g}".replace("-", "−")
+            text = f"{name} ({self._sizes[l]}){scale}"
+            if label.toPlainText() != text:
+                label.setText(text)
 
     @staticmethod
     def _activation_levels(snapshot: Snapshot, l: int) -> tuple[float, float]:
@@ -335,60 +428,8 @@ class NetworkView(SnapshotView):
             item.setImage(buffer, levels=None)
             return
         if values is None:
-            item.setBrush([self._missing_brush] * len(self._node_y[l]))
-            return
-        palette = colors.brushes(lut)
-        item.setBrush([palette[k] for k in colors.lut_indices(values, lo, hi)])
-
-    def _draw_highlight(self, phase, L: int) -> None:
-        if phase is None or phase.layer is None:
-            self.highlight.setVisible(phase is not None and phase.kind is PhaseKind.UPDATE)
-            if self.highlight.rect() != QtCore.QRectF(0, 0, L, 1):
-                self.highlight.setRect(QtCore.QRectF(0, 0, L, 1))
-            self.edges.set_highlight(None)
-            return
-        l = phase.layer
-        if phase.kind is PhaseKind.GRADIENT:
-            rect = QtCore.QRectF(l - 1, 1 - TOP - 0.02, 1, 2 * TOP - 1 + 0.04)
+            self._brushes[l] = [self._missing_brush] * len(self._xy[l])
         else:
-            rect = QtCore.QRectF(l - 0.15, 1 - TOP - 0.02, 0.3, 2 * TOP - 1 + 0.04)
-        if rect != self.highlight.rect():
-            self.highlight.setRect(rect)
-        self.highlight.setVisible(True)
-        self.edges.set_highlight(l if phase.kind is PhaseKind.GRADIENT else None)
-
-    def _set_caption(self) -> None:
-        mode = f"nodes: {MODES[bool(self._backward)]}"
-        if mode != self.mode.text():
-            self.mode.setText(mode)
-        text = f"· edges: wᵢⱼˡ, by |w| — {self.edges.rule()}"
-        if text != self.caption.text():
-            self.caption.setText(text)
-
-    # -- clicks -------------------------------------------------------------------
-    def _clicked(self, event) -> None:
-        if not self._sizes or not self.vb.sceneBoundingRect().contains(event.scenePos()):
-            return
-        pos = self.vb.mapSceneToView(event.scenePos())
-        px, py = self.vb.viewPixelSize()
-        hit = self._node_at(pos.x(), pos.y(), px, py)
-        if hit is not None:
-            self.neuron_clicked.emit(*hit)
-            return
-        edge = self.edges.edge_at(pos.x(), pos.y(), px, py)
-        if edge is not None:
-            self.edge_clicked.emit(*edge)
-
-    def _node_at(self, x: float, y: float, px: float, py: float) -> tuple[int, int] | None:
-        if self._input_side and self._input_rect.contains(QtCore.QPointF(x, y)):
-            side, rect = self._input_side, self._input_rect
-            c = int((x - rect.left()) / rect.width() * side)
-            r = side - 1 - int((y - rect.top()) / rect.height() * side)
-            return 0, int(np.clip(r, 0, side - 1) * side + np.clip(c, 0, side - 1))
-        l = round(x)
-        if not 1 <= l < len(self._sizes) or abs(x - l) > max(0.05, 8 * px):
-            return None
-        ys = self._node_y[l]
-        i = int(np.argmin(np.abs(ys - y)))
-        tolerance = max(abs(ys[0] - ys[1]) / 2 if len(ys) > 1 else 0.05, 2 * py)
-        return (l, i) if abs(ys[i] - y) <= tolerance else None
+            palette = colors.brushes(lut)
+            self._brushes[l] = [palette[k] for k in colors.lut_indices(values, lo, hi)]
+        item.setBrush(self._brushes[l])
