@@ -71,7 +71,9 @@ class LiveTip(QtCore.QObject):
     def hide(self) -> None:
         """Take the tip down and forget the pointer."""
         self._pos = None
-        if self._shown is not None:
+        # a Hide event may come while the widget is being destroyed, after our
+        # attributes went: nothing to take down then
+        if getattr(self, "_shown", None) is not None:
             QtWidgets.QToolTip.hideText()
         self._shown = None
 
