@@ -14,6 +14,8 @@ import numpy as np
 from bpviz.session.snapshot import Snapshot
 from bpviz.ui.notation import subscript, superscript
 
+__all__ = ["fmt", "parse", "subscript", "superscript", "sym"]
+
 Lines = list[str]
 
 
