@@ -106,7 +106,7 @@ def test_io_output_bars_are_activations_on_the_sequential_map(qtbot):
     assert view.legend.lut is colors.SEQUENTIAL_LUT and view.legend.level == 1.0
     assert view.legend.text == "aᴸ 0 … 1"
     np.testing.assert_array_equal(view.grid.lut, colors.GREYS_LUT)  # pixels: greys
-    assert "pixels in grey" in view.caption.text()
+    assert "pixels, drawn in grey" in view.caption.toolTip()
 
 
 def test_inspector_shares_are_on_the_diverging_map_with_their_legend(qtbot):

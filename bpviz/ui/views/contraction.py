@@ -88,10 +88,10 @@ class ContractionView(ThrottledView):
         # ± its own largest |value|: one legend each
         self.slice_legend = ColorLegend("slices", signed=True)
         self.result_legend = ColorLegend("∂Cₓ/∂Wˡ", signed=True)
-        legends = QtWidgets.QVBoxLayout()
+        legends = QtWidgets.QVBoxLayout()  # stacked: the panel stays as narrow as it was
+        legends.setSpacing(1)
         legends.addWidget(self.slice_legend)
         legends.addWidget(self.result_legend)
-        top.addLayout(legends)
         top.addWidget(self.example_spin)
         self.canvas = StackCanvas()
         self.canvas.clicked.connect(self._result_clicked)
@@ -104,6 +104,7 @@ class ContractionView(ThrottledView):
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
+        layout.addLayout(legends)
         layout.addWidget(self.caption)
         layout.addWidget(self.scroll, 1)
         dark_panel(self)

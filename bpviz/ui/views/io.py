@@ -78,9 +78,15 @@ class InputOutputView(SnapshotView):
         self.verdict.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
         self._digit_text = ""
         bar = caption_bar(self, self.caption)
-        self.legend = ColorLegend("aᴸ", signed=False)  # the output bars' colours
+        self.caption.setToolTip(
+            "The digits are pixels, drawn in grey: 0 black … 1 white (not a colour "
+            "scale). The output bars aᴸ are activations on the sequential map (legend)."
+        )
+        # the output bars' colours, in the verdict's dark band (the caption row is full)
+        self.legend = ColorLegend("aᴸ", signed=False)
         self.legend.set_level(1.0)
-        bar.insertWidget(1, self.legend)
+        self.legend.setPalette(palette)
+        self.legend.setAutoFillBackground(True)
 
         self.canvas = pg.GraphicsLayoutWidget()
         self.canvas.setBackground(colors.BACKGROUND)
@@ -114,7 +120,11 @@ class InputOutputView(SnapshotView):
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(bar)
-        layout.addWidget(self.verdict)
+        band = QtWidgets.QHBoxLayout()
+        band.setSpacing(0)
+        band.addWidget(self.verdict, 1)
+        band.addWidget(self.legend)
+        layout.addLayout(band)
         layout.addWidget(self.canvas, 1)
         self.tip = _io_hover.install(self)  # hover a pixel or a bar: its value
 
@@ -200,10 +210,7 @@ class InputOutputView(SnapshotView):
                 self._label(k, wrong, WRONG)
         self._draw_selection()
         shown = f"the first {m:,} of {x.shape[0]:,}" if m < x.shape[0] else f"all {m:,}"
-        text = (
-            f"mini-batch x: {shown} digits (pixels in grey, 0 … 1) · label, red when "
-            "predicted wrong (click to select)"
-        )
+        text = f"mini-batch x: {shown} digits · label, red when predicted wrong (click to select)"
         if text != self.caption.text():
             self.caption.setText(text)
 
