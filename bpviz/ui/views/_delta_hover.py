@@ -3,21 +3,17 @@ in it (``_value_text``), for the example the view shows (or the batch mean)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from pyqtgraph.Qt import QtCore
 
 from bpviz.ui.views import _value_text as vt
+from bpviz.ui.views._base import SnapshotView
 from bpviz.ui.views._gradient_hover import scene_point
 from bpviz.ui.views._hover import LiveTip, html_lines
-
-if TYPE_CHECKING:
-    from bpviz.ui.views.delta import DeltaView
 
 CELL_TEXTS = (vt.dC_da_cell, vt.sigma_prime_cell, vt.delta_cell)  # the row's three cells
 
 
-def install(view: DeltaView) -> LiveTip:
+def install(view: SnapshotView) -> LiveTip:
     """The view's one live tooltip, over all its cells."""
 
     def text_at(pos: QtCore.QPointF) -> str | None:
@@ -27,7 +23,7 @@ def install(view: DeltaView) -> LiveTip:
     return LiveTip(view.canvas, text_at)
 
 
-def lines_at(view: DeltaView, scene: QtCore.QPointF) -> list[str] | None:
+def lines_at(view: SnapshotView, scene: QtCore.QPointF) -> list[str] | None:
     """What the tip says over the bar of neuron i in the cell at ``scene``."""
     snapshot = view._drawn
     if snapshot is None:

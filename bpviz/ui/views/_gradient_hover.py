@@ -3,16 +3,12 @@ and the numbers in it (``_value_text``), from the arrays the view drew."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore
 
 from bpviz.ui.views import _value_text as vt
+from bpviz.ui.views._base import SnapshotView
 from bpviz.ui.views._hover import LiveTip, html_lines
-
-if TYPE_CHECKING:
-    from bpviz.ui.views.gradient import GradientView
 
 
 def scene_point(canvas: pg.GraphicsView, pos: QtCore.QPointF) -> QtCore.QPointF:
@@ -32,7 +28,7 @@ def pixel_under(image: pg.ImageItem, scene: QtCore.QPointF) -> tuple[int, int] |
     return None
 
 
-def install(view: GradientView) -> LiveTip:
+def install(view: SnapshotView) -> LiveTip:
     """The view's one live tooltip, over its canvas (both the heatmap and the tiles)."""
 
     def text_at(pos: QtCore.QPointF) -> str | None:
@@ -42,7 +38,7 @@ def install(view: GradientView) -> LiveTip:
     return LiveTip(view.canvas, text_at)
 
 
-def lines_at(view: GradientView, scene: QtCore.QPointF) -> list[str] | None:
+def lines_at(view: SnapshotView, scene: QtCore.QPointF) -> list[str] | None:
     """What the tip says at scene point ``scene``: a heatmap cell, a tile pixel, or None."""
     snapshot = view._drawn
     if snapshot is None:

@@ -14,13 +14,13 @@ from bpviz.ui.views import _value_text as vt
 from bpviz.ui.views._gradient_hover import scene_point
 from bpviz.ui.views._hover import LiveTip, html_lines
 from bpviz.ui.views._legend import ColorLegend
+from bpviz.ui.views._throttle import ThrottledView
 
 if TYPE_CHECKING:
     from bpviz.ui.inspection import Inspection
-    from bpviz.ui.views.inspector import InspectorView
 
 
-def page(view: InspectorView) -> QtWidgets.QWidget:
+def page(view: ThrottledView) -> QtWidgets.QWidget:
     """The chart's tab: its legend above the plot; sets ``view.legend``, ``view.level``
     and ``view.bars_tip``."""
     view.legend = ColorLegend("δᵢ aⱼ", signed=True)
@@ -39,7 +39,7 @@ def page(view: InspectorView) -> QtWidgets.QWidget:
     return widget
 
 
-def brushes(view: InspectorView, ins: Inspection) -> list:
+def brushes(view: ThrottledView, ins: Inspection) -> list:
     """One brush per example's bar: its value on the diverging map over ±the level."""
     c = ins.contributions
     running = view._drawn is not None and view._drawn.running
@@ -54,7 +54,7 @@ def brushes(view: InspectorView, ins: Inspection) -> list:
     return [shades[k] for k in colors.lut_indices(c, -level, level)]
 
 
-def lines_at(view: InspectorView, pos: QtCore.QPointF) -> list[str] | None:
+def lines_at(view: ThrottledView, pos: QtCore.QPointF) -> list[str] | None:
     """Bar k under ``pos`` (the plot widget's coordinates): δᵢ × aⱼ for example k."""
     ins, snapshot = view.inspection, view._drawn
     if ins is None or snapshot is None or ins.contributions is None:

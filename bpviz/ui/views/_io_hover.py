@@ -3,21 +3,16 @@ quantity) or an output bar (aₖᴸ against yₖ), with the snapshot's numbers."
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from pyqtgraph.Qt import QtCore
 
 from bpviz.ui.views import _value_text as vt
-from bpviz.ui.views._base import entry
+from bpviz.ui.views._base import SnapshotView, entry
 from bpviz.ui.views._gradient_hover import pixel_under, scene_point
 from bpviz.ui.views._hover import LiveTip, html_lines
 from bpviz.ui.views._tiles import tile_grid
 
-if TYPE_CHECKING:
-    from bpviz.ui.views.io import InputOutputView
 
-
-def install(view: InputOutputView) -> LiveTip:
+def install(view: SnapshotView) -> LiveTip:
     """The view's one live tooltip, over the grid, the large digit and the output bars."""
 
     def text_at(pos: QtCore.QPointF) -> str | None:
@@ -27,7 +22,7 @@ def install(view: InputOutputView) -> LiveTip:
     return LiveTip(view.canvas, text_at)
 
 
-def lines_at(view: InputOutputView, scene: QtCore.QPointF) -> list[str] | None:
+def lines_at(view: SnapshotView, scene: QtCore.QPointF) -> list[str] | None:
     """What the tip says at scene point ``scene``."""
     snapshot = view._drawn
     if snapshot is None or snapshot.x is None:

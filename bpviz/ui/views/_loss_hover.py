@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from pyqtgraph.Qt import QtCore
+from pyqtgraph.Qt import QtCore, QtWidgets
 
 from bpviz.ui.notation import number
 from bpviz.ui.views._gradient_hover import scene_point
@@ -16,10 +16,9 @@ from bpviz.ui.views._value_text import fmt
 
 if TYPE_CHECKING:
     from bpviz.session.snapshot import HistoryView
-    from bpviz.ui.views.loss import LossView
 
 
-def install(view: LossView) -> LiveTip:
+def install(view: QtWidgets.QWidget) -> LiveTip:
     """The view's live tooltip over its plot (``view.loss_tip``)."""
 
     def text_at(pos: QtCore.QPointF) -> str | None:
@@ -35,7 +34,7 @@ def bucket_at(history: HistoryView, x: float) -> int:
     return min(max(k, 0), len(history.loss_step) - 1)
 
 
-def lines_at(view: LossView, scene: QtCore.QPointF) -> list[str] | None:
+def lines_at(view: QtWidgets.QWidget, scene: QtCore.QPointF) -> list[str] | None:
     """What the tip says at scene point ``scene`` (None: not over the plot, no history)."""
     history = view._drawn
     box = view.plot.getViewBox()
