@@ -7,6 +7,7 @@ the printed precision), and the tip follows a new snapshot while the pointer res
 from __future__ import annotations
 
 import dataclasses
+import gc
 import html
 import re
 
@@ -281,3 +282,23 @@ def test_hover_outside_the_cells_shows_nothing(qtbot):
     view.show_snapshot(snapshot_at(PhaseKind.FORWARD, 1))  # ∂C/∂W not computed yet
     hover(view.canvas, view.heatmap.plot.getViewBox(), 10, 5)
     assert view.tip.text is None
+
+
+# (ContractionView is left out: collected this way it aborts now and then on main too,
+# and here with its tip and legends taken out: a crash of its own, not the tip's)
+@pytest.mark.parametrize("view_class", [GradientView, DeltaView, InputOutputView, LossView])
+def test_a_deleted_view_takes_its_tip_down_cleanly(qtbot, view_class):
+    """The view holds its tip and the tip's text function must not hold the view back: a
+    cycle is broken by the collector in any order, clearing the tip while Qt, deleting
+    the view's widgets, still sends it their Hide events (an error in the event filter,
+    which pytest-qt reports, and at worst a crash)."""
+    view = view_class()
+    view.resize(900, 520)
+    view.show()
+    qtbot.waitExposed(view)
+    view.show_snapshot(snapshot_at(PhaseKind.UPDATE))
+    QtWidgets.QApplication.processEvents()
+    del view
+    gc.collect()
+    for _ in range(3):
+        QtWidgets.QApplication.processEvents()

@@ -7,20 +7,15 @@ from pyqtgraph.Qt import QtCore
 
 from bpviz.ui.views import _value_text as vt
 from bpviz.ui.views._base import SnapshotView
-from bpviz.ui.views._gradient_hover import scene_point
-from bpviz.ui.views._hover import LiveTip, html_lines
+from bpviz.ui.views._gradient_hover import weak_tip
+from bpviz.ui.views._hover import LiveTip
 
 CELL_TEXTS = (vt.dC_da_cell, vt.sigma_prime_cell, vt.delta_cell)  # the row's three cells
 
 
 def install(view: SnapshotView) -> LiveTip:
     """The view's one live tooltip, over all its cells."""
-
-    def text_at(pos: QtCore.QPointF) -> str | None:
-        lines = lines_at(view, scene_point(view.canvas, pos))
-        return html_lines(*lines) if lines else None
-
-    return LiveTip(view.canvas, text_at)
+    return weak_tip(view.canvas, view, lines_at)
 
 
 def lines_at(view: SnapshotView, scene: QtCore.QPointF) -> list[str] | None:

@@ -3,12 +3,32 @@ and the numbers in it (``_value_text``), from the arrays the view drew."""
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
+
 import pyqtgraph as pg
-from pyqtgraph.Qt import QtCore
+from pyqtgraph.Qt import QtCore, QtWidgets
 
 from bpviz.ui.views import _value_text as vt
 from bpviz.ui.views._base import SnapshotView
 from bpviz.ui.views._hover import LiveTip, html_lines
+
+
+def weak_tip(widget: QtWidgets.QWidget, view: QtWidgets.QWidget, lines_at: Callable) -> LiveTip:
+    """A ``LiveTip`` over ``widget`` saying ``lines_at(view, scene point)``, which holds
+    ``view`` weakly: the view holds its tip, and a tip holding its view back would make
+    a reference cycle that Python's collector breaks in any order — clearing the tip
+    while Qt, deleting the view's widgets, still sends it their Hide events."""
+    ref = weakref.ref(view)
+
+    def text_at(pos: QtCore.QPointF) -> str | None:
+        owner = ref()
+        if owner is None:
+            return None
+        lines = lines_at(owner, scene_point(widget, pos))
+        return html_lines(*lines) if lines else None
+
+    return LiveTip(widget, text_at)
 
 
 def scene_point(canvas: pg.GraphicsView, pos: QtCore.QPointF) -> QtCore.QPointF:
@@ -30,12 +50,7 @@ def pixel_under(image: pg.ImageItem, scene: QtCore.QPointF) -> tuple[int, int] |
 
 def install(view: SnapshotView) -> LiveTip:
     """The view's one live tooltip, over its canvas (both the heatmap and the tiles)."""
-
-    def text_at(pos: QtCore.QPointF) -> str | None:
-        lines = lines_at(view, scene_point(view.canvas, pos))
-        return html_lines(*lines) if lines else None
-
-    return LiveTip(view.canvas, text_at)
+    return weak_tip(view.canvas, view, lines_at)
 
 
 def lines_at(view: SnapshotView, scene: QtCore.QPointF) -> list[str] | None:

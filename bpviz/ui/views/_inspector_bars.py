@@ -11,8 +11,7 @@ from pyqtgraph.Qt import QtCore, QtWidgets
 
 from bpviz.ui import colors
 from bpviz.ui.views import _value_text as vt
-from bpviz.ui.views._gradient_hover import scene_point
-from bpviz.ui.views._hover import LiveTip, html_lines
+from bpviz.ui.views._gradient_hover import weak_tip
 from bpviz.ui.views._legend import ColorLegend
 from bpviz.ui.views._throttle import ThrottledView
 
@@ -21,22 +20,20 @@ if TYPE_CHECKING:
 
 
 def page(view: ThrottledView) -> QtWidgets.QWidget:
-    """The chart's tab: its legend above the plot; sets ``view.legend``, ``view.level``
-    and ``view.bars_tip``."""
+    """The chart's tab (the plot); its legend goes in the tab bar's corner, shown with
+    this tab (no height taken from the chart). Sets ``view.legend``, ``view.level`` and
+    ``view.bars_tip``."""
     view.legend = ColorLegend("δᵢ aⱼ", signed=True)
     view.level = colors.StickyLevel()
-    widget = QtWidgets.QWidget()
-    layout = QtWidgets.QVBoxLayout(widget)
-    layout.setContentsMargins(0, 2, 0, 0)
-    layout.addWidget(view.legend, 0, QtCore.Qt.AlignmentFlag.AlignRight)
-    layout.addWidget(view.bars_plot, 1)
 
-    def text_at(pos: QtCore.QPointF) -> str | None:
-        lines = lines_at(view, pos)
-        return html_lines(*lines) if lines else None
+    view.bars_tip = weak_tip(view.bars_plot, view, lines_at)
+    return view.bars_plot
 
-    view.bars_tip = LiveTip(view.bars_plot, text_at)
-    return widget
+
+def place_legend(view: ThrottledView) -> None:
+    """Put the legend in the corner of ``view.tabs``, visible while the chart's tab is."""
+    view.tabs.setCornerWidget(view.legend, QtCore.Qt.Corner.TopRightCorner)
+    view.tabs.currentChanged.connect(lambda k: view.legend.setVisible(k == 0))
 
 
 def brushes(view: ThrottledView, ins: Inspection) -> list:
@@ -54,13 +51,12 @@ def brushes(view: ThrottledView, ins: Inspection) -> list:
     return [shades[k] for k in colors.lut_indices(c, -level, level)]
 
 
-def lines_at(view: ThrottledView, pos: QtCore.QPointF) -> list[str] | None:
-    """Bar k under ``pos`` (the plot widget's coordinates): δᵢ × aⱼ for example k."""
+def lines_at(view: ThrottledView, scene: QtCore.QPointF) -> list[str] | None:
+    """Bar k at scene point ``scene`` of the chart: δᵢ × aⱼ for example k."""
     ins, snapshot = view.inspection, view._drawn
     if ins is None or snapshot is None or ins.contributions is None:
         return None
     box = view.bars_plot.getPlotItem().getViewBox()
-    scene = scene_point(view.bars_plot, pos)
     if not box.sceneBoundingRect().contains(scene):
         return None
     k = round(box.mapSceneToView(scene).x())

@@ -7,19 +7,14 @@ from pyqtgraph.Qt import QtCore
 
 from bpviz.ui.views import _value_text as vt
 from bpviz.ui.views._base import SnapshotView, entry
-from bpviz.ui.views._gradient_hover import pixel_under, scene_point
-from bpviz.ui.views._hover import LiveTip, html_lines
+from bpviz.ui.views._gradient_hover import pixel_under, weak_tip
+from bpviz.ui.views._hover import LiveTip
 from bpviz.ui.views._tiles import tile_grid
 
 
 def install(view: SnapshotView) -> LiveTip:
     """The view's one live tooltip, over the grid, the large digit and the output bars."""
-
-    def text_at(pos: QtCore.QPointF) -> str | None:
-        lines = lines_at(view, scene_point(view.canvas, pos))
-        return html_lines(*lines) if lines else None
-
-    return LiveTip(view.canvas, text_at)
+    return weak_tip(view.canvas, view, lines_at)
 
 
 def lines_at(view: SnapshotView, scene: QtCore.QPointF) -> list[str] | None:

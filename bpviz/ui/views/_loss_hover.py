@@ -10,8 +10,8 @@ import numpy as np
 from pyqtgraph.Qt import QtCore, QtWidgets
 
 from bpviz.ui.notation import number
-from bpviz.ui.views._gradient_hover import scene_point
-from bpviz.ui.views._hover import LiveTip, html_lines
+from bpviz.ui.views._gradient_hover import weak_tip
+from bpviz.ui.views._hover import LiveTip
 from bpviz.ui.views._value_text import fmt
 
 if TYPE_CHECKING:
@@ -20,12 +20,7 @@ if TYPE_CHECKING:
 
 def install(view: QtWidgets.QWidget) -> LiveTip:
     """The view's live tooltip over its plot (``view.loss_tip``)."""
-
-    def text_at(pos: QtCore.QPointF) -> str | None:
-        lines = lines_at(view, scene_point(view.canvas, pos))
-        return html_lines(*lines) if lines else None
-
-    return LiveTip(view.canvas, text_at)
+    return weak_tip(view.canvas, view, lines_at)
 
 
 def bucket_at(history: HistoryView, x: float) -> int:

@@ -21,7 +21,7 @@ Lines = list[str]
 
 def fmt(value: float) -> str:
     """A value as the tips write it: ``0.01234``, ``−1.5``, ``3.2e−05``."""
-    return f"{float(value):.4g}".replace("-", "−")
+    return f"{float(value) + 0.0:.4g}".replace("-", "−")  # + 0.0: no "−0"
 
 
 def parse(text: str) -> float:

@@ -21,6 +21,8 @@ overlap; the panel scrolls when they do not fit.
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 from pyqtgraph.Qt import QtCore, QtWidgets
 
@@ -95,7 +97,8 @@ class ContractionView(ThrottledView):
         top.addWidget(self.example_spin)
         self.canvas = StackCanvas()
         self.canvas.clicked.connect(self._result_clicked)
-        self.tip = LiveTip(self.canvas, self._tip_text)  # hover a result cell: δᵢ aⱼ
+        ref = weakref.ref(self)  # held weakly: no view ↔ tip reference cycle
+        self.tip = LiveTip(self.canvas, lambda pos: ref() and ref()._tip_text(pos))
         self.scroll = QtWidgets.QScrollArea()
         self.scroll.setWidget(self.canvas)
         self.scroll.setWidgetResizable(True)

@@ -132,6 +132,7 @@ class InspectorView(ThrottledView):
         self.tabs = QtWidgets.QTabWidget()
         self.tabs.addTab(_inspector_bars.page(self), "per-example δᵢ aⱼ")
         self.tabs.addTab(self.watch_plot, "watch over steps")
+        _inspector_bars.place_legend(self)
 
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
