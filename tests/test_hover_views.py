@@ -302,3 +302,32 @@ def test_a_deleted_view_takes_its_tip_down_cleanly(qtbot, view_class):
     gc.collect()
     for _ in range(3):
         QtWidgets.QApplication.processEvents()
+
+
+def test_one_example_batches_and_other_networks_write_their_own_equations():
+    """The texts for a batch of one (δᵢ × aⱼ itself), a softmax output (δᴸ = aᴸ − y, no
+    σ′), cross-entropy's ∂C/∂aᴸ and tanh's σ′, each with the snapshot's numbers."""
+    from bpviz.ui.views import _value_text as vt
+
+    one = snapshot_at(PhaseKind.UPDATE, sizes=(784, 16, 10), hidden="tanh", batch_size=1)
+    g = vt.gradient_cell(one, 2, 3, 5, float(one.grad_w[1][3, 5]), None)
+    assert g[1].startswith("= δ₃² × a₅¹ = ")
+    d, a = numbers(g[1].split(" = ", 1)[1].replace("=", ""))
+    assert close(d, one.delta[1][0, 3]) and close(a, one.a[1][0, 5])
+    assert close(d * a, one.grad_w[1][3, 5])
+    s = vt.sigma_prime_cell(one, 1, 2, float(one.sigma_prime[0][0, 2]), 0)
+    assert s[1].startswith("= 1 − (a₂¹)² at z₂¹ = ")
+    assert close(numbers(s[2].replace("1 −", ""))[0], one.a[1][0, 2])
+    assert close(numbers(s[-1])[0], 1 - one.a[1][0, 2] ** 2)
+
+    soft = snapshot_at(
+        PhaseKind.DELTA, 2, sizes=(784, 16, 10), output="softmax", cost="cross_entropy"
+    )
+    k = int(soft.labels[0])
+    t = vt.delta_cell(soft, 2, k, float(soft.delta[1][0, k]), 0)
+    assert t[0].startswith(f"δ{SUB(k)}² = a{SUB(k)}² − y{SUB(k)}")
+    a_k, y_k = numbers(t[1].replace(" − ", " "))
+    assert close(a_k, soft.a[2][0, k]) and y_k == 1.0
+    assert close(numbers(t[2])[0], soft.a[2][0, k] - 1.0)
+    c = vt.dC_da_cell(soft, 2, k, float(soft.dC_da[1][0, k]), 0)
+    assert "(cross-entropy" in c[0] and close(numbers(c[-1])[0], -1.0 / soft.a[2][0, k])
