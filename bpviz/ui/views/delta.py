@@ -25,6 +25,7 @@ from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 from bpviz.session.snapshot import PhaseKind, Snapshot
 from bpviz.ui import colors
 from bpviz.ui.views import _delta_hover
+from bpviz.ui.views._bar_items import _Columns, _Polygon
 from bpviz.ui.views._base import SnapshotView, entry, pick
 from bpviz.ui.views._legend import gradient, level_text
 from bpviz.ui.views._widgets import caption_bar, superscript
@@ -50,25 +51,6 @@ def column_starts(n: int, pixels: int) -> np.ndarray | None:
     if n <= max(pixels, 1):
         return None
     return np.arange(0, n, -(-n // max(pixels, 1)))
-
-
-class _Columns(pg.PlotCurveItem):
-    """Vertical lines (pairs of points) within a known rectangle: PlotCurveItem recomputed
-    its bounds from the data (nanmin/nanmax, pixel padding) on several calls a frame."""
-
-    def __init__(self, pen: QtGui.QPen) -> None:
-        super().__init__(pen=pen, connect="pairs")
-        self.setSegmentedLineMode("on")
-        self.bounds = QtCore.QRectF()
-
-    def set_bounds(self, rect: QtCore.QRectF) -> None:
-        """The rectangle every line stays in (the cell's x range, its y axis range)."""
-        if rect != self.bounds:
-            self.prepareGeometryChange()
-            self.bounds = rect
-
-    def boundingRect(self) -> QtCore.QRectF:
-        return self.bounds
 
 
 class _Bars:
@@ -121,7 +103,7 @@ class _Bars:
             if self.lines:
                 item = _Columns(pg.mkPen(colors.FOREGROUND))
             else:
-                item = QtWidgets.QGraphicsPathItem()
+                item = _Polygon()
                 item.setPen(pg.mkPen(None))
             self.plot.addItem(item, ignoreBounds=True)
             self.polygons.append(item)
@@ -142,10 +124,10 @@ class _Bars:
             text = self.label.textItem.boundingRect().height()  # pixels, with its margins
             top = hi + (hi - lo) * text / max(pixels - text, text)
         self.plot.setYRange(lo, top, padding=0.05 if self.fixed is not None else 0)
-        if self.lines:  # every |value| ≤ the axis' limit (σ' ≤ its maximum)
-            rect = QtCore.QRectF(-1.0, lo, self.n + 1.0, hi - lo)
-            for item in self.polygons:
-                item.set_bounds(rect)
+        # every |value| ≤ the axis' limit (σ' ≤ its maximum)
+        rect = QtCore.QRectF(-1.0, lo, self.n + 1.0, hi - lo)
+        for item in self.polygons:
+            item.set_bounds(rect)
         self.note.setPos((self.n - 1) / 2, (lo + hi) / 2)
         self.label.setPos(self._left, top)
         if self.fixed is not None:
