@@ -7,9 +7,9 @@ the printed precision), and the tip follows a new snapshot while the pointer res
 from __future__ import annotations
 
 import dataclasses
-import gc
 import html
 import re
+import types
 
 import numpy as np
 import pytest
@@ -284,24 +284,47 @@ def test_hover_outside_the_cells_shows_nothing(qtbot):
     assert view.tip.text is None
 
 
-# (ContractionView is left out: collected this way it aborts now and then on main too,
-# and here with its tip and legends taken out: a crash of its own, not the tip's)
-@pytest.mark.parametrize("view_class", [GradientView, DeltaView, InputOutputView, LossView])
-def test_a_deleted_view_takes_its_tip_down_cleanly(qtbot, view_class):
-    """The view holds its tip and the tip's text function must not hold the view back: a
-    cycle is broken by the collector in any order, clearing the tip while Qt, deleting
-    the view's widgets, still sends it their Hide events (an error in the event filter,
-    which pytest-qt reports, and at worst a crash)."""
-    view = view_class()
-    view.resize(900, 520)
-    view.show()
-    qtbot.waitExposed(view)
-    view.show_snapshot(snapshot_at(PhaseKind.UPDATE))
-    QtWidgets.QApplication.processEvents()
-    del view
-    gc.collect()
-    for _ in range(3):
-        QtWidgets.QApplication.processEvents()
+def holds(function, target, depth: int = 4) -> bool:
+    """Whether ``function`` reaches ``target`` through its closure and bound ``self``
+    (functions, cells, bound methods, lambdas), ``depth`` steps at most."""
+    seen: set[int] = set()
+    frontier = [function]
+    for _ in range(depth):
+        found = []
+        for obj in frontier:
+            if obj is target:
+                return True
+            if id(obj) in seen:
+                continue
+            seen.add(id(obj))
+            if isinstance(obj, types.FunctionType):
+                found += [cell.cell_contents for cell in obj.__closure__ or ()]
+            elif isinstance(obj, types.MethodType):
+                found += [obj.__self__, obj.__func__]
+        frontier = found
+    return any(obj is target for obj in frontier)
+
+
+@pytest.mark.parametrize(
+    ("view_class", "tip"),
+    [
+        (GradientView, "tip"),
+        (DeltaView, "tip"),
+        (InputOutputView, "tip"),
+        (LossView, "loss_tip"),
+        (ContractionView, "tip"),
+        (InspectorView, "bars_tip"),
+    ],
+)
+def test_a_tip_does_not_hold_its_view(qtbot, view_class, tip):
+    """The view holds its tip; a tip whose text function held the view back would make
+    a reference cycle, which Python's collector breaks in any order — clearing the tip
+    while Qt, deleting the view's widgets, still sends it their Hide events (an error in
+    the event filter, "'LiveTip' object has no attribute '_shown'")."""
+    view = shown(qtbot, view_class())
+    text_at = getattr(view, tip)._text_at
+    assert not holds(text_at, view)
+    assert getattr(view, tip).hover(QtCore.QPointF(1, 1)) is None  # nothing drawn: no tip
 
 
 def test_one_example_batches_and_other_networks_write_their_own_equations():
