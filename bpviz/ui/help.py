@@ -16,7 +16,6 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayo
 
 from bpviz.ui import colors
 from bpviz.ui.docks import DOCKS
-from bpviz.ui.views.delta import SIGMA_PRIME
 
 if TYPE_CHECKING:
     from bpviz.ui.window_api import Window
@@ -76,21 +75,20 @@ def _gradient(cmap, n: int = 9) -> str:
 COLOURS = (
     (
         lambda: _gradient(colors.DIVERGING),
-        "Signed quantities (δˡ, ∂C/∂aˡ, ∂C/∂Wˡ, Wˡ, ΔWˡ): blue negative, black zero, red "
-        "positive, symmetric about zero; the colour bar says what ±m is.",
+        "Signed quantities (δˡ, ∂C/∂aˡ, ∂C/∂Wˡ, Wˡ, ΔWˡ, the inspector's δᵢ aⱼ), in "
+        "every view: blue negative, black zero, red positive, symmetric about zero; the "
+        "colour bar beside each says what it is and what ±m is. The δ view's bars are "
+        "filled with it along their height (a bar's tip has its value's colour).",
     ),
     (
         lambda: _gradient(colors.SEQUENTIAL),
-        "Unsigned quantities (the activations aˡ in the network view, the confusion "
-        "matrix): black 0, through red, to yellow at the largest value.",
+        "Unsigned quantities (the activations aˡ, σ'(zˡ) in the δ view — a gap is a "
+        "saturated neuron, σ' ≈ 0 — the confusion matrix): black 0, through red, to "
+        "yellow at the top of the legend's range.",
     ),
     (
-        lambda: _swatch(_sigma_prime()),
-        "Orange bars: σ'(zˡ) in the δ view (a gap is a saturated neuron, σ' ≈ 0).",
-    ),
-    (
-        lambda: _swatch(colors.POSITIVE) + " " + _swatch(colors.NEGATIVE),
-        "Bars: red positive, blue negative (the δ view, the inspector's per-example shares).",
+        lambda: _gradient(colors.GREYS),
+        "Greys: the digits' pixels, 0 black … 1 white (the input x, not a colour scale).",
     ),
     (
         lambda: _swatch(_hex(colors.HIGHLIGHT)),
@@ -102,10 +100,6 @@ COLOURS = (
         "Grey: not computed yet in this mini-batch (e.g. δ before the backward pass).",
     ),
 )
-
-
-def _sigma_prime() -> str:
-    return SIGMA_PRIME
 
 
 def _plain(text: str) -> str:

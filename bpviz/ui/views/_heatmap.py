@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from pyqtgraph.Qt import QtWidgets
+from pyqtgraph.Qt import QtGui, QtWidgets
 
 from bpviz.ui import colors
+from bpviz.ui.views._legend import level_text
 from bpviz.ui.views._widgets import PickImage
 
 
@@ -29,6 +30,8 @@ class HeatmapPanel:
         )
         self.bar.setImageItem(self.image)
         colors.style_plot(self.bar)
+        # the ±level ticks sit on the bar's very ends: let their text reach past them
+        self.bar.axis.setStyle(hideOverlappingLabels=False)
         canvas.addItem(self.bar, row=0, col=col + 1)
         self.note = pg.TextItem("", color=colors.FOREGROUND, anchor=(0.5, 0.5))
         self.plot.addItem(self.note, ignoreBounds=True)
@@ -39,6 +42,8 @@ class HeatmapPanel:
         self.plot.addItem(self.marker, ignoreBounds=True)
         self.shape: tuple[int, ...] = ()
         self.drawn: object = None
+        self.legend_name = ""
+        self._legend: tuple = ()
 
     def set_missing(self, missing: bool, text: str) -> None:
         """Grey, empty panel with ``text`` when the quantity is not computed yet."""
@@ -56,7 +61,28 @@ class HeatmapPanel:
         self.image.setImage(data, autoLevels=False)
         if self.bar.levels() != (-level, level):
             self.bar.setLevels((-level, level))
+        self.set_legend(self.legend_name, level)
         self.set_shape(data.shape)
+
+    def set_legend(self, name: str, level: float | None) -> None:
+        """The colour bar is the legend: ``name`` beside it, its ends marked −level, 0,
+        +level (the levels the image is drawn with). Changed only when they change: a new
+        label or new ticks re-lay out the bar."""
+        key = (name, level)
+        if key == self._legend:
+            return
+        self._legend, self.legend_name = key, name
+        if self.bar.getAxis("left").labelText != name:
+            self.bar.getAxis("left").setLabel(name, color=colors.FOREGROUND)
+        if level is not None:
+            lo, hi = level_text(level, signed=True)
+            end = level * (1 - 1e-6)  # an axis drops a tick on its very end
+            self.bar.axis.setTicks([[(-end, lo), (0.0, "0"), (end, hi)]])
+            font = self.bar.axis.style["tickFont"] or QtGui.QFont()
+            wide = QtGui.QFontMetrics(font).horizontalAdvance(max(lo, hi, key=len))
+            width = max(45, wide + 14)  # the ends' text fits (an axis drops text it cuts)
+            if self.bar.axis.width() != width:
+                self.bar.axis.setWidth(width)
 
     def set_shape(self, shape: tuple[int, ...]) -> None:
         """Show rows 0 … shape[0] and columns 0 … shape[1] (also while nothing is drawn)."""

@@ -57,6 +57,7 @@ class StackCanvas(QtWidgets.QWidget):
         self._images: list[QtGui.QImage] = []
         self._result_image: QtGui.QImage | None = None
         self._shape = (0, 0)
+        self.levels: tuple[float, float] | None = None  # ± of the slices' and the result's map
 
     def clear(self) -> None:
         """Draw nothing (the layer's numbers are not computed yet)."""
@@ -75,11 +76,13 @@ class StackCanvas(QtWidgets.QWidget):
         self.rows, self.labels, self.result_text = rows, labels, result_text
         if slices is None or result is None:
             self._images, self._result_image, self._shape = [], None, (0, 0)
+            self.levels = None
         else:
-            m = colors.symmetric_level(slices)
+            m, r = colors.symmetric_level(slices), colors.symmetric_level(result)
             self._images = [_image(s, m) for s in slices]
-            self._result_image = _image(result, colors.symmetric_level(result))
+            self._result_image = _image(result, r)
             self._shape = result.shape
+            self.levels = (m, r)
         self._relayout()
 
     def layout_for(self, width: int) -> Layout | None:

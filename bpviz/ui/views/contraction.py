@@ -21,10 +21,15 @@ overlap; the panel scrolls when they do not fit.
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 from pyqtgraph.Qt import QtCore, QtWidgets
 
 from bpviz.session.snapshot import Snapshot
+from bpviz.ui.views import _value_text as vt
+from bpviz.ui.views._hover import LiveTip, html_lines
+from bpviz.ui.views._legend import ColorLegend
 from bpviz.ui.views._stack_canvas import StackCanvas
 from bpviz.ui.views._throttle import ThrottledView
 from bpviz.ui.views._widgets import ExampleSpin, superscript
@@ -81,9 +86,19 @@ class ContractionView(ThrottledView):
         top = QtWidgets.QHBoxLayout()
         top.addWidget(self.formula)
         top.addStretch(1)
+        # the canvas colours the slices and the result each on the diverging map over
+        # ± its own largest |value|: one legend each
+        self.slice_legend = ColorLegend("slices", signed=True)
+        self.result_legend = ColorLegend("∂Cₓ/∂Wˡ", signed=True)
+        legends = QtWidgets.QVBoxLayout()  # stacked: the panel stays as narrow as it was
+        legends.setSpacing(1)
+        legends.addWidget(self.slice_legend)
+        legends.addWidget(self.result_legend)
         top.addWidget(self.example_spin)
         self.canvas = StackCanvas()
         self.canvas.clicked.connect(self._result_clicked)
+        ref = weakref.ref(self)  # held weakly: no view ↔ tip reference cycle
+        self.tip = LiveTip(self.canvas, lambda pos: ref() and ref()._tip_text(pos))
         self.scroll = QtWidgets.QScrollArea()
         self.scroll.setWidget(self.canvas)
         self.scroll.setWidgetResizable(True)
@@ -92,6 +107,7 @@ class ContractionView(ThrottledView):
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
+        layout.addLayout(legends)
         layout.addWidget(self.caption)
         layout.addWidget(self.scroll, 1)
         dark_panel(self)
@@ -140,6 +156,9 @@ class ContractionView(ThrottledView):
         if a_prev is None or factor_source is None or (sp is None and not softmax) or ex < 0:
             self.slices = self.weights = self.result = None
             self.canvas.clear()
+            self.slice_legend.set_level(None)
+            self.result_legend.set_level(None)
+            self.tip.refresh()
             self.caption.setText(
                 f"Layer {l} ({n_rows:,} × {sizes[l - 1]:,}): {shown}computed once "
                 f"backpropagation has reached δ{superscript(l)}."
@@ -200,6 +219,38 @@ class ContractionView(ThrottledView):
         if sel is not None and sel[0] == l:
             self.canvas.highlight = (sel[1], sel[2])
         self.canvas.set_data(self.rows, self.slices, self.result, labels, text)
+        levels = self.canvas.levels or (None, None)
+        self.slice_legend.set_name(
+            f"slices ∂z/∂W{superscript(l)}" if softmax else f"slices ∂a/∂W{superscript(l)}"
+        )
+        self.slice_legend.set_level(levels[0])
+        self.result_legend.set_name(f"∂Cₓ/∂W{superscript(l)}")
+        self.result_legend.set_level(levels[1])
+        self.tip.refresh()
+
+    def _tip_text(self, pos: QtCore.QPointF) -> str | None:
+        """Result cell (i, j): ∂Cₓ/∂w_ij = (the contracted entry) × (slice i's row, j)."""
+        cell = self.canvas.cell_at(pos)
+        if cell is None or self.result is None or self.layer is None:
+            return None
+        i, j = cell
+        s, l = i - self.rows.start, self.layer
+        factor, entry, value = self.weights[s], self.slices[s, s, j], self.result[s, j]
+        a_name = vt.sym("a", j, l - 1)
+        snapshot = self._drawn
+        softmax = snapshot is not None and self._is_softmax(snapshot, l)
+        first = vt.sym("δ", i, l) if softmax else "∂C/∂" + vt.sym("a", i, l)
+        second = a_name if softmax else f"σ′({vt.sym('z', i, l)}) {a_name}"
+        return html_lines(
+            f"∂Cₓ/∂{vt.sym('w', f'{i},{j}', l)} = {first} · {second}  (example "
+            f"{self.example_spin.value()})",
+            f"= {vt.fmt(factor)} × {vt.fmt(entry)}",
+            f"= {vt.fmt(value)}",
+        )
+
+    @staticmethod
+    def _is_softmax(snapshot: Snapshot, l: int) -> bool:
+        return l == len(snapshot.config.sizes) - 1 and snapshot.config.output == "softmax"
 
     def _n_rows(self) -> int:
         snapshot = self._drawn

@@ -2,8 +2,12 @@
 
 Row l shows ∂C/∂a^l (= (W^{l+1})^T δ^{l+1} for a hidden layer, the cost's derivative for
 the output), σ'(z^l) and their product δ^l = ∂C/∂a^l ⊙ σ'(z^l), each over the neurons
-i = 0 … n_l − 1 of the layer, as bars (positive red, negative blue). σ'(z^l) is drawn on
-the fixed scale [0, max σ'], so saturated neurons (σ' ≈ 0, which stop δ) stand out.
+i = 0 … n_l − 1 of the layer, as bars filled with the window's colour maps along the
+value axis: the signed ∂C/∂a^l and δ^l with ``colors.DIVERGING`` over ±the cell's level
+(blue < 0 < red), σ'(z^l) with ``colors.SEQUENTIAL`` on the fixed scale [0, max σ'], so
+saturated neurons (σ' ≈ 0, which stop δ) stand out. A bar's tip has its value's colour;
+a strip at the cell's left edge is the legend of that map, beside the axis (or the
+label) that says the level. Hovering a bar gives its equation with the numbers in it.
 The output layer is the top row, so δ is read flowing downward, as it is computed.
 
 A layer wider than its cell has pixels shows the neurons sharing a pixel column as one
@@ -20,12 +24,15 @@ from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
 from bpviz.session.snapshot import PhaseKind, Snapshot
 from bpviz.ui import colors
+from bpviz.ui.views import _delta_hover
+from bpviz.ui.views._bar_items import _Columns, _Polygon
 from bpviz.ui.views._base import SnapshotView, entry, pick
+from bpviz.ui.views._legend import gradient, level_text
 from bpviz.ui.views._widgets import caption_bar, superscript
 
 ROW_HIGHLIGHT = (*colors.HIGHLIGHT, 28)
-SIGMA_PRIME = "#f5a623"
-SIGMA_PRIME_DIM = "#7a5a2a"  # the largest σ' of a pixel column of a wide layer
+DIM = 0.4  # opacity of the largest σ' of a pixel column of a wide layer (the smallest: 1)
+STRIP_PX, STRIP_GAP_PX = 5, 3  # the legend strip at a cell's left edge, in pixels
 CELL_BORDER = colors.MISSING_AREA  # without axes, a faint frame tells the cells apart
 MAX_POLYGON_BARS = 64  # wider vectors are drawn as one vertical line per pixel column
 
@@ -46,25 +53,6 @@ def column_starts(n: int, pixels: int) -> np.ndarray | None:
     return np.arange(0, n, -(-n // max(pixels, 1)))
 
 
-class _Columns(pg.PlotCurveItem):
-    """Vertical lines (pairs of points) within a known rectangle: PlotCurveItem recomputed
-    its bounds from the data (nanmin/nanmax, pixel padding) on several calls a frame."""
-
-    def __init__(self, pen: QtGui.QPen) -> None:
-        super().__init__(pen=pen, connect="pairs")
-        self.setSegmentedLineMode("on")
-        self.bounds = QtCore.QRectF()
-
-    def set_bounds(self, rect: QtCore.QRectF) -> None:
-        """The rectangle every line stays in (the cell's x range, its y axis range)."""
-        if rect != self.bounds:
-            self.prepareGeometryChange()
-            self.bounds = rect
-
-    def boundingRect(self) -> QtCore.QRectF:
-        return self.bounds
-
-
 class _Bars:
     """One cell: a bar chart of one vector. Up to MAX_POLYGON_BARS bars are one filled
     polygon per colour (a QGraphicsPathItem); more are one line per pixel column
@@ -73,8 +61,15 @@ class _Bars:
 
     def __init__(self, plot: pg.PlotItem, title: str, signed: bool) -> None:
         self.plot, self.title, self.signed = plot, title, signed
-        palette = (colors.POSITIVE, colors.NEGATIVE) if signed else (SIGMA_PRIME_DIM, SIGMA_PRIME)
-        self.palette = palette  # unsigned: the dim maxima below the bright minima
+        # per polygon, the opacity of the map's colours (unsigned: dim maxima, bright minima)
+        self.palette = (1.0, 1.0) if signed else (DIM, 1.0)
+        self.lut = colors.DIVERGING_LUT if signed else colors.SEQUENTIAL_LUT
+        self.strip = QtWidgets.QGraphicsRectItem()  # the legend: the map along the axis
+        self.strip.setPen(pg.mkPen(None))
+        self.strip.setZValue(4)
+        plot.addItem(self.strip, ignoreBounds=True)
+        self._brush_key: tuple = ()
+        self._left = -0.5  # the x range's left end (room for the strip)
         self.polygons: list[QtWidgets.QGraphicsItem] = []
         self.lines = False
         self.note = pg.TextItem("", color=colors.MISSING, anchor=(0.5, 0.5))
@@ -104,16 +99,16 @@ class _Bars:
             self.plot.removeItem(item)
         self.polygons = []
         self.lines = n > MAX_POLYGON_BARS
-        for color in self.palette:
+        for _ in self.palette:
             if self.lines:
-                item = _Columns(pg.mkPen(color))
+                item = _Columns(pg.mkPen(colors.FOREGROUND))
             else:
-                item = QtWidgets.QGraphicsPathItem()
-                item.setBrush(pg.mkBrush(color))
+                item = _Polygon()
                 item.setPen(pg.mkPen(None))
             self.plot.addItem(item, ignoreBounds=True)
             self.polygons.append(item)
         self._columns = ()
+        self._brush_key = ()
         self.plot.setXRange(-0.5, n - 0.5, padding=0.01)
         if fixed is not None:
             self._set_range(0.0, fixed)
@@ -129,21 +124,56 @@ class _Bars:
             text = self.label.textItem.boundingRect().height()  # pixels, with its margins
             top = hi + (hi - lo) * text / max(pixels - text, text)
         self.plot.setYRange(lo, top, padding=0.05 if self.fixed is not None else 0)
-        if self.lines:  # every |value| ≤ the axis' limit (σ' ≤ its maximum)
-            rect = QtCore.QRectF(-1.0, lo, self.n + 1.0, hi - lo)
-            for item in self.polygons:
-                item.set_bounds(rect)
+        # every |value| ≤ the axis' limit (σ' ≤ its maximum)
+        rect = QtCore.QRectF(-1.0, lo, self.n + 1.0, hi - lo)
+        for item in self.polygons:
+            item.set_bounds(rect)
         self.note.setPos((self.n - 1) / 2, (lo + hi) / 2)
-        self.label.setPos(-0.5, top)
+        self.label.setPos(self._left, top)
         if self.fixed is not None:
             scale = f"0 … {hi:.3g}"
         else:  # — : nothing computed yet, so no scale to state
             scale = "±—" if self.auto.level is None else f"±{hi:.2g}"
         self.label.setText(f"{self.title}  {scale}")
+        self._paint(lo, hi)
+
+    def _paint(self, lo: float, hi: float) -> None:
+        """Fill the bars and the legend strip with the map over (lo, hi) along the value
+        axis, and mark the axis' ends with the level (the legend's numbers)."""
+        key = (lo, hi, self.lines, self._left, self.plot.getViewBox().width())
+        if key == self._brush_key or not self.polygons:
+            return
+        self._brush_key = key
+        start = QtCore.QPointF(0.0, lo if self.signed else 0.0)
+        grad = gradient(self.lut, start, QtCore.QPointF(0.0, hi))
+        for item, alpha in zip(self.polygons, self.palette, strict=True):
+            g = QtGui.QLinearGradient(grad)
+            if alpha < 1.0:
+                g.setStops([(at, _faded(c, alpha)) for at, c in grad.stops()])
+            brush = QtGui.QBrush(g)
+            if self.lines:
+                pen = QtGui.QPen(item.opts["pen"])
+                pen.setBrush(brush)
+                item.setPen(pen)
+            else:
+                item.setBrush(brush)
+        self.strip.setBrush(QtGui.QBrush(grad))
+        px = max(self.plot.getViewBox().width(), 1.0)
+        per_px = (self.n - 0.5 - self._left) / px
+        self.strip.setRect(QtCore.QRectF(self._left, lo, STRIP_PX * per_px, hi - lo))
+        low, high = level_text(hi, self.signed)
+        ticks = [(lo, low), (0.0, "0"), (hi, high)] if self.signed else [(0.0, low), (hi, high)]
+        self.plot.getAxis("left").setTicks([ticks])
 
     def _fit_columns(self) -> None:
-        """Group the neurons by pixel column of the cell (after a resize)."""
-        starts = column_starts(self.n, int(self.plot.getViewBox().width()))
+        """Group the neurons by pixel column of the cell (after a resize); keep room for
+        the legend strip at the left edge."""
+        px = max(self.plot.getViewBox().width(), 1.0)
+        room = STRIP_PX + STRIP_GAP_PX
+        self._left = -0.5 - room * self.n / max(px - room, 1.0)
+        self.plot.setXRange(self._left, self.n - 0.5, padding=0)
+        self._paint(*self._range)
+        starts = column_starts(self.n, int(px))
         key = (self.n, None if starts is None else int(starts[1]))  # neurons per column
         if self.compact:
             self._set_range(*self._range)  # the label's strip, in the new pixels
@@ -157,10 +187,12 @@ class _Bars:
             self.x_pairs = np.repeat(centres, 2)
             self.y_pairs = [np.zeros(2 * len(centres)) for _ in self.polygons]
             pixels = self.plot.getViewBox().width() * (self.edges[1] - self.edges[0]) / self.n
-            for item, color in zip(self.polygons, self.palette, strict=True):
-                pen = pg.mkPen(color, width=max(1.0, 0.8 * pixels))
+            for item in self.polygons:
+                pen = pg.mkPen(colors.FOREGROUND, width=max(1.0, 0.8 * pixels))
                 pen.setCapStyle(QtCore.Qt.PenCapStyle.FlatCap)
                 item.setPen(pen)
+            self._brush_key = ()  # the new pens take the map again
+            self._paint(*self._range)
         if self.values is not None:
             self._draw(self.values)
 
@@ -219,6 +251,12 @@ class _Bars:
             self._set_range(-limit, limit)
 
 
+def _faded(color: QtGui.QColor, alpha: float) -> QtGui.QColor:
+    faded = QtGui.QColor(color)
+    faded.setAlphaF(color.alphaF() * alpha)
+    return faded
+
+
 class DeltaView(SnapshotView):
     """δ^l with its factors ∂C/∂a^l and σ'(z^l), one row per layer (output on top).
 
@@ -246,6 +284,7 @@ class DeltaView(SnapshotView):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(bar)
         layout.addWidget(self.canvas, 1)
+        self.tip = _delta_hover.install(self)  # hover a bar: its equation and numbers
 
     def _example_set(self, index: int | None) -> None:
         self.example_spin.set_example(index)
@@ -341,3 +380,4 @@ class DeltaView(SnapshotView):
                 for bars in cells:
                     bars.plot.getViewBox().setBackgroundColor(color)
             self._highlighted = layer
+        self.tip.refresh()

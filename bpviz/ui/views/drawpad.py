@@ -17,8 +17,10 @@ from bpviz.data.preprocess import FIELD, canvas_to_input
 from bpviz.engine.network import Network
 from bpviz.session.probe import network_of, outputs_of
 from bpviz.session.snapshot import Snapshot
+from bpviz.ui import colors
 from bpviz.ui.colors import BACKGROUND, HIGHLIGHT, style_plot
 from bpviz.ui.views._base import SnapshotView
+from bpviz.ui.views._legend import ColorLegend
 from bpviz.ui.views.mistakes import digit_pixmap
 
 LIVE_MS = 30  # the forward pass runs at most this often while drawing
@@ -182,7 +184,12 @@ class DrawPad(SnapshotView):
         target_row.addWidget(QtWidgets.QLabel("target y:"))
         target_row.addWidget(self.target, 1)
         side.addLayout(target_row, 1, 1)
-        side.addWidget(self.bars_widget, 2, 0, 1, 2)
+        self.legend = ColorLegend("aᴸ", signed=False)  # the bars' sequential map
+        self.legend.set_level(1.0)
+        bars_box = QtWidgets.QVBoxLayout()
+        bars_box.addWidget(self.legend, 0, QtCore.Qt.AlignmentFlag.AlignRight)
+        bars_box.addWidget(self.bars_widget, 1)
+        side.addLayout(bars_box, 2, 0, 1, 2)
         side.addWidget(self.backprop_button, 3, 0, 1, 2)
         side.addWidget(self.train_button, 4, 0, 1, 2)
         side.addWidget(self.note, 5, 0, 1, 2)
@@ -277,10 +284,15 @@ class DrawPad(SnapshotView):
             return
         self.outputs = outputs_of(self._net, self.x)[0]
         guess = int(np.argmax(self.outputs))
-        brushes = [
-            pg.mkBrush(HIGHLIGHT if c == guess else "#8a93a6") for c in range(self.outputs.size)
+        # activations on the sequential map (as in every view); the guess outlined
+        shades = colors.brushes(colors.SEQUENTIAL_LUT)
+        brushes = [shades[k] for k in colors.lut_indices(self.outputs, 0.0, self.legend.level)]
+        pens = [
+            pg.mkPen(HIGHLIGHT, width=2) if c == guess else pg.mkPen(None)
+            for c in range(self.outputs.size)
         ]
-        self.bars.setOpts(x=np.arange(self.outputs.size), height=self.outputs, brushes=brushes)
+        x = np.arange(self.outputs.size)
+        self.bars.setOpts(x=x, height=self.outputs, brushes=brushes, pens=pens)
         self.prediction.setText(
             f"The network says <b>{self._names[guess]}</b> (aᴸ = {self.outputs[guess]:.2f})"
         )

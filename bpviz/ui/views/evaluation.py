@@ -30,6 +30,7 @@ from bpviz.ui.colors import BACKGROUND, FOREGROUND, HIGHLIGHT, SEQUENTIAL_LUT, s
 from bpviz.ui.views._base import SnapshotView
 from bpviz.ui.views._confusion import ConfusionImage
 from bpviz.ui.views._heldout import HeldOutThread
+from bpviz.ui.views._legend import ColorLegend
 from bpviz.ui.views.mistakes import MistakeGallery, digit_pixmap
 
 MAX_THUMBNAILS = 300  # a diagonal cell holds ~1,000 digits; the list shows the first ones
@@ -81,6 +82,9 @@ class EvaluationPanel(SnapshotView):
         self.evaluate_button.clicked.connect(self.evaluate_now)
         top = QtWidgets.QHBoxLayout()
         top.addWidget(self.header, 1)
+        self.legend = ColorLegend("confusion: √(share of true class)", signed=False)
+        self.legend.set_level(1.0)  # the matrix image's levels
+        top.addWidget(self.legend)
         top.addWidget(self.evaluate_button)
         self.note = QtWidgets.QLabel()
         self.note.setWordWrap(True)

@@ -20,6 +20,7 @@ from pyqtgraph.Qt import QtCore, QtWidgets
 
 from bpviz.session.snapshot import PhaseKind, Snapshot
 from bpviz.ui import colors
+from bpviz.ui.views import _gradient_hover
 from bpviz.ui.views._base import SnapshotView, entry
 from bpviz.ui.views._heatmap import HeatmapPanel
 from bpviz.ui.views._tiles import MAX_TILES, TileSheet
@@ -138,6 +139,7 @@ class GradientView(SnapshotView):
         self.tiles.image.clicked.connect(self._tile_clicked)
         self.heatmap.image.hovered.connect(self._hover_heatmap)
         self.tiles.image.hovered.connect(self._hover_tiles)
+        self.tip = _gradient_hover.install(self)  # hover a cell: its equation and numbers
 
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -286,11 +288,15 @@ class GradientView(SnapshotView):
         )
         self._matrix = self.matrix(snapshot, self.layer)
         level = self._draw(self.heatmap, self._matrix, self.layer, name, sizes)
+        self.heatmap.set_legend(name.split(" =")[0], level)
         self._show_levels(level)
         self._draw_selection()
         if self.tiles_box.isChecked() and self.sheet is not None:
             self._tile_matrix = self.matrix(snapshot, 1)
             self._draw_tiles(self._tile_matrix)
+            tiles = QUANTITIES[self.quantity][0].format(l=superscript(1)).split(" =")[0]
+            self.tiles.set_legend(tiles, self._level(None, 1))
+        self.tip.refresh()
 
     def _level(self, values: np.ndarray | None, layer: int) -> float | None:
         """± the level of layer ``layer``'s panel; None while nothing was computed."""

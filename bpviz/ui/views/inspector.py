@@ -29,6 +29,7 @@ from bpviz.ui.inspection import (
     numeric_check,
     sample_layer,
 )
+from bpviz.ui.views import _inspector_bars
 from bpviz.ui.views._throttle import ThrottledView
 from bpviz.ui.views.equations import dark_panel, html_indices
 
@@ -122,14 +123,16 @@ class InspectorView(ThrottledView):
         self.g_plot = self.watch_plot.addPlot(row=1, col=0)
         self.g_plot.setXLink(self.w_plot)
         self.w_curve = self.w_plot.plot(pen=pg.mkPen(colors.FOREGROUND, width=1.5))
-        self.g_curve = self.g_plot.plot(pen=pg.mkPen(colors.POSITIVE, width=1.5))
+        # a line over the steps (its sign is its height): not red, the colour of > 0
+        self.g_curve = self.g_plot.plot(pen=pg.mkPen(colors.HIGHLIGHT, width=1.5))
         for plot in (self.w_plot, self.g_plot):
             colors.style_plot(plot)
             plot.setMenuEnabled(False)
         self._eta_lines: list[pg.InfiniteLine] = []
         self.tabs = QtWidgets.QTabWidget()
-        self.tabs.addTab(self.bars_plot, "per-example δᵢ aⱼ")
+        self.tabs.addTab(_inspector_bars.page(self), "per-example δᵢ aⱼ")
         self.tabs.addTab(self.watch_plot, "watch over steps")
+        _inspector_bars.place_legend(self)
 
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -220,6 +223,7 @@ class InspectorView(ThrottledView):
         self.values.setText(self._table(ins, snapshot))
         self._draw_bars(ins)
         self._draw_watch(snapshot)
+        self.bars_tip.refresh()
 
     def _table(self, ins: Inspection, snapshot: Snapshot) -> str:
         sel, name = ins.selection, _name(ins.selection)
@@ -262,7 +266,7 @@ class InspectorView(ThrottledView):
             _title(self.bars_plot, "δᵢ aⱼ per example: not computed yet in this mini-batch")
             return
         x = np.arange(c.size)
-        brushes = [pg.mkBrush(colors.POSITIVE if v >= 0 else colors.NEGATIVE) for v in c]
+        brushes = _inspector_bars.brushes(self, ins)  # the diverging map, its legend
         self.bars.setOpts(x=x, height=c, brushes=brushes, width=0.7)
         self.mean_line.setValue(float(c.mean()))
         self.mean_line.show()
@@ -275,8 +279,9 @@ class InspectorView(ThrottledView):
         what = "δᵢ" if ins.selection.j is None else "δᵢ aⱼ"
         _title(self.bars_plot, f"{what} per example (by digit) · line: mean = ∂C/∂θ")
         self.bars_plot.setToolTip(
-            "Each example's share of the gradient. Red (positive) examples push the "
-            "parameter down (Δ = −η ∂C/∂θ), blue ones push it up."
+            "Each example's share of the gradient, on the diverging map of the legend "
+            "above. Red (positive) examples push the parameter down (Δ = −η ∂C/∂θ), "
+            "blue ones push it up."
         )
 
     def _draw_watch(self, snapshot: Snapshot) -> None:

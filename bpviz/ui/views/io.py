@@ -1,6 +1,11 @@
 """The input and output view: the mini-batch's digits, the selected one large, and its
 output a^L beside the one-hot target y, with the prediction argmax_k a_k^L.
 
+The digits are drawn in greys: they are pixels (0 black … 1 white), not one of the
+quantities the colour maps are for. The output bars are activations, coloured by
+``colors.SEQUENTIAL`` over 0 … 1 (their legend beside the caption). Hover a pixel or a
+bar for its value.
+
 Click a digit of the grid to select that example (``example_changed`` tells the other views).
 """
 
@@ -15,7 +20,9 @@ from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
 from bpviz.session.snapshot import Snapshot
 from bpviz.ui import colors
+from bpviz.ui.views import _io_hover
 from bpviz.ui.views._base import SnapshotView, entry, pick
+from bpviz.ui.views._legend import ColorLegend
 from bpviz.ui.views._tiles import tile_grid
 from bpviz.ui.views._widgets import PickImage, caption_bar
 
@@ -73,6 +80,15 @@ class InputOutputView(SnapshotView):
         self.verdict.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
         self._digit_text = ""
         bar = caption_bar(self, self.caption)
+        self.caption.setToolTip(
+            "The digits are pixels, drawn in grey: 0 black … 1 white (not a colour "
+            "scale). The output bars aᴸ are activations on the sequential map (legend)."
+        )
+        # the output bars' colours, in the verdict's dark band (the caption row is full)
+        self.legend = ColorLegend("aᴸ", signed=False)
+        self.legend.set_level(1.0)
+        self.legend.setPalette(palette)
+        self.legend.setAutoFillBackground(True)
 
         self.canvas = pg.GraphicsLayoutWidget()
         self.canvas.setBackground(colors.BACKGROUND)
@@ -94,7 +110,7 @@ class InputOutputView(SnapshotView):
         self.out_plot.setLabel("left", "aᴸ (bars) vs y (outline)", color=colors.FOREGROUND)
         self.out_plot.setLabel("bottom", "class k", color=colors.FOREGROUND)
         self.out_plot.setYRange(0, 1.05, padding=0)
-        self.output = pg.BarGraphItem(x=[0], height=[0], width=0.7, brush="#f5a623", pen=None)
+        self.output = pg.BarGraphItem(x=[0], height=[0], width=0.7, brush=None, pen=None)
         self.target = pg.BarGraphItem(
             x=[0], height=[0], width=0.9, brush=None, pen=pg.mkPen(colors.FOREGROUND, width=2)
         )
@@ -106,8 +122,13 @@ class InputOutputView(SnapshotView):
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(bar)
-        layout.addWidget(self.verdict)
+        band = QtWidgets.QHBoxLayout()
+        band.setSpacing(0)
+        band.addWidget(self.verdict, 1)
+        band.addWidget(self.legend)
+        layout.addLayout(band)
         layout.addWidget(self.canvas, 1)
+        self.tip = _io_hover.install(self)  # hover a pixel or a bar: its value
 
     # -- setters ------------------------------------------------------------------
     def set_class_names(self, names: Sequence[str]) -> None:
@@ -135,6 +156,7 @@ class InputOutputView(SnapshotView):
         else:
             self._draw_point(x, labels)
         self._draw_output(snapshot, a_L)
+        self.tip.refresh()
 
     def _show_images(self, images: bool) -> None:
         """Inputs that are no square image (a toy set's two coordinates) have no digit to
@@ -281,7 +303,9 @@ class InputOutputView(SnapshotView):
             self.output.setOpts(x=self._x, height=np.zeros(n))
             self._set_verdict("aᴸ not computed yet", colors.MISSING)
             return
-        self.output.setOpts(x=self._x, height=out)
+        shades = colors.brushes(colors.SEQUENTIAL_LUT)  # aᴸ ∈ [0, 1]: the legend's range
+        index = colors.lut_indices(out, 0.0, self.legend.level)
+        self.output.setOpts(x=self._x, height=out, brushes=[shades[k] for k in index])
         k = int(np.argmax(out))
         if self.example is None:
             right = int(np.sum(np.argmax(a_L, axis=1) == snapshot.labels))

@@ -17,6 +17,7 @@ from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 from bpviz.session.snapshot import EpochsView, HistoryView, Snapshot
 from bpviz.ui import colors
 from bpviz.ui.throttle import Throttle
+from bpviz.ui.views import _loss_hover
 
 BAND = (90, 150, 230, 70)
 MEAN = (120, 170, 240, 160)
@@ -136,6 +137,12 @@ class LossView(QtWidgets.QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.readout)
+        self._install_tip()
+
+    def _install_tip(self) -> None:
+        """Hover a point: step, epoch, C and the test accuracy, kept live (_loss_hover)."""
+        self._per_epoch = 0  # mini-batches per epoch, for the epoch of a step
+        self.loss_tip = _loss_hover.install(self)
 
     def _sync_boxes(self) -> None:
         self.accuracy_box.setGeometry(self.plot.getViewBox().sceneBoundingRect())
@@ -152,6 +159,7 @@ class LossView(QtWidgets.QWidget):
     def show_snapshot(self, snapshot: Snapshot) -> None:
         """Redraw from ``snapshot.history`` when it changed (nothing to do otherwise)."""
         history = snapshot.history
+        self._per_epoch = snapshot.batches_per_epoch
         if history is None or history is self._history:
             return
         n = len(history.loss_step)
@@ -178,6 +186,7 @@ class LossView(QtWidgets.QWidget):
         if self._pending is not None and self.isVisible():
             self._draw(self._pending)
             self._pending = None
+            self.loss_tip.refresh()
 
     def _draw(self, history: HistoryView) -> None:
         steps = np.asarray(history.loss_step, dtype=float)
