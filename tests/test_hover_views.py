@@ -23,6 +23,8 @@ from bpviz.session.snapshot import PhaseKind
 from bpviz.ui.views import DeltaView, GradientView, InputOutputView, LossView
 from bpviz.ui.views.contraction import ContractionView
 from bpviz.ui.views.inspector import InspectorView
+from bpviz.ui.views.network import NetworkView
+from bpviz.ui.views.plane import PlaneView
 
 NUMBER = re.compile(r"(?<![\w,])[−-]?\d+(?:\.\d+)?(?:e[−+-]?\d+)?")
 
@@ -314,6 +316,8 @@ def holds(function, target, depth: int = 4) -> bool:
         (LossView, "loss_tip"),
         (ContractionView, "tip"),
         (InspectorView, "bars_tip"),
+        (NetworkView, "tip"),
+        (PlaneView, "tip"),
     ],
 )
 def test_a_tip_does_not_hold_its_view(qtbot, view_class, tip):

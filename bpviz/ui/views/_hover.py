@@ -11,6 +11,8 @@ the pointer stays still. Text is plain or rich (Qt's tooltip renders a little HT
 from __future__ import annotations
 
 import html
+import inspect
+import weakref
 from collections.abc import Callable
 
 from pyqtgraph.Qt import QtCore, QtWidgets
@@ -29,6 +31,16 @@ class LiveTip(QtCore.QObject):
     def __init__(self, widget: QtWidgets.QWidget, text_at: TextAt) -> None:
         super().__init__(widget)
         self._widget = widget
+        # a view's own method is held weakly: the view holds its tip, and a tip holding
+        # the view back would make a cycle Python's collector may break while Qt still
+        # sends the tip the dying widgets' events
+        if inspect.ismethod(text_at):
+            method = weakref.WeakMethod(text_at)
+
+            def text_at(pos: QtCore.QPointF) -> str | None:
+                bound = method()
+                return bound(pos) if bound is not None else None
+
         self._text_at = text_at
         self._pos: QtCore.QPointF | None = None
         self._shown: str | None = None
