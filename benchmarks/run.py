@@ -75,6 +75,11 @@ def worktree(rev: str):
     subprocess.run(
         [*git, "worktree", "add", "--detach", str(path), rev], check=True, stdout=sys.stderr
     )
+    # A commit whose bpviz reads its sample only as the installed ``bpviz.resources``
+    # (cb1258b and older) finds it in its own tree, not in whichever checkout is installed.
+    link, resources = path / "bpviz" / "resources", path / "resources"
+    if resources.is_dir() and not link.exists():
+        link.symlink_to(resources, target_is_directory=True)
     try:
         yield path
     finally:
