@@ -41,6 +41,7 @@ class Window(Protocol):
     default_state: QByteArray | None
     recorder: Recorder
     explorer: Any  # the Explorer of bpviz/ui/views/explore.py (it imports this module)
+    controller: Any  # the Controller of bpviz/ui/controller.py (it imports this module)
 
     @property
     def config(self) -> SessionConfig: ...
