@@ -42,6 +42,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bpviz.data.dataset import Dataset
+from bpviz.logs import is_verbose
 from bpviz.runtime.child_process import (
     STOPPED,
     describe_exit,
@@ -116,7 +117,7 @@ class RemoteWorker(TrainingWorker):
         prefix = self._shared.prefix if shared_memory else None
         self._process = context.Process(
             target=serve,
-            args=(child, dataset, config, publish_hz, prefix, os.getpid()),
+            args=(child, dataset, config, publish_hz, prefix, os.getpid(), is_verbose()),
             name="bpviz-trainer",
             daemon=True,
         )
