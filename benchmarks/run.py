@@ -11,7 +11,9 @@ to stderr; the exit status is 1 if any module failed (its figures are then missi
 temporary git worktree, and each module runs there and here alternately (REV first,
 ``--rounds`` times each, the best of the rounds kept per figure — the machine is shared,
 so rates are noisy); every figure then comes three times, ``NAME`` (here),
-``NAME@before`` (REV) and ``NAME@ratio`` (here / REV).
+``NAME@before`` (REV) and ``NAME@ratio`` (here / REV), with the spread of the rounds:
+``NAME@ratio_min`` and ``NAME@ratio_max``, the lowest and highest here / REV of one
+round's pair.
 
 To add a benchmark, add a ``bench_<name>.py`` with that ``run`` function: nothing here
 changes.
@@ -107,6 +109,14 @@ def against(module: str, quick: bool, before: Path, rounds: int) -> dict[str, fl
         if all(key in r for r in runs[before]):
             figures[f"{key}@before"] = old = best(runs[before], key)
             figures[f"{key}@ratio"] = figures[key] / old if old else float("nan")
+            # the spread: here / before of each round's pair (measured one after the other)
+            pairs = [
+                h[key] / b[key]
+                for h, b in zip(runs[HERE.parent], runs[before], strict=True)
+                if key in h and b[key]
+            ]
+            if pairs:
+                figures[f"{key}@ratio_min"], figures[f"{key}@ratio_max"] = min(pairs), max(pairs)
     return figures
 
 
