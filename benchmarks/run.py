@@ -120,12 +120,29 @@ def against(module: str, quick: bool, before: Path, rounds: int) -> dict[str, fl
     return figures
 
 
+def table(figures: dict[str, float]) -> str:
+    """The figures measured against a previous commit as a Markdown table: here, before,
+    here / before, and that ratio's lowest … highest over the rounds (``…_cpu`` twins
+    left out)."""
+    rows = ["| figure | this tree | before | ratio | rounds |", "|---|---|---|---|---|"]
+    for key, value in figures.items():
+        if "@" in key or key.endswith("_cpu") or f"{key}@ratio" not in figures:
+            continue
+        spread = f"{figures[f'{key}@ratio_min']:.3f} … {figures[f'{key}@ratio_max']:.3f}"
+        rows.append(
+            f"| `{key}` | {value:.4g} | {figures[f'{key}@before']:.4g} "
+            f"| {figures[f'{key}@ratio']:.3f} | {spread} |"
+        )
+    return "\n".join(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run every bpviz benchmark.")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run)")
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
     parser.add_argument("--against", metavar="REV", help="also measure commit REV, alternately")
     parser.add_argument("--rounds", type=int, default=2, help="with --against: runs of each side")
+    parser.add_argument("--table", action="store_true", help="a Markdown table (with --against)")
     parser.add_argument("names", nargs="*", help="only these benchmarks (e.g. engine)")
     args = parser.parse_args(argv)
     figures: dict[str, float] = {}
@@ -144,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
                 failed.append(module)
     if args.json:
         print(json.dumps(figures))
+    elif args.table:
+        print(table(figures))
     else:
         for key, value in figures.items():
             print(f"{key:32} {value:g}")
