@@ -18,11 +18,10 @@ import os
 import statistics
 import tempfile
 import time
-from importlib import resources
 from pathlib import Path
 
 from bpviz.data import load_idx_dir
-from bpviz.data.sample import SAMPLE_FILE, load_sample_file
+from bpviz.data.sample import SAMPLE_FILE, load_sample_file, resources_dir
 
 
 def median_seconds(action, repeats: int) -> float:
@@ -36,7 +35,7 @@ def median_seconds(action, repeats: int) -> float:
 
 def run(quick: bool = False) -> dict[str, float]:
     repeats = 3 if quick else 7
-    sample = resources.files("bpviz.resources") / SAMPLE_FILE
+    sample = resources_dir() / SAMPLE_FILE  # this checkout's, run from it
     figures = {"data_sample_load_s": median_seconds(lambda: load_sample_file(sample), repeats)}
     mnist = os.environ.get("BPVIZ_MNIST_DIR")
     if mnist and Path(mnist).is_dir():

@@ -11,7 +11,9 @@ to stderr; the exit status is 1 if any module failed (its figures are then missi
 temporary git worktree, and each module runs there and here alternately (REV first,
 ``--rounds`` times each, the best of the rounds kept per figure — the machine is shared,
 so rates are noisy); every figure then comes three times, ``NAME`` (here),
-``NAME@before`` (REV) and ``NAME@ratio`` (here / REV).
+``NAME@before`` (REV) and ``NAME@ratio`` (here / REV), with the spread of the rounds:
+``NAME@ratio_min`` and ``NAME@ratio_max``, the lowest and highest here / REV of one
+round's pair.
 
 To add a benchmark, add a ``bench_<name>.py`` with that ``run`` function: nothing here
 changes.
@@ -75,6 +77,11 @@ def worktree(rev: str):
     subprocess.run(
         [*git, "worktree", "add", "--detach", str(path), rev], check=True, stdout=sys.stderr
     )
+    # A commit whose bpviz reads its sample only as the installed ``bpviz.resources``
+    # (cb1258b and older) finds it in its own tree, not in whichever checkout is installed.
+    link, resources = path / "bpviz" / "resources", path / "resources"
+    if resources.is_dir() and not link.exists():
+        link.symlink_to(resources, target_is_directory=True)
     try:
         yield path
     finally:
@@ -102,7 +109,31 @@ def against(module: str, quick: bool, before: Path, rounds: int) -> dict[str, fl
         if all(key in r for r in runs[before]):
             figures[f"{key}@before"] = old = best(runs[before], key)
             figures[f"{key}@ratio"] = figures[key] / old if old else float("nan")
+            # the spread: here / before of each round's pair (measured one after the other)
+            pairs = [
+                h[key] / b[key]
+                for h, b in zip(runs[HERE.parent], runs[before], strict=True)
+                if key in h and b[key]
+            ]
+            if pairs:
+                figures[f"{key}@ratio_min"], figures[f"{key}@ratio_max"] = min(pairs), max(pairs)
     return figures
+
+
+def table(figures: dict[str, float]) -> str:
+    """The figures measured against a previous commit as a Markdown table: here, before,
+    here / before, and that ratio's lowest … highest over the rounds (``…_cpu`` twins
+    left out)."""
+    rows = ["| figure | this tree | before | ratio | rounds |", "|---|---|---|---|---|"]
+    for key, value in figures.items():
+        if "@" in key or key.endswith("_cpu") or f"{key}@ratio" not in figures:
+            continue
+        spread = f"{figures[f'{key}@ratio_min']:.3f} … {figures[f'{key}@ratio_max']:.3f}"
+        rows.append(
+            f"| `{key}` | {value:.4g} | {figures[f'{key}@before']:.4g} "
+            f"| {figures[f'{key}@ratio']:.3f} | {spread} |"
+        )
+    return "\n".join(rows)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
     parser.add_argument("--against", metavar="REV", help="also measure commit REV, alternately")
     parser.add_argument("--rounds", type=int, default=2, help="with --against: runs of each side")
+    parser.add_argument("--table", action="store_true", help="a Markdown table (with --against)")
     parser.add_argument("names", nargs="*", help="only these benchmarks (e.g. engine)")
     args = parser.parse_args(argv)
     figures: dict[str, float] = {}
@@ -129,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
                 failed.append(module)
     if args.json:
         print(json.dumps(figures))
+    elif args.table:
+        print(table(figures))
     else:
         for key, value in figures.items():
             print(f"{key:32} {value:g}")

@@ -7,6 +7,8 @@ session's parameters stay exactly as they were, and "back to live" returns.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
@@ -120,7 +122,13 @@ def test_a_fresh_session_from_elsewhere_ends_the_probe(qtbot, window) -> None:
     panel = show_dock(qtbot, window, "evaluation")
     qtbot.waitUntil(lambda: panel.evaluation is not None, timeout=10_000)
     panel.choose(0)
-    assert window.pinned is not None
-    window.worker.reset()  # as a data or network change does, not through the toolbar
-    qtbot.waitUntil(lambda: window.pinned is None, timeout=5000)
+    assert window.pinned is not None and window.explorer.back.isVisible()
+    data = {a.text(): a for a in window.menu("&Data").actions()}
+    data["Best available"].trigger()  # other data: the session starts afresh (a menu click)
+    assert window.pinned is None and not window.explorer.back.isVisible()  # at once, no poll
     qtbot.waitUntil(lambda: window.latest is not None and window.latest.step == 0)
+    panel.choose(0)
+    assert window.pinned is not None
+    hidden = (*window.config.sizes[:-1], 12, window.config.sizes[-1])
+    window.controller.reset(replace(window.config, sizes=hidden))  # Network ▸ settings: OK
+    assert window.pinned is None and not window.explorer.back.isVisible()

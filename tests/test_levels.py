@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pytest
 from snapshots import make_snapshots, snapshot_at
 from viewtools import shown
 
@@ -84,3 +85,32 @@ def test_delta_scales_follow_each_stepped_frame(qtbot):
                 level = level_of(values[l - 1][0])
                 assert cell.limit == level and cell._range == (-level, level)
                 assert f"±{level:.2g}" in cell.label.toPlainText()
+
+
+def test_a_sealed_arrays_level_is_remembered_and_a_changing_one_is_not():
+    """Read-only snapshot arrays never change: their max |value| is computed once. An
+    array that can still change (writable, or a read-only view of writable memory) is
+    measured every time."""
+    symmetric_level = colors.symmetric_level
+    sealed = np.array([0.5, -2.0, 1.0])
+    sealed.flags.writeable = False
+    assert symmetric_level(sealed) == 2.0 == symmetric_level(sealed)
+    assert symmetric_level(sealed[:1]) == 0.5  # a view is another array: its own m
+    base = np.array([1.0, -3.0])
+    view = base.view()
+    view.flags.writeable = False  # read-only, but base may still write into it
+    assert symmetric_level(view) == 3.0
+    base[0] = 7.0
+    assert symmetric_level(view) == 7.0
+    writable = np.array([1.0, 4.0])
+    assert symmetric_level(writable) == 4.0
+    writable[1] = -9.0
+    assert symmetric_level(writable) == 9.0
+
+
+def test_nice_levels_are_the_smallest_step_at_or_above():
+    nice = colors.nice_level
+    assert [nice(v) for v in (1.0, 1.0000001, 7.9, 8.0, 8.1, 0.0123, 3.2e7)] == [
+        1.0, 1.25, 8.0, 8.0, 10.0, pytest.approx(0.0125), pytest.approx(3.2e7)
+    ]  # fmt: skip
+    assert nice(0.0) == nice(-1.0) == nice(float("nan")) == nice(float("inf")) == 1.0

@@ -34,8 +34,11 @@ def test_first_step_shows_its_point_inside_the_range(qtbot, window):
     assert _visible(view, step, loss), (x0, x1, y0, y1)
     assert x0 >= -0.5 and x0 < 1 < x1 <= 10, "the x axis starts at the first steps"
     assert y0 >= 0, "a cost is never negative"
-    # the one point is drawn as a marker (a one-point line is invisible)
-    assert view.mean.opts["symbol"] is not None
+    # the one point is drawn as a dot (a one-point line is invisible): a round-capped
+    # segment far shorter than a pixel, on the point
+    x, y = view.marks.getData()
+    assert view.marks.isVisible() and len(x) == 2 and abs(x[1] - x[0]) < 1e-3
+    assert x[0] == step and list(y) == [loss, loss]
 
 
 def test_after_reset_the_range_returns_to_the_new_data(qtbot, window):
@@ -79,3 +82,13 @@ def test_log_axis_range_follows_the_data_too(qtbot, window):
     high = np.log10(np.asarray(view._drawn.loss_max, dtype=float))
     _, _, y0, y1 = _ranges(view)
     assert y0 <= low.min() and high.max() <= y1 and y1 - y0 < 2, (y0, y1)
+
+
+def test_log_cost_leaves_the_accuracy_axis_in_percent(qtbot, window):
+    """log C makes the cost axis logarithmic, not the test accuracy's (0 … 100 %)."""
+    view = window.views["loss"]
+    qtbot.mouseClick(view.log_box, Qt.MouseButton.LeftButton)
+    assert view.log_box.isChecked() and view.plot.getAxis("left").logMode
+    right = view.plot.getAxis("right")
+    assert not right.logMode
+    assert right.tickStrings([0.0, 50.0, 100.0], 1.0, 50.0) == ["0", "50", "100"]

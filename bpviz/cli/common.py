@@ -10,13 +10,14 @@ from __future__ import annotations
 import argparse
 import difflib
 import errno
-import logging
 import os
 import re
 import stat
 import sys
 from pathlib import Path
 from typing import NoReturn
+
+from bpviz.logs import configure_logging
 
 # command → (module with ``main(argv, prog=…)``, one line for ``bpviz --help``)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -84,37 +85,6 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
         else:
             shown = "%(default)s"
         return f"{text} (default: {shown})".lstrip()
-
-
-class _Stderr(logging.StreamHandler):
-    """A handler writing to whatever ``sys.stderr`` is at the time (tests swap it)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-
-    @property
-    def stream(self):  # logging.StreamHandler's attribute, read at each write
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, value) -> None:
-        pass
-
-
-def configure_logging(verbose: bool = False) -> None:
-    """Log bpviz's messages on stderr: warnings and errors, concisely ("bpviz: …", the
-    traceback after it); with ``verbose`` everything from DEBUG on, with the logger's name."""
-    root = logging.getLogger("bpviz")
-    handler = next((h for h in root.handlers if isinstance(h, _Stderr)), None)
-    if handler is None:
-        handler = _Stderr()
-        root.addHandler(handler)
-    if verbose:
-        text = "%(levelname)s %(threadName)s %(name)s: %(message)s"
-        handler.setFormatter(logging.Formatter(text))
-    else:
-        handler.setFormatter(logging.Formatter("bpviz: %(message)s"))
-    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 class Parser(argparse.ArgumentParser):

@@ -26,7 +26,8 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 POLL = 0.2  # seconds a blocking network call waits before the Watch looks again
@@ -88,6 +89,16 @@ class Watch:
                 )
             self._window_start, self._window_bytes = now, 0
 
+    def patiently(self, io_call: Callable[[Any], int], buffer: Any) -> int:
+        """``io_call(buffer)`` (a socket's send or recv_into, whose timeout is the poll
+        interval) retried until it moves bytes, with a ``check`` before each try."""
+        while True:
+            self.check()
+            try:
+                return io_call(buffer)
+            except TimeoutError:
+                continue
+
 
 class _RawSocket(io.RawIOBase):
     """The socket as a raw stream whose reads poll the :class:`Watch`."""
@@ -101,14 +112,9 @@ class _RawSocket(io.RawIOBase):
         return True
 
     def readinto(self, buffer) -> int:  # type: ignore[override]
-        while True:
-            self._watch.check()
-            try:
-                count = self._sock.recv_into(buffer)
-            except TimeoutError:
-                continue
-            self._watch.received(count)
-            return count
+        count = self._watch.patiently(self._sock.recv_into, buffer)
+        self._watch.received(count)
+        return count
 
 
 class _WatchedSocket:
@@ -122,12 +128,7 @@ class _WatchedSocket:
     def sendall(self, data: bytes) -> None:
         view = memoryview(data)
         while view:
-            self._watch.check()
-            try:
-                sent = self._sock.send(view)
-            except TimeoutError:
-                continue
-            view = view[sent:]
+            view = view[self._watch.patiently(self._sock.send, view) :]
 
     def makefile(self, mode: str, *args, **kwargs) -> io.BufferedReader:
         return io.BufferedReader(_RawSocket(self._sock, self._watch))

@@ -11,6 +11,7 @@ traced path's. After any step, ``last`` holds that mini-batch's x, y, z, a, ∂C
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,8 @@ from bpviz.engine import kernels
 from bpviz.engine.functions import Op, run
 from bpviz.engine.network import BackwardTrace, ForwardTrace, Network
 from bpviz.engine.validation import QUIET, as_batch, check_eta, frozen, one_hot
+
+Stop = Callable[[], bool]  # asked after each mini-batch: True ends the stretch there
 
 
 @dataclass
@@ -125,10 +128,13 @@ class FastTrainer:
             raise ValueError(f"indices outside 0…{self.n_examples - 1}")
         return indices.astype(np.intp, copy=False)
 
-    def _run(self, batches: np.ndarray, eta: float, losses: np.ndarray) -> int:
+    def _run(
+        self, batches: np.ndarray, eta: float, losses: np.ndarray, stop: Stop | None = None
+    ) -> int:
         """Train on each row of ``batches`` ``(k, m)`` (training-set indices) in turn, writing
         each loss C into ``losses``; returns how many ran (stops after a non-finite loss,
-        whose mini-batch leaves the parameters as they were).
+        whose mini-batch leaves the parameters as they were, and after any mini-batch
+        once ``stop()`` is true).
 
         Per mini-batch: gather x and y, replay the plan (forward pass, cost derivative, δ^L …
         δ^1 — the ops of ``Network.forward``/``backward``), the loss as ``cost_value``
@@ -157,6 +163,8 @@ class FastTrainer:
             for a_prev_t, delta_t, W_t, bias, ones in updates:
                 gemm(-scale, a_prev_t, delta_t, 1.0, W_t, 0, 1, 1)  # W^l in place
                 gemv(-scale, delta_t, ones, 1.0, bias, 0, 1, 0, 1, 0, 1)  # b^l in place
+            if stop is not None and stop():
+                break
         b.indices, b.loss, self.last = batches[k], loss, b
         return k + 1
 
@@ -183,19 +191,21 @@ class FastTrainer:
             self._run(indices[np.newaxis], eta, loss)
         return float(loss[0])
 
-    def train_epoch(self, order: np.ndarray, eta: float) -> np.ndarray:
+    def train_epoch(self, order: np.ndarray, eta: float, stop: Stop | None = None) -> np.ndarray:
         """Mini-batches ``order[k : k + batch_size]`` in turn; returns their losses ``(steps,)``.
 
         ``order`` is usually a permutation of the training set, but any index sequence
         works (e.g. a slice of one, to train part of an epoch). Stops after the first
-        mini-batch whose loss is not finite (its loss is the last returned).
+        mini-batch whose loss is not finite (its loss is the last returned), and after
+        the mini-batch during which ``stop()`` became true (e.g. ``event.is_set``: a
+        worker asked to pause answers within one mini-batch, not one stretch).
         """
         order, eta = self._checked(order), check_eta(eta)
         B, n = self.batch_size, order.shape[0]
         full = n // B
         losses = np.empty(-(-n // B))
         with np.errstate(**QUIET):
-            done = self._run(order[: full * B].reshape(full, B), eta, losses) if full else 0
+            done = self._run(order[: full * B].reshape(full, B), eta, losses, stop) if full else 0
             if done == full and n % B and (not full or math.isfinite(losses[full - 1])):
                 done += self._run(order[full * B :][np.newaxis], eta, losses[full:])
         return losses[:done]

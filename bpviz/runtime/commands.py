@@ -180,10 +180,7 @@ def _check_examples(x: np.ndarray, labels: np.ndarray, sizes: tuple[int, ...]) -
 
 def _check_watch(l: int, i: int, j: int, sizes: tuple[int, ...]) -> AddWatch:
     """``AddWatch`` of plain ints; ValueError if the network of ``sizes`` has no w_ij^l."""
-    ok = all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in (l, i, j))
-    if not (ok and 1 <= l < len(sizes) and 0 <= i < sizes[l] and 0 <= j < sizes[l - 1]):
-        raise ValueError(f"no weight w_ij^l with (l, i, j) = {(l, i, j)} in {sizes}")
-    return AddWatch(int(l), int(i), int(j))
+    return AddWatch(*limits.check_weight(l, i, j, sizes))
 
 
 @runtime_checkable

@@ -12,6 +12,8 @@ Only the parent that spawned the child writes to this pipe.
 
 from __future__ import annotations
 
+import logging
+import os
 import pickle
 import signal
 import sys
@@ -20,10 +22,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from bpviz.data.dataset import Dataset
+from bpviz.logs import configure_logging
 from bpviz.runtime.child_process import die_with_parent
 from bpviz.runtime.commands import Command
 from bpviz.runtime.shared_snapshot import SharedWriter
 from bpviz.session.snapshot import SessionConfig
+
+logger = logging.getLogger(__name__)
 
 PIPE_BYTES = 1 << 20  # kernel pipe buffer (Linux's default limit): a snapshot in one write
 SWITCH_INTERVAL = 0.0005  # the child's GIL hand-over, so a reply never waits 5 ms a chunk
@@ -137,10 +142,19 @@ def serve(
     publish_hz: float,
     prefix: str | None,
     parent: int | None = None,
+    verbose: bool = False,
 ) -> None:
     """The child: a Worker answering the parent's requests until ``Stop`` or EOF; snapshots
     go through shared memory blocks named ``prefix`` + number (pickled if None). It dies
-    with the process ``parent`` (the window's)."""
+    with the process ``parent`` (the window's). It logs on stderr as the window does:
+    from DEBUG on if ``verbose`` (the window's ``-v``), else warnings and errors."""
+    configure_logging(verbose)  # a spawned process starts with logging unconfigured
+    logger.debug(
+        "training process %d for window process %s; snapshots through %s",
+        os.getpid(),
+        parent,
+        "shared memory" if prefix is not None else "the pipe (pickled)",
+    )
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the window's to handle
     die_with_parent(parent)
     sys.setswitchinterval(SWITCH_INTERVAL)  # this thread answers while the worker trains
@@ -172,7 +186,7 @@ def serve(
             try:
                 return Published(serial, worker.running, writer.pack(snapshot))
             except OSError as error:  # e.g. no /dev/shm: pickle from now on
-                print(f"bpviz: no shared memory ({error}); snapshots go pickled", file=sys.stderr)
+                logger.warning("no shared memory (%s); snapshots go pickled", error)
                 writer.close()
                 writer = None
         return Published(serial, worker.running, snapshot)

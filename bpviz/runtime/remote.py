@@ -42,6 +42,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bpviz.data.dataset import Dataset
+from bpviz.logs import is_verbose
 from bpviz.runtime.child_process import (
     STOPPED,
     describe_exit,
@@ -71,6 +72,7 @@ CALL_TIMEOUT = 10.0  # seconds for a command's reply (they are queued at once: m
 SESSION_TIMEOUT = 300.0  # seconds for ``with_session`` (opening or saving a large session)
 STOPPED_TIMEOUT = 3.0  # seconds a stopped child (SIGSTOP, a debugger) may keep a caller waiting
 POLL = 0.05  # seconds between two looks at the child while waiting for a reply
+LATE_REPLY = 0.25  # seconds: a ``latest`` reply later than this has the child looked at
 
 
 class RemoteError(RuntimeError):
@@ -115,7 +117,7 @@ class RemoteWorker(TrainingWorker):
         prefix = self._shared.prefix if shared_memory else None
         self._process = context.Process(
             target=serve,
-            args=(child, dataset, config, publish_hz, prefix, os.getpid()),
+            args=(child, dataset, config, publish_hz, prefix, os.getpid(), is_verbose()),
             name="bpviz-trainer",
             daemon=True,
         )
@@ -165,7 +167,11 @@ class RemoteWorker(TrainingWorker):
                 self._conn.send(Latest(self._serial))
                 self._asked, self._asked_at = True, time.monotonic()
             else:
-                self._check_child(time.monotonic() - self._asked_at, self.call_timeout)
+                # A child that died closes the pipe (``_drain`` raises); only a reply that
+                # is late is worth a look at the process (``/proc``: ~50 µs a frame else)
+                waited = time.monotonic() - self._asked_at
+                if waited > LATE_REPLY:
+                    self._check_child(waited, self.call_timeout)
         except (EOFError, OSError):
             self._lose(self._ended())
         except RemoteError:

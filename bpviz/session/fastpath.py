@@ -53,8 +53,8 @@ class TrainingState(Protocol):
 
 CHECKPOINT_EVERY = 256  # steps between checkpoints of finite parameters
 CHUNK_SECONDS = 0.003  # each engine call trains for about this much CPU time (not wall
-MAX_CHUNK = 256  # time: a busy machine must not shrink it) between looks at the clock and
-# the interrupt, and for at most this many mini-batches
+MAX_CHUNK = 256  # time: a busy machine must not shrink it) between looks at the clock, and
+# for at most this many mini-batches; the interrupt (a pause) ends it after any mini-batch
 
 
 def loss_problem(loss: float) -> str:
@@ -96,6 +96,7 @@ class FastPath:
         s.clear_batch()
         s.message, s.diverged = None, False
         trainer, watched = self.fast(), bool(s.history.watches)
+        stop = interrupt.is_set if interrupt is not None else None
         clock, cpu_clock, done = time.perf_counter, time.thread_time, 0
         boundary = self._next_boundary()
         while done < n:
@@ -104,8 +105,9 @@ class FastPath:
             else:
                 count = min(self.chunk, n - done, boundary - s.step)
                 started = cpu_clock()
-                batch_losses = trainer.train_epoch(s.indices(s.batch_in_epoch, count), s.eta)
-                if count == self.chunk:  # aim at CHUNK_SECONDS of CPU a call, smoothly
+                order = s.indices(s.batch_in_epoch, count)
+                batch_losses = trainer.train_epoch(order, s.eta, stop)  # a pause: at once
+                if len(batch_losses) == count == self.chunk:  # aim at CHUNK_SECONDS of CPU
                     proposed = count * CHUNK_SECONDS / max(cpu_clock() - started, 1e-6)
                     self.chunk = int(min(max((count + proposed) / 2, 1), MAX_CHUNK))
             good = len(batch_losses)

@@ -104,3 +104,13 @@ def check_sizes(sizes: Sequence[Any]) -> tuple[int, ...]:
     if not 2 <= ends[1] <= MAX_CLASSES:
         raise ValueError(f"the output layer needs 2 … {MAX_CLASSES:,} neurons, got {ends[1]}")
     return (int(ends[0]), *check_hidden(sizes[1:-1]), int(ends[1]))
+
+
+def check_weight(l: Any, i: Any, j: Any, sizes: Sequence[int]) -> tuple[int, int, int]:
+    """(l, i, j) as ints if a network of ``sizes`` has the weight wᵢⱼˡ (Wˡ is
+    ``(sizes[l], sizes[l − 1])``), else ValueError naming the shapes it has."""
+    whole = all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in (l, i, j))
+    if not (whole and 1 <= l < len(sizes) and 0 <= i < sizes[l] and 0 <= j < sizes[l - 1]):
+        shapes = [(sizes[k], sizes[k - 1]) for k in range(1, len(sizes))]
+        raise ValueError(f"no weight w_ij^l with (l, i, j) = {(l, i, j)}: W shapes {shapes}")
+    return int(l), int(i), int(j)

@@ -19,9 +19,8 @@ Plain Python, no threads, no Qt. NumPy floating-point warnings are silenced insi
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import suppress
 from dataclasses import replace
 
 import numpy as np
@@ -30,6 +29,7 @@ from bpviz.data.dataset import Dataset
 from bpviz.engine import Network, one_hot
 from bpviz.engine.validation import frozen, frozen_copies
 from bpviz.session import evaluation
+from bpviz.session.clock import ComputeClock
 from bpviz.session.config import (
     ETA_MAX,
     all_finite,
@@ -40,6 +40,7 @@ from bpviz.session.config import (
 )
 from bpviz.session.fastpath import CHECKPOINT_EVERY, FastPath
 from bpviz.session.history import History
+from bpviz.session.limits import check_weight
 from bpviz.session.snapshot import (
     BatchTrace,
     Counters,
@@ -108,15 +109,15 @@ class Session:
         self.phases = phases_for(config.n_layers)
         self.history = History(self.eta)
         for key in watches:
-            if self._watch_fits(*key):
-                self.history.add_watch(*key)
+            with suppress(ValueError):  # kept where the new shapes still have it
+                self.history.add_watch(*check_weight(*key, config.sizes))
         self.last_eval = None
         self.run_id += 1
         self.message: str | None = None
         self.diverged = False
         self.divergence: tuple[int, str] | None = None  # (step that diverged, what happened)
         self._order = epoch_order(config.seed, 0, self.dataset.train_images.shape[0])
-        self._epoch_seconds, self._since = 0.0, None
+        self.clock = ComputeClock()  # the epoch's seconds of computing
         self._evaluation_network: Network | None = None
         self.fast = FastPath(self)  # the trainer, checkpoints and divergence recovery
         self.clear_batch()
@@ -136,18 +137,10 @@ class Session:
             self.eta = eta
             self.history.record_eta(self.step + 1, eta)
 
-    def _watch_fits(self, l: int, i: int, j: int) -> bool:
-        if not all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in (l, i, j)):
-            return False
-        sizes = self.config.sizes
-        return 1 <= l < len(sizes) and 0 <= i < sizes[l] and 0 <= j < sizes[l - 1]
-
     def add_watch(self, l: int, i: int, j: int) -> None:
-        """Record w_ij of W^l and ∂C/∂w_ij after every update from now on."""
-        if not self._watch_fits(l, i, j):
-            shape = [tuple(w.shape) for w in self.network.weights]
-            raise ValueError(f"no weight w_ij^l with (l, i, j) = {(l, i, j)}: W shapes {shape}")
-        self.history.add_watch(int(l), int(i), int(j))
+        """Record w_ij of W^l and ∂C/∂w_ij after every update from now on (ValueError if
+        the network has no such weight: ``limits.check_weight``)."""
+        self.history.add_watch(*check_weight(l, i, j, self.config.sizes))
 
     def remove_watch(self, l: int, i: int, j: int) -> None:
         """Stop recording w_ij of W^l (a weight not watched is ignored)."""
@@ -187,14 +180,14 @@ class Session:
 
     def step_phase(self) -> Snapshot:
         """Run the next phase (starting a new mini-batch after an update)."""
-        with np.errstate(all="ignore"), self._timed():
+        with np.errstate(all="ignore"), self.clock.timed():
             self._next_phase()
         return self.snapshot()
 
     def step_batch(self) -> Snapshot:
         """Run the phases left in the current mini-batch (a whole one if none is under way),
         ending with its update, or where it diverges."""
-        with np.errstate(all="ignore"), self._timed():
+        with np.errstate(all="ignore"), self.clock.timed():
             self._next_phase()
             while self._k >= 0 and self.phases[self._k].kind is not PhaseKind.UPDATE:
                 self._next_phase()
@@ -224,7 +217,7 @@ class Session:
             if self.diverged:
                 return done
         self.fast.fast()  # made once (the training set as floats), outside the epoch's seconds
-        with np.errstate(all="ignore"), self._timed():
+        with np.errstate(all="ignore"), self.clock.timed():
             traced = 1 if trace_last and done < max_steps else 0
             done += self.fast.train(max_steps - done - traced, until, interrupt)
             if traced and not self.diverged and not (interrupt and interrupt.is_set()):
@@ -245,21 +238,6 @@ class Session:
         self._batch = BatchTrace(*traced, before, self._params())
         self._k = len(self.phases) - 1
         self._record(self._batch.backward.loss, self._batch.backward.grad_w)
-
-    @contextmanager
-    def _timed(self):
-        """Count the time spent computing towards the epoch's ``seconds``."""
-        self._since = time.perf_counter()
-        try:
-            yield
-        finally:
-            self._epoch_seconds += time.perf_counter() - self._since
-            self._since = None
-
-    def epoch_seconds(self) -> float:
-        """Seconds spent computing in the current epoch (pauses not counted)."""
-        running = time.perf_counter() - self._since if self._since is not None else 0.0
-        return self._epoch_seconds + running
 
     # --- the phases (traced path) ---
 
@@ -340,7 +318,7 @@ class Session:
             epoch=self.epoch,
             step=self.step,
             train_loss=self.history.epoch_mean_loss(self.step - self.batches_per_epoch + 1),
-            seconds=self.epoch_seconds(),
+            seconds=self.clock.seconds(),
         )
         if self.evaluator is None:
             self.record_epoch(job(), self.run_id)
@@ -348,9 +326,7 @@ class Session:
             self.evaluator(job, self.run_id)
         self.epoch += 1
         self.batch_in_epoch = 0
-        self._epoch_seconds = 0.0
-        if self._since is not None:
-            self._since = time.perf_counter()
+        self.clock.restart()
         self._order = epoch_order(self.config.seed, self.epoch, self.dataset.train_images.shape[0])
 
     def evaluation_network(self) -> Network:
@@ -379,7 +355,7 @@ class Session:
             "order": self._order,
             "checkpoints": list(self.fast.checkpoints),
             "phases_run": k + 1,
-            "epoch_seconds": self.epoch_seconds(),
+            "epoch_seconds": self.clock.seconds(),
         }
 
     def restore(self, config: SessionConfig, parameters: np.ndarray, **state) -> None:
@@ -394,7 +370,7 @@ class Session:
         self.batch_in_epoch = state["batch_in_epoch"]
         self._order = epoch_order(config.seed, self.epoch, self.dataset.train_images.shape[0])
         self.fast.checkpoints = list(state["checkpoints"])
-        self._epoch_seconds = float(state["epoch_seconds"])
+        self.clock.restart(state["epoch_seconds"])
         self._params_copy = None
         for _ in range(state["phases_run"]):
             self.step_phase()

@@ -129,6 +129,7 @@ class ChildWatch(QObject):
             self.label.setText(f"{self.failure} Restarting failed: {error}")
             return False
         w.use_worker(new)  # it draws the new process's first snapshot
+        self.controller.go_live()  # an example shown was of the old process's session
         self.failure = None
         self.banner.hide()
         self.controller.apply_config(config)

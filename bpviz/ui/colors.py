@@ -8,11 +8,16 @@ computed yet are drawn in ``MISSING`` grey.
 
 from __future__ import annotations
 
+import bisect
+import math
 import time
+import weakref
 
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.Qt import QtGui, QtWidgets
+
+from bpviz.runtime.readonly import is_sealed
 
 BACKGROUND = "#16181d"
 FOREGROUND = "#d8dde6"
@@ -35,29 +40,48 @@ _BRUSHES: dict[int, list[QtGui.QBrush]] = {}
 
 
 def symmetric_level(values: np.ndarray | None, floor: float = 1e-12) -> float:
-    """m = max |values| (at least ``floor``), for levels (−m, m) centred at zero."""
+    """m = max |values| (at least ``floor``), for levels (−m, m) centred at zero.
+
+    A sealed array (``bpviz.runtime.readonly``: read-only, as is all it views — every
+    array of a snapshot) never changes, so its m is computed once and remembered
+    (``_LEVELS``): a phase-stepped mini-batch shows the same ∂C/∂W¹ (400,000 numbers for
+    784-512-…) in several views and in frame after frame."""
     if values is None or values.size == 0:
         return 1.0
+    sealed = is_sealed(values)
+    if sealed:
+        known = _LEVELS.get(id(values))
+        if known is not None and known[0]() is values:
+            return max(known[1], floor)
     m = max(float(values.max()), -float(values.min()))  # no |values| copy: two reductions
-    if not np.isfinite(m):  # NaN or ±inf somewhere: the largest finite |value|, if any
+    if not math.isfinite(m):  # NaN or ±inf somewhere: the largest finite |value|, if any
         finite = np.abs(values[np.isfinite(values)])
         m = float(finite.max()) if finite.size else 1.0
+    if sealed:
+        if len(_LEVELS) >= _KEEP_LEVELS:
+            _LEVELS.pop(next(iter(_LEVELS)))  # the oldest
+        _LEVELS[id(values)] = (weakref.ref(values), m)
     return max(m, floor)
 
 
+_KEEP_LEVELS = 64
+_LEVELS: dict[int, tuple[weakref.ref, float]] = {}  # id → (the array, its max |value|)
+
 NICE_STEPS = np.array([1.0, 1.25, 1.6, 2.0, 2.5, 3.2, 4.0, 5.0, 6.4, 8.0, 10.0])
+_NICE = tuple(float(step) for step in NICE_STEPS)
 
 
 def nice_level(m: float) -> float:
     """The smallest of 1, 1.25, 1.6, 2, 2.5, 3.2, 4, 5, 6.4, 8 × 10^k that is ≥ m: auto
     levels that change only now and then (a colour bar whose axis is not redrawn every
-    frame), wasting at most a quarter of the colour range."""
+    frame), wasting at most a quarter of the colour range. (Plain floats: NumPy's scalar
+    functions took ~15 µs a call.)"""
     m = float(m)
-    if not np.isfinite(m) or m <= 0:
+    if not math.isfinite(m) or m <= 0:
         return 1.0
-    e = np.floor(np.log10(m))
+    e = math.floor(math.log10(m))
     f = m / 10.0**e
-    return float(NICE_STEPS[np.searchsorted(NICE_STEPS, f * (1 - 1e-12))] * 10.0**e)
+    return _NICE[bisect.bisect_left(_NICE, f * (1 - 1e-12))] * 10.0**e
 
 
 class StickyLevel:

@@ -14,6 +14,7 @@ import contextlib
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+import numpy as np
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QDialog, QFileDialog
 
@@ -60,8 +61,10 @@ class Controller:
             self.pause()
 
     def run(self) -> None:
-        """Start continuous training (the Run/Pause button says so at once)."""
+        """Start continuous training (the Run/Pause button says so at once); the views
+        show the session again if an example was shown."""
         self._run_serial = self.window.worker.serial
+        self.model.set_probe(None)
         self.model.set_running(True)
         self.window.worker.run()
 
@@ -70,12 +73,14 @@ class Controller:
         self.window.worker.pause()
 
     def step_batch(self) -> None:
-        """One mini-batch (the worker pauses first if running)."""
+        """One mini-batch (the worker pauses first if running), shown live."""
+        self.model.set_probe(None)
         self.model.set_running(False)
         self.window.worker.step_batch()
 
     def step_phase(self) -> None:
-        """One phase of backpropagation (the worker pauses first if running)."""
+        """One phase of backpropagation (the worker pauses first if running), shown live."""
+        self.model.set_probe(None)
         self.model.set_running(False)
         self.window.worker.step_phase()
 
@@ -114,6 +119,7 @@ class Controller:
             self._say(f"Not reset: {exc}")
             show_message(self.window, "Reset", f"Could not reset: {exc}")
             return
+        self.model.set_probe(None)  # an example shown was computed on the old network
         self._say(f"Reset: network {'-'.join(map(str, self.model.config.sizes))}", 4000)
 
     def edit_network(self) -> None:
@@ -263,10 +269,36 @@ class Controller:
         opened = files.open_session(self.window, path)
         if opened is None:
             return False
+        self.model.set_probe(None)  # another session: show it
         config, eta = opened
         self.apply_config(replace(config, eta=eta))
         self.window.eta.set_eta(eta)
         self.window.batch.set_batch_size(config.batch_size)
+        return True
+
+    # --- one example: shown (a probe), or trained on ---
+
+    def show_probe(self, snapshot: Snapshot) -> None:
+        """Show ``snapshot`` (one example's pass, ``bpviz.session.probe``) in every view
+        instead of the session's, until ``go_live`` (Run, Step, Reset, new data or a
+        session opened also go live)."""
+        self.model.set_probe(snapshot)
+
+    def go_live(self) -> None:
+        """Show the training session again."""
+        self.model.set_probe(None)
+
+    def train_on(self, x: np.ndarray, label: int) -> bool:
+        """One update W ← W − η ∂C/∂W on the example x ``(n_0,)`` alone, labelled
+        ``label`` (the drawing pad's "train on it"), shown live; False, with the reason in
+        the status bar, if the worker refuses it (a shape or label that does not fit, an
+        update that diverged, a stopped worker)."""
+        self.go_live()
+        try:
+            self.window.worker.train_on(np.asarray(x)[None, :], np.array([label]))
+        except (ValueError, RuntimeError) as error:  # RemoteError is a RuntimeError
+            self._say(f"Could not train on it: {error}")
+            return False
         return True
 
     # --- selection and pins ---

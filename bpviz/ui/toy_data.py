@@ -103,6 +103,7 @@ def switch_data(
         w.worker.reset(config=replace(old, batch_size=1))
         w.worker.set_dataset(dataset)
     w.worker.reset(config=config)
+    model.set_probe(None)  # the session starts afresh on other data
     if not is_toy(old) and is_toy(config):
         c.mnist_config = old
     w.use_dataset(dataset, description)

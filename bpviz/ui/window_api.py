@@ -42,6 +42,7 @@ class Window(Protocol):
     recorder: Recorder
     explorer: Any  # the Explorer of bpviz/ui/views/explore.py (it imports this module)
     snapshot_shown: Any  # Signal(object): after every repaint, with the snapshot drawn
+    controller: Any  # the Controller of bpviz/ui/controller.py (it imports this module)
 
     @property
     def config(self) -> SessionConfig: ...

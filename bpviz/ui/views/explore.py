@@ -4,11 +4,13 @@ One ``Explorer`` per window turns "show me this example" (a thumbnail, a mistake
 drawing) into a probe snapshot — one forward and backward pass on that example alone,
 on a copy of the current parameters (``bpviz.session.probe.probe``) — and pins it: every
 view shows it (a^l, δ^l, ∂C/∂W^l and the update −η ∂C/∂W^l it would make) until the user
-goes back to live (the status-bar button, Run, Step or Reset). The training session is
-not changed; "train on it" asks the worker to apply one update on the drawing.
+goes back to live (the status-bar button, Run, Step or Reset; new data or an opened
+session too). The training session is not changed; "train on it" asks the controller
+for one update on the drawing.
 
-The probe is the window model's ``probe``: while it is set, the window draws it instead
-of the worker's latest snapshot.
+The probe is the window model's ``probe``, set and cleared through the controller
+(``show_probe``, ``go_live``); the Explorer follows the model's events, so the way back
+disappears however the views went live.
 """
 
 from __future__ import annotations
@@ -45,20 +47,12 @@ class Explorer(QtCore.QObject):
         self.back.clicked.connect(self.back_to_live)
         self.back.hide()
         window.statusBar().addPermanentWidget(self.back)
-        actions = window.act
-        for action in (actions.step_batch, actions.step_phase, actions.reset):
-            action.triggered.connect(self.back_to_live)
-        actions.run.toggled.connect(lambda on: on and self.back_to_live())
-        # Other ways the session starts afresh (new data, network settings) end the probe too.
-        self._watch = QtCore.QTimer(self, interval=500)
-        self._watch.timeout.connect(self._check_session)
+        window.model.events.connect(self._model_changed)
 
-    def _check_session(self) -> None:
-        pinned, live = self.pinned, self.live()
-        if pinned is None or live is None:
-            self._watch.stop()
-        elif live.config != pinned.config or live.step < pinned.step:
-            self.back_to_live()
+    def _model_changed(self, name: str, value: object) -> None:
+        if name == "probe" and value is None and not self.back.isHidden():
+            self.back.hide()  # live again, whoever asked (Run, Step, Reset, new data …)
+            self.pinned_changed.emit(None)
 
     @property
     def pinned(self):
@@ -81,33 +75,16 @@ class Explorer(QtCore.QObject):
         except ValueError as error:  # diverged parameters or a mismatched input size
             self.window.statusBar().showMessage(f"Cannot show this example: {error}", 8000)
             return None
-        self._watch.start()
         self.back.setText(f"Showing {text} (nothing trained) — back to live")
         self.back.show()
-        self.window.model.set_probe(snapshot)  # the window draws it at once
+        self.window.controller.show_probe(snapshot)  # the window draws it at once
         self.pinned_changed.emit(snapshot)
         self.back.setToolTip(f"{text}: {describe_update(snapshot)}. Click to show training again.")
         return snapshot
 
     def back_to_live(self) -> None:
-        """Show the training session again."""
-        if self.pinned is None:
-            return
-        self._watch.stop()
-        self.back.hide()
-        self.window.model.set_probe(None)  # the window draws the session's at once
-        self.pinned_changed.emit(None)
-
-    def train_on(self, x: np.ndarray, label: int) -> bool:
-        """Ask the worker for one update W ← W − η ∂C/∂W on x alone and show the session
-        live again; False (and a message) if it cannot."""
-        self.back_to_live()
-        try:
-            self.window.worker.train_on(np.asarray(x)[None, :], np.array([label]))
-        except (ValueError, RuntimeError, AttributeError) as error:  # incl. a stopped worker
-            self.window.statusBar().showMessage(f"Could not train on it: {error}", 8000)
-            return False
-        return True
+        """Show the training session again (the window draws it at once)."""
+        self.window.controller.go_live()
 
 
 def describe_update(probed: Snapshot, names: tuple[str, ...] | None = None) -> str:
@@ -148,7 +125,7 @@ def drawpad_dock(window: Window) -> DrawPad:
     pad.backprop_requested.connect(backprop)
 
     def train(x: np.ndarray, label: int) -> None:
-        if explorer.train_on(x, label):
+        if window.controller.train_on(x, label):
             eta = explorer.live().eta
             pad.set_note(f"Trained one step W ← W − η ∂C/∂W (η = {eta:g}) on it as "
                          f"{pad.class_names[label]}: watch its bars move")  # fmt: skip

@@ -103,8 +103,15 @@ class LossView(QtWidgets.QWidget):
         self.band.setBrush(pg.mkBrush(BAND))
         self.band.setPen(pg.mkPen(None))
         self.mean = pg.PlotDataItem(pen=pg.mkPen(MEAN, width=1))
+        # While there are few buckets each is marked (a line through one point shows
+        # nothing): a dot is a round-capped segment too short to see, all of them one
+        # path. pyqtgraph's symbols (a ScatterPlotItem) cost 2-3 ms a draw here.
+        dot = pg.mkPen(MEAN, width=5)
+        dot.setCapStyle(QtCore.Qt.PenCapStyle.RoundCap)
+        self.marks = pg.PlotDataItem(pen=dot, connect="pairs")
+        self._ranges: tuple | None = None  # the (x, y) ranges last set
         self.smoothed = pg.PlotDataItem(pen=pg.mkPen(SMOOTH, width=2))
-        for item in (self.low, self.high, self.mean, self.smoothed):
+        for item in (self.low, self.high, self.mean, self.marks, self.smoothed):
             self.plot.addItem(item)
         # The ranges are set from the data on every draw (_fit_ranges): pyqtgraph's auto
         # range showed a lone first point as an empty 0.6–1.4 and kept a reset history's
@@ -151,7 +158,9 @@ class LossView(QtWidgets.QWidget):
     def set_log_scale(self, log: bool) -> None:
         """Draw the loss on a logarithmic axis."""
         self.log_box.setChecked(log)
-        self.plot.setLogMode(y=log)
+        self.plot.setLogMode(y=log)  # (every axis of the plot, the right one too:)
+        self.plot.getAxis("right").setLogMode(False)  # test accuracy stays in %, 0 … 100
+        self._ranges = None  # the y axis is in other units now
         if self._drawn is not None:
             self._draw_band(self._drawn)
             self._fit_ranges(self._drawn)
@@ -194,15 +203,8 @@ class LossView(QtWidgets.QWidget):
         self.high.setData(steps, history.loss_max)
         self._drawn = history
         self._draw_band(history)
-        few = len(steps) <= FEW_POINTS  # a line through 1 point shows nothing: mark them
-        self.mean.setData(
-            steps,
-            history.loss_mean,
-            symbol="o" if few else None,
-            symbolSize=5,
-            symbolBrush=MEAN,
-            symbolPen=None,
-        )
+        self.mean.setData(steps, history.loss_mean)
+        self._mark_buckets(steps, history.loss_mean)
         self._smoothed = smooth(history.loss_mean, max(1, len(steps) // 40))
         self.smoothed.setData(steps, self._smoothed)
         epochs = history.epochs
@@ -225,15 +227,33 @@ class LossView(QtWidgets.QWidget):
                 line.setValue(float(step))
                 line.label.setFormat(f" η = {eta:g}")
 
+    def _mark_buckets(self, steps: np.ndarray, mean: np.ndarray) -> None:
+        """A dot on each bucket's mean while there are at most ``FEW_POINTS``."""
+        if len(steps) > FEW_POINTS:
+            if self.marks.isVisible():
+                self.marks.setVisible(False)
+                self.marks.setData([], [])
+            return
+        x = np.repeat(steps, 2)
+        x[1::2] += 1e-6 * max(1.0, float(steps[-1]) if len(steps) else 1.0)  # ≪ a pixel
+        self.marks.setData(x, np.repeat(np.asarray(mean, dtype=float), 2))
+        self.marks.setVisible(True)
+
     def _fit_ranges(self, history: HistoryView) -> None:
         """x from step 0 to just past the last step drawn, y the loss's min–max
-        with a margin, never below 0 (a cost); empty history: 0 … 1 on both axes."""
+        with a margin, never below 0 (a cost); empty history: 0 … 1 on both axes. Both
+        in one change of the view (each change re-lays out the axes), none if the same."""
         steps = np.asarray(history.loss_step, dtype=float)
-        last = max(float(steps.max()) if steps.size else 0.0, 1.0)
+        last = max(float(steps[-1]) if steps.size else 0.0, 1.0)  # steps ascend
         if history.epochs.count:
-            last = max(last, float(np.max(history.epochs.step)))
-        self.plot.setXRange(0.0, last + max(0.5, 0.02 * last), padding=0)
-        self.plot.setYRange(*loss_range(history, self.log_box.isChecked()), padding=0)
+            last = max(last, float(history.epochs.step[-1]))
+        ranges = (
+            (0.0, last + max(0.5, 0.02 * last)),
+            loss_range(history, self.log_box.isChecked()),
+        )
+        if ranges != self._ranges:
+            self._ranges = ranges
+            self.plot.getViewBox().setRange(xRange=ranges[0], yRange=ranges[1], padding=0)
 
     def _draw_band(self, history: HistoryView) -> None:
         """The filled region between the buckets' min and max of C (log10 on a log axis)."""
