@@ -17,6 +17,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
+from bpviz.ui import pacing
 from bpviz.ui import settings as store
 from bpviz.ui.main_window import MainWindow
 
@@ -53,6 +54,16 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         "--run", action="store_true", help="start training at once (default: paused)"
     )
     parser.add_argument(
+        "--pace",
+        type=_pace,
+        default=argparse.SUPPRESS,  # absent: the saved pace
+        metavar="N|full",
+        help="train at N mini-batches per second (every phase of each shown up to "
+        f"{pacing.ANIMATED_MAX:g}/s, e.g. 0.5 or 1), or 'full' speed — for this run only: "
+        "the pace remembered for the next launch stays as it was (default: the last pace "
+        f"chosen in the window; on a first launch {pacing.DEFAULT:g}, every phase shown)",
+    )
+    parser.add_argument(
         "--step-phases",
         type=int_at_least("--step-phases", 0),
         default=0,
@@ -84,6 +95,14 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         "L,I,b for the bias bᵢˡ) (default: none)",
     )
     return parser
+
+
+def _pace(text: str) -> float | None:
+    """``--pace``'s value, judged by ``pacing.parse_pace`` (argparse names the flag)."""
+    try:
+        return pacing.parse_pace(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _selection(text: str):
@@ -243,6 +262,8 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     except RemoteError as exc:
         print(f"bpviz: {exc}", file=sys.stderr)
         return 1
+    if "pace" in vars(args):
+        window.controller.set_pace(args.pace, remember=False)  # this run only
     app.aboutToQuit.connect(window.shutdown)
     window.show()
     QTimer.singleShot(0, lambda: apply_script(window, args))

@@ -9,6 +9,7 @@ to, without Qt), the ``Controller`` that every control, menu and view calls, the
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
@@ -17,7 +18,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QWidget
 
 from bpviz.data.dataset import Dataset
 from bpviz.session.snapshot import SessionConfig, Snapshot
-from bpviz.ui import controls_wiring, inspect_wiring
+from bpviz.ui import controls_wiring, inspect_wiring, pacing
 from bpviz.ui import settings as store
 from bpviz.ui.child_watch import ChildWatch
 from bpviz.ui.controller import Controller
@@ -41,6 +42,7 @@ FALLBACK_SIZE = (1340, 700)  # no screen known (should not happen)
 STATUS_YIELD = ("rate", "accuracy", "source", "epoch", "loss", "eta", "step", "phase")
 STATUS_PAD = 12  # pixels around each field and the message
 FRAME_MS = 25  # at most 40 repaints a second: enough to watch, cheap on the GIL
+ANIMATE_FRAME_MS = 15  # while a phase plays (animated pace, a . step): ≥ 50 frames a second
 
 
 def on_screen(widget: QWidget) -> bool:
@@ -69,6 +71,8 @@ class MainWindow(QMainWindow):
         self.model = WindowModel(config, store.load_data_choice(settings))
         self.controller = Controller(self, self.model)
         self.frames = 0  # repaints so far (benchmarks read it)
+        self.animation_frames = 0  # frame-clock ticks that called the views' animate()
+        self.phase_clock = pacing.PhaseClock()  # how far the phase on screen has played
         self.latest: Snapshot | None = None
         self.views: dict[str, QWidget] = {}
         self.docks: dict[str, QDockWidget] = {}
@@ -97,8 +101,10 @@ class MainWindow(QMainWindow):
         self.recorder.failed.connect(lambda message: self._recording_failed(message))
         self.eta.set_eta(config.eta)
         self.batch.set_batch_size(config.batch_size)
-        self.pace.set_pace(store.load_pace(settings))
+        first_launch = not store.has_pace(settings)
+        self.pace.set_pace(store.load_pace(settings))  # a first launch: pacing.DEFAULT
         self.controller.set_pace(self.pace.pace())
+        controls_wiring.reflect(self, "pace", self.model.pace)  # None emits no change
         self.child_watch = ChildWatch(self, self.controller)  # says when the training process dies
 
         self.fit_screen()
@@ -112,6 +118,8 @@ class MainWindow(QMainWindow):
         self._timer = QTimer(self, interval=FRAME_MS)
         self._timer.timeout.connect(self.refresh)
         self._timer.start()
+        if first_launch:  # a newcomer: say at once that Space starts it
+            self.statusBar().showMessage(pacing.welcome(self.model.pace), 0)
         app = QGuiApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(lambda: finish_on_quit(self))
@@ -239,19 +247,62 @@ class MainWindow(QMainWindow):
         return self._menus[title]
 
     def refresh(self) -> bool:
-        """Draw the newest snapshot in every visible view; False when nothing was new."""
+        """One frame: draw the newest snapshot in every visible view, and move the phase
+        that plays (``animate``); False when no snapshot was new."""
         snapshot = self.model.probe or self.worker.latest()
         if snapshot is None or snapshot is self.latest:
+            self.animate()
             return False
-        self.latest = snapshot
+        previous, self.latest = self.latest, snapshot
         for widget in self.views.values():  # while running, only what can be seen
             if isinstance(widget, DRAWS_SNAPSHOTS) and (on_screen(widget) or not snapshot.running):
                 widget.show_snapshot(snapshot)
+        self._play(previous, snapshot)
+        self.animate()  # the first call in the same turn as show_snapshot: nothing flashes
         self.status.show_snapshot(snapshot)
         self.controller.follow(snapshot)
         self.frames += 1
         self.snapshot_shown.emit(snapshot)
         return True
+
+    def _play(self, previous: Snapshot | None, snapshot: Snapshot) -> None:
+        """Start the phase clock for a phase that just appeared: over the phase's share
+        of a mini-batch at an animated pace (``pacing.phase_seconds``), over
+        ``pacing.STEP_SECONDS`` for a phase stepped by hand; not at all at a faster pace,
+        for a probe, or for the same phase published again (a pause)."""
+        same = previous is not None and (previous.step, previous.phase_index) == (
+            snapshot.step, snapshot.phase_index)  # fmt: skip
+        if snapshot.phase is None or snapshot is self.model.probe or same:
+            if not same:
+                self.phase_clock.stop()
+            return
+        if snapshot.running:
+            seconds = pacing.phase_seconds(self.model.pace, snapshot.config.n_layers)
+        else:
+            seconds = pacing.STEP_SECONDS
+        if seconds is None:
+            self.phase_clock.stop()
+        else:
+            self.phase_clock.start(time.perf_counter(), seconds)
+
+    def animate(self) -> None:
+        """Hand every view on screen the progress (0 → 1) of the phase that plays, each
+        frame until it reaches 1; frames come every ``ANIMATE_FRAME_MS`` meanwhile (and
+        while running at an animated pace), every ``FRAME_MS`` otherwise."""
+        clock = self.phase_clock
+        if clock.active:
+            progress = clock.progress(time.perf_counter())
+            for widget in self.views.values():
+                if isinstance(widget, SnapshotView) and on_screen(widget):
+                    widget.animate(progress)
+            self.animation_frames += 1
+            if progress >= 1.0:
+                clock.stop()
+        fast = clock.active or (self.model.running and pacing.is_animated(self.model.pace))
+        interval = ANIMATE_FRAME_MS if fast else FRAME_MS
+        timer = getattr(self, "_timer", None)  # None: a refresh while the window is made
+        if timer is not None and timer.interval() != interval:
+            timer.setInterval(interval)
 
     def _catch_up(self, widget: SnapshotView) -> None:
         if self.latest is not None:
@@ -304,7 +355,6 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         store.save_layout(self.settings, self.saveGeometry(), self.saveState())
-        store.save_pace(self.settings, self.pace.pace())
         self.settings.sync()
         self.shutdown()
         super().closeEvent(event)
