@@ -20,6 +20,7 @@ from bpviz.ui import settings as store
 from bpviz.ui.app import build_parser, build_window
 
 ROOT = Path(__file__).resolve().parents[1]
+WAIT = 10_000  # ms: generous, the machine is shared
 
 
 def open_window(qtbot, settings_path, **kwargs):
@@ -39,7 +40,8 @@ def activate(qtbot, window) -> None:
 
 
 def choose_stop(qtbot, window, pace) -> None:
-    """Move the pace slider to ``pace`` with the keyboard (Home, then ↑ a stop at a time; → is Step mini-batch)."""
+    """Move the pace slider to ``pace`` with the keyboard: Home, then ↑ a stop at a time
+    (→ is Step mini-batch)."""
     slider = window.pace.findChild(QSlider)
     slider.setFocus()
     qtbot.keyClick(slider, Qt.Key.Key_Home)
@@ -106,7 +108,7 @@ def test_pausing_mid_minibatch_stops_on_a_phase_and_dot_goes_on(qtbot, window):
         lambda: window.latest.running and window.latest.phase_index >= 2, timeout=10_000
     )
     qtbot.keyClick(window, Qt.Key.Key_Space)
-    qtbot.waitUntil(lambda: not window.worker.running, timeout=10_000)
+    qtbot.waitUntil(lambda: not window.worker.running, timeout=WAIT)
     assert window.worker.wait_idle(5.0)
     window.refresh()
     paused = window.latest
@@ -163,7 +165,8 @@ def test_a_first_launch_opens_at_the_animated_pace_and_says_space_starts_it(qtbo
         again.close()
 
 
-def test_full_speed_is_one_key_away_and_the_pace_is_remembered(qtbot, settings_path):
+def test_full_speed_is_one_key_away_and_the_pace_is_remembered(qtbot, tmp_path):
+    settings_path = tmp_path / "fresh.ini"  # a first launch: the animated default
     first = open_window(qtbot, settings_path)
     try:
         qtbot.keyClick(first, Qt.Key.Key_F)
