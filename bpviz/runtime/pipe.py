@@ -132,7 +132,7 @@ class Failed:
 
 def serve(
     conn: Channel,
-    dataset: Dataset,
+    dataset: Dataset | None,
     config: SessionConfig | None,
     publish_hz: float,
     prefix: str | None,
@@ -140,11 +140,14 @@ def serve(
 ) -> None:
     """The child: a Worker answering the parent's requests until ``Stop`` or EOF; snapshots
     go through shared memory blocks named ``prefix`` + number (pickled if None). It dies
-    with the process ``parent`` (the window's)."""
+    with the process ``parent`` (the window's). ``dataset`` None: it is the first message
+    on ``conn`` (``RemoteWorker`` sends it so, not blocking its ``start``)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the window's to handle
     die_with_parent(parent)
     sys.setswitchinterval(SWITCH_INTERVAL)  # this thread answers while the worker trains
     try:
+        if dataset is None:
+            dataset = conn.recv()
         from threadpoolctl import threadpool_limits
 
         from bpviz.runtime.worker import Worker

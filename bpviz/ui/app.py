@@ -13,13 +13,16 @@ import sys
 import traceback
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
 from bpviz.ui import pacing
 from bpviz.ui import settings as store
-from bpviz.ui.main_window import MainWindow
+
+if TYPE_CHECKING:  # imported when the window is built, while the training process starts
+    from bpviz.ui.main_window import MainWindow
 
 logger = logging.getLogger(__name__)
 PUBLISH_HZ = 60
@@ -149,7 +152,17 @@ def build_window(
     else:
         from bpviz.runtime.remote import RemoteWorker
 
-        worker = RemoteWorker(dataset, config, publish_hz=PUBLISH_HZ)
+        # the child imports NumPy and trains on the other core while this process
+        # imports the window (about as long): started first, awaited once both are ready
+        worker = RemoteWorker(dataset, config, publish_hz=PUBLISH_HZ, wait=False)
+    try:
+        from bpviz.ui.main_window import MainWindow
+
+        if not in_process:
+            worker.wait_started()  # RemoteError if the child could not start
+    except BaseException:
+        worker.stop()
+        raise
     window = MainWindow(worker, config, dataset, description, settings)
     source, _, note = description.partition(" — ")
     if note:  # a fallback (an unreadable download, a saved folder gone): say so, not only in a tip

@@ -43,6 +43,7 @@ STATUS_YIELD = ("rate", "accuracy", "source", "epoch", "loss", "eta", "step", "p
 STATUS_PAD = 12  # pixels around each field and the message
 FRAME_MS = 25  # at most 40 repaints a second: enough to watch, cheap on the GIL
 ANIMATE_FRAME_MS = 15  # while a phase plays (animated pace, a . step): ≥ 50 frames a second
+HURRY_MS, HURRY_S = 4, 0.12  # after a step key: look for its phase every 4 ms for 0.12 s
 
 
 def on_screen(widget: QWidget) -> bool:
@@ -73,6 +74,8 @@ class MainWindow(QMainWindow):
         self.frames = 0  # repaints so far (benchmarks read it)
         self.animation_frames = 0  # frame-clock ticks that called the views' animate()
         self.phase_clock = pacing.PhaseClock()  # how far the phase on screen has played
+        self._hurry_until = 0.0  # a step was asked: its phase is drawn as soon as it comes
+        self._animated_at = 0.0  # when the views were last handed a progress
         self.latest: Snapshot | None = None
         self.views: dict[str, QWidget] = {}
         self.docks: dict[str, QDockWidget] = {}
@@ -95,6 +98,8 @@ class MainWindow(QMainWindow):
         self.set_class_names(dataset.class_names)
         self.menus = build_menus(self, self.controller)
         controls_wiring.connect(self, self.controller)
+        for act in (self.act.step_phase, self.act.step_batch):
+            act.triggered.connect(self._hurry)
         inspect_wiring.connect(self, self.controller)
         self.model.events.connect(self._model_changed)
         self.recorder.finished.connect(lambda path, n: recording_finished(self, path, n))
@@ -254,11 +259,18 @@ class MainWindow(QMainWindow):
             self.animate()
             return False
         previous, self.latest = self.latest, snapshot
+        first = self.frames == 0  # the window's first frame: what is seen, first
         for widget in self.views.values():  # while running, only what can be seen
-            if isinstance(widget, DRAWS_SNAPSHOTS) and (on_screen(widget) or not snapshot.running):
+            if not isinstance(widget, DRAWS_SNAPSHOTS):
+                continue
+            if on_screen(widget):
+                widget.show_snapshot(snapshot)
+            elif first:  # drawn once the window is painted (typesetting takes ~0.5 s)
+                QTimer.singleShot(0, lambda w=widget: self._catch_up(w))
+            elif not snapshot.running:
                 widget.show_snapshot(snapshot)
         self._play(previous, snapshot)
-        self.animate()  # the first call in the same turn as show_snapshot: nothing flashes
+        self.animate(new=True)  # the first call in the same turn as show_snapshot
         self.status.show_snapshot(snapshot)
         self.controller.follow(snapshot)
         self.frames += 1
@@ -285,13 +297,22 @@ class MainWindow(QMainWindow):
         else:
             self.phase_clock.start(time.perf_counter(), seconds)
 
-    def animate(self) -> None:
+    def _hurry(self) -> None:
+        """A step key was pressed: poll for its phase every ``HURRY_MS`` for a moment, so
+        it is on screen within a few milliseconds of being computed, not a frame later."""
+        self._hurry_until = time.perf_counter() + HURRY_S
+        self.animate()  # sets the interval
+
+    def animate(self, new: bool = False) -> None:
         """Hand every view on screen the progress (0 → 1) of the phase that plays, each
-        frame until it reaches 1; frames come every ``ANIMATE_FRAME_MS`` meanwhile (and
-        while running at an animated pace), every ``FRAME_MS`` otherwise."""
-        clock = self.phase_clock
-        if clock.active:
-            progress = clock.progress(time.perf_counter())
+        frame until it reaches 1 (``new``: the phase was just drawn); frames come every
+        ``ANIMATE_FRAME_MS`` meanwhile (and while running at an animated pace), every
+        ``FRAME_MS`` otherwise."""
+        clock, now = self.phase_clock, time.perf_counter()
+        due = new or now - self._animated_at >= 0.8 * ANIMATE_FRAME_MS / 1000
+        if clock.active and due:  # (not faster than a frame while hurrying)
+            self._animated_at = now
+            progress = clock.progress(now)
             for widget in self.views.values():
                 if isinstance(widget, SnapshotView) and on_screen(widget):
                     widget.animate(progress)
@@ -300,6 +321,8 @@ class MainWindow(QMainWindow):
                 clock.stop()
         fast = clock.active or (self.model.running and pacing.is_animated(self.model.pace))
         interval = ANIMATE_FRAME_MS if fast else FRAME_MS
+        if now < self._hurry_until:
+            interval = HURRY_MS
         timer = getattr(self, "_timer", None)  # None: a refresh while the window is made
         if timer is not None and timer.interval() != interval:
             timer.setInterval(interval)
