@@ -121,7 +121,7 @@ class MainWindow(QMainWindow):
         if self._saved_state is not None:
             self.restoreState(self._saved_state)
         self._timer = QTimer(self, interval=FRAME_MS)
-        self._timer.timeout.connect(self.refresh)
+        self._timer.timeout.connect(lambda: self.refresh(later=True))
         self._timer.start()
         if first_launch:  # a newcomer: say at once that Space starts it
             self.statusBar().showMessage(pacing.welcome(self.model.pace), 0)
@@ -251,24 +251,27 @@ class MainWindow(QMainWindow):
                 bar.insertMenu(help_menu.menuAction(), menu)
         return self._menus[title]
 
-    def refresh(self) -> bool:
-        """One frame: draw the newest snapshot in every visible view, and move the phase
-        that plays (``animate``); False when no snapshot was new."""
+    def refresh(self, *, later: bool = False) -> bool:
+        """One frame: draw the newest snapshot in every visible view (paused, in every
+        view: ``later``, as the frame clock asks, those out of sight once this frame is
+        painted), and move the phase that plays (``animate``); False if nothing was new."""
         snapshot = self.model.probe or self.worker.latest()
         if snapshot is None or snapshot is self.latest:
             self.animate()
             return False
         previous, self.latest = self.latest, snapshot
-        first = self.frames == 0  # the window's first frame: what is seen, first
+        behind = []  # paused (or the first frame): views out of sight, drawn after the paint
         for widget in self.views.values():  # while running, only what can be seen
             if not isinstance(widget, DRAWS_SNAPSHOTS):
                 continue
             if on_screen(widget):
                 widget.show_snapshot(snapshot)
-            elif first:  # drawn once the window is painted (typesetting takes ~0.5 s)
-                QTimer.singleShot(0, lambda w=widget: self._catch_up(w))
-            elif not snapshot.running:
-                widget.show_snapshot(snapshot)
+            elif not snapshot.running or self.frames == 0:
+                behind.append(widget)
+        if behind and later:  # (typesetting the equations takes 0.1-0.5 s: not before)
+            QTimer.singleShot(0, lambda: self._draw_behind(behind, snapshot))
+        elif behind:
+            self._draw_behind(behind, snapshot)
         self._play(previous, snapshot)
         self.animate(new=True)  # the first call in the same turn as show_snapshot
         self.status.show_snapshot(snapshot)
@@ -326,6 +329,13 @@ class MainWindow(QMainWindow):
         timer = getattr(self, "_timer", None)  # None: a refresh while the window is made
         if timer is not None and timer.interval() != interval:
             timer.setInterval(interval)
+
+    def _draw_behind(self, widgets: list[SnapshotView], snapshot: Snapshot) -> None:
+        """Views out of sight get the paused snapshot too (stepping feeds every view),
+        once the frame that shows it is painted; unless a newer one came meanwhile."""
+        if snapshot is self.latest and not self.closed:
+            for widget in widgets:
+                widget.show_snapshot(snapshot)
 
     def _catch_up(self, widget: SnapshotView) -> None:
         if self.latest is not None:
