@@ -7,12 +7,10 @@ worker publishes Snapshots latest-wins: ``latest()`` returns the newest (read-on
 arrays, safe to keep), ``serial`` counts publications. Running at full speed it publishes
 at most ``publish_hz`` times a second, on the engine's fast path, the mini-batch before
 each publication with its full trace (so the views see every z, a, δ; bit-identical to
-the traced path, so what is published never changes the numbers). At a pace set with
-``every_phase`` (an animated pace) it runs one phase at a time instead, spaced evenly over
-each mini-batch's 1/pace seconds, and publishes each; it starts the next phase only once
-the phase published has been taken by ``latest()`` (or ``UNSEEN_LIMIT`` seconds passed),
-so a window polling ``latest()`` sees every phase, in order, however busy it is. Pausing
-there stops on the phase shown (the mini-batch under way, as after ``step_phase``). Every single
+the traced path, so what is published never changes the numbers). At an animated pace
+(``every_phase``) it runs and publishes one phase at a time, spaced evenly over 1/pace
+seconds, the next only once ``latest()`` has taken the last (or ``UNSEEN_LIMIT`` passed):
+a window polling ``latest()`` sees every phase in order; a pause stops on one. Every single
 step command publishes its result; every array published is read-only and shares no
 memory with the session (``readonly.Sealer``). An exception inside the worker becomes
 the snapshot's ``message`` (its traceback goes to the log) and the worker serves on.
