@@ -169,16 +169,17 @@ def test_full_speed_is_one_key_away_and_the_pace_is_remembered(qtbot, tmp_path):
     settings_path = tmp_path / "fresh.ini"  # a first launch: the animated default
     first = open_window(qtbot, settings_path)
     try:
-        qtbot.keyClick(first, Qt.Key.Key_F)
+        qtbot.keyClick(first, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
         assert first.model.pace is None and first.pace.pace() is None
         assert first.act.full_speed.isChecked()
-        assert "F" in [k.toString() for k in first.act.full_speed.shortcuts()]
+        assert "Ctrl+F" in [k.toString() for k in first.act.full_speed.shortcuts()]
     finally:
         first.close()
     second = open_window(qtbot, settings_path)
     try:
         assert second.pace.pace() is None and second.act.full_speed.isChecked()
-        qtbot.keyClick(second, Qt.Key.Key_F)  # back to a pace where every phase is seen
+        # back to a pace where every phase is seen
+        qtbot.keyClick(second, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
         assert second.pace.pace() == pacing.DEFAULT
         choose_stop(qtbot, second, 0.5)
     finally:
@@ -193,7 +194,7 @@ def test_full_speed_is_one_key_away_and_the_pace_is_remembered(qtbot, tmp_path):
 def test_the_help_keys_list_shows_the_full_speed_key(qtbot, window):
     from bpviz.ui.help import shortcuts
 
-    assert any(keys == "F" and name == "Full speed" for keys, name, _ in shortcuts(window))
+    assert any(keys == "Ctrl+F" and name == "Full speed" for keys, name, _ in shortcuts(window))
 
 
 @pytest.mark.parametrize(

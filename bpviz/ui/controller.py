@@ -162,12 +162,12 @@ class Controller:
             store.save_pace(self.window.settings, pace)
 
     def choose_pace(self, pace: float | None) -> None:
-        """The pace control or the Full speed key (F): use ``pace`` and say what it does."""
+        """The pace control or the Full speed key (Ctrl+F): use ``pace`` and say what it does."""
         self.set_pace(pace)
         self._say(f"Pace: {pacing.describe(pace, self.model.config.n_layers)}", 6000)
 
     def toggle_full_speed(self, on: bool) -> None:
-        """Full speed (F) on, or back to the slower pace used before (else the default)."""
+        """Full speed (Ctrl+F) on, or back to the slower pace used before (else the default)."""
         self.choose_pace(None if on else self._slow_pace)
 
     def send_pace(self, worker) -> None:

@@ -60,7 +60,7 @@ def make_actions(parent: QWidget) -> Actions:
     run.setCheckable(True)
     full_speed = action(
         "Full speed",
-        "F",
+        pacing.FULL_SPEED_KEY,
         "Full speed: train as fast as the computer can, showing the end of a mini-batch now "
         "and then; press again to go back to the slower pace chosen before",
     )
@@ -137,7 +137,8 @@ class PaceControl(QWidget):
         self._label.setText(pacing.short_label(pace))
         tip = (
             f"Pace: {pacing.describe(pace)}. Up to {pacing.ANIMATED_MAX:g} mini-batches/s "
-            "every phase of each mini-batch is shown; faster, the end of each. F: full speed"
+            f"every phase of each mini-batch is shown; faster, the end of each. "
+            f"{pacing.FULL_SPEED_KEY}: full speed"
         )
         for widget in (self, self._slider, self._label):
             widget.setToolTip(tip)

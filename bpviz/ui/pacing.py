@@ -20,6 +20,9 @@ DEFAULT = 1.0  # a first launch: 1 mini-batch/s, every phase shown (784-30-10: 1
 MAX_PACE = 1_000_000.0  # beyond it a pace means nothing but "full speed"
 STEP_SECONDS = 0.4  # how long a phase stepped by hand (the . key) takes to play
 FULL = "full"  # the word for full speed (settings, --pace)
+# the key that switches full speed on and off (a letter alone would be taken from the η
+# field, where the window's shortcuts win over keys a number does not need: "inf")
+FULL_SPEED_KEY = "Ctrl+F"
 
 
 def check_pace(pace: float | None) -> float | None:
@@ -128,7 +131,7 @@ def welcome(pace: float | None) -> str:
     """What a first launch says in the status bar: Space starts it, at ``pace``."""
     return (
         f"Press Space to start training — {label(pace)}. "
-        "Space again pauses, . steps one phase, F switches to full speed."
+        f"Space again pauses, . steps one phase, {FULL_SPEED_KEY} switches to full speed."
     )
 
 
