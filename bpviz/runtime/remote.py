@@ -65,6 +65,7 @@ from bpviz.runtime.pipe import (
     serve,
 )
 from bpviz.runtime.shared_snapshot import SharedReader
+from bpviz.runtime.threads import start_thread
 from bpviz.session.snapshot import SessionConfig, Snapshot
 
 START_TIMEOUT = 60.0  # seconds for the child to import NumPy and publish its first snapshot
@@ -129,10 +130,9 @@ class RemoteWorker(TrainingWorker):
         # The data set (MBs) goes through the wide pipe, from a thread: in the process's
         # arguments, start() would wait until the child had imported everything and read
         # it (~1 s), instead of returning at once and letting this process work meanwhile.
-        self._sending: threading.Thread | None = threading.Thread(
-            target=self._send_dataset, args=(dataset,), name="bpviz-send-data", daemon=True
+        self._sending: threading.Thread | None = start_thread(
+            "bpviz-send-data", self._send_dataset, dataset, daemon=True
         )
-        self._sending.start()
         self._ids = itertools.count()
         self._latest: Snapshot | None = None
         self._serial = -1

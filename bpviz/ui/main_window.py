@@ -269,7 +269,7 @@ class MainWindow(QMainWindow):
             elif not snapshot.running or self.frames == 0:
                 behind.append(widget)
         if behind and later:  # (typesetting the equations takes 0.1-0.5 s: not before)
-            QTimer.singleShot(0, lambda: self._draw_behind(behind, snapshot))
+            QTimer.singleShot(0, self, lambda: self._draw_behind(behind, snapshot))
         elif behind:
             self._draw_behind(behind, snapshot)
         self._play(previous, snapshot)
