@@ -207,7 +207,8 @@ def test_at_a_slow_pace_each_step_is_shown_at_its_level(qtbot, window):
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
     def gradient_1(s) -> bool:
-        return s.running and s.phase.kind is PhaseKind.GRADIENT and s.phase.layer == 1
+        phase = s.phase
+        return s.running and phase is not None and (phase.kind, phase.layer) == ("gradient", 1)
 
     first = drawn(qtbot, window, gradient_1)
     assert_gradient_shown(qtbot, window, first, 1)  # the first frame with ∂C/∂W¹
