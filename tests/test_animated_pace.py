@@ -97,7 +97,7 @@ def test_a_faster_pace_shows_the_end_of_each_minibatch(qtbot, window):
     qtbot.keyClick(window, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: sum(s.running for s in shown) >= 5, timeout=20_000)
     qtbot.keyClick(window, Qt.Key.Key_Space)
-    running = [s for s in shown if s.running]
+    running = [s for s in shown if s.running and s.phase is not None]  # (Run: "ready")
     assert {s.phase.kind.value for s in running} == {"update"}
 
 
@@ -105,7 +105,10 @@ def test_pausing_mid_minibatch_stops_on_a_phase_and_dot_goes_on(qtbot, window):
     choose_stop(qtbot, window, pacing.ANIMATED_MAX)
     qtbot.keyClick(window, Qt.Key.Key_Space)
     qtbot.waitUntil(
-        lambda: window.latest.running and window.latest.phase_index >= 2, timeout=10_000
+        lambda: (
+            window.latest is not None and window.latest.running and window.latest.phase_index >= 2
+        ),
+        timeout=WAIT,
     )
     qtbot.keyClick(window, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: not window.worker.running, timeout=WAIT)
@@ -153,7 +156,7 @@ def test_a_first_launch_opens_at_the_animated_pace_and_says_space_starts_it(qtbo
         message = window.statusBar().currentMessage()
         assert "Space" in message and pacing.label(pacing.DEFAULT) in message
         qtbot.keyClick(window, Qt.Key.Key_Space)
-        qtbot.waitUntil(lambda: window.latest.running)
+        qtbot.waitUntil(lambda: window.latest is not None and window.latest.running)
         assert window.statusBar().currentMessage() == ""  # said; done
         qtbot.keyClick(window, Qt.Key.Key_Space)
     finally:
