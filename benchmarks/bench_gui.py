@@ -18,6 +18,14 @@ machine's noise hits both alike):
   through the pipe (``shared_memory=False``, the way before).
 - ``gui_throughput_ratio_thread``, ``gui_fps_thread``: the same with the worker on a
   thread of the window's process instead of a child process (the alternative).
+- ``gui_fps_animated``: frames per second the network view actually paints while the
+  window plays phases at the default animated pace (``pacing.DEFAULT``, 784-30-10), the
+  frame clock calling every view's ``animate(progress)``; ``gui_animate_calls_per_s``: the
+  frame clock's ticks that handed the views a progress (what a view animating can paint).
+- ``gui_step_latency_ms``: median wall time from a real ``.`` key event (QTest) to the
+  network view's paint of the frame showing the new phase.
+- ``gui_startup_s``: best wall time from launching ``main.py`` (a subprocess, fresh HOME,
+  offscreen, the embedded sample) to the first paint event of the main window.
 
 Run alone: ``QT_QPA_PLATFORM=offscreen python3 benchmarks/bench_gui.py [--quick] [--json]``.
 """
@@ -30,7 +38,14 @@ from dataclasses import replace
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QEvent, QObject
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QGraphicsView
 
 from bpviz.data import load_sample
@@ -38,6 +53,7 @@ from bpviz.runtime.remote import RemoteWorker
 from bpviz.runtime.worker import Worker
 from bpviz.session.session import Session
 from bpviz.session.snapshot import SessionConfig
+from bpviz.ui import pacing
 from bpviz.ui import settings as store
 from bpviz.ui.app import PUBLISH_HZ
 from bpviz.ui.main_window import MainWindow
@@ -67,11 +83,13 @@ class PaintCounter(QObject):
     def __init__(self, widget) -> None:
         super().__init__()
         self.count = 0
+        self.at = 0.0  # perf_counter of the last paint
         widget.installEventFilter(self)
 
     def eventFilter(self, watched, event) -> bool:
         if event.type() == QEvent.Type.Paint:
             self.count += 1
+            self.at = time.perf_counter()
         return False
 
 
@@ -143,16 +161,113 @@ def windowed(
     return rate, fps, cpu_ms, transfer_ms
 
 
+def open_window(app, dataset, config, settings_path: str) -> tuple[MainWindow, PaintCounter]:
+    """The window (training in its child process), shown at 1340×700, and a counter of
+    its network view's paints."""
+    worker = RemoteWorker(dataset, config, publish_hz=PUBLISH_HZ)
+    window = MainWindow(worker, config, dataset, "benchmark", store.open_settings(settings_path))
+    window.resize(1340, 700)
+    window.show()
+    spin(app, 0.5)
+    view = window.views["network"].findChild(QGraphicsView)
+    return window, PaintCounter(view.viewport() if view is not None else window.views["network"])
+
+
+def animated(app, dataset, config, seconds: float, settings_path: str) -> tuple[float, float]:
+    """(paints/s of the network view, animate ticks/s) while phases play at the default
+    animated pace."""
+    window, counter = open_window(app, dataset, config, settings_path)
+    try:
+        window.controller.set_pace(pacing.DEFAULT)
+        window.act.run.setChecked(True)
+        spin(app, 0.5)
+        paints, ticks, t0 = counter.count, window.animation_frames, time.perf_counter()
+        spin(app, seconds)
+        elapsed = time.perf_counter() - t0
+        return (counter.count - paints) / elapsed, (window.animation_frames - ticks) / elapsed
+    finally:
+        window.close()
+        app.processEvents()
+
+
+def step_latency(app, dataset, config, settings_path: str, steps: int) -> float:
+    """Median ms from a ``.`` key event to the network view's paint showing the phase."""
+    window, counter = open_window(app, dataset, config, settings_path)
+    times = []
+    try:
+        window.activateWindow()
+        spin(app, 0.2)
+        for _ in range(steps):
+            before = window.latest
+            t0 = time.perf_counter()
+            QTest.keyClick(window, Qt.Key.Key_Period)
+            shown_at = None
+            while time.perf_counter() - t0 < 5.0:
+                app.processEvents()
+                if shown_at is None and window.latest is not before:
+                    shown_at = counter.count  # drawn into the views; the paint comes next
+                if shown_at is not None and counter.count > shown_at:
+                    times.append(1000 * (counter.at - t0))
+                    break
+                time.sleep(0.0005)
+            spin(app, pacing.STEP_SECONDS + 0.1)  # its animation played out
+    finally:
+        window.close()
+        app.processEvents()
+    return statistics.median(times) if times else float("nan")
+
+
+FIRST_PAINT = r"""
+import runpy, sys, time
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication
+
+class FirstPaint(QObject):  # the main window's first paint: say when, then close it
+    seen = False
+
+    def eventFilter(self, obj, event):
+        if (not self.seen and event.type() == QEvent.Type.Paint and obj.isWidgetType()
+                and obj.window().objectName() == "bpviz_main"):
+            self.seen = True
+            print("PAINTED", time.time(), flush=True)
+            QTimer.singleShot(0, obj.window().close)
+        return False
+
+app = QApplication([sys.argv[0]])
+first = FirstPaint()
+app.installEventFilter(first)
+sys.argv = ["main.py", "--data", "sample"]
+runpy.run_path("main.py", run_name="__main__")
+"""
+
+
+def startup(root: Path) -> float:
+    """Seconds from launching ``main.py`` (fresh HOME, offscreen) to the window's first
+    paint. The launcher is ``main.py`` run by a few lines that only watch for that paint."""
+    with tempfile.TemporaryDirectory() as home:
+        env = dict(os.environ, HOME=home, QT_QPA_PLATFORM="offscreen")
+        env.pop("BPVIZ_SETTINGS", None)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
+        t0 = time.time()
+        out = subprocess.run(
+            [sys.executable, "-c", FIRST_PAINT], cwd=root, env=env, capture_output=True,
+            text=True, timeout=120,
+        )  # fmt: skip
+    for line in out.stdout.splitlines():
+        if line.startswith("PAINTED"):
+            return float(line.split()[1]) - t0
+    raise RuntimeError(f"main.py painted no window: {out.stderr[-500:]}")
+
+
 def run(quick: bool = False) -> dict[str, float]:
     """The GUI figures, one run; ``quick`` shortens every measurement."""
-    import tempfile
-
     app = QApplication.instance() or QApplication([])
     seconds = 2.0 if quick else 5.0
     dataset = load_sample()
     config = SessionConfig()
     with tempfile.TemporaryDirectory() as tmp:
         settings = os.path.join(tmp, "bench.ini")
+        Path(settings).write_text("[run]\npace=full\n")  # as before; animated() sets its own
         alone, remote, thread, fps, fps_thread, cpu, transfer = [], [], [], [], [], [], []
         for _ in range(1 if quick else 2):  # interleaved: noise hits all alike
             alone.append(headless(dataset, config, seconds))
@@ -167,7 +282,15 @@ def run(quick: bool = False) -> dict[str, float]:
         wide = replace(config, sizes=WIDE)
         _, fps_wide, cpu_wide, transfer_wide = windowed(app, dataset, wide, seconds, settings)
         *_, pickled_wide = windowed(app, dataset, wide, seconds, settings, shared=False)
+        fps_animated, ticks = animated(app, dataset, config, seconds, settings)
+        latency = step_latency(app, dataset, config, settings, 8 if quick else 20)
+    root = Path(__file__).resolve().parents[1]
+    started = min(startup(root) for _ in range(2 if quick else 4))
     return {
+        "gui_fps_animated": round(fps_animated, 1),
+        "gui_animate_calls_per_s": round(ticks, 1),
+        "gui_step_latency_ms": round(latency, 1),
+        "gui_startup_s": round(started, 2),
         "gui_fps": round(min(fps), 1),
         "gui_throughput_ratio": round(sum(remote) / sum(alone), 3),
         "gui_fps_wide": round(fps_wide, 1),

@@ -52,8 +52,12 @@ def mnist_dir() -> Path:
 
 @pytest.fixture
 def settings_path(tmp_path: Path) -> Path:
-    """A settings file of the test's own (QSettings INI), not the user's."""
-    return tmp_path / "bpviz.ini"
+    """A settings file of the test's own (QSettings INI), not the user's: full speed
+    chosen, so windows train fast unless a test picks a pace (a first launch, at an
+    animated pace, is tested with a fresh file in test_animated_pace.py)."""
+    path = tmp_path / "bpviz.ini"
+    path.write_text("[run]\npace=full\n")
+    return path
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from viewtools import stroke
 
 from bpviz.session.limits import ETA_MAX
 from bpviz.session.snapshot import PhaseKind
-from bpviz.ui import colors
+from bpviz.ui import colors, pacing
 
 
 def drawn(qtbot, window, condition, timeout=10_000):
@@ -196,17 +196,23 @@ def test_run_pause_button_follows_clicks_and_space_at_once(qtbot, window):
     assert button.text() == "Run" and not window.act.run.isChecked()
 
 
-def test_at_one_step_a_second_each_step_is_shown_at_its_level(qtbot, window):
+def test_at_a_slow_pace_each_step_is_shown_at_its_level(qtbot, window):
     drawn(qtbot, window, lambda s: s.phase is None)
     slider = window.pace.findChild(QSlider)
     slider.setFocus()
-    qtbot.keyClick(slider, Qt.Key.Key_Home)  # the slowest pace
-    assert window.pace.pace() == 1
+    qtbot.keyClick(slider, Qt.Key.Key_Home)  # the slowest pace: every phase shown
+    qtbot.keyClick(slider, Qt.Key.Key_Up)  # the next: still every phase, 2 s a mini-batch
+    assert pacing.is_animated(window.pace.pace())
     button = run_button(window)
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
-    first = drawn(qtbot, window, lambda s: s.running and s.step >= 1)
+
+    def gradient_1(s) -> bool:
+        phase = s.phase
+        return s.running and phase is not None and (phase.kind, phase.layer) == ("gradient", 1)
+
+    first = drawn(qtbot, window, gradient_1)
     assert_gradient_shown(qtbot, window, first, 1)  # the first frame with ∂C/∂W¹
-    second = drawn(qtbot, window, lambda s: s.step > first.step)
+    second = drawn(qtbot, window, lambda s: gradient_1(s) and s.step > first.step)
     assert_gradient_shown(qtbot, window, second, 1)
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     drawn(qtbot, window, lambda s: not s.running)

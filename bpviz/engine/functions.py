@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
-from scipy.special import expit
 
 Op = tuple[Callable, tuple]
 LEAKY_SLOPE = 0.01
@@ -33,6 +32,8 @@ def run(ops: Sequence[Op]) -> None:
 
 def sigmoid(z: np.ndarray, out: np.ndarray) -> list[Op]:
     """a = σ(z) = 1 / (1 + e^{−z}), one call (SciPy's ``expit``; 0 for very negative z)."""
+    from scipy.special import expit  # on first use: the window's process may never need it
+
     return [(expit, (z, out))]
 
 

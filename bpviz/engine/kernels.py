@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 from functools import cache
 
 import numpy as np
-from scipy.linalg.blas import get_blas_funcs
 
 from bpviz.engine.functions import Activation, Cost, Op
 
@@ -116,6 +115,8 @@ def layer_gradients(
 @cache
 def blas(dtype: np.dtype) -> tuple[Callable, Callable]:
     """BLAS gemm and gemv (SciPy's wrappers) for ``dtype``: in-place C ← αAB + βC, y ← αAx + βy."""
+    from scipy.linalg.blas import get_blas_funcs  # once (cached): not at import (~0.5 s)
+
     gemm, gemv = get_blas_funcs(("gemm", "gemv"), dtype=dtype)
     return gemm, gemv
 

@@ -84,9 +84,12 @@ class SetEta(Command):
 
 @dataclass(frozen=True, slots=True)
 class SetPace(Command):
-    """Limit running to ``steps_per_second`` (None: full speed)."""
+    """Limit running to ``steps_per_second`` mini-batches a second (None: full speed);
+    with ``every_phase``, run and publish them one phase at a time, the phases spaced
+    evenly over the mini-batch's 1/``steps_per_second`` seconds (an animated pace)."""
 
     steps_per_second: float | None
+    every_phase: bool = False
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -134,8 +137,9 @@ def check(
             return command, config, dataset
         case SetEta(eta):
             return SetEta(limits.check_eta(eta)), config, dataset
-        case SetPace(pace):
-            return SetPace(_check_pace(pace)), config, dataset
+        case SetPace(pace, every_phase):
+            pace = _check_pace(pace)
+            return SetPace(pace, bool(every_phase) and pace is not None), config, dataset
         case Reset(asked, seed):
             base = config if asked is None else asked
             base = base if seed is None else replace(base, seed=seed)
@@ -258,9 +262,10 @@ class TrainingWorker(Protocol):
         ``limits.check_eta`` refuses it)."""
         return self.submit(SetEta(eta))
 
-    def set_pace(self, steps_per_second: float | None) -> None:
-        """Train at most this many steps per second while running (None: full speed)."""
-        self.submit(SetPace(steps_per_second))
+    def set_pace(self, steps_per_second: float | None, every_phase: bool = False) -> None:
+        """Train at most this many steps per second while running (None: full speed);
+        ``every_phase``: one phase at a time, each published (an animated pace)."""
+        self.submit(SetPace(steps_per_second, every_phase))
 
     def set_dataset(self, dataset: Dataset) -> None:
         """Pause and train on ``dataset`` from fresh parameters."""

@@ -137,7 +137,7 @@ class Failed:
 
 def serve(
     conn: Channel,
-    dataset: Dataset,
+    dataset: Dataset | None,
     config: SessionConfig | None,
     publish_hz: float,
     prefix: str | None,
@@ -146,8 +146,10 @@ def serve(
 ) -> None:
     """The child: a Worker answering the parent's requests until ``Stop`` or EOF; snapshots
     go through shared memory blocks named ``prefix`` + number (pickled if None). It dies
-    with the process ``parent`` (the window's). It logs on stderr as the window does:
-    from DEBUG on if ``verbose`` (the window's ``-v``), else warnings and errors."""
+    with the process ``parent`` (the window's). ``dataset`` None: it is the first message
+    on ``conn`` (``RemoteWorker`` sends it so, not blocking its ``start``). It logs on
+    stderr as the window does: from DEBUG on if ``verbose`` (the window's ``-v``), else
+    warnings and errors."""
     configure_logging(verbose)  # a spawned process starts with logging unconfigured
     logger.debug(
         "training process %d for window process %s; snapshots through %s",
@@ -159,6 +161,8 @@ def serve(
     die_with_parent(parent)
     sys.setswitchinterval(SWITCH_INTERVAL)  # this thread answers while the worker trains
     try:
+        if dataset is None:
+            dataset = conn.recv()
         from threadpoolctl import threadpool_limits
 
         from bpviz.runtime.worker import Worker

@@ -37,6 +37,7 @@ import itertools
 import multiprocessing
 import os
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -65,6 +66,7 @@ from bpviz.runtime.pipe import (
     serve,
 )
 from bpviz.runtime.shared_snapshot import SharedReader
+from bpviz.runtime.threads import start_thread
 from bpviz.session.snapshot import SessionConfig, Snapshot
 
 START_TIMEOUT = 60.0  # seconds for the child to import NumPy and publish its first snapshot
@@ -103,7 +105,11 @@ class RemoteWorker(TrainingWorker):
         shared_memory: bool = True,
         call_timeout: float = CALL_TIMEOUT,
         session_timeout: float = SESSION_TIMEOUT,
+        wait: bool = True,
     ) -> None:
+        """Spawn the training process; ``wait``: until it has started (RemoteError if it
+        cannot). With ``wait=False`` the caller goes on (importing the window meanwhile:
+        the child imports NumPy on the other core) and the first call waits instead."""
         self.call_timeout, self.session_timeout = float(call_timeout), float(session_timeout)
         self.dataset, self.publish_hz = dataset, publish_hz  # to start another like it
         context = multiprocessing.get_context("spawn")  # never fork a process running Qt
@@ -117,12 +123,18 @@ class RemoteWorker(TrainingWorker):
         prefix = self._shared.prefix if shared_memory else None
         self._process = context.Process(
             target=serve,
-            args=(child, dataset, config, publish_hz, prefix, os.getpid(), is_verbose()),
+            args=(child, None, config, publish_hz, prefix, os.getpid(), is_verbose()),
             name="bpviz-trainer",
             daemon=True,
         )
         self._process.start()
         child.close()
+        # The data set (MBs) goes through the wide pipe, from a thread: in the process's
+        # arguments, start() would wait until the child had imported everything and read
+        # it (~1 s), instead of returning at once and letting this process work meanwhile.
+        self._sending: threading.Thread | None = start_thread(
+            "bpviz-send-data", self._send_dataset, dataset, daemon=True
+        )
         self._ids = itertools.count()
         self._latest: Snapshot | None = None
         self._serial = -1
@@ -132,7 +144,22 @@ class RemoteWorker(TrainingWorker):
         self._closed = False
         self._failure: str | None = None
         self._stopped_since: float | None = None  # when the child was first seen stopped
+        self._started = False
+        if wait:
+            self.wait_started()
+
+    def wait_started(self) -> None:
+        """Wait (``START_TIMEOUT`` at most) for the child's first snapshot; RemoteError,
+        the child stopped, if it does not come. Returns at once once it has come."""
+        if self._started:
+            return
+        self._started = True
         try:
+            if self._sending is not None:  # only then may this thread use the pipe
+                self._sending.join(START_TIMEOUT)
+                if self._sending.is_alive():
+                    raise RemoteError("the training process did not take its data")
+                self._sending = None
             if not self._conn.poll(START_TIMEOUT):
                 raise RemoteError("the training process did not start")
             first = self._conn.recv()
@@ -145,6 +172,10 @@ class RemoteWorker(TrainingWorker):
             self.stop()
             raise
         self._take(first)
+
+    def _send_dataset(self, dataset: Dataset) -> None:
+        with contextlib.suppress(EOFError, OSError):  # a child that died: wait_started says
+            self._conn.send(dataset)
 
     # --- the Worker interface ---
 
@@ -161,6 +192,7 @@ class RemoteWorker(TrainingWorker):
         Notices a child that died or has not answered (``failure``); never blocks."""
         if self._closed:
             return self._latest
+        self.wait_started()
         try:
             self._drain()
             if not self._asked:
@@ -227,10 +259,14 @@ class RemoteWorker(TrainingWorker):
         """Stop the worker and end the process (idempotent): asked to stop, then
         terminated, then killed — a stopped (SIGSTOP) child is killed at once."""
         self._running = False
+        sending = self._sending is not None and self._sending.is_alive()
         if not self._closed:
             self._closed = True
-            with contextlib.suppress(EOFError, OSError):
-                self._conn.send(Stop())
+            if not sending:  # (else the pipe is the data's: the child is terminated)
+                with contextlib.suppress(EOFError, OSError):
+                    self._conn.send(Stop())
+        if sending and self._process.is_alive():
+            self._process.terminate()
         if self._process.pid is not None:
             deadline = time.monotonic() + timeout + 2.0
             while self._process.is_alive() and time.monotonic() < deadline:
@@ -259,6 +295,7 @@ class RemoteWorker(TrainingWorker):
         that arrive meanwhile are taken); its value, or its error raised here."""
         if self._closed:
             raise RemoteError(self._failure or "the training process has stopped")
+        self.wait_started()
         cid = next(self._ids)
         try:
             self._conn.send(Call(cid, request, self._serial))

@@ -7,7 +7,10 @@ worker publishes Snapshots latest-wins: ``latest()`` returns the newest (read-on
 arrays, safe to keep), ``serial`` counts publications. Running at full speed it publishes
 at most ``publish_hz`` times a second, on the engine's fast path, the mini-batch before
 each publication with its full trace (so the views see every z, a, δ; bit-identical to
-the traced path, so what is published never changes the numbers). Every single
+the traced path, so what is published never changes the numbers). At an animated pace
+(``every_phase``) it runs and publishes one phase at a time, spaced evenly over 1/pace
+seconds, the next only once ``latest()`` has taken the last (or ``UNSEEN_LIMIT`` passed):
+a window polling ``latest()`` sees every phase in order; a pause stops on one. Every single
 step command publishes its result; every array published is read-only and shares no
 memory with the session (``readonly.Sealer``). An exception inside the worker becomes
 the snapshot's ``message`` (its traceback goes to the log) and the worker serves on.
@@ -51,6 +54,7 @@ from bpviz.session.session import Session
 from bpviz.session.snapshot import Snapshot
 
 RUN_CHUNK = 1_000_000  # most fast-path steps between two looks at the clock and queue
+UNSEEN_LIMIT = 1.0  # seconds an animated phase waits for latest() before the next one runs
 logger = logging.getLogger(__name__)
 STOPPED = "the worker stopped before the call could run"
 
@@ -87,6 +91,8 @@ class Worker(EvaluationsMixin, TrainingWorker):
         self._idle = True  # nothing queued, nothing being applied, not running
         self._running = False  # the worker thread's state (written only by it)
         self._pace: float | None = None
+        self._every_phase = False  # an animated pace: one phase at a time
+        self._unseen_until: float | None = None  # an animated phase not yet taken: wait till
         self._next_step_at = 0.0
         self._next_publish_at = 0.0
         # what the queued commands will leave, to validate new ones in the caller's thread
@@ -139,6 +145,9 @@ class Worker(EvaluationsMixin, TrainingWorker):
     def latest(self) -> Snapshot | None:
         """The latest published snapshot (immutable, read-only arrays)."""
         with self._cond:
+            if self._unseen_until is not None:  # the phase is seen: the next may run
+                self._unseen_until = None
+                self._cond.notify_all()
             return self._latest
 
     def wait_idle(self, timeout: float | None = None) -> bool:
@@ -206,13 +215,14 @@ class Worker(EvaluationsMixin, TrainingWorker):
             self._config, self._dataset = self.session.config, self.session.dataset
         self.publish()
 
-    def publish(self) -> None:
+    def publish(self, *, unseen: bool = False) -> None:
         """Publish the session's snapshot now (the worker calls this; so may a test
-        before ``start``)."""
+        before ``start``); ``unseen``: an animated phase, the next waits for ``latest()``."""
         snapshot = self._sealer.seal(self.session.snapshot(running=self._running))
         with self._cond:
             self._latest = snapshot
             self._serial += 1
+            self._unseen_until = time.perf_counter() + UNSEEN_LIMIT if unseen else None
 
     def _main(self) -> None:
         with np.errstate(all="ignore"):  # overflow in a diverging run is handled, not printed
@@ -250,7 +260,7 @@ class Worker(EvaluationsMixin, TrainingWorker):
                 self._interrupt.clear()
                 return commands
             if self._running:
-                wait = self._next_step_at - time.perf_counter() if self._pace else 0.0
+                wait = self._due_in(time.perf_counter())
                 if wait <= 0:
                     return []
                 self._cond.wait(wait)
@@ -259,6 +269,18 @@ class Worker(EvaluationsMixin, TrainingWorker):
                 self._cond.notify_all()
                 self._cond.wait()
         return None
+
+    def _due_in(self, now: float) -> float:
+        """Under the lock, running: seconds until the next step (≤ 0: now). An animated
+        phase waits for its time and for ``latest()`` to take the one before it."""
+        if not self._pace:
+            return 0.0
+        wait = self._next_step_at - now
+        if self._unseen_until is not None:
+            if now < self._unseen_until:
+                return max(wait, min(self._unseen_until - now, 0.05))  # latest() notifies
+            self._unseen_until = None  # nobody looks: go on
+        return wait
 
     def _in_session(self, call: _SessionCall) -> None:
         """A ``with_session`` call, on the worker thread: evaluations under way recorded
@@ -325,8 +347,8 @@ class Worker(EvaluationsMixin, TrainingWorker):
                 session.set_dataset(dataset)
             case SetEta(eta):
                 session.set_eta(eta)
-            case SetPace(pace):
-                self._pace = pace
+            case SetPace(pace, every_phase):
+                self._pace, self._every_phase = pace, every_phase
                 self._next_step_at = time.perf_counter()
             case Evaluated(future, run_id):
                 self._record_evaluation(future, run_id)
@@ -343,9 +365,16 @@ class Worker(EvaluationsMixin, TrainingWorker):
 
     def _advance(self) -> None:
         """One stretch of running: fast steps until a publication is due, then one traced
-        mini-batch that is published. With a pace, one mini-batch per due time."""
+        mini-batch that is published. With a pace, one mini-batch per due time; with an
+        animated one, one phase per due time, each published."""
         session, now = self.session, time.perf_counter()
-        if self._pace is not None:
+        if self._pace is not None and self._every_phase:  # animated: one phase, published
+            interval = 1.0 / (self._pace * len(session.phases))
+            # late (a busy machine, a window slow to look): still hold the next for a while
+            self._next_step_at = max(self._next_step_at + interval, now + 0.5 * interval)
+            session.step_phase()
+            self._publish_running(now, unseen=True)
+        elif self._pace is not None:
             self._next_step_at = max(self._next_step_at + 1.0 / self._pace, now - 0.25)
             if now < self._next_publish_at:
                 session.run(1)
@@ -370,6 +399,6 @@ class Worker(EvaluationsMixin, TrainingWorker):
         if session.phase is None and not session.diverged:
             session.run(1, trace_last=True)
 
-    def _publish_running(self, now: float) -> None:
+    def _publish_running(self, now: float, *, unseen: bool = False) -> None:
         self._next_publish_at = now + self._period  # so never more than publish_hz
-        self.publish()
+        self.publish(unseen=unseen)

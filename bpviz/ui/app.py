@@ -13,13 +13,17 @@ import logging
 import sys
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
+from bpviz.ui import pacing
 from bpviz.ui import settings as store
-from bpviz.ui.main_window import MainWindow
 from bpviz.ui.record_cli import add_record_argument, check_record, start_record
+
+if TYPE_CHECKING:  # imported when the window is built, while the training process starts
+    from bpviz.ui.main_window import MainWindow
 
 logger = logging.getLogger(__name__)
 PUBLISH_HZ = 60
@@ -55,6 +59,16 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         "--run", action="store_true", help="start training at once (default: paused)"
     )
     parser.add_argument(
+        "--pace",
+        type=_pace,
+        default=argparse.SUPPRESS,  # absent: the saved pace
+        metavar="N|full",
+        help="train at N mini-batches per second (every phase of each shown up to "
+        f"{pacing.ANIMATED_MAX:g}/s, e.g. 0.5 or 1), or 'full' speed — for this run only: "
+        "the pace remembered for the next launch stays as it was (default: the last pace "
+        f"chosen in the window; on a first launch {pacing.DEFAULT:g}, every phase shown)",
+    )
+    parser.add_argument(
         "--step-phases",
         type=int_at_least("--step-phases", 0),
         default=0,
@@ -87,6 +101,14 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     )
     add_record_argument(parser)
     return parser
+
+
+def _pace(text: str) -> float | None:
+    """``--pace``'s value, judged by ``pacing.parse_pace`` (argparse names the flag)."""
+    try:
+        return pacing.parse_pace(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _selection(text: str):
@@ -140,7 +162,17 @@ def build_window(
     else:
         from bpviz.runtime.remote import RemoteWorker
 
-        worker = RemoteWorker(dataset, config, publish_hz=PUBLISH_HZ)
+        # the child imports NumPy and trains on the other core while this process
+        # imports the window (about as long): started first, awaited once both are ready
+        worker = RemoteWorker(dataset, config, publish_hz=PUBLISH_HZ, wait=False)
+    try:
+        from bpviz.ui.main_window import MainWindow
+
+        if not in_process:
+            worker.wait_started()  # RemoteError if the child could not start
+    except BaseException:
+        worker.stop()
+        raise
     window = MainWindow(worker, config, dataset, description, settings)
     window.controller.opened_on(choice, stored)  # a toy set's settings, the MNIST network
     source, _, note = description.partition(" — ")
@@ -255,6 +287,8 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     except RemoteError as exc:
         print(f"bpviz: {exc}", file=sys.stderr)
         return 1
+    if "pace" in vars(args):
+        window.controller.set_pace(args.pace, remember=False)  # this run only
     app.aboutToQuit.connect(window.shutdown)
     window.show()
     QTimer.singleShot(0, lambda: apply_script(window, args))

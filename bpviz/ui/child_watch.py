@@ -123,7 +123,7 @@ class ChildWatch(QObject):
             return False
         try:
             new.with_session(resume_from_parameters, snapshot.weights, snapshot.biases)
-            new.set_pace(w.pace.pace())
+            self.controller.send_pace(new)  # the pace in force, animated or not
         except (RemoteError, ValueError) as error:
             new.stop()
             self.label.setText(f"{self.failure} Restarting failed: {error}")

@@ -23,9 +23,9 @@ from bpviz.data import download_mnist as fetch_mnist
 from bpviz.session import limits
 from bpviz.session.snapshot import SessionConfig, Snapshot
 from bpviz.ui import help as help_page
+from bpviz.ui import pacing, toy_data
 from bpviz.ui import session_menus as files
 from bpviz.ui import settings as store
-from bpviz.ui import toy_data
 from bpviz.ui.dialogs import DownloadDialog, NetworkDialog, show_message
 from bpviz.ui.inspection import Selection
 from bpviz.ui.model import WindowModel
@@ -42,6 +42,7 @@ class Controller:
         self.model = model
         self._run_serial = -1  # the worker's publication count when Run was pressed
         self._message: str | None = None  # the last worker message said
+        self._slow_pace = pacing.DEFAULT  # the pace F (full speed) goes back to
         self.download: DownloadDialog | None = None
         self.help_dialog: help_page.HelpDialog | None = None
         self.toy: toy_data.ToyOptions | None = None  # the toy set in use (None: images)
@@ -65,6 +66,8 @@ class Controller:
         show the session again if an example was shown."""
         self._run_serial = self.window.worker.serial
         self.model.set_probe(None)
+        if self.window.statusBar().currentMessage() == pacing.welcome(self.model.pace):
+            self.window.statusBar().clearMessage()  # it said Space starts it: done
         self.model.set_running(True)
         self.window.worker.run()
 
@@ -153,11 +156,34 @@ class Controller:
         w.eta.set_eta(eta)  # as the rule wrote it (also when η was already in force)
         return True
 
-    def set_pace(self, pace: float | None) -> None:
-        """Train at ``pace`` steps per second (None: full speed)."""
+    def set_pace(self, pace: float | None, *, remember: bool = True) -> None:
+        """Train at ``pace`` mini-batches per second (None: full speed), every phase
+        shown if ``pacing.is_animated(pace)``; ``remember``: the pace for the next launch
+        too (``--pace`` is for one run). ValueError if ``pacing.check_pace`` refuses it."""
+        pace = pacing.check_pace(pace)
+        if pace is not None:
+            self._slow_pace = pace
+        bar = self.window.statusBar()
+        if bar.currentMessage() == pacing.welcome(self.model.pace):
+            bar.showMessage(pacing.welcome(pace), 0)  # the first launch's words follow
         self.model.set_pace(pace)
-        self.window.worker.set_pace(pace)
-        store.save_pace(self.window.settings, pace)
+        self.send_pace(self.window.worker)
+        if remember:
+            store.save_pace(self.window.settings, pace)
+
+    def choose_pace(self, pace: float | None) -> None:
+        """The pace control or the Full speed key (Ctrl+F): use ``pace`` and say what it does."""
+        self.set_pace(pace)
+        self._say(f"Pace: {pacing.describe(pace, self.model.config.n_layers)}", 6000)
+
+    def toggle_full_speed(self, on: bool) -> None:
+        """Full speed (Ctrl+F) on, or back to the slower pace used before (else the default)."""
+        self.choose_pace(None if on else self._slow_pace)
+
+    def send_pace(self, worker) -> None:
+        """Tell ``worker`` the model's pace (a new training process needs it too)."""
+        pace = self.model.pace
+        worker.set_pace(pace, pacing.is_animated(pace))
 
     def n_train(self) -> int:
         """The number of training examples of the data the window trains on."""

@@ -14,19 +14,18 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSlider, QToolBar, QWidget
 
 from bpviz.session.limits import ETA_SLIDER_LOG_MAX, ETA_SLIDER_LOG_MIN
+from bpviz.ui import pacing
 from bpviz.ui.fields import BatchField, EtaField
 
-# Pace: steps per second from 1 to 1000, then full speed (None).
-PACES: tuple[float | None, ...] = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, None)
+PACES = pacing.STOPS  # mini-batches per second, slowest first, then full speed (None)
 ETA_LOG_MIN, ETA_LOG_MAX = ETA_SLIDER_LOG_MIN, ETA_SLIDER_LOG_MAX  # the slider's log10 η
 ETA_SLIDER_STEPS = 600
 
 
 def pace_label(pace: float | None) -> str:
-    """``"full speed"`` or ``"5 steps/s"``."""
-    if pace is None:
-        return "full speed"
-    return f"{pace:g} step/s" if pace == 1 else f"{pace:g} steps/s"
+    """What ``pace`` does, in words (``pacing.label``): ``"1 mini-batch/s, every phase
+    shown"`` … ``"full speed, end of each mini-batch"``."""
+    return pacing.label(pace)
 
 
 @dataclass(frozen=True)
@@ -38,6 +37,7 @@ class Actions:
     step_phase: QAction
     reset: QAction
     network: QAction
+    full_speed: QAction
 
 
 def make_actions(parent: QWidget) -> Actions:
@@ -58,6 +58,13 @@ def make_actions(parent: QWidget) -> Actions:
         "W ← W − η ∂C/∂W on one mini-batch after another",
     )
     run.setCheckable(True)
+    full_speed = action(
+        "Full speed",
+        pacing.FULL_SPEED_KEY,
+        "Full speed: train as fast as the computer can, showing the end of a mini-batch now "
+        "and then; press again to go back to the slower pace chosen before",
+    )
+    full_speed.setCheckable(True)
     return Actions(
         run=run,
         step_batch=action(
@@ -84,11 +91,14 @@ def make_actions(parent: QWidget) -> Actions:
             "Layer sizes from input to output, the activation σ, the output layer and the cost C "
             "(applied by resetting)",
         ),
+        full_speed=full_speed,
     )
 
 
 class PaceControl(QWidget):
-    """A slider from 1 step/s to full speed; emits ``pace_changed(steps/s or None)``."""
+    """A slider over ``pacing.STOPS``, from ¼ mini-batch/s with every phase shown to full
+    speed, and the words for the pace chosen; emits ``pace_changed(mini-batches/s or
+    None)``."""
 
     pace_changed = Signal(object)
 
@@ -99,35 +109,43 @@ class PaceControl(QWidget):
         self._slider.setPageStep(1)
         self._slider.setFixedWidth(110)
         self._label = QLabel()
-        self._label.setMinimumWidth(self._label.fontMetrics().horizontalAdvance("1000 steps/s"))
+        width = self._label.fontMetrics().horizontalAdvance
+        self._label.setMinimumWidth(max(width(pacing.short_label(p)) for p in PACES) + 4)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
         layout.addWidget(QLabel("Pace"))
         layout.addWidget(self._slider)
         layout.addWidget(self._label)
-        self.setToolTip(
-            "How many mini-batches (steps of gradient descent) to train per second: "
-            "slow it down to watch each update, or run at full speed"
-        )
         self._slider.valueChanged.connect(self._changed)
+        self._exact: float | None = None  # a pace between two stops, until the slider moves
         self.set_pace(None)
 
     def pace(self) -> float | None:
-        """Steps per second, or None for full speed."""
-        return PACES[self._slider.value()]
+        """Mini-batches per second, or None for full speed."""
+        return self._exact if self._exact is not None else PACES[self._slider.value()]
 
     def set_pace(self, pace: float | None) -> None:
-        """Show ``pace`` (snapped to the nearest stop) without emitting."""
-        if pace is None:
-            index = len(PACES) - 1
-        else:
-            index = min(range(len(PACES) - 1), key=lambda k: abs(math.log(PACES[k] / pace)))
+        """Show ``pace`` without emitting: the slider at the nearest stop, the words (and
+        ``pace()``) exact until the slider moves (``--pace 3``)."""
         with QSignalBlocker(self._slider):
-            self._slider.setValue(index)
-        self._label.setText(pace_label(PACES[index]))
+            self._slider.setValue(PACES.index(pacing.nearest_stop(pace)))
+        self._exact = pace if pace not in PACES else None
+        self._say(pace)
+
+    def _say(self, pace: float | None) -> None:
+        """The label and the tooltips say what ``pace`` does."""
+        self._label.setText(pacing.short_label(pace))
+        tip = (
+            f"Pace: {pacing.describe(pace)}. Up to {pacing.ANIMATED_MAX:g} mini-batches/s "
+            f"every phase of each mini-batch is shown; faster, the end of each. "
+            f"{pacing.FULL_SPEED_KEY}: full speed"
+        )
+        for widget in (self, self._slider, self._label):
+            widget.setToolTip(tip)
 
     def _changed(self, index: int) -> None:
-        self._label.setText(pace_label(PACES[index]))
+        self._exact = None
+        self._say(PACES[index])
         self.pace_changed.emit(PACES[index])
 
 
@@ -230,6 +248,7 @@ def build_toolbar(
         widget.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
     bar.addSeparator()
     bar.addWidget(pace)
+    bar.addAction(actions.full_speed)
     bar.addSeparator()
     bar.addWidget(eta)
     bar.addSeparator()

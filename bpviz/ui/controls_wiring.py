@@ -22,7 +22,8 @@ def connect(w: Window, c: Controller) -> None:
     w.act.reset.triggered.connect(lambda: c.reset())
     w.act.network.triggered.connect(lambda: c.edit_network())
     w.eta.eta_requested.connect(c.set_eta)
-    w.pace.pace_changed.connect(c.set_pace)
+    w.pace.pace_changed.connect(c.choose_pace)
+    w.act.full_speed.toggled.connect(c.toggle_full_speed)
     w.batch.batch_size_changed.connect(c.set_batch_size)
     w.batch.set_maximum(c.n_train())
     w.model.events.connect(lambda name, value: reflect(w, name, value))
@@ -36,6 +37,12 @@ def reflect(w: Window, name: str, value: Any) -> None:
         w.eta.set_eta(value)
     elif name == "batch_size":
         w.batch.set_batch_size(value)
+    elif name == "pace":
+        if w.pace.pace() != value:
+            w.pace.set_pace(value)
+        if w.act.full_speed.isChecked() != (value is None):
+            with QSignalBlocker(w.act.full_speed):
+                w.act.full_speed.setChecked(value is None)
 
 
 def show_running(w: Window, running: bool) -> None:

@@ -9,6 +9,7 @@ to, without Qt), the ``Controller`` that every control, menu and view calls, the
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
@@ -17,7 +18,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QWidget
 
 from bpviz.data.dataset import Dataset
 from bpviz.session.snapshot import SessionConfig, Snapshot
-from bpviz.ui import controls_wiring, inspect_wiring
+from bpviz.ui import controls_wiring, inspect_wiring, pacing
 from bpviz.ui import settings as store
 from bpviz.ui.child_watch import ChildWatch
 from bpviz.ui.controller import Controller
@@ -42,6 +43,8 @@ FALLBACK_SIZE = (1340, 700)  # no screen known (should not happen)
 STATUS_YIELD = ("rate", "accuracy", "source", "epoch", "loss", "eta", "step", "phase")
 STATUS_PAD = 12  # pixels around each field and the message
 FRAME_MS = 25  # at most 40 repaints a second: enough to watch, cheap on the GIL
+ANIMATE_FRAME_MS = 12  # while a phase plays (animated pace, a . step): ≥ 50 frames/s, with room
+HURRY_MS, HURRY_S = 4, 0.12  # after a step key: look for its phase every 4 ms for 0.12 s
 
 
 def on_screen(widget: QWidget) -> bool:
@@ -70,6 +73,10 @@ class MainWindow(QMainWindow):
         self.model = WindowModel(config, store.load_data_choice(settings))
         self.controller = Controller(self, self.model)
         self.frames = 0  # repaints so far (benchmarks read it)
+        self.animation_frames = 0  # frame-clock ticks that called the views' animate()
+        self.phase_clock = pacing.PhaseClock()  # how far the phase on screen has played
+        self._hurry_until = 0.0  # a step was asked: its phase is drawn as soon as it comes
+        self._animated_at = 0.0  # when the views were last handed a progress
         self.latest: Snapshot | None = None
         self.views: dict[str, QWidget] = {}
         self.docks: dict[str, QDockWidget] = {}
@@ -92,14 +99,18 @@ class MainWindow(QMainWindow):
         self.set_class_names(dataset.class_names)
         self.menus = build_menus(self, self.controller)
         controls_wiring.connect(self, self.controller)
+        for act in (self.act.step_phase, self.act.step_batch):
+            act.triggered.connect(self._hurry)
         inspect_wiring.connect(self, self.controller)
         self.model.events.connect(self._model_changed)
         self.recorder.finished.connect(lambda path, n: recording_finished(self, path, n))
         self.recorder.failed.connect(lambda message: self._recording_failed(message))
         self.eta.set_eta(config.eta)
         self.batch.set_batch_size(config.batch_size)
-        self.pace.set_pace(store.load_pace(settings))
+        first_launch = not store.has_pace(settings)
+        self.pace.set_pace(store.load_pace(settings))  # a first launch: pacing.DEFAULT
         self.controller.set_pace(self.pace.pace())
+        controls_wiring.reflect(self, "pace", self.model.pace)  # None emits no change
         self.child_watch = ChildWatch(self, self.controller)  # says when the training process dies
         self.stuck = DiagnosisBanner(self)  # says when training is stuck, why, what to try
 
@@ -112,8 +123,10 @@ class MainWindow(QMainWindow):
         if self._saved_state is not None:
             self.restoreState(self._saved_state)
         self._timer = QTimer(self, interval=FRAME_MS)
-        self._timer.timeout.connect(self.refresh)
+        self._timer.timeout.connect(lambda: self.refresh(later=True))
         self._timer.start()
+        if first_launch:  # a newcomer: say at once that Space starts it
+            self.statusBar().showMessage(pacing.welcome(self.model.pace), 0)
         app = QGuiApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(lambda: finish_on_quit(self))
@@ -240,20 +253,91 @@ class MainWindow(QMainWindow):
                 bar.insertMenu(help_menu.menuAction(), menu)
         return self._menus[title]
 
-    def refresh(self) -> bool:
-        """Draw the newest snapshot in every visible view; False when nothing was new."""
+    def refresh(self, *, later: bool = False) -> bool:
+        """One frame: draw the newest snapshot in every visible view (paused, in every
+        view: ``later``, as the frame clock asks, those out of sight once this frame is
+        painted), and move the phase that plays (``animate``); False if nothing was new."""
         snapshot = self.model.probe or self.worker.latest()
         if snapshot is None or snapshot is self.latest:
+            self.animate()
             return False
-        self.latest = snapshot
+        previous, self.latest = self.latest, snapshot
+        behind = []  # paused (or the first frame): views out of sight, drawn after the paint
         for widget in self.views.values():  # while running, only what can be seen
-            if isinstance(widget, DRAWS_SNAPSHOTS) and (on_screen(widget) or not snapshot.running):
+            if not isinstance(widget, DRAWS_SNAPSHOTS):
+                continue
+            if on_screen(widget):
                 widget.show_snapshot(snapshot)
+            elif not snapshot.running or self.frames == 0:
+                behind.append(widget)
+        if behind and later:  # (typesetting the equations takes 0.1-0.5 s: not before)
+            QTimer.singleShot(0, self, lambda: self._draw_behind(behind, snapshot))
+        elif behind:
+            self._draw_behind(behind, snapshot)
+        self._play(previous, snapshot)
+        self.animate(new=True)  # the first call in the same turn as show_snapshot
         self.status.show_snapshot(snapshot)
         self.controller.follow(snapshot)
         self.frames += 1
         self.snapshot_shown.emit(snapshot)
         return True
+
+    def _play(self, previous: Snapshot | None, snapshot: Snapshot) -> None:
+        """Start the phase clock for a phase that just appeared: over the phase's share
+        of a mini-batch at an animated pace (``pacing.phase_seconds``), over
+        ``pacing.STEP_SECONDS`` for a phase stepped by hand; not at all at a faster pace,
+        for a probe, or for the same phase published again (a pause)."""
+        same = previous is not None and (previous.step, previous.phase_index) == (
+            snapshot.step, snapshot.phase_index)  # fmt: skip
+        if snapshot.phase is None or snapshot is self.model.probe or same:
+            if not same:
+                self.phase_clock.stop()
+            return
+        if snapshot.running:
+            seconds = pacing.phase_seconds(self.model.pace, snapshot.config.n_layers)
+        else:
+            seconds = pacing.STEP_SECONDS
+        if seconds is None:
+            self.phase_clock.stop()
+        else:
+            self.phase_clock.start(time.perf_counter(), seconds)
+
+    def _hurry(self) -> None:
+        """A step key was pressed: poll for its phase every ``HURRY_MS`` for a moment, so
+        it is on screen within a few milliseconds of being computed, not a frame later."""
+        self._hurry_until = time.perf_counter() + HURRY_S
+        self.animate()  # sets the interval
+
+    def animate(self, new: bool = False) -> None:
+        """Hand every view on screen the progress (0 → 1) of the phase that plays, each
+        frame until it reaches 1 (``new``: the phase was just drawn); frames come every
+        ``ANIMATE_FRAME_MS`` meanwhile (and while running at an animated pace), every
+        ``FRAME_MS`` otherwise."""
+        clock, now = self.phase_clock, time.perf_counter()
+        due = new or now - self._animated_at >= 0.8 * ANIMATE_FRAME_MS / 1000
+        if clock.active and due:  # (not faster than a frame while hurrying)
+            self._animated_at = now
+            progress = clock.progress(now)
+            for widget in self.views.values():
+                if isinstance(widget, SnapshotView) and on_screen(widget):
+                    widget.animate(progress)
+            self.animation_frames += 1
+            if progress >= 1.0:
+                clock.stop()
+        fast = clock.active or (self.model.running and pacing.is_animated(self.model.pace))
+        interval = ANIMATE_FRAME_MS if fast else FRAME_MS
+        if now < self._hurry_until:
+            interval = HURRY_MS
+        timer = getattr(self, "_timer", None)  # None: a refresh while the window is made
+        if timer is not None and timer.interval() != interval:
+            timer.setInterval(interval)
+
+    def _draw_behind(self, widgets: list[SnapshotView], snapshot: Snapshot) -> None:
+        """Views out of sight get the paused snapshot too (stepping feeds every view),
+        once the frame that shows it is painted; unless a newer one came meanwhile."""
+        if snapshot is self.latest and not self.closed:
+            for widget in widgets:
+                widget.show_snapshot(snapshot)
 
     def _catch_up(self, widget: SnapshotView) -> None:
         if self.latest is not None:
@@ -306,7 +390,6 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         store.save_layout(self.settings, self.saveGeometry(), self.saveState())
-        store.save_pace(self.settings, self.pace.pace())
         self.settings.sync()
         self.shutdown()
         super().closeEvent(event)

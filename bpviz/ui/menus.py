@@ -106,7 +106,7 @@ def build_run_menu(w: Window, c: Controller, out: MenuActions) -> None:
     """Run: the toolbar's commands with their shortcuts."""
     menu = w.menu("&Run")
     menu.setToolTipsVisible(True)
-    for act in (w.act.run, w.act.step_batch, w.act.step_phase, w.act.reset):
+    for act in (w.act.run, w.act.step_batch, w.act.step_phase, w.act.full_speed, w.act.reset):
         menu.addAction(act)
     menu.addSeparator()
     menu.addAction(w.act.network)

@@ -14,6 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings
 
 from bpviz.session.snapshot import SessionConfig
+from bpviz.ui import pacing
 
 ORGANISATION = "bpviz"
 APPLICATION = "bpviz"
@@ -66,18 +67,29 @@ def save_config(settings: QSettings, config: SessionConfig) -> None:
         settings.setValue(f"config/{field.name}", value)
 
 
+PACE_KEY = "run/pace"
+
+
+def has_pace(settings: QSettings) -> bool:
+    """Whether a pace was ever saved (False: a first launch)."""
+    return settings.contains(PACE_KEY)
+
+
 def load_pace(settings: QSettings) -> float | None:
-    """Saved pace in steps per second; None means full speed."""
-    raw = settings.value("run/pace", "full")
+    """The saved pace in mini-batches per second (None: full speed); a first launch, or
+    a value ``pacing.parse_pace`` refuses, gives ``pacing.DEFAULT`` (animated)."""
+    raw = settings.value(PACE_KEY)
+    if raw is None:
+        return pacing.DEFAULT
     try:
-        return None if raw in ("full", None, "") else float(raw)
-    except (TypeError, ValueError):
-        return None
+        return pacing.parse_pace(str(raw))
+    except ValueError:
+        return pacing.DEFAULT
 
 
 def save_pace(settings: QSettings, pace: float | None) -> None:
-    """Store the pace (None = full speed)."""
-    settings.setValue("run/pace", "full" if pace is None else float(pace))
+    """Store the pace (None = full speed, written "full")."""
+    settings.setValue(PACE_KEY, pacing.store_text(pacing.check_pace(pace)))
 
 
 def load_data_choice(settings: QSettings) -> str | None:

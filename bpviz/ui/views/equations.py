@@ -11,7 +11,6 @@ from __future__ import annotations
 import html
 from functools import lru_cache
 
-import ziamath
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 from PySide6.QtSvgWidgets import QSvgWidget
 
@@ -29,7 +28,6 @@ from bpviz.ui.inspection import Selection
 from bpviz.ui.notation import unicode_math
 from bpviz.ui.views._throttle import ThrottledView
 
-ziamath.config.svg2 = False  # SVG 1.1 paths without <symbol>: what QtSvg draws correctly
 HIGHLIGHT_CSS = "rgb({}, {}, {})".format(*colors.HIGHLIGHT)
 CAPTION = "#8b93a3"
 # while training runs, the numbers are re-typeset at most once a second (~0.1 s each time)
@@ -39,6 +37,9 @@ THROTTLE_MS = 1000
 @lru_cache(maxsize=1024)
 def typeset(latex: str, size: float = 17.0, color: str = colors.FOREGROUND) -> bytes:
     """SVG bytes of ``latex`` (cached: the algorithm's lines are typeset once)."""
+    import ziamath  # ~0.3 s to import: after the window's first frame, when first typeset
+
+    ziamath.config.svg2 = False  # SVG 1.1 paths without <symbol>: what QtSvg draws correctly
     return ziamath.Latex(latex, size=size, color=color).svg().encode()
 
 

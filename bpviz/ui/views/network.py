@@ -343,13 +343,16 @@ class NetworkView(OutlineAndPointer, SnapshotView):
         text = f"<b>{told.equation}</b> — {told.words}"
         if text != self.narration.text():
             self.narration.setText(text)
-        self.animate(1.0)
+        self._play(1.0)  # drawn whole; the window's clock then plays it from 0
         self.glass.draw(self)  # glass box: every number (bpviz/ui/views/glass.py)
         self.tip.refresh()
 
     def animate(self, progress: float) -> None:
         """The phase at ``progress`` ∈ [0, 1]: the wave runs along the lit edges and
         reaches the computed layer at ``ARRIVE``; that layer's nodes fill in then."""
+        self._play(progress)
+
+    def _play(self, progress: float) -> None:
         plan = self.plan
         if plan is None or not self._columns:
             return
