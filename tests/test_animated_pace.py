@@ -90,6 +90,23 @@ def test_an_animated_pace_shows_every_phase_in_order(qtbot, settings_path, in_pr
         window.close()
 
 
+def test_the_status_bar_names_each_phase_as_it_plays(qtbot, window):
+    """The status bar's phase follows the phase on screen (it is rate-limited for the
+    numbers of a fast run, not for the phases of an animated one)."""
+    from bpviz.ui.notation import unicode_math
+
+    choose_stop(qtbot, window, pacing.ANIMATED_MAX)
+    said: list[tuple[str, str]] = []
+    label = window.status.labels["phase"]
+    window.snapshot_shown.connect(
+        lambda s: s.running and s.phase and said.append((unicode_math(s.phase.label), label.text()))
+    )
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: len(said) >= 12, timeout=20_000)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    assert all(text == f"phase: {phase}" for phase, text in said), said
+
+
 def test_a_faster_pace_shows_the_end_of_each_minibatch(qtbot, window):
     choose_stop(qtbot, window, 20)
     assert not pacing.is_animated(window.model.pace)

@@ -49,6 +49,7 @@ class TrainingStatus:
         self.steps_per_second = 0.0
         self._shown_at = 0.0
         self._running = False  # whether the last snapshot shown was running
+        self._phase_index = -2  # the phase of the last snapshot shown (-1: none)
 
     def set_source(self, description: str) -> None:
         """Show which data set is in use (elided; the full text is in the tooltip)."""
@@ -62,9 +63,11 @@ class TrainingStatus:
         ``PERIOD`` seconds (numbers changing 40 times a second cannot be read, and each
         change relays out the bar)."""
         now = time.monotonic()
-        if snapshot.running and self._running and now - self._shown_at < PERIOD:
-            return  # (a run that starts or stops is shown at once)
+        same_phase = snapshot.phase_index == self._phase_index
+        if snapshot.running and self._running and same_phase and now - self._shown_at < PERIOD:
+            return  # (a run that starts or stops, or a phase played, is shown at once)
         self._shown_at, self._running = now, snapshot.running
+        self._phase_index = snapshot.phase_index
         self._steps.append((now, snapshot.step))
         while len(self._steps) > 2 and now - self._steps[0][0] > 2.0:
             self._steps.popleft()
