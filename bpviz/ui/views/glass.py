@@ -97,6 +97,7 @@ class GlassOverlay:
         self.edges_written = 0
         self.edges_total = 0
         self.selected: tuple[int, int] | None = None  # (l, i): its edges are written first
+        self.obstacles: list[QtCore.QRectF] = []  # scene rects no number may cover
         self.names_px = 0.0  # width of the class names right of the output nodes
         self._w_color = pg.mkColor(colors.FOREGROUND)
         self._carry_color = pg.mkColor(*colors.HIGHLIGHT)
@@ -160,6 +161,12 @@ class GlassOverlay:
         xs = [p[:, 0] for p in positions]
         ys = [p[:, 1] for p in positions]
         size = max((view.node_size(l) for l in range(1, len(sizes))), default=10.0) or 10.0
+        # the "computing …" label and the cost node belong to the view: numbers go elsewhere
+        self.obstacles = [
+            item.sceneBoundingRect()
+            for item in (view.computing, view.cost_label)
+            if item.isVisible()
+        ]
         self.update(snapshot, view.example, xs, ys, size,
                     draw_inputs=not view._input_side)  # fmt: skip
 
@@ -273,7 +280,8 @@ class GlassOverlay:
         self.names_px = names_px
         L = len(sizes) - 1
         node_w = self._metrics.horizontalAdvance(f"z {WIDEST}  a {WIDEST}") + 6
-        right = names_px + node_w + 30  # node radius, gaps
+        cost_w = self._metrics.horizontalAdvance(f"C = {WIDEST}") + 12  # the cost node
+        right = names_px + node_w + 30 + cost_w  # node radius, gaps, the cost node
         left = 0.0 if image_input else self._metrics.horizontalAdvance(f"x₁ {WIDEST}") + 30
         per_unit = (width_px - right - left) / (L + (0.55 if image_input else 0.0))
         if per_unit < 40:  # a very narrow view: the plain range
@@ -318,7 +326,7 @@ class GlassOverlay:
         if key == self._layout_key:
             return
         self._layout_key = key
-        placed: list[QtCore.QRectF] = []
+        placed: list[QtCore.QRectF] = list(self.obstacles)  # the view's own labels
         line_h = self._metrics.height()
         offset = node_px / 2 + GAP_PX
         px = self.vb.viewPixelSize()[0] or 1.0

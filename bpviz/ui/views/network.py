@@ -289,9 +289,11 @@ class NetworkView(OutlineAndPointer, SnapshotView):
         right = L + (disc[L] / 2 + 4) * px + (xy[L][:, 0].max() - L)
         for k, label in enumerate(self._out_labels):
             label.setPos(right, float(xy[L][k, 1]))
-        cost = (max(right + 40 * px, self._right - 22 * px), 0.5)
+        # the view's right end: the glass box widens the range for its numbers
+        end = max(self._right, self.vb.viewRange()[0][1])
+        cost = (max(right + 40 * px, end - 22 * px), 0.5)
         self.cost_node.setData([cost[0]], [cost[1]])
-        self.cost_label.setPos(self._right - 2 * px, cost[1] - 10 * py)  # right-aligned: whole
+        self.cost_label.setPos(end - 2 * px, cost[1] - 10 * py)  # right-aligned: whole
         self.edges.set_positions([out0, *xy[1:]], xy, cost, right + 16 * px)
         self._draw_highlight()
         self._draw_selection()
