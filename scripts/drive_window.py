@@ -4,7 +4,8 @@
     python3 scripts/drive_window.py OUT.png --press "Space,wait:3,Space"  # run 3 s, pause
 
 Each comma-separated token is a key sent to the window (``.``, ``Right``, ``Space``, any
-``Qt.Key`` name without ``Key_``), or ``wait:SECONDS``; after each key the window gets
+``Qt.Key`` name without ``Key_``, with ``Ctrl+`` or ``Shift+`` before it), or
+``wait:SECONDS``; after each key the window gets
 time to draw what the worker published. Runs with a fresh settings file (a first launch)
 on the embedded sample unless ``--data`` says otherwise; under Xvfb use e.g.
 ``xvfb-run -a -s "-screen 0 1366x768x24" python3 scripts/drive_window.py …``.
@@ -58,8 +59,13 @@ def main() -> int:
         if token.startswith("wait:"):
             pump(float(token[5:]))
             continue
-        key = Qt.Key.Key_Period if token == "." else getattr(Qt.Key, f"Key_{token}")
-        QTest.keyClick(window, key)
+        *mods, name = token.split("+") if len(token) > 1 else [token]  # e.g. Ctrl+F
+        modifiers = Qt.KeyboardModifier.NoModifier
+        for mod in mods:
+            modifiers |= {"Ctrl": Qt.KeyboardModifier.ControlModifier,
+                          "Shift": Qt.KeyboardModifier.ShiftModifier}[mod]  # fmt: skip
+        key = Qt.Key.Key_Period if name == "." else getattr(Qt.Key, f"Key_{name}")
+        QTest.keyClick(window, key, modifiers)
         pump(0.4)
         if args.verbose:
             shot = window.latest

@@ -30,7 +30,7 @@ def pump(app, seconds: float) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("out", nargs="?", default="docs/delta-flow.gif")
+    parser.add_argument("out", nargs="?", default="delta-flow.gif")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--interval", type=float, default=0.4, help="seconds per phase")
     args = parser.parse_args(argv)
