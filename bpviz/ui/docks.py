@@ -59,7 +59,7 @@ def _new(cls: type[QWidget]) -> Callable[[Window], QWidget]:
 
 DOCKS: list[DockSpec] = [
     DockSpec("network", "Network", _new(NetworkView), LEFT,
-             tooltip="aˡ forward, δˡ backward, edges coloured by Wˡ"),
+             tooltip="each phase along the edges: wᵢⱼaⱼ forward, wᵢⱼδᵢ backward, ∂C/∂W, ΔW"),
     DockSpec("io", "Input and output", _new(InputOutputView), RIGHT,
              tooltip="The mini-batch x, the selected digit, aᴸ against y"),
     DockSpec("delta", "δ and its factors", _new(DeltaView), BOTTOM,

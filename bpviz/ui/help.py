@@ -25,11 +25,14 @@ NATIVE = QKeySequence.SequenceFormat.NativeText
 # What each dock shows, in a sentence or two (keyed like docks.DOCKS).
 VIEWS = {
     "network": "The layers left to right: the input digit x = a⁰, then one column of "
-    "nodes per layer. Going forward the nodes show the activations aˡ (dark → bright); "
-    "during the δ and gradient phases they show δˡ, each layer scaled to its own largest "
-    "|δˡ|, so δ is seen travelling from the output back to the input. The edges are the "
-    "weights wᵢⱼˡ (for a wide layer only the strongest); the layer the phase computes is "
-    "highlighted in yellow. Click a node or an edge to inspect it.",
+    "nodes per layer. Each phase plays along the edges: forward, a wave carries wᵢⱼaⱼ "
+    "from layer l − 1 to layer l and the nodes fill in with aˡ (sequential map); "
+    "backward, a wave carries wᵢⱼδᵢ back from layer l + 1 and the nodes show δˡ "
+    "(diverging map, each layer scaled to its own largest |δˡ|); then ∂C/∂Wˡ on the edges "
+    "of Wˡ, then ΔW. The layer being computed is outlined in yellow with its equation; "
+    "the line under the header says it in words; the two legends say what nodes and "
+    "edges show. Hover any neuron or edge for its numbers; click one to inspect it. On a "
+    "network of at most 8 neurons a layer every number is written.",
     "io": "The mini-batch's digits (label, and red when predicted wrong), the selected "
     "example large, and its output aᴸ as bars against the one-hot target y (outline). "
     "Click a digit to select that example in every view.",
