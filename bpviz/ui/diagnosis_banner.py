@@ -13,6 +13,7 @@ configuration, or the step counter going back).
 
 from __future__ import annotations
 
+import time
 from html import escape
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
     from bpviz.session.snapshot import SessionConfig, Snapshot
     from bpviz.ui.window_api import Window
 
+# while running, the mini-batches measured at most this often (s): each costs about a
+# millisecond of the window's frame, and a few a second judge a run as well
+RUNNING_PERIOD = 0.25
 BANNER_STYLE = "QLabel { background: #fff3cd; color: #5c4400; padding: 6px; }"
 
 
@@ -38,6 +42,7 @@ class DiagnosisBanner(QObject):
         self.recent = RecentScales()
         self.diagnosis: Diagnosis | None = None  # what the banner says, while it is shown
         self._run: tuple[SessionConfig, int, float] | None = None  # (config, last step, η)
+        self._measured_at = float("-inf")  # when a running snapshot was last measured
         self._dismissed: tuple[SessionConfig, float] | None = None  # (run's config, η)
         self._epochs = -1  # epochs evaluated when the text was last set
         self.banner = QToolBar("Training stuck", window)
@@ -73,6 +78,10 @@ class DiagnosisBanner(QObject):
         """Measure ``snapshot``'s backward pass and show, update or hide the banner."""
         if snapshot is self.window.model.probe:  # one example's pass, not the run
             return
+        now = time.monotonic()
+        if snapshot.running and now - self._measured_at < RUNNING_PERIOD:
+            return  # at full speed a sample of the mini-batches is enough to judge by
+        self._measured_at = now
         if self._run is None or snapshot.config != self._run[0] or snapshot.step < self._run[1]:
             self.clear()  # a new run: reset, another network, a restart
         self._run = (snapshot.config, snapshot.step, snapshot.eta)

@@ -42,7 +42,7 @@ FALLBACK_SIZE = (1340, 700)  # no screen known (should not happen)
 # status fields a message may cover, least needed first (the phase and step stay longest)
 STATUS_YIELD = ("rate", "accuracy", "source", "epoch", "loss", "eta", "step", "phase")
 STATUS_PAD = 12  # pixels around each field and the message
-FRAME_MS = 25  # at most 40 repaints a second: enough to watch, cheap on the GIL
+FRAME_MS = 20  # at most 50 repaints a second: enough to watch, cheap on the GIL
 ANIMATE_FRAME_MS = 12  # while a phase plays (animated pace, a . step): ≥ 50 frames/s, with room
 HURRY_MS, HURRY_S = 4, 0.12  # after a step key: look for its phase every 4 ms for 0.12 s
 
