@@ -13,7 +13,9 @@ temporary git worktree, and each module runs there and here alternately (REV fir
 so rates are noisy); every figure then comes three times, ``NAME`` (here),
 ``NAME@before`` (REV) and ``NAME@ratio`` (here / REV), with the spread of the rounds:
 ``NAME@ratio_min`` and ``NAME@ratio_max``, the lowest and highest here / REV of one
-round's pair.
+round's pair, and ``NAME@better``: the ratio turned so that above 1 means this tree is
+better (REV / here for times), whichever way the figure goes. The figures worse here
+are listed on stderr at the end.
 
 To add a benchmark, add a ``bench_<name>.py`` with that ``run`` function: nothing here
 changes.
@@ -89,12 +91,27 @@ def worktree(rev: str):
         tmp.rmdir()
 
 
+LOWER_UNITS = ("_ms", "_us", "_s", "_seconds", "_mb")
+LOWER_RATIOS = ("_vs_floor", "_vs_matmul_floor")  # a step's time over its floor's
+
+
+def lower_is_better(key: str) -> bool:
+    """Times, sizes and time ratios (``_ms``, ``_us``, ``_s``, ``_seconds``, ``_mb``, also
+    inside a name as in ``gui_cpu_ms_per_frame``, and ``…_vs_floor``) are better lower;
+    rates (``…_per_s``, ``…_fps``) and speed ratios higher."""
+    parts = key.split("@")[0]
+    if "_per_s" in parts:  # a rate: steps per second (gui_steps_per_s_headless too)
+        return False
+    return parts.endswith(LOWER_UNITS + LOWER_RATIOS) or any(
+        f"{unit}_" in parts for unit in LOWER_UNITS
+    )
+
+
 def best(runs: list[dict[str, float]], key: str) -> float:
-    """The best of a figure over rounds: the lowest for times (``_ms``, ``_us``,
-    ``_seconds``, ``_s``, ``_mb``), the highest for rates and ratios."""
+    """The best of a figure over rounds: the lowest where lower is better, else the
+    highest."""
     values = [r[key] for r in runs if key in r]
-    lower = key.endswith(("_ms", "_us", "_seconds", "_s", "_mb")) or "_ms_" in key
-    return min(values) if lower else max(values)
+    return min(values) if lower_is_better(key) else max(values)
 
 
 def against(module: str, quick: bool, before: Path, rounds: int) -> dict[str, float]:
@@ -103,17 +120,23 @@ def against(module: str, quick: bool, before: Path, rounds: int) -> dict[str, fl
     for _ in range(rounds):
         for root in runs:
             runs[root].append(run_module(module, quick, root))
+    return compare(runs[HERE.parent], runs[before])
+
+
+def compare(here: list[dict[str, float]], before: list[dict[str, float]]) -> dict[str, float]:
+    """Each figure of the rounds ``here`` against the rounds ``before`` (the same number,
+    measured pairwise one after the other): see the module's doc for the keys."""
     figures: dict[str, float] = {}
-    for key in runs[HERE.parent][0]:
-        figures[key] = best(runs[HERE.parent], key)
-        if all(key in r for r in runs[before]):
-            figures[f"{key}@before"] = old = best(runs[before], key)
-            figures[f"{key}@ratio"] = figures[key] / old if old else float("nan")
+    for key in here[0]:
+        figures[key] = best(here, key)
+        if all(key in r for r in before):
+            figures[f"{key}@before"] = old = best(before, key)
+            figures[f"{key}@ratio"] = ratio = figures[key] / old if old else float("nan")
+            # the same ratio turned so that above 1 is better, below 1 worse
+            figures[f"{key}@better"] = 1 / ratio if lower_is_better(key) and ratio else ratio
             # the spread: here / before of each round's pair (measured one after the other)
             pairs = [
-                h[key] / b[key]
-                for h, b in zip(runs[HERE.parent], runs[before], strict=True)
-                if key in h and b[key]
+                h[key] / b[key] for h, b in zip(here, before, strict=True) if key in h and b[key]
             ]
             if pairs:
                 figures[f"{key}@ratio_min"], figures[f"{key}@ratio_max"] = min(pairs), max(pairs)
@@ -122,18 +145,28 @@ def against(module: str, quick: bool, before: Path, rounds: int) -> dict[str, fl
 
 def table(figures: dict[str, float]) -> str:
     """The figures measured against a previous commit as a Markdown table: here, before,
-    here / before, and that ratio's lowest … highest over the rounds (``…_cpu`` twins
-    left out)."""
-    rows = ["| figure | this tree | before | ratio | rounds |", "|---|---|---|---|---|"]
+    here / before, that ratio's lowest … highest over the rounds, and whether this tree is
+    better or worse (``…_cpu`` twins left out)."""
+    rows = [
+        "| figure | this tree | before | ratio | rounds | verdict |",
+        "|---|---|---|---|---|---|",
+    ]
     for key, value in figures.items():
         if "@" in key or key.endswith("_cpu") or f"{key}@ratio" not in figures:
             continue
         spread = f"{figures[f'{key}@ratio_min']:.3f} … {figures[f'{key}@ratio_max']:.3f}"
         rows.append(
             f"| `{key}` | {value:.4g} | {figures[f'{key}@before']:.4g} "
-            f"| {figures[f'{key}@ratio']:.3f} | {spread} |"
+            f"| {figures[f'{key}@ratio']:.3f} | {spread} | {verdict(figures, key)} |"
         )
     return "\n".join(rows)
+
+
+def verdict(figures: dict[str, float], key: str) -> str:
+    """ "better", "worse" or "same", by the best of the rounds on each side."""
+    better = figures[f"{key}@better"]
+    word = "same" if better == 1 else ("better" if better > 1 else "worse")
+    return f"{word} ({better:.2f}×)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -159,6 +192,9 @@ def main(argv: list[str] | None = None) -> int:
             except RuntimeError as error:
                 print(f"error: {error}", file=sys.stderr)
                 failed.append(module)
+    worse = [k.split("@")[0] for k, v in figures.items() if k.endswith("@better") and v < 1]
+    if args.against:
+        print(f"worse than {args.against}: {', '.join(worse) or 'none'}", file=sys.stderr)
     if args.json:
         print(json.dumps(figures))
     elif args.table:

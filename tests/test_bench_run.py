@@ -1,0 +1,33 @@
+"""benchmarks/run.py: which way each figure is better, and the verdict it prints."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+import run
+
+
+def test_times_sizes_and_time_ratios_are_better_lower_rates_higher():
+    lower = [
+        "gui_startup_s", "pause_latency_ms", "engine_gather_us", "engine_epoch_seconds",
+        "gui_cpu_ms_per_frame", "views_window_cpu_ms_wide", "gui_transfer_ms_wide_pickled",
+        "history_mb_per_million_steps", "engine_vs_floor", "engine_bound_vs_floor",
+    ]  # fmt: skip
+    higher = [
+        "gui_fps", "views_fps_wide_phases", "engine_steps_per_s", "gui_steps_per_s_headless",
+        "session_steps_per_s", "engine_vs_loop", "gui_throughput_ratio", "data_cache_speedup",
+    ]  # fmt: skip
+    assert [k for k in lower if not run.lower_is_better(k)] == []
+    assert [k for k in higher if run.lower_is_better(k)] == []
+
+
+def test_the_table_calls_a_slower_time_and_a_lower_rate_worse():
+    here = [{"gui_startup_s": 2.0, "gui_fps": 60.0}, {"gui_startup_s": 2.2, "gui_fps": 50.0}]
+    before = [{"gui_startup_s": 1.0, "gui_fps": 30.0}, {"gui_startup_s": 1.1, "gui_fps": 33.0}]
+    figures = run.compare(here, before)
+    assert figures["gui_startup_s"] == 2.0 and figures["gui_startup_s@before"] == 1.0
+    assert figures["gui_fps@better"] == 2.0 and figures["gui_startup_s@better"] == 0.5
+    rows = {row.split("|")[1].strip(" `"): row for row in run.table(figures).splitlines()[2:]}
+    assert "worse (0.50×)" in rows["gui_startup_s"]
+    assert "better (2.00×)" in rows["gui_fps"]
