@@ -1,12 +1,13 @@
 """A decompressed copy of gzip IDX files, so the full MNIST loads in tens of milliseconds.
 
-Inflating the 9.9 MB ``train-images`` takes ~0.4 s here; reading the 47 MB raw copy
-~0.03 s. The copy lives in the user's cache directory (``BPVIZ_CACHE_DIR`` or
-platformdirs' ``user_cache_path("bpviz")/idx``), never beside the source, which may be
-read-only. It is keyed by the source's absolute path, size and modification time, is
-written to a temporary file and renamed (a reader never sees half a copy), and is read
-back through the same validating decoder as any IDX file. Any failure to write it is
-ignored: the cache only ever saves time.
+Inflating ``train-images`` (9.9 MB of gzip) costs several times more than reading its 47
+MB raw copy (``data_cache_speedup`` in ``benchmarks/bench_data.py``). The copy lives in
+the user's cache directory (``BPVIZ_CACHE_DIR`` or platformdirs'
+``user_cache_path("bpviz")/idx``), never beside the source, which may be read-only. It
+is keyed by the source's absolute path, size and modification time, is written to a
+temporary file and renamed (a reader never sees half a copy), and is read back through
+the same validating decoder as any IDX file. Any failure to write it is ignored: the
+cache only ever saves time.
 
 The cache is bounded: at most :data:`MAX_ENTRIES` copies and :data:`MAX_BYTES` bytes
 (256 MiB: the full MNIST takes 55 MB, so four data sets of its size fit). Storing a

@@ -1,7 +1,9 @@
 """The in-memory data set every part of bpviz trains on and draws from.
 
-Images stay uint8 (784 bytes a digit); they are scaled to floats in [0, 1] only when
-a mini-batch is made, so the full MNIST costs 55 MB, not 220 MB. Inputs that are not
+Images stay uint8 (a byte a pixel, a quarter of float32's size); they are scaled to
+floats in [0, 1] where they are used: a mini-batch, a chunk of an evaluation, or once for
+the whole training set by the session's fast path, whose gathers then convert nothing.
+Inputs that are not
 pixels (the toy sets' 2-D coordinates, ``bpviz.data.toy``) are float32 and used as they
 are: the dtype says which (``Dataset.to_float`` is where that is decided).
 """

@@ -15,9 +15,9 @@ Why: a worker thread and a painting GUI thread take turns on one GIL; measured i
 ``benchmarks/bench_gui.py`` (``gui_throughput_ratio``), a process keeps the training
 speed. Snapshots travel through shared memory (``shared_snapshot``): the child copies the
 arrays into a block and pipes a message of a few kilobytes; the window copies them out on
-receipt. Pickled whole, a 784-512-256-10 snapshot (6.6 MB) overflowed the pipe's buffer
-and the window spent 11-25 ms a frame reading it; now about 7 ms, 2-3 ms of it CPU time
-(``gui_transfer_ms_wide`` and ``_pickled`` in ``benchmarks/bench_gui.py``). With
+receipt. Pickled whole, a wide network's snapshot overflows the pipe's buffer and the
+window waits on the pipe for it, frame after frame (the two ways are measured side by
+side: ``gui_transfer_ms_wide`` and ``_pickled`` in ``benchmarks/bench_gui.py``). With
 ``shared_memory=False``, or when no block can be created (said once on stderr), snapshots
 travel pickled as before. The child unlinks its blocks when it ends; ``stop()`` unlinks
 those of a child that was killed.

@@ -9,9 +9,9 @@ the session's evaluation instead of running the held-out set again on its GUI th
 The history keeps only the ``EpochMetrics`` part of each epoch (``summary``).
 
 The evaluation runs with one BLAS thread: on this project's 2 shared cores (the GUI
-thread beside the worker), a 2-thread OpenBLAS product of 1,000 test digits by W^1 took
-22 ms instead of 2 ms, its threads spin-waiting for a core; at batch 10 the training
-products are below OpenBLAS's threading threshold anyway.
+thread beside the worker), a 2-thread OpenBLAS product of the test digits by W^1 took
+many times longer than on one thread, its threads spin-waiting for a core; at batch 10
+the training products are below OpenBLAS's threading threshold anyway.
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def class_indices(values: np.ndarray, k: int) -> np.ndarray:
 
 def _one_blas_thread():
     global _controller
-    if _controller is None:  # finds the BLAS NumPy loaded (once: it takes ~10 ms)
+    if _controller is None:  # finds the BLAS NumPy loaded (once: it scans the loaded libraries)
         _controller = ThreadpoolController()
     return _controller.limit(limits=1, user_api="blas")
 
