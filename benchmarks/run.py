@@ -176,13 +176,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--against", metavar="REV", help="also measure commit REV, alternately")
     parser.add_argument("--rounds", type=int, default=2, help="with --against: runs of each side")
     parser.add_argument("--table", action="store_true", help="a Markdown table (with --against)")
+    parser.add_argument(
+        "--from",
+        dest="saved",
+        metavar="FILE",
+        help="measure nothing: print the figures of an earlier --json run saved in FILE",
+    )
     parser.add_argument("names", nargs="*", help="only these benchmarks (e.g. engine)")
     args = parser.parse_args(argv)
     figures: dict[str, float] = {}
     failed = []
+    if args.saved:  # e.g. the table of benchmarks/README.md, regenerated from a saved run
+        figures = json.loads(Path(args.saved).read_text())
     with contextlib.ExitStack() as stack:
-        before = stack.enter_context(worktree(args.against)) if args.against else None
-        for module in modules(args.names):
+        measure = not args.saved
+        before = stack.enter_context(worktree(args.against)) if args.against and measure else None
+        for module in modules(args.names) if measure else []:
             print(f"running {module} …", file=sys.stderr, flush=True)
             try:
                 if before is None:
@@ -193,8 +202,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"error: {error}", file=sys.stderr)
                 failed.append(module)
     worse = [k.split("@")[0] for k, v in figures.items() if k.endswith("@better") and v < 1]
-    if args.against:
-        print(f"worse than {args.against}: {', '.join(worse) or 'none'}", file=sys.stderr)
+    if any(k.endswith("@better") for k in figures):
+        print(f"worse than before: {', '.join(worse) or 'none'}", file=sys.stderr)
     if args.json:
         print(json.dumps(figures))
     elif args.table:

@@ -1,5 +1,6 @@
 """benchmarks/run.py: which way each figure is better, and the verdict it prints."""
 
+import json
 import sys
 from pathlib import Path
 
@@ -31,3 +32,13 @@ def test_the_table_calls_a_slower_time_and_a_lower_rate_worse():
     rows = {row.split("|")[1].strip(" `"): row for row in run.table(figures).splitlines()[2:]}
     assert "worse (0.50×)" in rows["gui_startup_s"]
     assert "better (2.00×)" in rows["gui_fps"]
+
+
+def test_a_saved_run_prints_its_table_without_measuring(tmp_path, capsys):
+    saved = tmp_path / "run.json"
+    figures = run.compare([{"gui_fps": 20.0}], [{"gui_fps": 30.0}])
+    saved.write_text(json.dumps(figures))
+    assert run.main(["--from", str(saved), "--table"]) == 0
+    out, err = capsys.readouterr()
+    assert "| `gui_fps` | 20 | 30 | 0.667 |" in out and "worse (0.67×)" in out
+    assert "worse than before: gui_fps" in err
