@@ -132,16 +132,6 @@ class Worker(EvaluationsMixin, TrainingWorker):
             thread.join(timeout)
         self._evaluations.shutdown(wait=True, cancel_futures=True)
 
-    @property
-    def running(self) -> bool:
-        """True while the worker trains continuously (run until pause)."""
-        return self._running
-
-    @property
-    def serial(self) -> int:
-        """Number of snapshots published so far."""
-        return self._serial
-
     def latest(self) -> Snapshot | None:
         """The latest published snapshot (immutable, read-only arrays)."""
         with self._cond:
