@@ -95,7 +95,7 @@ def test_on_mnist_the_plane_says_why_it_is_empty(qtbot, window):
 def test_hovering_the_plane_and_a_thumbnail_gives_the_values_there(qtbot, spiral):
     from viewtools import _viewport_point, hover
 
-    from bpviz.ui.notation import subscript, superscript
+    from bpviz.notation import subscript, superscript
 
     view = spiral.views["plane"]
     shown = spiral.latest

@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QPushButton
 
+from bpviz.notation import unicode_math
 from bpviz.session.diagnosis import Diagnosis, RecentScales, diagnose_snapshot
 from bpviz.ui.banner import add_banner
-from bpviz.ui.notation import unicode_math
 
 if TYPE_CHECKING:
     from bpviz.session.snapshot import SessionConfig, Snapshot

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bpviz.notation import superscript
 from bpviz.session.snapshot import Phase, PhaseKind, SessionConfig
 from bpviz.session.toyconfig import is_toy
-from bpviz.ui.notation import superscript
 
 _PRIME_WORDS = {  # how much a neuron "can still move": σ′ in words
     "sigmoid": "σ′(z) = a(1 − a): at most ¼, near 0 when saturated",
