@@ -10,8 +10,8 @@ import math
 from dataclasses import dataclass
 from typing import TypeVar
 
-from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QEvent, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSlider, QToolBar, QWidget
 
 from bpviz.session.limits import ETA_SLIDER_LOG_MAX, ETA_SLIDER_LOG_MIN
@@ -116,6 +116,50 @@ def _sized(field: Field, widest: str) -> Field:
     return field
 
 
+class ToolbarSlider(QSlider):
+    """A toolbar slider (pace, η) that keeps the keys a slider moves by.
+
+    Reached with Tab, it has the focus, and ←/→, ↑/↓, Page Up/Down, Home and End move
+    it, as a focused slider does anywhere — the window's shortcut on the same key (→:
+    Step mini-batch) waits until the focus leaves; Enter or Escape hands the focus back
+    to the window. A click or a drag does not take the focus, so → steps a mini-batch
+    again right after the mouse set the pace.
+    """
+
+    KEYS = frozenset(
+        {
+            Qt.Key.Key_Left,
+            Qt.Key.Key_Right,
+            Qt.Key.Key_Up,
+            Qt.Key.Key_Down,
+            Qt.Key.Key_PageUp,
+            Qt.Key.Key_PageDown,
+            Qt.Key.Key_Home,
+            Qt.Key.Key_End,
+        }
+    )
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(Qt.Orientation.Horizontal, parent)
+        self.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+
+    def event(self, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and event.key() in self.KEYS
+            and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        ):
+            event.accept()  # overridden: the key comes to keyPressEvent, not to a shortcut
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Escape):
+            self.window().setFocus(Qt.FocusReason.OtherFocusReason)
+        else:
+            super().keyPressEvent(event)
+
+
 class PaceControl(QWidget):
     """A slider over ``pacing.STOPS``, from ¼ mini-batch/s with every phase shown to full
     speed, and the words for the pace chosen; emits ``pace_changed(mini-batches/s or
@@ -125,7 +169,7 @@ class PaceControl(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._slider = QSlider(Qt.Orientation.Horizontal)
+        self._slider = ToolbarSlider()
         self._slider.setRange(0, len(PACES) - 1)
         self._slider.setPageStep(1)
         self._slider.setFixedWidth(110)
@@ -178,7 +222,7 @@ class EtaControl(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._slider = QSlider(Qt.Orientation.Horizontal)
+        self._slider = ToolbarSlider()
         self._slider.setRange(0, ETA_SLIDER_STEPS)
         self._slider.setFixedWidth(140)
         self.spin = _sized(EtaField(), "0.000001")
