@@ -61,14 +61,29 @@ def settings_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def window(qtbot, settings_path):
-    """The main window on the embedded sample, shown; closed (its worker stopped) after."""
+def window_on(qtbot, settings_path):
+    """Opens main windows as ``window_on(source)`` does: on data ``source`` ("sample",
+    a toy set's name …) with the test's settings, shown; each closed (its worker
+    stopped) after the test."""
     from bpviz.ui import settings as store
     from bpviz.ui.app import build_window
 
-    w = build_window("sample", store.open_settings(settings_path))
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.close()
+    opened = []
+
+    def open_on(source: str):
+        w = build_window(source, store.open_settings(settings_path))
+        opened.append(w)
+        qtbot.addWidget(w)
+        w.show()
+        qtbot.waitExposed(w)
+        return w
+
+    yield open_on
+    for w in reversed(opened):
+        w.close()
+
+
+@pytest.fixture
+def window(window_on):
+    """The main window on the embedded sample, shown; closed (its worker stopped) after."""
+    return window_on("sample")

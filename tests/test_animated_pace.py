@@ -93,7 +93,7 @@ def test_an_animated_pace_shows_every_phase_in_order(qtbot, settings_path, in_pr
 def test_the_status_bar_names_each_phase_as_it_plays(qtbot, window):
     """The status bar's phase follows the phase on screen (it is rate-limited for the
     numbers of a fast run, not for the phases of an animated one)."""
-    from bpviz.ui.notation import unicode_math
+    from bpviz.notation import unicode_math
 
     choose_stop(qtbot, window, pacing.ANIMATED_MAX)
     said: list[tuple[str, str]] = []

@@ -95,7 +95,8 @@ def test_no_string_dispatched_commands_in_runtime():
 
 def declared_only(name: str) -> bool:
     """A protocol member the protocol only declares (its body is a docstring and ``...``);
-    the others are the one-line commands it writes once, for its subclasses."""
+    the others it writes once for its subclasses: the one-line commands, and the
+    ``running`` and ``serial`` each worker keeps."""
     member = vars(TrainingWorker)[name]
     function = member.fget if isinstance(member, property) else member
     body = ast.parse(textwrap.dedent(inspect.getsource(function))).body[0].body
@@ -105,8 +106,9 @@ def declared_only(name: str) -> bool:
 @pytest.mark.parametrize("cls", [Worker, RemoteWorker])
 def test_each_worker_implements_the_protocol_explicitly(cls):
     """Each worker subclasses the protocol, defines in its own body every member the
-    protocol only declares, and inherits the commands it writes (each one line, ``submit``
-    of a typed command) — nothing is forwarded by name."""
+    protocol only declares, and inherits the members it writes (each command one line,
+    ``submit`` of a typed command; the state read from the worker's own field) — nothing
+    is forwarded by name."""
     assert TrainingWorker in cls.__mro__
     members = protocol_members()
     assert {"run", "set_eta", "train_on", "with_session", "latest", "failure"} <= set(members)
@@ -121,10 +123,13 @@ def test_each_worker_implements_the_protocol_explicitly(cls):
             assert list(inspect.signature(mine).parameters) == list(
                 inspect.signature(theirs).parameters
             ), f"{cls.__name__}.{name} differs from the protocol"
-        if name not in declared:  # a command: written once, in the protocol
+        if name not in declared:  # written once, in the protocol
             assert name not in vars(cls), f"{cls.__name__}.{name} repeats the protocol's"
-            source = inspect.getsource(theirs)
-            assert "self.submit(" in source, name
+            if isinstance(theirs, property):  # the state each worker keeps, read once
+                source = inspect.getsource(theirs.fget)
+                assert f"return self._{name}" in source, name
+            else:  # a command
+                assert "self.submit(" in inspect.getsource(theirs), name
 
 
 @pytest.fixture(scope="module")

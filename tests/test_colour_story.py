@@ -10,7 +10,7 @@ import pytest
 from pyqtgraph.Qt import QtGui
 from PySide6.QtCore import Qt
 from snapshots import snapshot_at
-from viewtools import shown
+from viewtools import delta_cells, shown
 
 from bpviz.session.snapshot import PhaseKind
 from bpviz.ui import colors
@@ -46,11 +46,8 @@ def brush_rgb(brushes) -> np.ndarray:
 
 
 def test_delta_cells_use_the_maps_at_their_levels(qtbot):
-    view = shown(qtbot, DeltaView(), height=700)
-    snapshot = snapshot_at(PhaseKind.DELTA, 1, sizes=(784, 30, 20, 10))
-    view.show_snapshot(snapshot)
-    for l in (1, 2, 3):
-        dC_da, sigma_prime, delta = view.cells(l)
+    _, snapshot, rows = delta_cells(qtbot)
+    for l, (dC_da, sigma_prime, delta) in rows:
         for cell, values in ((dC_da, snapshot.dC_da), (delta, snapshot.delta)):
             level = level_of(values[l - 1][0])
             assert cell.limit == level

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QToolBar
 
 from bpviz.data.sample import load_sample
 from bpviz.files import checkpoint
+from bpviz.notation import unicode_math
 from bpviz.session.diagnosis import (
     CHANCE_FACTOR,
     RECENT_BATCHES,
@@ -33,7 +34,6 @@ from bpviz.session.diagnosis import (
 from bpviz.session.session import Session
 from bpviz.session.snapshot import SessionConfig
 from bpviz.ui.main_window import on_screen
-from bpviz.ui.notation import unicode_math
 
 WIDE = SessionConfig(sizes=(784, 512, 256, 10))  # η = 3, sigmoid, quadratic: the defaults
 EPOCHS = 4

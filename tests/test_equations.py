@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_inspector import CONFIGS, engine_snapshots, random_selections
 
+from bpviz.notation import unicode_math
 from bpviz.session.snapshot import PhaseKind, phases_for
 from bpviz.ui.equation_text import (
     active_keys,
@@ -21,7 +22,6 @@ from bpviz.ui.equation_text import (
     substituted,
 )
 from bpviz.ui.inspection import Selection
-from bpviz.ui.notation import unicode_math
 
 
 def close(parsed: float, exact: float) -> bool:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QImage, QKeySequence
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit, QMessageBox
 
 from bpviz.ui import session_menus as sm
 from bpviz.ui.export import is_blank
@@ -79,6 +80,45 @@ def test_save_and_open_a_session_in_the_window(qtbot, window, tmp_path):
     assert sm.recent_files(window)[0] == path
     window.menus.recent_menu.aboutToShow.emit()
     assert [a.toolTip() for a in window.menus.recent_menu.actions()] == [path]
+
+
+def test_a_save_while_running_runs_on_with_the_example_shown(qtbot, window, tmp_path):
+    """Space, an example shown, Ctrl+S and a name typed into the file dialog: the save
+    pauses training for a moment; then it runs on, through the controller — the model
+    and the Run button say running, the example stays shown."""
+    path = tmp_path / "running.npz"
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    settle(qtbot, window, lambda s: s.step > 3)
+    x, label = window.dataset.test_images[0], int(window.dataset.test_labels[0])
+    probe = window.explorer.show_example(x, label, "test digit 0")
+    assert probe is not None and window.model.probe is probe
+    typed = []
+
+    def save_as():
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, QFileDialog):
+            QTimer.singleShot(50, save_as)
+            return
+        dialog.setDirectory(str(tmp_path))  # where the user went to
+        name = dialog.findChild(QLineEdit, "fileNameEdit")
+        name.selectAll()
+        qtbot.keyClicks(name, path.stem)  # the suffix is added on saving
+        typed.append(name.text())
+        qtbot.keyClick(name, Qt.Key.Key_Return)
+
+    QTimer.singleShot(50, save_as)
+    qtbot.keyClick(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert typed == [path.stem] and path.is_file()
+    assert window.model.running and window.act.run.isChecked()
+    step = window.worker.latest().step
+    qtbot.waitUntil(lambda: window.worker.latest().step > step + 3, timeout=15_000)
+    assert window.model.probe is probe  # the example the user looks at stays
+    window.activateWindow()  # offscreen, nothing gives the window back its focus
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    assert window.worker.wait_idle(10.0) and not window.model.running
 
 
 def test_opening_a_bad_file_says_so_and_changes_nothing(qtbot, window, tmp_path):

@@ -7,11 +7,11 @@ import pytest
 
 from bpviz.data.dataset import Dataset
 from bpviz.engine import Network, one_hot
+from bpviz.notation import unicode_math
 from bpviz.session.session import Session
 from bpviz.session.snapshot import PhaseKind, SessionConfig, phases_for
 from bpviz.ui.equation_text import active_keys, parse_numbers
 from bpviz.ui.inspection import Selection, inspect, numeric_check
-from bpviz.ui.notation import unicode_math
 
 
 def dataset(n_inputs=16, n_classes=5, n=60, seed=1) -> Dataset:

@@ -44,3 +44,15 @@ def test_the_hidden_delta_names_the_next_layer():
     assert narrate(Phase(PhaseKind.DELTA, 1), config).equation == "δ¹ = (W²)ᵀδ² ⊙ σ′(z¹)"
     assert narrate(Phase(PhaseKind.DELTA, 3), config).equation == "δ³ = (W⁴)ᵀδ⁴ ⊙ σ′(z³)"
     assert computing(None, config) == ""
+
+
+def test_what_feeds_a_layer_is_named_for_the_data():
+    """Layer 1 reads the input's pixels, or the two coordinates of a toy set (which has
+    no pixels); a deeper layer reads the neurons of the one before."""
+    mnist, toy = SessionConfig(sizes=(784, 30, 10)), SessionConfig(sizes=(2, 8, 8, 2))
+    first = narrate(Phase(PhaseKind.FORWARD, 1), toy).words
+    assert "pixel" not in first and "every coordinate of the input" in first
+    assert "every pixel of the input" in narrate(Phase(PhaseKind.FORWARD, 1), mnist).words
+    assert "every neuron of layer 1" in narrate(Phase(PhaseKind.FORWARD, 2), toy).words
+    assert "aⱼ of the input at its start" in narrate(Phase(PhaseKind.GRADIENT, 1), toy).words
+    assert "aⱼ of layer 2 at its start" in narrate(Phase(PhaseKind.GRADIENT, 3), toy).words

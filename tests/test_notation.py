@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 from uitexts import bare_numbers, caret_texts, widget_texts
 
-from bpviz.ui.notation import number, subscript, superscript, unicode_math
+from bpviz.notation import number, subscript, superscript, unicode_math
 
 
 @pytest.mark.parametrize(

@@ -15,18 +15,11 @@ from bpviz.ui.views.glass import number
 
 
 @pytest.fixture
-def spiral(qtbot, settings_path):
-    from bpviz.ui import settings as store
-    from bpviz.ui.app import build_window
-
-    w = build_window("spiral", store.open_settings(settings_path))
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
+def spiral(qtbot, window_on):
+    w = window_on("spiral")
     qtbot.waitUntil(lambda: w.latest is not None and w.latest.config.sizes == (2, 8, 8, 2),
                     timeout=20_000)  # fmt: skip
-    yield w
-    w.close()
+    return w
 
 
 def press_until(qtbot, window, done, presses=20):
@@ -102,7 +95,7 @@ def test_on_mnist_the_plane_says_why_it_is_empty(qtbot, window):
 def test_hovering_the_plane_and_a_thumbnail_gives_the_values_there(qtbot, spiral):
     from viewtools import _viewport_point, hover
 
-    from bpviz.ui.notation import subscript, superscript
+    from bpviz.notation import subscript, superscript
 
     view = spiral.views["plane"]
     shown = spiral.latest

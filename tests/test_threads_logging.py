@@ -19,21 +19,29 @@ from bpviz.ui import settings as store
 from bpviz.ui.app import build_parser
 from bpviz.ui.main_window import MainWindow
 
+# Bounds for waits on a condition, each ended as soon as it holds: generous, for a loaded
+# machine (5 s, pytest-qt's default, once ran out under a load of 9); not a duration.
+WAIT_S = 60.0
+WAIT_MS = int(WAIT_S * 1000)
+
 
 def test_a_failing_thread_is_named_registered_and_logs_its_traceback(caplog):
     release = threading.Event()
 
     def fail() -> None:
-        release.wait(5)
+        release.wait(WAIT_S)
         raise KeyError("lost key")
 
     thread = threads.start_thread("probe", fail, daemon=False)
-    assert thread.name == "bpviz-probe" and not thread.daemon
-    assert thread in threads.running()
-    with caplog.at_level(logging.ERROR, logger="bpviz"):
+    try:
+        assert thread.name == "bpviz-probe" and not thread.daemon
+        assert thread in threads.running()
+        with caplog.at_level(logging.ERROR, logger="bpviz"):
+            release.set()
+            thread.join(WAIT_S)  # returns as soon as it ended
+    finally:
         release.set()
-        thread.join(5)
-    assert thread not in threads.running()
+    assert not thread.is_alive() and thread not in threads.running()
     record = next(r for r in caplog.records if "bpviz-probe" in r.getMessage())
     assert record.exc_info is not None and record.exc_info[0] is KeyError
     assert "Traceback" in caplog.text and "lost key" in caplog.text
@@ -70,20 +78,28 @@ def test_a_failing_worker_command_logs_a_traceback_and_the_window_says_so(
     window.show()
     qtbot.waitExposed(window)
     try:
-        qtbot.waitUntil(lambda: window.latest is not None)
+        qtbot.waitUntil(lambda: window.latest is not None, timeout=WAIT_MS)
         window.activateWindow()
         with caplog.at_level(logging.ERROR, logger="bpviz"):
             qtbot.keyClick(window, Qt.Key.Key_Right)
-            qtbot.waitUntil(lambda: window.latest is not None and window.latest.step == 1)
+            qtbot.waitUntil(
+                lambda: window.latest is not None and window.latest.step == 1, timeout=WAIT_MS
+            )
             qtbot.keyClick(window, Qt.Key.Key_Right)
-            qtbot.waitUntil(lambda: "boom in step_batch" in window.statusBar().currentMessage())
+            qtbot.waitUntil(
+                lambda: "boom in step_batch" in window.statusBar().currentMessage(),
+                timeout=WAIT_MS,
+            )
         failure = [r for r in caplog.records if r.name == "bpviz.runtime.worker"]
         assert failure and failure[0].exc_info is not None
         assert "step_batch" in failure[0].getMessage()
         assert "Traceback" in caplog.text and "raise RuntimeError" in caplog.text
     finally:
         window.close()
-    assert not any(t.name == "bpviz-worker" for t in threads.running())
+    # closing asks the worker to stop after its current step: wait for that, not a guess
+    qtbot.waitUntil(
+        lambda: not any(t.name == "bpviz-worker" for t in threads.running()), timeout=WAIT_MS
+    )
 
 
 @pytest.mark.parametrize("flag", ["-v", "--verbose"])

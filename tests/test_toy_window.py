@@ -19,16 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def toy_window(qtbot, settings_path):
-    from bpviz.ui import settings as store
-    from bpviz.ui.app import build_window
-
-    w = build_window("xor", store.open_settings(settings_path))
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.close()
+def toy_window(window_on):
+    return window_on("xor")
 
 
 def click_menu(qtbot, menu, text):

@@ -10,7 +10,7 @@ import pyqtgraph as pg
 import pytest
 from pyqtgraph.Qt import QtGui, QtWidgets
 from snapshots import bare_snapshot, make_snapshots, snapshot_at
-from viewtools import brush_rgba, click, shown
+from viewtools import brush_rgba, click, delta_cells, shown
 
 from bpviz.session.snapshot import PhaseKind
 from bpviz.ui import colors
@@ -174,11 +174,8 @@ def test_network_clicks_map_to_neurons_and_edges(qtbot):
 
 
 def test_delta_view_draws_the_three_factors(qtbot):
-    view = shown(qtbot, DeltaView(), height=700)
-    snapshot = snapshot_at(PhaseKind.DELTA, 1, sizes=(784, 30, 20, 10))
-    view.show_snapshot(snapshot)
-    for l in (1, 2, 3):
-        dC_da, sigma_prime, delta = view.cells(l)
+    view, snapshot, rows = delta_cells(qtbot)
+    for l, (dC_da, sigma_prime, delta) in rows:
         np.testing.assert_array_equal(dC_da.values, snapshot.dC_da[l - 1][0])
         np.testing.assert_array_equal(sigma_prime.values, snapshot.sigma_prime[l - 1][0])
         np.testing.assert_array_equal(delta.values, snapshot.delta[l - 1][0])

@@ -1,5 +1,6 @@
 """The views ask the controller, like every control and menu: no view sends the worker a
-command or writes the window model itself (read from the source, AST)."""
+command or writes the window model itself, and no module of the window but the
+controller runs, pauses or steps the worker (read from the source, AST)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from pathlib import Path
 
 from bpviz.runtime.commands import TrainingWorker
 
-VIEWS = Path(__file__).resolve().parents[1] / "bpviz" / "ui" / "views"
+UI = Path(__file__).resolve().parents[1] / "bpviz" / "ui"
+VIEWS = UI / "views"
+RUN_STATE = {"run", "pause", "step_batch", "step_phase"}  # what the Run button shows
 READS = {"latest", "wait_idle"}  # a view may look at the newest snapshot
 COMMANDS = {
     name
@@ -62,3 +65,16 @@ def test_the_check_catches_what_it_is_for():
         "    self.window.controller.train_on(x, 1)\n"
     )
     assert bypasses(source) == ["line 2: worker.train_on", "line 3: model.set_probe"]
+
+
+def test_only_the_controller_runs_pauses_or_steps_the_worker():
+    """Whether training runs is the window model's (the Run button follows it): a module
+    that ran the worker itself — the File menu resuming after a quick save did — would
+    leave the model behind, so every such request goes through the controller."""
+    found = {
+        path.name: [hit for hit in bypasses(path.read_text()) if hit.split(".")[-1] in RUN_STATE]
+        for path in sorted(UI.rglob("*.py"))
+        if path.name != "controller.py"
+    }
+    found = {name: hits for name, hits in found.items() if hits}
+    assert not found, found

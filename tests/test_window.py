@@ -7,10 +7,10 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractSlider, QAbstractSpinBox, QMessageBox, QToolButton
 
+from bpviz.notation import unicode_math
 from bpviz.session.snapshot import PhaseKind, phases_for
 from bpviz.ui import settings as store
 from bpviz.ui.app import build_window
-from bpviz.ui.notation import unicode_math
 
 SAMPLE = "sample"  # the embedded sample: small, always present
 

@@ -6,8 +6,9 @@ import time
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QDialog, QSlider
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QSlider
 
+from bpviz.session import limits
 from bpviz.ui import settings as store
 from bpviz.ui.dialogs import NetworkDialog, parse_hidden
 
@@ -80,6 +81,24 @@ def test_network_dialog_is_reached_from_the_toolbar(qtbot, window):
 def test_bad_hidden_sizes_are_refused_with_a_reason(text):
     with pytest.raises(ValueError, match=r"\S"):
         parse_hidden(text)
+
+
+@pytest.mark.parametrize("typed, hidden", [("30, 5000", (30, 5000)), ("1 2 3 4 5 6 7", (1,) * 7)])
+def test_the_network_dialog_refuses_hidden_sizes_by_the_one_rule(qtbot, window, typed, hidden):
+    """Typed into the dialog and OK clicked: the reason shown is ``limits.check_hidden``'s,
+    word for word (the dialog keeps no rule of its own), and the dialog stays open."""
+    dialog = NetworkDialog(window.config, window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.hidden.selectAll()
+    qtbot.keyClicks(dialog.hidden, typed)
+    ok = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
+    qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+    with pytest.raises(ValueError) as rule:
+        limits.check_hidden(hidden)
+    assert dialog.error.text() == str(rule.value)
+    assert dialog.isVisible() and dialog.result() != QDialog.DialogCode.Accepted
 
 
 def test_restore_default_layout_brings_back_closed_docks(qtbot, window):

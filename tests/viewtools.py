@@ -1,4 +1,5 @@
-"""Helpers for the view tests: show a view offscreen, click or hover at view coordinates."""
+"""Helpers for the view tests: show a view offscreen, click or hover at view coordinates,
+the δ view's cells at the δ¹ phase."""
 
 from __future__ import annotations
 
@@ -15,6 +16,21 @@ def shown(qtbot, view: QtWidgets.QWidget, width: int = 900, height: int = 520):
     qtbot.waitExposed(view)
     QtWidgets.QApplication.processEvents()
     return view
+
+
+def delta_cells(qtbot, sizes: tuple[int, ...] = (784, 30, 20, 10)):
+    """A ``DeltaView`` shown the snapshot at phase δ¹ of a ``sizes`` network: the view,
+    that snapshot, and for each layer l = 1 … L the pair (l, the view's three cells of
+    it: ∂C/∂aˡ, σ′(zˡ), δˡ)."""
+    from snapshots import snapshot_at
+
+    from bpviz.session.snapshot import PhaseKind
+    from bpviz.ui.views import DeltaView
+
+    view = shown(qtbot, DeltaView(), height=700)
+    snapshot = snapshot_at(PhaseKind.DELTA, 1, sizes=sizes)
+    view.show_snapshot(snapshot)
+    return view, snapshot, [(l, view.cells(l)) for l in range(1, len(sizes))]
 
 
 def _viewport_point(gv: pg.GraphicsView, item: pg.GraphicsObject, x: float, y: float):

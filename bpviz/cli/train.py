@@ -20,7 +20,7 @@ import sys
 
 from bpviz.cli import train_loop
 from bpviz.cli.common import Parser, data_argument, eta_argument, int_at_least
-from bpviz.cli.train_extras import TrainExtras, add_arguments
+from bpviz.cli.train_extras import Draw, TrainExtras, add_arguments
 from bpviz.engine import Network
 from bpviz.engine.functions import COSTS, HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from bpviz.engine.network import INITS
@@ -147,13 +147,17 @@ def batch_size_problem(args: argparse.Namespace, n_train: int) -> str | None:
     return None
 
 
-def main(argv: list[str] | None = None, prog: str | None = None) -> int:
+def main(
+    argv: list[str] | None = None, prog: str | None = None, *, draw: Draw | None = None
+) -> int:
+    """Train as the flags say; the exit status. ``draw`` makes ``--snapshot-every``'s
+    exporter (``bpviz.__main__`` passes the window's offscreen views)."""
     args = parse(argv, prog)
     from bpviz.data import DataError, resolve_source
     from bpviz.files.checkpoint import CheckpointError
 
     try:
-        extras = TrainExtras(args, sys.argv[1:] if argv is None else list(argv))
+        extras = TrainExtras(args, sys.argv[1:] if argv is None else list(argv), draw)
         net = network_from(args)
     except ValueError as error:  # a damaged --resume file (CheckpointError) or a bad flag
         print(f"error: {error}", file=sys.stderr)

@@ -12,15 +12,19 @@ file; ``--eta`` changes η from the next step on; ``--data`` defaults to the dat
 file names (``sample`` or a folder), else to the usual choice.
 
 Snapshots: every N steps the step's full trace becomes the session's ``Snapshot`` at
-its update, and ``bpviz.ui.headless`` draws the views offscreen and writes a bundle into
-DIR. Qt is imported only then.
+its update, and the window's views, drawn offscreen, write a bundle into DIR. The views
+are the window's (Qt), which no headless module imports: ``bpviz.__main__``, the entry
+above both, hands ``train`` a ``Draw`` — ``bpviz.ui.headless.OffscreenExporter`` — and
+Qt is imported only when the first bundle is drawn.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -37,7 +41,23 @@ from bpviz.files.checkpoint import (
 from bpviz.session import oldtrain
 from bpviz.session.limits import check_eta
 from bpviz.session.session import Session
-from bpviz.session.snapshot import SessionConfig
+from bpviz.session.snapshot import SessionConfig, Snapshot
+
+
+class Exporter(Protocol):
+    """What draws ``--snapshot-every``'s bundles (``bpviz.ui.headless.OffscreenExporter``)."""
+
+    def export(self, snapshot: Snapshot, loss_per_step: np.ndarray | None = None) -> Any: ...
+
+    def close(self) -> None: ...
+
+
+# Makes the exporter of the bundles into folder ``out``, for data ``data_source``.
+Draw = Callable[[str, str], Exporter]
+NO_VIEWS = (
+    "--snapshot-every draws the window's views, which this entry point was not given: "
+    "run it as `python -m bpviz train` (or `bpviz train`)"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -105,19 +125,23 @@ class TrainExtras:
     """What the three flags add to a run: the ``--resume`` file, the ``Session`` it
     becomes, ``--snapshot-every`` bundles and the ``--save`` file."""
 
-    def __init__(self, args: argparse.Namespace, argv: list[str]) -> None:
+    def __init__(self, args: argparse.Namespace, argv: list[str], draw: Draw | None = None) -> None:
         """Check the flags and read ``--resume``'s file; sets ``args``' run flags (and η
-        and data, unless given) from it. ValueError for bad flags, CheckpointError for a
-        bad file."""
+        and data, unless given) from it. ``draw`` makes the exporter of the bundles
+        (needed with ``--snapshot-every``). ValueError for bad flags, CheckpointError for
+        a bad file."""
         self.args = args
         every, out = args.snapshot_every, args.out
         if every is not None and every < 1:
             raise ValueError("--snapshot-every must be ≥ 1")
         if (every is None) != (out is None):
             raise ValueError("--snapshot-every and --out go together")
+        if every is not None and draw is None:
+            raise ValueError(NO_VIEWS)
         self.resumed: Checkpoint | None = None
         self.description = ""
-        self.exporter = None
+        self._draw = draw
+        self.exporter: Exporter | None = None
         if args.resume:
             self._read(args.resume, argv)
 
@@ -169,9 +193,7 @@ class TrainExtras:
         bundle into ``--out``."""
         snapshot = session.snapshot()
         if self.exporter is None:
-            from bpviz.ui.headless import OffscreenExporter
-
-            self.exporter = OffscreenExporter(self.args.out, data_source=self.description)
+            self.exporter = self._draw(self.args.out, self.description)
         losses = np.array(session.history.loss.values)
         report = self.exporter.export(snapshot, loss_per_step=losses)
         print(f"snapshot: step {snapshot.step} → {report.folder}", file=sys.stderr, flush=True)

@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from bpviz.notation import unicode_math  # the window's one notation (Qt-free, below both)
 from bpviz.session.diagnosis import Diagnosis, diagnose_session
 from bpviz.session.session import Session
 from bpviz.session.snapshot import EpochMetrics
@@ -81,8 +82,6 @@ def report_line(session: Session, metrics: EpochMetrics, train_loss: float, as_j
 
 def stuck_note(diagnosis: Diagnosis) -> str:
     """The stuck diagnosis as ``bpviz train`` says it: three lines, Unicode maths."""
-    from bpviz.ui.notation import unicode_math  # Qt-free: the window's one notation
-
     return "\n".join(f"note: {unicode_math(part)}" for part in diagnosis.text.split("\n"))
 
 

@@ -193,15 +193,19 @@ class TrainingWorker(Protocol):
     every member in their own body. Commands return once queued (checked first: a
     ValueError says why one was refused); ``latest()`` shows their effect."""
 
+    # The state each worker keeps in ``self._running`` and ``self._serial`` (a ``Worker``
+    # writes them as it trains and publishes, a ``RemoteWorker`` from its child's
+    # replies), read here once for both.
+
     @property
     def running(self) -> bool:
         """True while training continuously (as last reported)."""
-        ...
+        return self._running
 
     @property
     def serial(self) -> int:
-        """Number of the newest snapshot published (or received)."""
-        ...
+        """Number of the newest snapshot published (or received from the child)."""
+        return self._serial
 
     @property
     def failure(self) -> str | None:

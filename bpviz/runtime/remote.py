@@ -211,16 +211,6 @@ class RemoteWorker(TrainingWorker):
         return self._latest
 
     @property
-    def serial(self) -> int:
-        """Serial number (in the child) of the newest snapshot received."""
-        return self._serial
-
-    @property
-    def running(self) -> bool:
-        """Whether the child's worker was training continuously at the last reply."""
-        return self._running
-
-    @property
     def alive(self) -> bool:
         """True while the training process serves requests."""
         return not self._closed and self._process.is_alive()

@@ -15,7 +15,8 @@ step command publishes its result; every array published is read-only and shares
 memory with the session (``readonly.Sealer``). An exception inside the worker becomes
 the snapshot's ``message`` (its traceback goes to the log) and the worker serves on.
 ``with_session`` (save, open, export) runs on the worker thread between two commands,
-so it sees one consistent state whichever threads command meanwhile.
+so it sees one consistent state whichever threads command meanwhile
+(``worker_calls``); epoch evaluations run beside training (``worker_evaluations``).
 """
 
 from __future__ import annotations
@@ -24,10 +25,8 @@ import logging
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, replace
-from typing import Any, ClassVar
+from dataclasses import replace
 
 import numpy as np
 
@@ -49,6 +48,7 @@ from bpviz.runtime.commands import (
 )
 from bpviz.runtime.readonly import Sealer
 from bpviz.runtime.threads import executor, start_thread
+from bpviz.runtime.worker_calls import SessionCall, SessionCallsMixin
 from bpviz.runtime.worker_evaluations import Evaluated, EvaluationsMixin
 from bpviz.session.session import Session
 from bpviz.session.snapshot import Snapshot
@@ -56,22 +56,9 @@ from bpviz.session.snapshot import Snapshot
 RUN_CHUNK = 1_000_000  # most fast-path steps between two looks at the clock and queue
 UNSEEN_LIMIT = 1.0  # seconds an animated phase waits for latest() before the next one runs
 logger = logging.getLogger(__name__)
-STOPPED = "the worker stopped before the call could run"
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class _SessionCall:
-    """A ``with_session`` call queued for the worker thread; its caller waits on ``future``."""
-
-    name: ClassVar[str] = "with_session"
-
-    fn: Callable[..., Any]
-    args: tuple
-    kwargs: dict
-    future: Future
-
-
-class Worker(EvaluationsMixin, TrainingWorker):
+class Worker(EvaluationsMixin, SessionCallsMixin, TrainingWorker):
     """Drives ``session`` on a thread named ``bpviz-worker``; see the module doc.
 
     The worker owns the session from ``start()`` to ``stop()``: read it from another
@@ -84,7 +71,7 @@ class Worker(EvaluationsMixin, TrainingWorker):
         self.session = session
         self._period = 1.0 / float(publish_hz)
         self._cond = threading.Condition()
-        self._queue: deque[Command | Evaluated | _SessionCall] = deque()
+        self._queue: deque[Command | Evaluated | SessionCall] = deque()
         self._interrupt = threading.Event()  # set while commands wait: ends a fast run early
         self._thread: threading.Thread | None = None
         self._stopping = False
@@ -132,16 +119,6 @@ class Worker(EvaluationsMixin, TrainingWorker):
             thread.join(timeout)
         self._evaluations.shutdown(wait=True, cancel_futures=True)
 
-    @property
-    def running(self) -> bool:
-        """True while the worker trains continuously (run until pause)."""
-        return self._running
-
-    @property
-    def serial(self) -> int:
-        """Number of snapshots published so far."""
-        return self._serial
-
     def latest(self) -> Snapshot | None:
         """The latest published snapshot (immutable, read-only arrays)."""
         with self._cond:
@@ -173,7 +150,7 @@ class Worker(EvaluationsMixin, TrainingWorker):
             self._enqueue(checked)
         return checked.eta if isinstance(checked, SetEta) else None
 
-    def _enqueue(self, command: Command | _SessionCall) -> None:
+    def _enqueue(self, command: Command | SessionCall) -> None:
         if self._stopping:
             raise RuntimeError(f"the worker is stopped; {command.name} was not applied")
         self._queue.append(command)
@@ -199,21 +176,13 @@ class Worker(EvaluationsMixin, TrainingWorker):
             inline = self._thread is None or self._thread is threading.current_thread()
             if not inline:
                 future: Future = Future()
-                self._enqueue(_SessionCall(fn, args, kwargs, future))
+                self._enqueue(SessionCall(fn, args, kwargs, future))
         if not inline:
             return future.result()
         # not started (nothing else runs the session) or called from the worker itself
         value = fn(self.session, *args, **kwargs)
         self._adopt_session()
         return value
-
-    def _adopt_session(self) -> None:
-        """After a successful ``with_session``: paused, the session's config and data
-        the basis for later commands, its snapshot published."""
-        self._running = False
-        with self._cond:
-            self._config, self._dataset = self.session.config, self.session.dataset
-        self.publish()
 
     def publish(self, *, unseen: bool = False) -> None:
         """Publish the session's snapshot now (the worker calls this; so may a test
@@ -230,16 +199,14 @@ class Worker(EvaluationsMixin, TrainingWorker):
                 with self._cond:
                     commands = self._wait_for_work()
                     if commands is None:
-                        for queued in self._queue:
-                            if isinstance(queued, _SessionCall):  # its caller waits: say why
-                                queued.future.set_exception(RuntimeError(STOPPED))
+                        self._refuse_calls(self._queue)  # their callers wait: say why
                         self._queue.clear()
                         self._evaluating = 0  # their results will not be applied
                         self._running, self._idle = False, True
                         self._cond.notify_all()
                         return
                 for command in commands:
-                    if isinstance(command, _SessionCall):
+                    if isinstance(command, SessionCall):
                         self._in_session(command)
                     else:
                         self._guarded(self._apply, command)
@@ -281,26 +248,6 @@ class Worker(EvaluationsMixin, TrainingWorker):
                 return max(wait, min(self._unseen_until - now, 0.05))  # latest() notifies
             self._unseen_until = None  # nobody looks: go on
         return wait
-
-    def _in_session(self, call: _SessionCall) -> None:
-        """A ``with_session`` call, on the worker thread: evaluations under way recorded
-        first (the epoch counter and the metrics then agree), then ``fn``; its result or
-        exception goes to the caller waiting on ``call.future``."""
-        future = call.future
-        if not future.set_running_or_notify_cancel():
-            return
-        try:
-            self._guarded(self._settle_evaluations)
-            value = call.fn(self.session, *call.args, **call.kwargs)
-        except BaseException as error:  # the caller's to handle: the worker carries on
-            future.set_exception(error)
-            return
-        try:
-            self._adopt_session()
-        except BaseException as error:  # the snapshot failed: the caller hears of it
-            future.set_exception(error)
-            return
-        future.set_result(value)
 
     def _guarded(self, action, *args) -> None:
         try:

@@ -25,7 +25,7 @@ trace; ``RecentScales`` pools the last mini-batches — what the window does wit
 snapshot it draws; ``diagnose_session`` probes a headless session instead, for
 ``bpviz train``). Output: None, or a ``Diagnosis`` whose texts are in caret form
 (``δ^1``), as the session's other labels; the window and ``bpviz train`` show them
-through ``bpviz.ui.notation.unicode_math``.
+through ``bpviz.notation.unicode_math``.
 """
 
 from __future__ import annotations

@@ -215,7 +215,7 @@ def apply_script(window: MainWindow, args: argparse.Namespace) -> None:
             print(f"bpviz: {window.statusBar().currentMessage()}", file=sys.stderr)
     if args.step_phases > 0:
         for _ in range(args.step_phases):
-            window.worker.step_phase()
+            window.controller.step_phase()  # as the . key does
         window.worker.wait_idle(timeout=30.0)
     if getattr(args, "inspect", None) is not None:
         window.refresh()  # draw first, so every view knows the network it highlights in

@@ -20,11 +20,12 @@ import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QToolBar
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QPushButton
 
 from bpviz.runtime.child_process import resume_from_parameters
 from bpviz.runtime.remote import RemoteError, RemoteWorker
+from bpviz.ui.banner import add_banner
 
 if TYPE_CHECKING:
     from bpviz.session.snapshot import Snapshot
@@ -43,15 +44,6 @@ class ChildWatch(QObject):
         self.window = window
         self.controller = controller
         self.failure: str | None = None  # what the banner says, while it is shown
-        self.banner = QToolBar("Training process", window)
-        self.banner.setObjectName("bpviz_child_banner")
-        self.banner.setMovable(False)
-        self.banner.setFloatable(False)
-        self.label = QLabel()
-        self.label.setObjectName("bpviz_child_message")
-        self.label.setWordWrap(True)
-        self.label.setStyleSheet(BANNER_STYLE)
-        self.label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.restart_button = QPushButton("Restart from the last snapshot")
         self.restart_button.setObjectName("bpviz_restart")
         self.restart_button.setToolTip(
@@ -59,11 +51,9 @@ class ChildWatch(QObject):
             "the last snapshot shown (step counter and history start again at 0)"
         )
         self.restart_button.clicked.connect(self.restart)
-        self.banner.addWidget(self.label)
-        self.banner.addWidget(self.restart_button)
-        window.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
-        window.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.banner)
-        self.banner.hide()
+        self.banner, self.label = add_banner(
+            window, "Training process", "child", BANNER_STYLE, self.restart_button
+        )
         self._timer = QTimer(self, interval=CHECK_MS)
         self._timer.timeout.connect(self.check)
         self._timer.start()

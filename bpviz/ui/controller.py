@@ -11,6 +11,7 @@ not the snapshots. The one thing learnt from snapshots is a run that stopped by 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -64,12 +65,27 @@ class Controller:
     def run(self) -> None:
         """Start continuous training (the Run/Pause button says so at once); the views
         show the session again if an example was shown."""
-        self._run_serial = self.window.worker.serial
         self.model.set_probe(None)
         if self.window.statusBar().currentMessage() == pacing.welcome(self.model.pace):
             self.window.statusBar().clearMessage()  # it said Space starts it: done
+        self._resume()
+
+    def _resume(self) -> None:
+        """Training runs, and the model (the Run button) says so; what is shown stays."""
+        self._run_serial = self.window.worker.serial
         self.model.set_running(True)
         self.window.worker.run()
+
+    @contextlib.contextmanager
+    def running_on(self) -> Iterator[None]:
+        """Around a quick look at the session (save, export), which leaves the worker
+        paused: training that ran, or that the user asked to run, runs on after it."""
+        running = bool(self.window.worker.running) or self.model.running
+        try:
+            yield
+        finally:
+            if running:
+                self._resume()
 
     def pause(self) -> None:
         self.model.set_running(False)

@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TypeVar
 
-from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QEvent, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSlider, QToolBar, QWidget
 
 from bpviz.session.limits import ETA_SLIDER_LOG_MAX, ETA_SLIDER_LOG_MIN
 from bpviz.ui import pacing
-from bpviz.ui.fields import BatchField, EtaField
+from bpviz.ui.fields import BatchField, EtaField, NumberField
 
 PACES = pacing.STOPS  # mini-batches per second, slowest first, then full speed (None)
 ETA_LOG_MIN, ETA_LOG_MAX = ETA_SLIDER_LOG_MIN, ETA_SLIDER_LOG_MAX  # the slider's log10 η
 ETA_SLIDER_STEPS = 600
+Field = TypeVar("Field", bound=NumberField)
 
 
 def pace_label(pace: float | None) -> str:
@@ -95,6 +97,69 @@ def make_actions(parent: QWidget) -> Actions:
     )
 
 
+def _row(owner: QWidget, title: str, *widgets: QWidget, tip: str | None = None) -> None:
+    """Lay out ``owner`` as a toolbar group: the label ``title``, then ``widgets``, in a
+    row; ``tip``, when given, is the tooltip of the group and of each widget."""
+    layout = QHBoxLayout(owner)
+    layout.setContentsMargins(4, 0, 4, 0)
+    layout.addWidget(QLabel(title))
+    for widget in widgets:
+        layout.addWidget(widget)
+    if tip is not None:
+        for widget in (owner, *widgets):
+            widget.setToolTip(tip)
+
+
+def _sized(field: Field, widest: str) -> Field:
+    """``field`` just wide enough for the text ``widest`` (and its frame)."""
+    field.setFixedWidth(field.fontMetrics().horizontalAdvance(widest) + 16)
+    return field
+
+
+class ToolbarSlider(QSlider):
+    """A toolbar slider (pace, η) that keeps the keys a slider moves by.
+
+    Reached with Tab, it has the focus, and ←/→, ↑/↓, Page Up/Down, Home and End move
+    it, as a focused slider does anywhere — the window's shortcut on the same key (→:
+    Step mini-batch) waits until the focus leaves; Enter or Escape hands the focus back
+    to the window. A click or a drag does not take the focus, so → steps a mini-batch
+    again right after the mouse set the pace.
+    """
+
+    KEYS = frozenset(
+        {
+            Qt.Key.Key_Left,
+            Qt.Key.Key_Right,
+            Qt.Key.Key_Up,
+            Qt.Key.Key_Down,
+            Qt.Key.Key_PageUp,
+            Qt.Key.Key_PageDown,
+            Qt.Key.Key_Home,
+            Qt.Key.Key_End,
+        }
+    )
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(Qt.Orientation.Horizontal, parent)
+        self.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+
+    def event(self, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and event.key() in self.KEYS
+            and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        ):
+            event.accept()  # overridden: the key comes to keyPressEvent, not to a shortcut
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Escape):
+            self.window().setFocus(Qt.FocusReason.OtherFocusReason)
+        else:
+            super().keyPressEvent(event)
+
+
 class PaceControl(QWidget):
     """A slider over ``pacing.STOPS``, from ¼ mini-batch/s with every phase shown to full
     speed, and the words for the pace chosen; emits ``pace_changed(mini-batches/s or
@@ -104,18 +169,14 @@ class PaceControl(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._slider = QSlider(Qt.Orientation.Horizontal)
+        self._slider = ToolbarSlider()
         self._slider.setRange(0, len(PACES) - 1)
         self._slider.setPageStep(1)
         self._slider.setFixedWidth(110)
         self._label = QLabel()
         width = self._label.fontMetrics().horizontalAdvance
         self._label.setMinimumWidth(max(width(pacing.short_label(p)) for p in PACES) + 4)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(4, 0, 4, 0)
-        layout.addWidget(QLabel("Pace"))
-        layout.addWidget(self._slider)
-        layout.addWidget(self._label)
+        _row(self, "Pace", self._slider, self._label)  # tooltips: _say, by the pace
         self._slider.valueChanged.connect(self._changed)
         self._exact: float | None = None  # a pace between two stops, until the slider moves
         self.set_pace(None)
@@ -161,23 +222,16 @@ class EtaControl(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._slider = QSlider(Qt.Orientation.Horizontal)
+        self._slider = ToolbarSlider()
         self._slider.setRange(0, ETA_SLIDER_STEPS)
         self._slider.setFixedWidth(140)
-        self.spin = EtaField()
-        self.spin.setFixedWidth(self.spin.fontMetrics().horizontalAdvance("0.000001") + 16)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(4, 0, 4, 0)
-        layout.addWidget(QLabel("η"))
-        layout.addWidget(self._slider)
-        layout.addWidget(self.spin)
+        self.spin = _sized(EtaField(), "0.000001")
         tip = (
             "η, the learning rate of the update W ← W − η ∂C/∂W, b ← b − η ∂C/∂b "
             "(log scale). Type a value and press Enter (Escape: keep the current one), "
             "or use ↑/↓. Changes apply to the next update, while training runs"
         )
-        for widget in (self, self._slider, self.spin):
-            widget.setToolTip(tip)
+        _row(self, "η", self._slider, self.spin, tip=tip)
         self._settle = QTimer(self, singleShot=True, interval=120)
         self._settle.timeout.connect(lambda: self.eta_requested.emit(self._slider_eta()))
         self._slider.valueChanged.connect(self._slider_moved)
@@ -211,19 +265,13 @@ class BatchSizeControl(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.spin = BatchField()
-        self.spin.setFixedWidth(self.spin.fontMetrics().horizontalAdvance("000000") + 16)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(4, 0, 4, 0)
-        layout.addWidget(QLabel("Batch"))
-        layout.addWidget(self.spin)
+        self.spin = _sized(BatchField(), "000000")
         tip = (
             "m, the mini-batch size, 1 … the number of training examples: "
             "∂C/∂Wˡ = (1/m) Σₓ δˣ,ˡ (aˣ,ˡ⁻¹)ᵀ averages the gradient over m examples. "
             "Type it and press Enter (or ↑/↓); applies on Reset (Ctrl+R)"
         )
-        for widget in (self, self.spin):
-            widget.setToolTip(tip)
+        _row(self, "Batch", self.spin, tip=tip)
         self.spin.committed.connect(self.batch_size_changed.emit)
 
     def set_batch_size(self, m: int) -> None:

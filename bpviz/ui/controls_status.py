@@ -7,8 +7,8 @@ from collections import deque
 
 from PySide6.QtWidgets import QLabel, QStatusBar
 
+from bpviz.notation import unicode_math
 from bpviz.session.snapshot import Snapshot
-from bpviz.ui.notation import unicode_math
 
 PERIOD = 0.25  # seconds between two refreshes while training runs
 WIDEST = {  # text as wide as each field gets, so the bar does not jitter

@@ -18,10 +18,11 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QToolBar
+from PySide6.QtWidgets import QPushButton
 
+from bpviz.notation import unicode_math
 from bpviz.session.diagnosis import Diagnosis, RecentScales, diagnose_snapshot
-from bpviz.ui.notation import unicode_math
+from bpviz.ui.banner import add_banner
 
 if TYPE_CHECKING:
     from bpviz.session.snapshot import SessionConfig, Snapshot
@@ -45,27 +46,16 @@ class DiagnosisBanner(QObject):
         self._measured_at = float("-inf")  # when a running snapshot was last measured
         self._dismissed: tuple[SessionConfig, float] | None = None  # (run's config, η)
         self._epochs = -1  # epochs evaluated when the text was last set
-        self.banner = QToolBar("Training stuck", window)
-        self.banner.setObjectName("bpviz_stuck_banner")
-        self.banner.setMovable(False)
-        self.banner.setFloatable(False)
-        self.label = QLabel()
-        self.label.setObjectName("bpviz_stuck_message")
-        self.label.setWordWrap(True)
-        self.label.setTextFormat(Qt.TextFormat.RichText)
-        self.label.setStyleSheet(BANNER_STYLE)
-        self.label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.dismiss_button = QPushButton("Dismiss")
         self.dismiss_button.setObjectName("bpviz_stuck_dismiss")
         self.dismiss_button.setToolTip(
             "Hide this until the network is reset or changed, or η changes"
         )
         self.dismiss_button.clicked.connect(self.dismiss)
-        self.banner.addWidget(self.label)
-        self.banner.addWidget(self.dismiss_button)
-        window.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
-        window.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.banner)
-        self.banner.hide()
+        self.banner, self.label = add_banner(
+            window, "Training stuck", "stuck", BANNER_STYLE, self.dismiss_button
+        )
+        self.label.setTextFormat(Qt.TextFormat.RichText)
         self.banner.installEventFilter(self)  # a resized banner refits its text's height
         window.snapshot_shown.connect(self.show_snapshot)
 

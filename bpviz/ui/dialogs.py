@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TypeVar
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -24,16 +25,16 @@ from PySide6.QtWidgets import (
 )
 
 from bpviz.runtime.threads import start_thread
+from bpviz.session import limits
 from bpviz.session.snapshot import SessionConfig
 
 logger = logging.getLogger(__name__)
+Field = TypeVar("Field", bound=QWidget)
 
 HIDDEN = ("sigmoid", "tanh", "relu", "leaky_relu")
 OUTPUTS = ("sigmoid", "softmax")
 COSTS = ("quadratic", "cross_entropy")
 INITS = ("scaled", "normal")
-MAX_WIDTH = 4096
-MAX_HIDDEN_LAYERS = 6
 
 
 def show_message(parent: QWidget, title: str, text: str, *, error: bool = True) -> QMessageBox:
@@ -52,17 +53,51 @@ def show_message(parent: QWidget, title: str, text: str, *, error: bool = True) 
 
 
 def parse_hidden(text: str) -> tuple[int, ...]:
-    """``"512, 256"`` → ``(512, 256)``; raises ValueError with a message a user can act on."""
+    """``"512, 256"`` → ``(512, 256)``, allowed by ``limits.check_hidden`` (the one rule);
+    raises ValueError with a message a user can act on."""
     parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p]
     try:
         sizes = tuple(int(p) for p in parts)
     except ValueError:
         raise ValueError(f"hidden layer sizes must be whole numbers, got {text!r}") from None
-    if len(sizes) > MAX_HIDDEN_LAYERS:
-        raise ValueError(f"at most {MAX_HIDDEN_LAYERS} hidden layers, got {len(sizes)}")
-    if any(not 1 <= n <= MAX_WIDTH for n in sizes):
-        raise ValueError(f"each hidden layer needs 1 … {MAX_WIDTH} neurons, got {text!r}")
-    return sizes
+    return limits.check_hidden(sizes)
+
+
+class SettingsForm:
+    """A dialog laid out as a settings form: the sentence ``intro``, the labelled fields
+    (``field`` adds one), a red line ``error`` for the reason a value is refused, and OK
+    (reading ``ok_text``) / Cancel wired to the dialog's ``accept`` / ``reject``."""
+
+    def __init__(self, dialog: QDialog, intro: str, ok_text: str) -> None:
+        self.error = QLabel()
+        self.error.setStyleSheet("color: #c0392b")
+        self.error.setWordWrap(True)
+        self._rows = QFormLayout()
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(ok_text)
+        buttons.accepted.connect(dialog.accept)
+        buttons.rejected.connect(dialog.reject)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(QLabel(intro))
+        layout.addLayout(self._rows)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+
+    def field(self, label: str, widget: Field, tip: str) -> Field:
+        """``widget`` on the next row after ``label``, with ``tip`` as its tooltip."""
+        widget.setToolTip(tip)
+        self._rows.addRow(label, widget)
+        return widget
+
+
+def combo(items: tuple[str, ...], current: str) -> QComboBox:
+    """A drop-down of ``items`` showing ``current``."""
+    box = QComboBox()
+    box.addItems(items)
+    box.setCurrentText(current)
+    return box
 
 
 class NetworkDialog(QDialog):
@@ -76,57 +111,38 @@ class NetworkDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Network and cost")
         self._base = config
-        self.hidden = QLineEdit(", ".join(map(str, config.sizes[1:-1])))
-        self.hidden.setToolTip(
+        form = SettingsForm(
+            self, "Applying starts training again from new Wˡ, bˡ.", "Reset with these"
+        )
+        self.hidden = form.field(
+            "Hidden layers",
+            QLineEdit(", ".join(map(str, config.sizes[1:-1]))),
             "Hidden layer widths from the input side, comma-separated (e.g. 30, or 512, 256); "
-            "the input (pixels) and output (classes) sizes come from the data"
+            "the input (pixels) and output (classes) sizes come from the data",
         )
-        self.activation = self._combo(HIDDEN, config.hidden, "σ, the hidden activation a = σ(z)")
-        self.output = self._combo(
-            OUTPUTS, config.output, "Output layer aᴸ: sigmoid σ(zᴸ), or softmax"
+        self.activation = form.field(
+            "Hidden σ", combo(HIDDEN, config.hidden), "σ, the hidden activation a = σ(z)"
         )
-        self.cost = self._combo(
-            COSTS,
-            config.cost,
+        self.output = form.field(
+            "Output", combo(OUTPUTS, config.output), "Output layer aᴸ: sigmoid σ(zᴸ), or softmax"
+        )
+        self.cost = form.field(
+            "Cost C",
+            combo(COSTS, config.cost),
             "C: quadratic ½‖aᴸ − y‖² (∂C/∂aᴸ = aᴸ − y), or cross-entropy",
         )
-        self.init = self._combo(
-            INITS, config.init, "Initial Wˡ: scaled N(0, 1/nₗ₋₁) or standard N(0, 1)"
+        self.init = form.field(
+            "Initial W",
+            combo(INITS, config.init),
+            "Initial Wˡ: scaled N(0, 1/nₗ₋₁) or standard N(0, 1)",
         )
-        self.seed = QSpinBox()
+        self.seed = form.field(
+            "Seed", QSpinBox(), "Random seed of the initial Wˡ, bˡ and of the mini-batch order"
+        )
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setValue(config.seed)
-        self.seed.setToolTip("Random seed of the initial Wˡ, bˡ and of the mini-batch order")
-        self.error = QLabel()
-        self.error.setStyleSheet("color: #c0392b")
-        self.error.setWordWrap(True)
-        form = QFormLayout()
-        form.addRow("Hidden layers", self.hidden)
-        form.addRow("Hidden σ", self.activation)
-        form.addRow("Output", self.output)
-        form.addRow("Cost C", self.cost)
-        form.addRow("Initial W", self.init)
-        form.addRow("Seed", self.seed)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Reset with these")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Applying starts training again from new Wˡ, bˡ."))
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(buttons)
+        self.error = form.error
         self._config = config
-
-    @staticmethod
-    def _combo(items: tuple[str, ...], current: str, tip: str) -> QComboBox:
-        combo = QComboBox()
-        combo.addItems(items)
-        combo.setCurrentText(current)
-        combo.setToolTip(tip)
-        return combo
 
     def config(self) -> SessionConfig:
         """The configuration as accepted."""

@@ -130,6 +130,9 @@ class MainWindow(QMainWindow):
         app = QGuiApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(lambda: finish_on_quit(self))
+        # the keyboard starts with the window (its keys: Space, →, . …), not with the first
+        # control Tab reaches — the pace slider, whose own keys include →
+        self.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # --- what the model holds, as the window's (read-only) ---
 

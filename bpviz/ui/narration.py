@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bpviz.notation import superscript
 from bpviz.session.snapshot import Phase, PhaseKind, SessionConfig
-from bpviz.ui.notation import superscript
+from bpviz.session.toyconfig import is_toy
 
 _PRIME_WORDS = {  # how much a neuron "can still move": σ′ in words
     "sigmoid": "σ′(z) = a(1 − a): at most ¼, near 0 when saturated",
@@ -45,6 +46,17 @@ FULL_SPEED = Narration(
 
 def _sup(l: int | str) -> str:
     return superscript(l)
+
+
+def _from_below(l: int, config: SessionConfig) -> tuple[str, str, str, str]:
+    """What feeds layer l, for the forward and gradient phases: ˡ and ˡ⁻¹ as
+    superscripts, layer l − 1 in words and what it is made of — the input's pixels (the
+    coordinates of toy data: no pixels there) for l = 1, else a layer's neurons."""
+    if l == 1:
+        below, unit = "the input", "coordinate" if is_toy(config) else "pixel"
+    else:
+        below, unit = f"layer {l - 1}", "neuron"
+    return _sup(l), _sup(l - 1), below, unit
 
 
 def _delta_output(config: SessionConfig) -> Narration:
@@ -84,14 +96,13 @@ def narrate(phase: Phase | None, config: SessionConfig) -> Narration:
     l = phase.layer
     kind = phase.kind
     if kind is PhaseKind.FORWARD:
-        s, p = _sup(l), _sup(l - 1)
+        s, p, below, unit = _from_below(l, config)
         act = config.output if l == L else config.hidden
-        source = "every input pixel" if l == 1 else f"every neuron of layer {l - 1}"
         return Narration(
             f"a{s} = σ(W{s} a{p} + b{s})",
-            f"forward: each neuron of layer {l} adds up what {source} sends it along "
-            f"its edges, weight × activation wᵢⱼ aⱼ, plus its bias, and squashes the sum "
-            f"with {act}.",
+            f"forward: each neuron of layer {l} adds up what every {unit} of {below} sends "
+            f"it along its edges, weight × activation wᵢⱼ aⱼ, plus its bias, and squashes "
+            f"the sum with {act}.",
         )
     if kind is PhaseKind.COST:
         if config.cost == "cross_entropy":
@@ -114,12 +125,11 @@ def narrate(phase: Phase | None, config: SessionConfig) -> Narration:
             f"back along its edges, Σᵢ wᵢⱼ δᵢ, times how much it can still move ({prime}).",
         )
     if kind is PhaseKind.GRADIENT:
-        s, p = _sup(l), _sup(l - 1)
-        start = "the input" if l == 1 else f"layer {l - 1}"
+        s, p, below, _ = _from_below(l, config)
         return Narration(
             f"∂C/∂W{s} = δ{s} (a{p})ᵀ",
             f"the gradient of W{s}: each weight's share of the blame is the error δᵢ of "
-            f"layer {l} at its end times the activation aⱼ of {start} at its start, "
+            f"layer {l} at its end times the activation aⱼ of {below} at its start, "
             f"averaged over the mini-batch (a silent aⱼ: no blame).",
         )
     return Narration(

@@ -38,13 +38,9 @@ def with_session(worker, fn, *args):
 
 def _in_session(w: Window, fn, *args):
     """``with_session`` for a quick look (export, save): training that ran, or that the
-    user asked to run (``w.model.running``), goes on afterwards."""
-    running = bool(w.worker.running)
-    try:
+    user asked to run, goes on afterwards (``Controller.running_on``, the one door)."""
+    with w.controller.running_on():
         return with_session(w.worker, fn, *args)
-    finally:
-        if running or w.model.running:
-            w.worker.run()
 
 
 def _say(w: Window, text: str) -> None:

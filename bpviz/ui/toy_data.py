@@ -14,24 +14,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (
-    QComboBox,
-    QDialog,
-    QDialogButtonBox,
-    QFileDialog,
-    QFormLayout,
-    QLabel,
-    QLineEdit,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QComboBox, QDialog, QFileDialog, QLineEdit, QWidget
 
 from bpviz.data.dataset import Dataset
 from bpviz.data.toy import DEFAULTS, TOY_NAMES, check_options, make_toy
 from bpviz.session.snapshot import SessionConfig
 from bpviz.session.toyconfig import config_for_data, is_toy
 from bpviz.ui import settings as store
-from bpviz.ui.dialogs import show_message
+from bpviz.ui.dialogs import SettingsForm, show_message
 
 if TYPE_CHECKING:
     from bpviz.ui.model import WindowModel
@@ -152,40 +142,40 @@ class ToyDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("bpviz_toy_dialog")
         self.setWindowTitle("Toy data settings")
-        self.data = QComboBox()
+        form = SettingsForm(
+            self,
+            "Applying starts training again with the set's own network and η.",
+            "Train on these",
+        )
+        self.data = form.field(
+            "Data set", QComboBox(), "The toy set: two or three classes in the plane"
+        )
         for name in TOY_NAMES:
             self.data.addItem(TOY_TITLES[name], name)
         self.data.setCurrentIndex(TOY_NAMES.index(current.name))
-        self.noise = QLineEdit(f"{current.noise:g}")
-        self.noise.setToolTip("Standard deviation of the Gaussian noise on each coordinate")
-        self.seed = QLineEdit(str(current.seed))
-        self.seed.setToolTip("Seed of the generator: the same seed gives the same points")
-        self.n_train = QLineEdit(str(current.n_train))
-        self.n_train.setToolTip("Points the network trains on (balanced over the classes)")
-        self.n_test = QLineEdit(str(current.n_test))
-        self.n_test.setToolTip("Held-out points, drawn independently, for the test accuracy")
-        self.error = QLabel()
-        self.error.setObjectName("toy_error")
-        self.error.setStyleSheet("color: #c0392b")
-        self.error.setWordWrap(True)
         self.data.currentIndexChanged.connect(self._set_changed)
-        form = QFormLayout()
-        form.addRow("Data set", self.data)
-        form.addRow("Noise", self.noise)
-        form.addRow("Seed", self.seed)
-        form.addRow("Training points", self.n_train)
-        form.addRow("Test points", self.n_test)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        self.noise = form.field(
+            "Noise",
+            QLineEdit(f"{current.noise:g}"),
+            "Standard deviation of the Gaussian noise on each coordinate",
         )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Train on these")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Applying starts training again with the set's own network and η."))
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(buttons)
+        self.seed = form.field(
+            "Seed",
+            QLineEdit(str(current.seed)),
+            "Seed of the generator: the same seed gives the same points",
+        )
+        self.n_train = form.field(
+            "Training points",
+            QLineEdit(str(current.n_train)),
+            "Points the network trains on (balanced over the classes)",
+        )
+        self.n_test = form.field(
+            "Test points",
+            QLineEdit(str(current.n_test)),
+            "Held-out points, drawn independently, for the test accuracy",
+        )
+        self.error = form.error
+        self.error.setObjectName("toy_error")
 
     def _set_changed(self) -> None:
         """Another set: its default noise and split (the seed stays)."""

@@ -3,26 +3,28 @@ in it (``_value_text``), for the example the view shows (or the batch mean)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pyqtgraph.Qt import QtCore
 
 from bpviz.ui.views import _value_text as vt
 from bpviz.ui.views._base import SnapshotView
-from bpviz.ui.views._gradient_hover import weak_tip
+from bpviz.ui.views._gradient_hover import drawn_tip
 from bpviz.ui.views._hover import LiveTip
+
+if TYPE_CHECKING:
+    from bpviz.session.snapshot import Snapshot
 
 CELL_TEXTS = (vt.dC_da_cell, vt.sigma_prime_cell, vt.delta_cell)  # the row's three cells
 
 
 def install(view: SnapshotView) -> LiveTip:
     """The view's one live tooltip, over all its cells."""
-    return weak_tip(view.canvas, view, lines_at)
+    return drawn_tip(view, lines_at)
 
 
-def lines_at(view: SnapshotView, scene: QtCore.QPointF) -> list[str] | None:
+def lines_at(view: SnapshotView, snapshot: Snapshot, scene: QtCore.QPointF) -> list[str] | None:
     """What the tip says over the bar of neuron i in the cell at ``scene``."""
-    snapshot = view._drawn
-    if snapshot is None:
-        return None
     for l, cells in view._rows.items():
         for bars, text in zip(cells, CELL_TEXTS, strict=True):
             box = bars.plot.getViewBox()

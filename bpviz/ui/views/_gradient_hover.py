@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtWidgets
@@ -12,6 +13,9 @@ from pyqtgraph.Qt import QtCore, QtWidgets
 from bpviz.ui.views import _value_text as vt
 from bpviz.ui.views._base import SnapshotView
 from bpviz.ui.views._hover import LiveTip, html_lines
+
+if TYPE_CHECKING:
+    from bpviz.session.snapshot import Snapshot
 
 
 def weak_tip(widget: QtWidgets.QWidget, view: QtWidgets.QWidget, lines_at: Callable) -> LiveTip:
@@ -29,6 +33,18 @@ def weak_tip(widget: QtWidgets.QWidget, view: QtWidgets.QWidget, lines_at: Calla
         return html_lines(*lines) if lines else None
 
     return LiveTip(widget, text_at)
+
+
+def drawn_tip(view: SnapshotView, lines_at: Callable) -> LiveTip:
+    """A view's one live tooltip over its canvas (``weak_tip``): over scene point
+    ``scene`` it says ``lines_at(view, snapshot, scene)`` of the snapshot the view drew
+    last, and nothing before the view drew one."""
+
+    def drawn_lines(owner: SnapshotView, scene: QtCore.QPointF) -> list[str] | None:
+        snapshot = owner._drawn
+        return None if snapshot is None else lines_at(owner, snapshot, scene)
+
+    return weak_tip(view.canvas, view, drawn_lines)
 
 
 def scene_point(canvas: pg.GraphicsView, pos: QtCore.QPointF) -> QtCore.QPointF:
@@ -50,14 +66,11 @@ def pixel_under(image: pg.ImageItem, scene: QtCore.QPointF) -> tuple[int, int] |
 
 def install(view: SnapshotView) -> LiveTip:
     """The view's one live tooltip, over its canvas (both the heatmap and the tiles)."""
-    return weak_tip(view.canvas, view, lines_at)
+    return drawn_tip(view, lines_at)
 
 
-def lines_at(view: SnapshotView, scene: QtCore.QPointF) -> list[str] | None:
+def lines_at(view: SnapshotView, snapshot: Snapshot, scene: QtCore.QPointF) -> list[str] | None:
     """What the tip says at scene point ``scene``: a heatmap cell, a tile pixel, or None."""
-    snapshot = view._drawn
-    if snapshot is None:
-        return None
     hit = pixel_under(view.heatmap.image, scene)
     values = view._matrix
     if hit is not None and values is not None and values.shape[:2] == view.heatmap.shape[:2]:

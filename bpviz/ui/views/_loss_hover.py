@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pyqtgraph.Qt import QtCore, QtWidgets
 
-from bpviz.ui.notation import number
+from bpviz.notation import number
 from bpviz.ui.views._gradient_hover import weak_tip
 from bpviz.ui.views._hover import LiveTip
 from bpviz.ui.views._value_text import fmt

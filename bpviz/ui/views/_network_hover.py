@@ -8,8 +8,8 @@ is given). Lines the snapshot has not computed yet are left out.
 
 from __future__ import annotations
 
+from bpviz.notation import subscript, superscript
 from bpviz.session.snapshot import PhaseKind, Snapshot
-from bpviz.ui.notation import subscript, superscript
 from bpviz.ui.views._base import entry, pick
 
 

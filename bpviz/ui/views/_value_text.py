@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from bpviz.notation import subscript, superscript
 from bpviz.session.snapshot import Snapshot
-from bpviz.ui.notation import subscript, superscript
 
 __all__ = ["fmt", "parse", "subscript", "superscript", "sym"]
 

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bpviz.notation import superscript
 from bpviz.session.snapshot import Phase, PhaseKind, Snapshot
 from bpviz.ui.colors import nice_level, symmetric_level
-from bpviz.ui.notation import superscript
 from bpviz.ui.views._base import entry, pick
 
 FORWARD, BACKWARD, MEET = "forward", "backward", "meet"

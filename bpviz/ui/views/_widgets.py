@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtWidgets
 
-from bpviz.ui.notation import superscript  # noqa: F401  (the views' one helper)
+from bpviz.notation import superscript  # noqa: F401  (the views' one helper)
 
 
 class ExampleSpin(QtWidgets.QSpinBox):

@@ -14,6 +14,7 @@ from functools import lru_cache
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 from PySide6.QtSvgWidgets import QSvgWidget
 
+from bpviz.notation import unicode_math
 from bpviz.session.snapshot import Snapshot
 from bpviz.ui import colors
 from bpviz.ui.equation_text import (
@@ -25,7 +26,6 @@ from bpviz.ui.equation_text import (
     substituted,
 )
 from bpviz.ui.inspection import Selection
-from bpviz.ui.notation import unicode_math
 from bpviz.ui.views._throttle import ThrottledView
 
 HIGHLIGHT_CSS = "rgb({}, {}, {})".format(*colors.HIGHLIGHT)
@@ -261,7 +261,7 @@ class EquationView(ThrottledView):
 
 def html_indices(text: str) -> str:
     """``"w_3,7^2"`` → ``"w₃,₇²"``: a caret label (``Phase.label``, ``Selection.label``) in
-    the window's one notation (``bpviz.ui.notation.unicode_math``), HTML-escaped."""
+    the window's one notation (``bpviz.notation.unicode_math``), HTML-escaped."""
     return html.escape(unicode_math(text), quote=False)
 
 

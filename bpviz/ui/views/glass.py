@@ -28,9 +28,9 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtGui
 
+from bpviz.notation import subscript
 from bpviz.session.snapshot import PhaseKind, Snapshot
 from bpviz.ui import colors
-from bpviz.ui.notation import subscript
 from bpviz.ui.views._base import entry, pick
 
 GLASS_MAX = 8  # widest layer whose numbers are written

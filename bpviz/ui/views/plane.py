@@ -21,10 +21,10 @@ import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtWidgets
 
 from bpviz.data.dataset import Dataset
+from bpviz.notation import subscript, superscript
 from bpviz.session.plane import PlaneEvaluator, plane_extent, plane_grid
 from bpviz.session.snapshot import PhaseKind, Snapshot
 from bpviz.ui import colors
-from bpviz.ui.notation import subscript, superscript
 from bpviz.ui.views._base import SnapshotView, entry, pick
 from bpviz.ui.views._hover import LiveTip, html_lines
 from bpviz.ui.views.glass import number

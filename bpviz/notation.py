@@ -3,7 +3,8 @@
 Text the window shows is typeset (the equation panel) or Unicode, never caret text
 (``δ^1``, ``W^{l+1}``, ``w_3,5^2``). Labels built elsewhere in caret form (the session's
 ``Phase.label``, ``Selection.label``, which files and the CLI keep) pass through
-``unicode_math`` on their way to the screen. No Qt here.
+``unicode_math`` on their way to the screen. No Qt here: it sits below both the window
+(``bpviz.ui``) and the command lines (``bpviz.cli``), which print the same notation.
 
 One subscript style: indices are separated by a comma, ``w₃,₅²`` (never ``w₃₅²``).
 """
