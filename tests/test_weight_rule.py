@@ -17,7 +17,7 @@ def test_every_door_refuses_a_missing_weight_with_one_sentence(key):
     sizes = (784, 30, 10)
     with pytest.raises(ValueError) as rule:
         limits.check_weight(*key, sizes)
-    assert str(rule.value).startswith("no weight w_ij^l") and "(30, 784)" in str(rule.value)
+    assert str(rule.value).startswith("no weight wᵢⱼˡ") and "(30, 784)" in str(rule.value)
     session = Session(load_sample(), SessionConfig(sizes=sizes))
     worker = Worker(session)
     for door in (worker.add_watch, session.add_watch):

@@ -112,5 +112,5 @@ def check_weight(l: Any, i: Any, j: Any, sizes: Sequence[int]) -> tuple[int, int
     whole = all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in (l, i, j))
     if not (whole and 1 <= l < len(sizes) and 0 <= i < sizes[l] and 0 <= j < sizes[l - 1]):
         shapes = [(sizes[k], sizes[k - 1]) for k in range(1, len(sizes))]
-        raise ValueError(f"no weight w_ij^l with (l, i, j) = {(l, i, j)}: W shapes {shapes}")
+        raise ValueError(f"no weight wᵢⱼˡ with (l, i, j) = {(l, i, j)}: W shapes {shapes}")
     return int(l), int(i), int(j)
