@@ -108,6 +108,10 @@ class Entry:
 class EdgeItem(pg.GraphicsObject):
     """Line segments drawn into cached images in device pixels (the view never pans).
 
+    ``background`` (0xAARRGGBB) fills the images where no line is: the view's own opaque
+    background when nothing lies under the edges (the images are then copied, not
+    blended), else 0 (transparent). The lines' pens must be opaque.
+
     ``set_entries`` lists what to draw, in order (``Entry``: one per weight layer — its
     weights, full or dimmed — and per lit layer — the wave). Each entry's pixels are
     computed once and kept under its key until ``drop`` or a new transform. Two images
@@ -117,8 +121,16 @@ class EdgeItem(pg.GraphicsObject):
     only copies other strips of the two images.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, background: int = 0) -> None:
         super().__init__()
+        self._background = background
+        # opaque images (the view's background colour where no line is) are copied to
+        # the screen; translucent ones are blended, pixel by pixel
+        self._format = (
+            QtGui.QImage.Format.Format_RGB32
+            if background >> 24 == 0xFF
+            else QtGui.QImage.Format.Format_ARGB32_Premultiplied
+        )
         self._entries: list[Entry] = []
         self._pixels: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
         self._frames: OrderedDict[tuple, tuple[np.ndarray, QtGui.QImage]] = OrderedDict()
@@ -169,7 +181,7 @@ class EdgeItem(pg.GraphicsObject):
             buffer = self._frames.popitem(last=False)[1][0]  # the oldest's memory, reused
         else:
             buffer = np.empty((h, w), np.uint32)
-        buffer.fill(0)
+        buffer.fill(self._background)
         flat_buffer = buffer.ravel()
         for e in shown:
             pixels = self._pixels.get(e.key)
@@ -177,9 +189,7 @@ class EdgeItem(pg.GraphicsObject):
                 segments, colours = e.lines()
                 pixels = self._pixels[e.key] = line_pixels(segments, colours, transform, target)
             flat_buffer[pixels[0]] = pixels[1]  # in order: the last line drawn is on top
-        image = QtGui.QImage(
-            buffer.data, w, h, 4 * w, QtGui.QImage.Format.Format_ARGB32_Premultiplied
-        )
+        image = QtGui.QImage(buffer.data, w, h, 4 * w, self._format)
         self._frames[keys] = (buffer, image)  # the buffer outlives its image
         return image
 

@@ -64,7 +64,9 @@ class EdgeLayer:
     def __init__(self, vb: pg.ViewBox, max_edges: int = 300) -> None:
         self.vb = vb
         self.max_edges = max_edges
-        self.item = EdgeItem()
+        # below every other item, over nothing but the view's background: opaque images
+        self.item = EdgeItem(pg.mkColor(colors.BACKGROUND).rgba())
+        self.item.setZValue(-1)
         vb.addItem(self.item, ignoreBounds=True)
         self._pens, self._dim, self._lit = _pens(1.0), _pens(DIM), _pens(1.0)
         self._sizes: tuple[int, ...] = ()

@@ -92,6 +92,7 @@ class GlassOverlay:
         self._inputs = pg.ScatterPlotItem(pen=pg.mkPen(colors.FOREGROUND), brush=None)
         self._inputs.setZValue(10)
         vb.addItem(self._inputs, ignoreBounds=True)
+        self._inputs_key: tuple | None = None  # where the input nodes are drawn
         self._layout_key: tuple | None = None
         self.printed: dict[tuple, str] = {}
         self.edges_written = 0
@@ -134,10 +135,23 @@ class GlassOverlay:
         """Write nothing (a network too large for the glass box)."""
         for item in (*self._nodes.values(), *self._edges.values()):
             item.setVisible(False)
-        self._inputs.setData([], [])
+        self._set_inputs(None)
         self.summary.setVisible(False)
         self.printed = {}
         self.visible = False
+
+    def _set_inputs(self, xs, ys=None, size: float = 0.0) -> None:
+        """Draw the input nodes at ``xs``/``ys`` (None: none), only when they moved (a new
+        scatter is a repaint, and a costly one, of everything under it)."""
+        key = None if xs is None else (np.asarray(xs, float).tobytes(),
+                                       np.asarray(ys, float).tobytes(), size)  # fmt: skip
+        if key == self._inputs_key:
+            return
+        self._inputs_key = key
+        if xs is None:
+            self._inputs.setData([], [])
+        else:
+            self._inputs.setData(np.asarray(xs, float), np.asarray(ys, float), size=size)
 
     # -- the network view's hook -------------------------------------------------------
     # ``fit(view)`` and ``draw(view)`` read the NetworkView: its snapshot and example,
@@ -187,8 +201,7 @@ class GlassOverlay:
         if not applies(sizes):
             self.clear()
             if draw_inputs:  # a wider toy network: its inputs as discs, without numbers
-                self._inputs.setData(np.asarray(xs[0], float), np.asarray(ys[0], float),
-                                     size=node_px)  # fmt: skip
+                self._set_inputs(xs[0], ys[0], node_px)
             return
         if sizes != self._sizes:
             self._build(sizes)
@@ -210,10 +223,7 @@ class GlassOverlay:
             value = "·" if x is None else number(x[j])
             printed[("x", 0, j)] = value
             texts[(0, j)] = f"x{subscript(j + 1)} {value}"
-        if draw_inputs:
-            self._inputs.setData(np.asarray(xs[0], float), np.asarray(ys[0], float), size=node_px)
-        else:
-            self._inputs.setData([], [])
+        self._set_inputs(xs[0] if draw_inputs else None, ys[0], node_px)
         for l in range(1, L + 1):
             z = pick(entry(snapshot.z, l - 1), example)
             a = pick(entry(snapshot.a, l), example)

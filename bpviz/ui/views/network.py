@@ -33,6 +33,7 @@ from bpviz.ui.views._edges import EdgeLayer
 from bpviz.ui.views._hover import LiveTip
 from bpviz.ui.views._network_layout import MAX_NODES, disc_column, strip_column
 from bpviz.ui.views._network_legend import ColourLegend, ElidedLabel
+from bpviz.ui.views._network_nodes import NodeColours
 from bpviz.ui.views._network_parts import TOP, OutlineAndPointer
 from bpviz.ui.views._waves import wave_plan
 from bpviz.ui.views._widgets import caption_bar, superscript
@@ -46,7 +47,7 @@ ARRIVE = 0.8  # the wave reaches the computed layer at this fraction of the phas
 IMAGE_RIGHT = 0.3  # x of the input image's right border, where its edges leave
 
 
-class NetworkView(OutlineAndPointer, SnapshotView):
+class NetworkView(NodeColours, OutlineAndPointer, SnapshotView):
     """Layers, nodes and the strongest edges of the network in one picture.
 
     Signals: ``example_changed(int)`` (−1 = batch mean), ``neuron_clicked(l, i)``
@@ -146,6 +147,7 @@ class NetworkView(OutlineAndPointer, SnapshotView):
         self._input_rect = QtCore.QRectF()
         self._input_side = 0
         self._missing_brush = pg.mkBrush(colors.MISSING)
+        self._reset_node_colours()
         # the edges' own, slower rate while updates stream in (full speed)
         self.edge_throttle = Throttle(self._update_edges, EDGES_HZ, self)
         self.glass = GlassOverlay(self.vb)  # every number, for a small network (glass.py)
@@ -202,6 +204,7 @@ class NetworkView(OutlineAndPointer, SnapshotView):
         for item in (*self._columns, *self._labels, *self._out_labels):
             self.vb.removeItem(item)
         self._columns, self._labels, self._out_labels, self._brushes = [], [], [], {}
+        self._reset_node_colours()  # new items: nothing drawn on them yet
         self._sizes = sizes
         L = len(sizes) - 1
         side = math.isqrt(sizes[0])
@@ -282,6 +285,7 @@ class NetworkView(OutlineAndPointer, SnapshotView):
                 xy.append(np.column_stack((xs, ys)))
                 disc.append(size)
                 item.setData(x=xs, y=ys, size=size, brush=self._brushes[l])
+                self._shown_keys[l] = self._colour_keys.get(l)
         self._xy, self._disc = xy, disc
         for l, label in enumerate(self._labels):
             x = self._input_rect.center().x() if l == 0 and side else float(l)
@@ -366,14 +370,6 @@ class NetworkView(OutlineAndPointer, SnapshotView):
                 self._show_column(l, values_shown=l != waiting)
             self._pending = waiting
 
-    def _show_column(self, l: int, values_shown: bool) -> None:
-        item = self._columns[l - 1]
-        if isinstance(item, pg.ImageItem):
-            item.setImage(self._rgba[l] if values_shown else self._rgba[l] * 0, levels=None)
-        else:
-            n = len(self._brushes[l])
-            item.setBrush(self._brushes[l] if values_shown else [self._missing_brush] * n)
-
     def _update_edges(self) -> None:
         """The strongest edges of the latest weights (at most EDGES_HZ while streaming)."""
         if self.snapshot is None or tuple(self.snapshot.config.sizes) != self._sizes:
@@ -410,31 +406,3 @@ class NetworkView(OutlineAndPointer, SnapshotView):
             a = entry(snapshot.a, l)
             return 0.0, max(1.0, float(a.max()) if a is not None else 1.0)
         return 0.0, 1.0
-
-    def _draw_input(self, x: np.ndarray | None) -> None:
-        side = self._input_side
-        if not side:
-            return
-        buffer = self._rgba[0]
-        if x is None:
-            buffer[:] = 0  # transparent: not computed yet
-        else:
-            colors.rgba(x.reshape(side, side)[::-1], 0.0, 1.0, colors.GREYS_LUT, out=buffer)
-        self.input_image.setImage(buffer, levels=None)
-
-    def _draw_column(self, l, values, lo, hi, lut) -> None:
-        item = self._columns[l - 1]
-        if isinstance(item, pg.ImageItem):
-            buffer = self._rgba[l]
-            if values is None:
-                buffer[:] = 0  # transparent inside the grey border: not computed yet
-            else:
-                colors.rgba(values[::-1, None], lo, hi, lut, out=buffer)
-            item.setImage(buffer, levels=None)
-            return
-        if values is None:
-            self._brushes[l] = [self._missing_brush] * len(self._xy[l])
-        else:
-            palette = colors.brushes(lut)
-            self._brushes[l] = [palette[k] for k in colors.lut_indices(values, lo, hi)]
-        item.setBrush(self._brushes[l])
