@@ -27,9 +27,9 @@ def _qt_lines(segments: np.ndarray, pens: list[QtGui.QPen], transform: QtGui.QTr
 
 def _numpy_lines(segments, pens, transform) -> np.ndarray:
     colours = np.array([pen.color().rgba() for pen in pens], np.uint32)
-    flat, drawn = line_pixels(segments, colours, transform, QtCore.QRect(0, 0, W, H))
+    flat, counts = line_pixels(segments, transform, QtCore.QRect(0, 0, W, H))
     out = np.zeros(H * W, np.uint32)
-    out[flat] = drawn
+    out[flat] = np.repeat(colours, counts)
     return out.reshape(H, W)
 
 

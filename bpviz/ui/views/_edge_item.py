@@ -18,6 +18,7 @@ from pyqtgraph.Qt import QtCore, QtGui
 
 INF = 1e9  # an open end of a clip interval (view units)
 FRAMES_KEPT = 4  # composed images kept (the weights dimmed, the wave: a few MB each)
+LINES_KEPT = 8192  # lines whose pixels are kept, per space (a few MB)
 
 
 def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -27,12 +28,12 @@ def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def line_pixels(
-    seg: np.ndarray, colours: np.ndarray, transform: QtGui.QTransform, target: QtCore.QRect
+    seg: np.ndarray, transform: QtGui.QTransform, target: QtCore.QRect
 ) -> tuple[np.ndarray, np.ndarray]:
     """The pixels of the 1-px aliased lines ``seg`` ``(n, 4)`` (x₀, y₀, x₁, y₁ in item
     coordinates, mapped by ``transform`` to the device) in an image covering ``target``
-    there: flat row-major indices int32 and the colour of each (``colours`` ``(n,)``
-    those of the lines; a line shorter than half a pixel draws none), line after line.
+    there: flat row-major indices int32, line after line, and how many each line has
+    ``(n,)`` (a line shorter than half a pixel has none).
 
     The pixels are those Qt's raster engine (QCosmeticStroker::drawLine) paints for a
     cosmetic pen with square caps: ends in 26.6 fixed point, one pixel per column (or row,
@@ -59,45 +60,49 @@ def line_pixels(
     # Qt 6 takes a falling minor coordinate half a step further back (measured: with
     # this, every pixel of hundreds of random lines is Qt's own; tests/test_edge_raster)
     q = np.where(inc < 0, q - (inc >> 1), q)
-    count = end - first
-    drawn = count > 0
-    if not drawn.all():
-        first, count, q, inc, steep = first[drawn], count[drawn], q[drawn], inc[drawn], steep[drawn]
-        colours = colours[drawn]
-    if not len(count):
-        return np.zeros(0, np.int32), np.zeros(0, np.uint32)
-    # int32 on the (n, N) grid: NumPy multiplies int64 arrays several times slower
-    k = np.minimum(
-        np.arange(int(count.max()), dtype=np.int32)[None, :], (count - 1).astype(np.int32)[:, None]
-    )
+    count = np.maximum(end - first, 0)
+    if not count.any():
+        return np.zeros(0, np.int32), count
+    # int32 on an (n, N) grid, a row per line (NumPy multiplies int64 several times
+    # slower); past a row's count its cells are not pixels, and are dropped at the end
+    step = np.arange(int(count.max()), dtype=np.int32)[None, :]
     row_step = np.int32(w)
     along = np.where(steep, row_step, 1).astype(np.int32)[:, None]  # the major axis' stride
     across = np.where(steep, 1, row_step).astype(np.int32)[:, None]
-    pixels = k * inc.astype(np.int32)[:, None]
+    pixels = step * inc.astype(np.int32)[:, None]
     pixels += q.astype(np.int32)[:, None]
     pixels >>= 16
     pixels *= across
-    k += first.astype(np.int32)[:, None]
-    k *= along
-    pixels += k
-    # an (n, N) grid, its rows padded with their last pixel: kept, only the real pixels
-    real = np.arange(pixels.shape[1], dtype=np.int32)[None, :] < count[:, None]
-    return pixels[real], np.repeat(colours, count)
+    major = step + first.astype(np.int32)[:, None]
+    major *= along
+    pixels += major
+    return pixels[step < count[:, None]], count
 
 
 class Entry:
     """One image's worth of lines: ``groups`` [(pen, segments ``(k, 4)``)] drawn in order
     (weakest colours first); ``key`` names its pixels in the cache (new lines, new key);
-    ``role`` where it shows: "all", "ahead" (where the wave has not reached) or "lit"."""
+    ``role`` where it shows: "all", "ahead" (where the wave has not reached) or "lit".
+    ``ids`` (optional, ``(n,)`` in drawing order) name the lines within ``space``: a
+    line of that name keeps its pixels from entry to entry (``EdgeItem.forget_lines``
+    when the lines of a space move)."""
 
-    __slots__ = ("groups", "key", "role")
+    __slots__ = ("_colours", "_segments", "groups", "ids", "key", "role", "space")
 
-    def __init__(self, key: tuple, groups: list, role: str) -> None:
+    def __init__(
+        self, key: tuple, groups: list, role: str, ids=None, space=None,
+        segments: np.ndarray | None = None, colours: np.ndarray | None = None,
+    ) -> None:  # fmt: skip
         self.key, self.groups, self.role = key, groups, role
+        self.ids, self.space = ids, space
+        # the groups' segments and colours one after the other, when the maker has them
+        self._segments, self._colours = segments, colours
 
     def lines(self) -> tuple[np.ndarray, np.ndarray]:
         """All segments ``(n, 4)`` in drawing order and their colours ``(n,)`` uint32
         (0xAARRGGBB, as Qt's ARGB32 pixels are)."""
+        if self._segments is not None and self._colours is not None:
+            return self._segments, self._colours
         segs = [lines for _pen, lines in self.groups]
         colours = [np.full(len(lines), pen.color().rgba(), np.uint32) for pen, lines in self.groups]
         if not segs:
@@ -133,6 +138,7 @@ class EdgeItem(pg.GraphicsObject):
         )
         self._entries: list[Entry] = []
         self._pixels: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+        self._lines: dict[object, dict[int, np.ndarray]] = {}  # space → line id → pixels
         self._frames: OrderedDict[tuple, tuple[np.ndarray, QtGui.QImage]] = OrderedDict()
         self._rect = QtCore.QRectF()
         self._transform_key: tuple = ()
@@ -146,6 +152,13 @@ class EdgeItem(pg.GraphicsObject):
             self.prepareGeometryChange()
             self._rect = QtCore.QRectF(rect)
         self._entries = entries
+        self.update()
+
+    def forget_lines(self) -> None:
+        """The lines' ends moved: compute every line's pixels anew."""
+        self._lines.clear()
+        self._pixels.clear()
+        self._frames.clear()
         self.update()
 
     def drop(self, stale) -> None:
@@ -186,12 +199,33 @@ class EdgeItem(pg.GraphicsObject):
         for e in shown:
             pixels = self._pixels.get(e.key)
             if pixels is None:
-                segments, colours = e.lines()
-                pixels = self._pixels[e.key] = line_pixels(segments, colours, transform, target)
+                pixels = self._pixels[e.key] = self._entry_pixels(e, transform, target)
             flat_buffer[pixels[0]] = pixels[1]  # in order: the last line drawn is on top
         image = QtGui.QImage(buffer.data, w, h, 4 * w, self._format)
         self._frames[keys] = (buffer, image)  # the buffer outlives its image
         return image
+
+    def _entry_pixels(self, e: Entry, transform, target) -> tuple[np.ndarray, np.ndarray]:
+        """The pixels of ``e``'s lines in drawing order and their colours; the pixels of a
+        named line are kept (a phase lights up many of the lines drawn before)."""
+        segments, colours = e.lines()
+        if e.ids is None:
+            flat, counts = line_pixels(segments, transform, target)
+            return flat, np.repeat(colours, counts)
+        known = self._lines.setdefault(e.space, {})
+        if len(known) > LINES_KEPT:
+            known.clear()
+        ids = e.ids.tolist()
+        parts = [known.get(i) for i in ids]
+        missing = [k for k, part in enumerate(parts) if part is None]
+        if missing:
+            flat, counts = line_pixels(segments[missing], transform, target)
+            for k, part in zip(missing, np.split(flat, np.cumsum(counts)[:-1]), strict=True):
+                parts[k] = known[ids[k]] = part
+        counts = np.fromiter(map(len, parts), np.intp, len(parts))
+        if not parts:
+            return np.zeros(0, np.int32), np.zeros(0, np.uint32)
+        return np.concatenate(parts), np.repeat(colours, counts)
 
     def paint(self, painter: QtGui.QPainter, *args) -> None:
         if not self._entries:
@@ -206,6 +240,7 @@ class EdgeItem(pg.GraphicsObject):
             target.height(),
         )  # fmt: skip
         if key != self._transform_key:
+            self._lines.clear()
             self._pixels.clear()
             self._frames.clear()
             self._transform_key = key

@@ -69,6 +69,11 @@ class EdgeLayer:
         self.item.setZValue(-1)
         vb.addItem(self.item, ignoreBounds=True)
         self._pens, self._dim, self._lit = _pens(1.0), _pens(DIM), _pens(1.0)
+        # each pen list's colours as Qt's ARGB32 pixels (N_BINS,) uint32, by list
+        self._colours = {
+            id(pens): np.array([pen.color().rgba() for pen in pens], np.uint32)
+            for pens in (self._pens, self._dim, self._lit)
+        }
         self._sizes: tuple[int, ...] = ()
         self._weights: tuple[np.ndarray, ...] | None = None
         self._fingerprint: tuple = ()
@@ -108,6 +113,7 @@ class EdgeLayer:
         points = np.concatenate([*out_xy, *in_xy, [cost_xy, (cost_from_x, cost_xy[1])]])
         lo, hi = points.min(axis=0), points.max(axis=0)
         self._rect = QtCore.QRectF(lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1])
+        self.item.forget_lines()  # the lines' ends moved
         self._rebuild_base()
         self._rebuild_lit()
         self._publish()
@@ -175,9 +181,10 @@ class EdgeLayer:
         return np.column_stack((self.out_xy[l - 1][shown.j], self.in_xy[l][shown.i]))
 
     @staticmethod
-    def _entry(seg: np.ndarray, bins: np.ndarray) -> tuple:
+    def _entry(seg: np.ndarray, bins: np.ndarray, ids: np.ndarray) -> tuple:
         """(bin, segments ``(k, 4)``) for each colour bin present, weakest first (the
-        strongest drawn on top), and all the segments ``seg``."""
+        strongest drawn on top); all the segments ``seg``; the lines' ``ids``, segments
+        and bins in the order drawn."""
         rank = _RANK[bins]
         order = np.argsort(rank, kind="stable")
         ends = np.searchsorted(rank[order], np.arange(N_BINS + 1))
@@ -187,7 +194,12 @@ class EdgeLayer:
             for r in range(N_BINS)
             if ends[r + 1] > ends[r]
         ]
-        return groups, seg
+        return groups, seg, ids[order], ordered, bins[order]
+
+    def _layer_entry(self, l: int, shown: Shown) -> tuple:
+        """``_entry`` for the edges ``shown`` of Wˡ, each named by its index i·nˡ⁻¹ + j."""
+        ids = shown.i * self._sizes[l - 1] + shown.j
+        return self._entry(self._segments(l, shown), shown.bins, ids)
 
     def _rebuild_base(self, layers=None) -> None:
         """New lines for the weights of ``layers`` (None: all)."""
@@ -196,22 +208,19 @@ class EdgeLayer:
         self._base_version += 1
         for l in range(1, len(self.base) + 1) if layers is None else layers:
             shown = self.base[l - 1]
-            self._base_lines[l] = (*self._entry(self._segments(l, shown), shown.bins),
-                                   self._base_version)  # fmt: skip
-        live = {(l, v) for l, (_b, _s, v) in self._base_lines.items()}
+            self._base_lines[l] = (*self._layer_entry(l, shown), self._base_version)
+        live = {(l, lines[-1]) for l, lines in self._base_lines.items()}
         self.item.drop(lambda key: key[0] == "base" and (key[1], key[-1]) not in live)
 
     def _rebuild_lit(self) -> None:
         self._lit_version += 1
-        self._lit_lines = {
-            l: self._entry(self._segments(l, s), s.bins) for l, s in self.lit.items()
-        }
+        self._lit_lines = {l: self._layer_entry(l, s) for l, s in self.lit.items()}
         if self.cost_bins is not None:  # δᴸ: links from the cost C into the outputs
             n = len(self.cost_bins)
             seg = np.column_stack(
                 (np.tile(self.cost_xy, (n, 1)), np.full(n, self.cost_from_x), self.in_xy[-1][:, 1])
             )
-            self._lit_lines["cost"] = self._entry(seg, self.cost_bins)
+            self._lit_lines["cost"] = self._entry(seg, self.cost_bins, np.arange(n))
         version = self._lit_version
         self.item.drop(lambda key: key[0] == "lit" and key[-1] != version)
 
@@ -221,16 +230,19 @@ class EdgeLayer:
             return
         entries, picks = [], []
         dim = self.plan is not None
-        for l, (bins, seg, version) in self._base_lines.items():
+        for l, (bins, seg, ids, ordered, ordered_bins, version) in self._base_lines.items():
             lit = l in self._lit_lines
             pens = self._dim if lit or dim else self._pens
             groups = [(pens[b], lines) for b, lines in bins]
             key = ("base", l, lit or dim, version)
-            entries.append(Entry(key, groups, "ahead" if lit else "all"))
+            colours = self._colours[id(pens)][ordered_bins]
+            entries.append(Entry(key, groups, "ahead" if lit else "all", ids, l, ordered, colours))
             picks.append((l, self.lit[l] if lit else self.base[l - 1], seg))
-        for l, (bins, seg) in self._lit_lines.items():
+        for l, (bins, seg, ids, ordered, ordered_bins) in self._lit_lines.items():
             groups = [(self._lit[b], lines) for b, lines in bins]
-            entries.append(Entry(("lit", l, self._lit_version), groups, "lit"))
+            colours = self._colours[id(self._lit)][ordered_bins]
+            key = ("lit", l, self._lit_version)
+            entries.append(Entry(key, groups, "lit", ids, l, ordered, colours))
             if l != "cost":
                 picks[l - 1] = (l, self.lit[l], seg)
         self._picks, self._picking = picks, None

@@ -91,6 +91,7 @@ class GlassOverlay:
         vb.addItem(self.summary, ignoreBounds=True)
         self._inputs = pg.ScatterPlotItem(pen=pg.mkPen(colors.FOREGROUND), brush=None)
         self._inputs.setZValue(10)
+        self._inputs.setVisible(False)
         vb.addItem(self._inputs, ignoreBounds=True)
         self._inputs_key: tuple | None = None  # where the input nodes are drawn
         self._layout_key: tuple | None = None
@@ -148,6 +149,7 @@ class GlassOverlay:
         if key == self._inputs_key:
             return
         self._inputs_key = key
+        self._inputs.setVisible(xs is not None)  # an empty item still costs its paints
         if xs is None:
             self._inputs.setData([], [])
         else:

@@ -129,6 +129,8 @@ class NetworkView(NodeColours, OutlineAndPointer, SnapshotView):
         self.cost_label = pg.TextItem(
             "C", anchor=(1, 0), color=colors.FOREGROUND, fill=pg.mkBrush(colors.BACKGROUND)
         )
+        # one disc, repainted with the edges under it every phase: from its own pixmap
+        self.cost_node.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         for item in (self.cost_node, self.cost_label):
             item.setZValue(10)
             self.vb.addItem(item, ignoreBounds=True)
@@ -136,6 +138,7 @@ class NetworkView(NodeColours, OutlineAndPointer, SnapshotView):
         self.selected_edge = pg.PlotCurveItem(pen=pg.mkPen(colors.HIGHLIGHT, width=3))
         self.selected_node = pg.ScatterPlotItem(brush=None, pen=pg.mkPen(colors.HIGHLIGHT, width=3))
         for item in (self.selected_edge, self.selected_node):
+            item.setVisible(False)  # nothing selected
             item.setZValue(30)
             self.vb.addItem(item, ignoreBounds=True)
         self._columns: list[pg.GraphicsObject] = []  # per layer 1 … L: scatter or strip
@@ -183,21 +186,29 @@ class NetworkView(NodeColours, OutlineAndPointer, SnapshotView):
         self.glass.draw(self)
 
     def _draw_selection(self) -> None:
+        node, edge = self._mark_selection()
+        # hidden when empty: an empty item still costs a paint whenever the edges change
+        self.selected_node.setVisible(node)
+        self.selected_edge.setVisible(edge)
+
+    def _mark_selection(self) -> tuple[bool, bool]:
+        """Put the marks on the selection; whether a node and an edge are marked."""
         selection, sizes = self._selection, self._sizes
         if selection is None or not sizes or not (1 <= selection[0] < len(sizes)):
             self.selected_edge.setData([], [])
             self.selected_node.setData([], [])
-            return
+            return False, False
         l, i, j = selection
         if not (0 <= i < sizes[l] and (j is None or 0 <= j < sizes[l - 1])):
-            return
+            return self.selected_node.isVisible(), self.selected_edge.isVisible()
         x, y = self._xy[l][i]
         self.selected_node.setData([x], [y], size=max(self._disc[l], 8) + 10)
         if j is None:
             self.selected_edge.setData([], [])
-        else:
-            x0, y0 = self.edges.out_xy[l - 1][j]
-            self.selected_edge.setData([x0, x], [y0, y])
+            return True, False
+        x0, y0 = self.edges.out_xy[l - 1][j]
+        self.selected_edge.setData([x0, x], [y0, y])
+        return True, True
 
     # -- structure (rebuilt only when the network's sizes change) ------------------
     def _build(self, sizes: tuple[int, ...]) -> None:
@@ -224,6 +235,9 @@ class NetworkView(NodeColours, OutlineAndPointer, SnapshotView):
                 self._brushes[l] = [self._missing_brush] * n
                 item = pg.ScatterPlotItem(pen=pg.mkPen(colors.MISSING, width=1))
             item.setZValue(10)
+            # repainted with the edges under it every phase: from a pixmap of its own
+            # unless its colours changed
+            item.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
             self.vb.addItem(item)
             self._columns.append(item)
         for _l in range(L + 1):
