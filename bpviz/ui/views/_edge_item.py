@@ -17,7 +17,8 @@ import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtGui
 
 INF = 1e9  # an open end of a clip interval (view units)
-FRAMES_KEPT = 4  # composed images kept (the weights dimmed, the wave: a few MB each)
+FRAMES_KEPT = 3  # composed images kept (the weights ahead, the wave: ~1-7 MB each)
+RESTS_KEPT = 4  # images of the layers a wave leaves alone (one per layer lit, and C's)
 LINES_KEPT = 8192  # lines whose pixels are kept, per space (a few MB)
 
 
@@ -77,6 +78,15 @@ def line_pixels(
     major *= along
     pixels += major
     return pixels[step < count[:, None]], count
+
+
+def _reuse(cache: OrderedDict, kept: int, target: QtCore.QRect) -> np.ndarray:
+    """A ``target``-sized uint32 buffer: the oldest of ``cache``'s when it holds ``kept``
+    (dropped from it), else a new one."""
+    if len(cache) >= kept:
+        old = cache.popitem(last=False)[1]
+        return old[0] if isinstance(old, tuple) else old
+    return np.empty((target.height(), target.width()), np.uint32)
 
 
 class Entry:
@@ -140,6 +150,7 @@ class EdgeItem(pg.GraphicsObject):
         self._pixels: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
         self._lines: dict[object, dict[int, np.ndarray]] = {}  # space → line id → pixels
         self._frames: OrderedDict[tuple, tuple[np.ndarray, QtGui.QImage]] = OrderedDict()
+        self._rests: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self._rect = QtCore.QRectF()
         self._transform_key: tuple = ()
         self.lit: list[tuple[float, float]] = []
@@ -159,6 +170,7 @@ class EdgeItem(pg.GraphicsObject):
         self._lines.clear()
         self._pixels.clear()
         self._frames.clear()
+        self._rests.clear()
         self.update()
 
     def drop(self, stale) -> None:
@@ -182,28 +194,52 @@ class EdgeItem(pg.GraphicsObject):
     def _frame(self, role: str, transform: QtGui.QTransform, target: QtCore.QRect):
         """The image of the entries shown in ``role``'s intervals (None: no lines)."""
         shown = [e for e in self._entries if e.role in ("all", role) and e.groups]
-        keys = tuple(e.key for e in shown)
-        if not keys:
+        if not shown:
             return None
+        return self._compose(shown, transform, target)[1]
+
+    def _compose(self, shown: list[Entry], transform, target) -> tuple:
+        """(buffer, image) of the entries ``shown`` drawn in order, kept by their keys. The
+        wave's image starts from a copy of the layers it leaves alone (drawn first: the
+        lit entries come last), kept from phase to phase (``_rests``)."""
+        keys = tuple(e.key for e in shown)
         frame = self._frames.get(keys)
         if frame is not None:
             self._frames.move_to_end(keys)
-            return frame[1]
-        w, h = target.width(), target.height()
-        if len(self._frames) >= FRAMES_KEPT:
-            buffer = self._frames.popitem(last=False)[1][0]  # the oldest's memory, reused
+            return frame
+        start = next((k for k, e in enumerate(shown) if e.role != "all"), len(shown))
+        rest = self._rest(shown[:start], transform, target) if 0 < start < len(shown) else None
+        buffer = _reuse(self._frames, FRAMES_KEPT, target)
+        if rest is None:
+            buffer.fill(self._background)
+            start = 0
         else:
-            buffer = np.empty((h, w), np.uint32)
+            np.copyto(buffer, rest)
+        self._draw(buffer, shown[start:], transform, target)
+        image = QtGui.QImage(buffer.data, target.width(), target.height(), 4 * target.width(),
+                             self._format)  # fmt: skip
+        frame = self._frames[keys] = (buffer, image)  # the buffer outlives its image
+        return frame
+
+    def _rest(self, shown: list[Entry], transform, target) -> np.ndarray:
+        """A buffer of the entries ``shown`` (the layers a wave leaves alone), kept."""
+        keys = tuple(e.key for e in shown)
+        buffer = self._rests.get(keys)
+        if buffer is not None:
+            self._rests.move_to_end(keys)
+            return buffer
+        buffer = self._rests[keys] = _reuse(self._rests, RESTS_KEPT, target)
         buffer.fill(self._background)
+        self._draw(buffer, shown, transform, target)
+        return buffer
+
+    def _draw(self, buffer: np.ndarray, shown: list[Entry], transform, target) -> None:
         flat_buffer = buffer.ravel()
         for e in shown:
             pixels = self._pixels.get(e.key)
             if pixels is None:
                 pixels = self._pixels[e.key] = self._entry_pixels(e, transform, target)
             flat_buffer[pixels[0]] = pixels[1]  # in order: the last line drawn is on top
-        image = QtGui.QImage(buffer.data, w, h, 4 * w, self._format)
-        self._frames[keys] = (buffer, image)  # the buffer outlives its image
-        return image
 
     def _entry_pixels(self, e: Entry, transform, target) -> tuple[np.ndarray, np.ndarray]:
         """The pixels of ``e``'s lines in drawing order and their colours; the pixels of a
@@ -243,6 +279,7 @@ class EdgeItem(pg.GraphicsObject):
             self._lines.clear()
             self._pixels.clear()
             self._frames.clear()
+            self._rests.clear()
             self._transform_key = key
         painter.save()
         painter.resetTransform()
