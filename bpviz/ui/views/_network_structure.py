@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from pyqtgraph.Qt import QtCore, QtWidgets
+from pyqtgraph.Qt import QtCore
 
 from bpviz.ui import colors
 from bpviz.ui.views._network_layout import MAX_NODES, disc_column, strip_column
@@ -48,9 +48,6 @@ class NetworkStructure:
                 self._brushes[l] = [self._missing_brush] * n
                 item = pg.ScatterPlotItem(pen=pg.mkPen(colors.MISSING, width=1))
             item.setZValue(10)
-            # repainted with the edges under it every phase: from a pixmap of its own
-            # unless its colours changed
-            item.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
             self.vb.addItem(item)
             self._columns.append(item)
         for _l in range(L + 1):

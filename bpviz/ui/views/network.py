@@ -41,6 +41,8 @@ from bpviz.ui.views.glass import GlassOverlay
 EDGES_HZ = 4.0  # at full speed the edges (hundreds of lines) follow new weights this often
 BACKWARD = (PhaseKind.DELTA, PhaseKind.GRADIENT)
 ARRIVE = 0.8  # the wave reaches the computed layer at this fraction of the phase
+NO_CACHE = QtWidgets.QGraphicsItem.CacheMode.NoCache
+DEVICE_CACHE = QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache
 
 
 class NetworkView(NetworkStructure, NodeColours, OutlineAndPointer, SnapshotView):
@@ -126,7 +128,7 @@ class NetworkView(NetworkStructure, NodeColours, OutlineAndPointer, SnapshotView
             "C", anchor=(1, 0), color=colors.FOREGROUND, fill=pg.mkBrush(colors.BACKGROUND)
         )
         # one disc, repainted with the edges under it every phase: from its own pixmap
-        self.cost_node.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.cost_node.setCacheMode(DEVICE_CACHE)
         for item in (self.cost_node, self.cost_label):
             item.setZValue(10)
             self.vb.addItem(item, ignoreBounds=True)
@@ -220,6 +222,13 @@ class NetworkView(NetworkStructure, NodeColours, OutlineAndPointer, SnapshotView
             self._stream = snapshot.running and phase == self._last_phase
             self._last_phase, self._last_snapshot = phase, snapshot
         stream = self._stream
+        # Stepping, the columns keep their colours over most phases while the edges under
+        # them change: repainted from pixmaps of their own. Streaming, they change every
+        # frame: a pixmap would only be drawn and thrown away.
+        cache = NO_CACHE if stream else DEVICE_CACHE
+        for item in self._columns:
+            if item.cacheMode() != cache:
+                item.setCacheMode(cache)
         backward = phase is not None and phase.kind in BACKWARD
         self._draw_input(pick(snapshot.x, self.example))
         levels = []
