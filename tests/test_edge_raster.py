@@ -67,3 +67,50 @@ def test_a_picture_of_many_lines_through_a_view_transform_is_qts(qapp):
     theirs = _qt_lines(unit, pens, transform)
     assert (theirs != 0).sum() > 20_000  # a crowded picture, with crossings
     np.testing.assert_array_equal(ours, theirs)
+
+
+def _qt_entries(item, shown, transform: QtGui.QTransform, target: QtCore.QRect, background):
+    """What the edge item showed before its NumPy raster: each entry's groups painted by
+    Qt in order, in device pixels, over the view's background."""
+    image = QtGui.QImage(target.size(), QtGui.QImage.Format.Format_RGB32)
+    image.fill(background)
+    painter = QtGui.QPainter(image)
+    painter.setTransform(transform * QtGui.QTransform.fromTranslate(-target.x(), -target.y()))
+    for entry in shown:
+        for pen, lines in entry.groups:
+            painter.setPen(pen)
+            painter.drawLines([QtCore.QLineF(*segment) for segment in lines.tolist()])
+    painter.end()
+    return np.frombuffer(image.constBits(), np.uint32).reshape(target.height(), -1).copy()
+
+
+def test_the_network_views_edges_are_the_lines_qt_would_paint(qtbot):
+    """Every phase of a mini-batch, the wave drawn whole and half way: the images the
+    view shows are, pixel for pixel, its entries' lines painted by Qt in order."""
+    from snapshots import make_snapshots
+    from viewtools import shown
+
+    from bpviz.ui.views import NetworkView
+
+    view = shown(qtbot, NetworkView())
+    item = view.edges.item
+    for snapshot in make_snapshots():
+        view.show_snapshot(snapshot)
+        for progress in (1.0, 0.5):
+            view.animate(progress)
+            view.canvas.grab()  # painted: the item composed what it shows
+            m11, m12, m21, m22, dx, dy, x, y, w, h = item._transform_key
+            transform = QtGui.QTransform(m11, m12, m21, m22, dx, dy)
+            target = QtCore.QRect(int(x), int(y), int(w), int(h))
+            for role, intervals in (("ahead", item.ahead), ("lit", item.lit)):
+                entries = [e for e in item._entries if e.role in ("all", role) and e.groups]
+                if not intervals or not entries:
+                    continue
+                ours = item._compose(entries, transform, target)[0]
+                theirs = _qt_entries(item, entries, transform, target, item._background)
+                # A falling line whose fixed-point row lands exactly on a pixel boundary
+                # may go either way in Qt (the last bit of the float transform decides):
+                # a pixel or two of a line one row off, never more
+                differ = np.argwhere(ours != theirs)
+                assert len(differ) <= 4, (snapshot.phase, role, differ[:8])
+                assert (theirs != item._background).sum() > 10_000  # the lines are there
