@@ -93,24 +93,37 @@ def test_the_network_views_edges_are_the_lines_qt_would_paint(qtbot):
     from bpviz.ui.views import NetworkView
 
     view = shown(qtbot, NetworkView())
-    item = view.edges.item
-    for snapshot in make_snapshots():
+    snapshots = make_snapshots()
+    for snapshot in snapshots:
         view.show_snapshot(snapshot)
         for progress in (1.0, 0.5):
             view.animate(progress)
-            view.canvas.grab()  # painted: the item composed what it shows
-            m11, m12, m21, m22, dx, dy, x, y, w, h = item._transform_key
-            transform = QtGui.QTransform(m11, m12, m21, m22, dx, dy)
-            target = QtCore.QRect(int(x), int(y), int(w), int(h))
-            for role, intervals in (("ahead", item.ahead), ("lit", item.lit)):
-                entries = [e for e in item._entries if e.role in ("all", role) and e.groups]
-                if not intervals or not entries:
-                    continue
-                ours = item._compose(entries, transform, target)[0]
-                theirs = _qt_entries(item, entries, transform, target, item._background)
-                # A falling line whose fixed-point row lands exactly on a pixel boundary
-                # may go either way in Qt (the last bit of the float transform decides):
-                # a pixel or two of a line one row off, never more
-                differ = np.argwhere(ours != theirs)
-                assert len(differ) <= 4, (snapshot.phase, role, differ[:8])
-                assert (theirs != item._background).sum() > 10_000  # the lines are there
+            _check_edges(view, snapshot.phase)
+    # the nodes move (a resize, a taller view): no line keeps its old pixels
+    for width, height in ((700, 520), (700, 640)):
+        view.resize(width, height)
+        qtbot.waitUntil(lambda w=width, h=height: view.size() == QtCore.QSize(w, h))
+        for snapshot in (snapshots[1], snapshots[-1]):
+            view.show_snapshot(snapshot)
+            view.animate(1.0)
+            _check_edges(view, (width, height, snapshot.phase))
+
+
+def _check_edges(view, what) -> None:
+    item = view.edges.item
+    view.canvas.grab()  # painted: the item composed what it shows
+    m11, m12, m21, m22, dx, dy, x, y, w, h = item._transform_key
+    transform = QtGui.QTransform(m11, m12, m21, m22, dx, dy)
+    target = QtCore.QRect(int(x), int(y), int(w), int(h))
+    for role, intervals in (("ahead", item.ahead), ("lit", item.lit)):
+        entries = [e for e in item._entries if e.role in ("all", role) and e.groups]
+        if not intervals or not entries:
+            continue
+        ours = item._compose(entries, transform, target)[0]
+        theirs = _qt_entries(item, entries, transform, target, item._background)
+        # A falling line whose fixed-point row lands exactly on a pixel boundary may go
+        # either way in Qt (the last bit of the float transform decides): a pixel or two
+        # of a line one row off, never more
+        differ = np.argwhere(ours != theirs)
+        assert len(differ) <= 4, (what, role, differ[:8])
+        assert (theirs != item._background).sum() > 10_000  # the lines are there
