@@ -83,10 +83,13 @@ def line_pixels(
 def _reuse(cache: OrderedDict, kept: int, target: QtCore.QRect) -> np.ndarray:
     """A ``target``-sized uint32 buffer: the oldest of ``cache``'s when it holds ``kept``
     (dropped from it), else a new one."""
+    shape = (target.height(), target.width())
     if len(cache) >= kept:
         old = cache.popitem(last=False)[1]
-        return old[0] if isinstance(old, tuple) else old
-    return np.empty((target.height(), target.width()), np.uint32)
+        old = old[0] if isinstance(old, tuple) else old
+        if old.shape == shape:
+            return old
+    return np.empty(shape, np.uint32)
 
 
 class Entry:
