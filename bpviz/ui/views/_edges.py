@@ -3,12 +3,13 @@
 Every Wˡ's strongest |wᵢⱼ| are drawn coloured by wᵢⱼ (``DIVERGING``, each layer on its own
 ±max). A phase lights up the layers it computes with what their edges carry (``_waves``:
 wᵢⱼ aⱼ forward, wᵢⱼ δᵢ backward, ∂C/∂wᵢⱼ, ΔW): those layers' strongest |values| are drawn
-on one ±level, the other layers dimmed. All edges are one graphics item holding three
-images drawn once per change (new weights, new phase, resize): the ``rest`` (layers the
-phase does not concern), the lit layers' weights ``ahead`` of the wave (dimmed) and the
-``wave`` (lit). ``set_progress`` only moves the x where the wave image is cut from the
-ahead image — the edges light up along their length, as they all run left to right —
-so a frame of the animation copies two image strips and draws no line.
+on one ±level, the other layers dimmed. All edges are one graphics item (``_edge_item``)
+whose lines are rasterised once per change (new weights, new phase, resize): the layers
+the phase does not concern, the lit layers' weights ``ahead`` of the wave (dimmed) and
+the ``wave`` (lit), composed into two images. ``set_progress`` only moves the x where the
+wave image is cut from the ahead image — the edges light up along their length, as they
+all run left to right — so a frame of the animation copies two image strips and draws
+no line.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtGui
 
 from bpviz.ui import colors
+from bpviz.ui.views._edge_item import INF, EdgeItem, Entry
 from bpviz.ui.views._waves import (  # noqa: F401  (strongest: the tests' too)
     BACKWARD,
     FORWARD,
@@ -33,7 +35,9 @@ from bpviz.ui.views._widgets import superscript
 
 DIM = 0.3  # strength of the layers the phase does not concern
 BACKGROUND_RGB = np.array(pg.mkColor(colors.BACKGROUND).getRgb()[:3], float)
-INF = 1e9  # an open end of a clip interval (view units)
+# the colour bins, weakest first (the strongest drawn on top)
+_ORDER = sorted(range(N_BINS), key=lambda b: abs(2 * b + 1 - N_BINS))
+_RANK = np.argsort(_ORDER)  # bin → its place in _ORDER
 
 
 def _pens(dim: float, width: float = 1.0) -> list[QtGui.QPen]:
@@ -50,100 +54,6 @@ def _pens(dim: float, width: float = 1.0) -> list[QtGui.QPen]:
     return pens
 
 
-class EdgeItem(pg.GraphicsObject):
-    """Line segments drawn into cached images in device pixels (the view never pans).
-
-    ``set_entries`` lists what to draw, in order: (key, [(pen, lines)], rect, role) — one
-    entry per weight layer (its weights, full or dimmed) and per lit layer (the wave).
-    Each entry's image is drawn once and kept under its key until ``drop`` or a new
-    transform; ``role`` says where it shows: "all", "ahead" (the x intervals the wave
-    has not reached) or "lit" (those it has), set by ``set_clip``.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._entries: list[tuple] = []
-        self._images: dict[tuple, tuple[QtGui.QImage, QtCore.QRect]] = {}
-        self._rect = QtCore.QRectF()
-        self._transform_key: tuple = ()
-        self.lit: list[tuple[float, float]] = []
-        self.ahead: list[tuple[float, float]] = [(-INF, INF)]
-
-    def set_entries(self, entries: list[tuple], rect: QtCore.QRectF) -> None:
-        """What to draw (see the class); ``rect`` bounds it all."""
-        self.prepareGeometryChange()
-        self._entries, self._rect = entries, rect
-        self.update()
-
-    def drop(self, stale) -> None:
-        """Forget the images whose key ``stale(key)`` is true (their lines changed)."""
-        self._images = {k: v for k, v in self._images.items() if not stale(k)}
-
-    def set_clip(self, lit: list[tuple[float, float]], ahead: list[tuple[float, float]]) -> None:
-        """Show the wave over the x intervals ``lit`` and the dimmed weights ahead of it
-        over ``ahead`` (view units)."""
-        if lit != self.lit or ahead != self.ahead:
-            self.lit, self.ahead = lit, ahead
-            self.update()
-
-    def boundingRect(self) -> QtCore.QRectF:
-        return self._rect
-
-    def groups(self, role: str) -> list[tuple[QtGui.QPen, list[QtCore.QLineF]]]:
-        """The (pen, lines) of every entry drawn in ``role`` ("all", "ahead", "lit")."""
-        return [group for _key, groups, _r, r in self._entries if r == role for group in groups]
-
-    @staticmethod
-    def _render(groups, transform: QtGui.QTransform, target: QtCore.QRect) -> QtGui.QImage:
-        image = QtGui.QImage(target.size(), QtGui.QImage.Format.Format_ARGB32_Premultiplied)
-        image.fill(0)
-        p = QtGui.QPainter(image)
-        p.setTransform(transform * QtGui.QTransform.fromTranslate(-target.x(), -target.y()))
-        for pen, lines in groups:
-            p.setPen(pen)
-            p.drawLines(lines)
-        p.end()
-        return image
-
-    def paint(self, painter: QtGui.QPainter, *args) -> None:
-        if not self._entries:
-            return
-        transform = painter.deviceTransform()
-        key = (  # the whole transform: a stale image would put the edges beside the nodes
-            transform.m11(), transform.m12(), transform.m21(), transform.m22(),
-            transform.dx(), transform.dy(),
-        )  # fmt: skip
-        if key != self._transform_key:
-            self._images.clear()
-            self._transform_key = key
-        painter.save()
-        painter.resetTransform()
-        # The painter may still map to the device through a window/viewport (then the
-        # image, already in device pixels, came out scaled and beside the nodes): undo it.
-        rest = painter.deviceTransform()
-        if not rest.isIdentity():
-            painter.setTransform(rest.inverted()[0])
-        clips = {"all": [(-INF, INF)], "ahead": self.ahead, "lit": self.lit}
-        for name, groups, rect, role in self._entries:
-            intervals = clips[role]
-            if not groups or not intervals:
-                continue
-            cached = self._images.get(name)
-            if cached is None:
-                target = transform.mapRect(rect).toAlignedRect().adjusted(-1, -1, 1, 1)
-                cached = self._images[name] = (self._render(groups, transform, target), target)
-            image, target = cached
-            for x0, x1 in intervals:  # view x → image column (no rotation in a ViewBox)
-                c0 = transform.m11() * x0 + transform.dx() - target.x()
-                c1 = transform.m11() * x1 + transform.dx() - target.x()
-                c0, c1 = max(0.0, min(c0, c1)), min(float(image.width()), max(c0, c1))
-                if c1 > c0:
-                    source = QtCore.QRectF(c0, 0, c1 - c0, image.height())
-                    at = QtCore.QRectF(target.x() + c0, target.y(), c1 - c0, image.height())
-                    painter.drawImage(at, image, source)
-        painter.restore()
-
-
 class EdgeLayer:
     """The edges between the node positions of a NetworkView, in its ViewBox.
 
@@ -154,9 +64,16 @@ class EdgeLayer:
     def __init__(self, vb: pg.ViewBox, max_edges: int = 300) -> None:
         self.vb = vb
         self.max_edges = max_edges
-        self.item = EdgeItem()
+        # below every other item, over nothing but the view's background: opaque images
+        self.item = EdgeItem(pg.mkColor(colors.BACKGROUND).rgba())
+        self.item.setZValue(-1)
         vb.addItem(self.item, ignoreBounds=True)
         self._pens, self._dim, self._lit = _pens(1.0), _pens(DIM), _pens(1.0)
+        # each pen list's colours as Qt's ARGB32 pixels (N_BINS,) uint32, by list
+        self._colours = {
+            id(pens): np.array([pen.color().rgba() for pen in pens], np.uint32)
+            for pens in (self._pens, self._dim, self._lit)
+        }
         self._sizes: tuple[int, ...] = ()
         self._weights: tuple[np.ndarray, ...] | None = None
         self._fingerprint: tuple = ()
@@ -168,10 +85,11 @@ class EdgeLayer:
         self.cost_xy = (0.0, 0.5)
         self.cost_from_x = 0.0
         self.progress = 1.0
-        self._seg = np.zeros((0, 4))  # drawn segments, for picking: their l, i, j
-        self._l = self._i = self._j = np.zeros(0, dtype=np.intp)
-        # per layer (lit: also "cost"): lines per colour bin, segments, bounding rect; the
-        # versions key the item's images, so a new phase redraws only the lit layer
+        self._picks: list = []  # per layer: (l, Shown, segments) drawn, for picking
+        self._picking: tuple | None = None  # their segments, l, i, j (made when asked)
+        self._rect = QtCore.QRectF()  # bounds every line the nodes' positions allow
+        # per layer (lit: also "cost"): lines per colour bin and segments; the versions
+        # key the item's pixels, so a new phase draws only the lit layer's lines
         self._base_lines: dict = {}
         self._lit_lines: dict = {}
         self._base_version = self._lit_version = 0
@@ -185,12 +103,17 @@ class EdgeLayer:
         self.out_xy: list[np.ndarray] = [np.zeros((n, 2)) for n in sizes]
         self.in_xy: list[np.ndarray] = [np.zeros((n, 2)) for n in sizes]
         self._base_lines, self._lit_lines = {}, {}
+        self._picks, self._picking = [], None
         self.item.set_entries([], QtCore.QRectF())
 
     def set_positions(self, out_xy: list, in_xy: list, cost_xy, cost_from_x: float) -> None:
         """New node positions (a resize): redraw the lines there."""
         self.out_xy, self.in_xy = out_xy, in_xy
         self.cost_xy, self.cost_from_x = cost_xy, cost_from_x
+        points = np.concatenate([*out_xy, *in_xy, [cost_xy, (cost_from_x, cost_xy[1])]])
+        lo, hi = points.min(axis=0), points.max(axis=0)
+        self._rect = QtCore.QRectF(lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1])
+        self.item.forget_lines()  # the lines' ends moved
         self._rebuild_base()
         self._rebuild_lit()
         self._publish()
@@ -218,17 +141,22 @@ class EdgeLayer:
             shown = choose(w, self.max_edges, floor=0.98 * self._floors[l - 1])
             self._floors[l - 1] = float(np.abs(shown.values).min()) if shown.values.size else 0
             base.append(shown)
-        if len(base) == len(self.base) and all(
-            np.array_equal(new.i, old.i)
-            and np.array_equal(new.j, old.j)
-            and np.array_equal(new.bins, old.bins)
-            for new, old in zip(base, self.base, strict=True)
-        ):
-            self.base = base  # the same lines in the same colours: the images still hold
-            return
+        if len(base) != len(self.base):
+            changed = range(1, len(base) + 1)
+        else:  # only the layers whose lines or colours changed are drawn again
+            changed = [
+                l
+                for l, (new, old) in enumerate(zip(base, self.base, strict=True), start=1)
+                if not (
+                    np.array_equal(new.i, old.i)
+                    and np.array_equal(new.j, old.j)
+                    and np.array_equal(new.bins, old.bins)
+                )
+            ]
         self.base = base
-        self._rebuild_base()
-        self._publish()
+        if changed:
+            self._rebuild_base(changed)
+            self._publish()
 
     def set_plan(self, plan: WavePlan | None) -> None:
         """Light up what ``plan`` carries (None: every layer shows its weights)."""
@@ -253,43 +181,46 @@ class EdgeLayer:
         return np.column_stack((self.out_xy[l - 1][shown.j], self.in_xy[l][shown.i]))
 
     @staticmethod
-    def _bins(seg: np.ndarray, bins: np.ndarray) -> list:
-        """(bin, lines) for each colour bin, weakest first (the strongest drawn on top)."""
-        out = []
-        for b in sorted(range(N_BINS), key=lambda b: abs(2 * b + 1 - N_BINS)):
-            chosen = seg[bins == b]
-            if len(chosen):
-                out.append((b, [QtCore.QLineF(*s) for s in chosen.tolist()]))
-        return out
+    def _entry(seg: np.ndarray, bins: np.ndarray, ids: np.ndarray) -> tuple:
+        """(bin, segments ``(k, 4)``) for each colour bin present, weakest first (the
+        strongest drawn on top); all the segments ``seg``; the lines' ``ids``, segments
+        and bins in the order drawn."""
+        rank = _RANK[bins]
+        order = np.argsort(rank, kind="stable")
+        ends = np.searchsorted(rank[order], np.arange(N_BINS + 1))
+        ordered = seg[order]
+        groups = [
+            (_ORDER[r], ordered[ends[r] : ends[r + 1]])
+            for r in range(N_BINS)
+            if ends[r + 1] > ends[r]
+        ]
+        return groups, seg, ids[order], ordered, bins[order]
 
-    @staticmethod
-    def _entry(seg: np.ndarray, bins: np.ndarray) -> tuple:
-        lo, hi = seg.reshape(-1, 2).min(axis=0), seg.reshape(-1, 2).max(axis=0)
-        rect = QtCore.QRectF(lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1])
-        return EdgeLayer._bins(seg, bins), seg, rect
+    def _layer_entry(self, l: int, shown: Shown) -> tuple:
+        """``_entry`` for the edges ``shown`` of Wˡ, each named by its index i·nˡ⁻¹ + j."""
+        ids = shown.i * self._sizes[l - 1] + shown.j
+        return self._entry(self._segments(l, shown), shown.bins, ids)
 
-    def _rebuild_base(self) -> None:
+    def _rebuild_base(self, layers=None) -> None:
+        """New lines for the weights of ``layers`` (None: all)."""
         if not self.base:
             return
         self._base_version += 1
-        self._base_lines = {
-            l: self._entry(self._segments(l, shown), shown.bins)
-            for l, shown in enumerate(self.base, start=1)
-        }
-        version = self._base_version
-        self.item.drop(lambda key: key[0] == "base" and key[-1] != version)
+        for l in range(1, len(self.base) + 1) if layers is None else layers:
+            shown = self.base[l - 1]
+            self._base_lines[l] = (*self._layer_entry(l, shown), self._base_version)
+        live = {(l, lines[-1]) for l, lines in self._base_lines.items()}
+        self.item.drop(lambda key: key[0] == "base" and (key[1], key[-1]) not in live)
 
     def _rebuild_lit(self) -> None:
         self._lit_version += 1
-        self._lit_lines = {
-            l: self._entry(self._segments(l, s), s.bins) for l, s in self.lit.items()
-        }
+        self._lit_lines = {l: self._layer_entry(l, s) for l, s in self.lit.items()}
         if self.cost_bins is not None:  # δᴸ: links from the cost C into the outputs
             n = len(self.cost_bins)
             seg = np.column_stack(
                 (np.tile(self.cost_xy, (n, 1)), np.full(n, self.cost_from_x), self.in_xy[-1][:, 1])
             )
-            self._lit_lines["cost"] = self._entry(seg, self.cost_bins)
+            self._lit_lines["cost"] = self._entry(seg, self.cost_bins, np.arange(n))
         version = self._lit_version
         self.item.drop(lambda key: key[0] == "lit" and key[-1] != version)
 
@@ -297,27 +228,58 @@ class EdgeLayer:
         """Hand the item what to draw now, and keep the drawn segments for picking."""
         if not self._base_lines:
             return
-        entries, picks, rect = [], [], QtCore.QRectF()
+        entries, picks = [], []
         dim = self.plan is not None
-        for l, (bins, seg, r) in self._base_lines.items():
+        for l, (bins, seg, ids, ordered, ordered_bins, version) in self._base_lines.items():
             lit = l in self._lit_lines
             pens = self._dim if lit or dim else self._pens
             groups = [(pens[b], lines) for b, lines in bins]
-            key = ("base", l, lit or dim, self._base_version)
-            entries.append((key, groups, r, "ahead" if lit else "all"))
+            key = ("base", l, lit or dim, version)
+            colours = self._colours[id(pens)][ordered_bins]
+            entries.append(Entry(key, groups, "ahead" if lit else "all", ids, l, ordered, colours))
             picks.append((l, self.lit[l] if lit else self.base[l - 1], seg))
-            rect = rect.united(r)
-        for l, (bins, seg, r) in self._lit_lines.items():
+        for l, (bins, seg, ids, ordered, ordered_bins) in self._lit_lines.items():
             groups = [(self._lit[b], lines) for b, lines in bins]
-            entries.append((("lit", l, self._lit_version), groups, r, "lit"))
+            colours = self._colours[id(self._lit)][ordered_bins]
+            key = ("lit", l, self._lit_version)
+            entries.append(Entry(key, groups, "lit", ids, l, ordered, colours))
             if l != "cost":
                 picks[l - 1] = (l, self.lit[l], seg)
-            rect = rect.united(r)
-        self._seg = np.concatenate([seg for _l, _s, seg in picks])
-        self._l = np.concatenate([np.full(len(s.i), l) for l, s, _seg in picks])
-        self._i = np.concatenate([s.i for _l, s, _seg in picks])
-        self._j = np.concatenate([s.j for _l, s, _seg in picks])
-        self.item.set_entries(entries, rect)
+        self._picks, self._picking = picks, None
+        self.item.set_entries(entries, self._rect)
+
+    def _picked(self) -> tuple:
+        """The drawn segments ``(n, 4)`` and their l, i, j (made once per drawing, when
+        a pointer first asks)."""
+        if self._picking is None:
+            picks = self._picks
+            if not picks:
+                empty = np.zeros(0, dtype=np.intp)
+                self._picking = (np.zeros((0, 4)), empty, empty, empty)
+            else:
+                self._picking = (
+                    np.concatenate([seg for _l, _s, seg in picks]),
+                    np.concatenate([np.full(len(s.i), l) for l, s, _seg in picks]),
+                    np.concatenate([s.i for _l, s, _seg in picks]),
+                    np.concatenate([s.j for _l, s, _seg in picks]),
+                )
+        return self._picking
+
+    @property
+    def _seg(self) -> np.ndarray:
+        return self._picked()[0]
+
+    @property
+    def _l(self) -> np.ndarray:
+        return self._picked()[1]
+
+    @property
+    def _i(self) -> np.ndarray:
+        return self._picked()[2]
+
+    @property
+    def _j(self) -> np.ndarray:
+        return self._picked()[3]
 
     # -- the wave ------------------------------------------------------------------
     def band(self) -> tuple[float, float]:

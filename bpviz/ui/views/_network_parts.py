@@ -18,8 +18,8 @@ class OutlineAndPointer:
     """``_draw_highlight`` (the bright outline and the "computing …" label) and the
     pointer: ``_clicked`` (scene clicks), ``_tip_text`` (the LiveTip's text), ``_hit``."""
 
-    def _column_rect(self, l: int) -> QtCore.QRectF:
-        px, py = self.vb.viewPixelSize()
+    def _column_rect(self, l: int, px: float, py: float) -> QtCore.QRectF:
+        """Layer l's outline rectangle (px, py: view units per pixel)."""
         pad = self._disc[l] / 2 + 5 if self._disc[l] else 10
         xs, ys = self._xy[l][:, 0], self._xy[l][:, 1]
         x0, x1 = xs.min() - pad * px, xs.max() + pad * px
@@ -42,21 +42,20 @@ class OutlineAndPointer:
             self.computing.setVisible(False)
             return
         L, l = len(sizes) - 1, phase.layer
+        px, py = self.vb.viewPixelSize()  # once: pyqtgraph maps two vectors to find it
         if phase.kind in (PhaseKind.FORWARD, PhaseKind.DELTA):
-            rect = self._column_rect(l)
+            rect = self._column_rect(l, px, py)
         elif phase.kind is PhaseKind.GRADIENT:
-            rect = self._column_rect(l - 1).united(self._column_rect(l))
+            rect = self._column_rect(l - 1, px, py).united(self._column_rect(l, px, py))
         elif phase.kind is PhaseKind.COST:
-            px, py = self.vb.viewPixelSize()
-            rect = self._column_rect(L).united(
+            rect = self._column_rect(L, px, py).united(
                 QtCore.QRectF(self.edges.cost_xy[0] - 14 * px, 0.5 - 14 * py, 28 * px, 28 * py)
             )
         else:
-            rect = self._column_rect(0).united(self._column_rect(L))
+            rect = self._column_rect(0, px, py).united(self._column_rect(L, px, py))
         self.highlight.setRect(rect)
         self.highlight.setVisible(True)
         self.computing.setText(computing(phase, snapshot.config))
-        px = self.vb.viewPixelSize()[0]
         half = self.computing.boundingRect().width() / 2 * px
         x = min(max(rect.center().x(), -0.5 + half), self._right - half)
         self.computing.setPos(x, rect.bottom() if rect.bottom() > rect.top() else rect.top())

@@ -21,7 +21,6 @@ summary line in a corner says how many were written.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -32,24 +31,20 @@ from bpviz.notation import subscript
 from bpviz.session.snapshot import PhaseKind, Snapshot
 from bpviz.ui import colors
 from bpviz.ui.views._base import entry, pick
-
-GLASS_MAX = 8  # widest layer whose numbers are written
-DIGITS = 3  # significant digits printed
-FONT_PT = 7.5
-GAP_PX = 3  # room between a node's disc and its label, and between labels
-FILL = (22, 24, 29, 215)  # the view's background, nearly opaque: numbers readable over edges
-WIDEST = "−0.000123"  # the widest number ``number`` writes (for the view's margins)
-WIDTH_STEP = 8  # label widths are laid out in steps of this many pixels
-BACKWARD = (PhaseKind.DELTA, PhaseKind.GRADIENT)
-SUMMARY = (
-    "on edges: wᵢⱼ, yellow: wᵢⱼ δᵢ flowing back\n"
-    "{written} of {total} written (click an edge: its neurons' first)"
+from bpviz.ui.views._glass_layout import (  # noqa: F401  (the module's constants, here too)
+    DIGITS,
+    FILL,
+    FONT_PT,
+    GAP_PX,
+    GLASS_MAX,
+    SUMMARY,
+    WIDEST,
+    WIDTH_STEP,
+    GlassLayout,
+    applies,
 )
 
-
-def applies(sizes: Sequence[int]) -> bool:
-    """Whether a network of layer ``sizes`` is small enough to write every number."""
-    return len(sizes) >= 2 and max(sizes) <= GLASS_MAX
+BACKWARD = (PhaseKind.DELTA, PhaseKind.GRADIENT)
 
 
 def spacing(n: int) -> float:
@@ -69,7 +64,7 @@ def parse(text: str) -> float:
     return float(text.replace("−", "-"))
 
 
-class GlassOverlay:
+class GlassOverlay(GlassLayout):
     """Text items on ``vb`` (the network view's ViewBox) for the numbers of a small
     network. ``update(snapshot, example, xs, ys, node_px)`` writes them: ``xs``/``ys``
     per layer 0 … L the nodes' view coordinates, ``node_px`` their diameter in pixels.
@@ -91,7 +86,9 @@ class GlassOverlay:
         vb.addItem(self.summary, ignoreBounds=True)
         self._inputs = pg.ScatterPlotItem(pen=pg.mkPen(colors.FOREGROUND), brush=None)
         self._inputs.setZValue(10)
+        self._inputs.setVisible(False)
         vb.addItem(self._inputs, ignoreBounds=True)
+        self._inputs_key: tuple | None = None  # where the input nodes are drawn
         self._layout_key: tuple | None = None
         self.printed: dict[tuple, str] = {}
         self.edges_written = 0
@@ -134,10 +131,24 @@ class GlassOverlay:
         """Write nothing (a network too large for the glass box)."""
         for item in (*self._nodes.values(), *self._edges.values()):
             item.setVisible(False)
-        self._inputs.setData([], [])
+        self._set_inputs(None)
         self.summary.setVisible(False)
         self.printed = {}
         self.visible = False
+
+    def _set_inputs(self, xs, ys=None, size: float = 0.0) -> None:
+        """Draw the input nodes at ``xs``/``ys`` (None: none), only when they moved (a new
+        scatter is a repaint, and a costly one, of everything under it)."""
+        key = None if xs is None else (np.asarray(xs, float).tobytes(),
+                                       np.asarray(ys, float).tobytes(), size)  # fmt: skip
+        if key == self._inputs_key:
+            return
+        self._inputs_key = key
+        self._inputs.setVisible(xs is not None)  # an empty item still costs its paints
+        if xs is None:
+            self._inputs.setData([], [])
+        else:
+            self._inputs.setData(np.asarray(xs, float), np.asarray(ys, float), size=size)
 
     # -- the network view's hook -------------------------------------------------------
     # ``fit(view)`` and ``draw(view)`` read the NetworkView: its snapshot and example,
@@ -187,8 +198,7 @@ class GlassOverlay:
         if not applies(sizes):
             self.clear()
             if draw_inputs:  # a wider toy network: its inputs as discs, without numbers
-                self._inputs.setData(np.asarray(xs[0], float), np.asarray(ys[0], float),
-                                     size=node_px)  # fmt: skip
+                self._set_inputs(xs[0], ys[0], node_px)
             return
         if sizes != self._sizes:
             self._build(sizes)
@@ -210,10 +220,7 @@ class GlassOverlay:
             value = "·" if x is None else number(x[j])
             printed[("x", 0, j)] = value
             texts[(0, j)] = f"x{subscript(j + 1)} {value}"
-        if draw_inputs:
-            self._inputs.setData(np.asarray(xs[0], float), np.asarray(ys[0], float), size=node_px)
-        else:
-            self._inputs.setData([], [])
+        self._set_inputs(xs[0] if draw_inputs else None, ys[0], node_px)
         for l in range(1, L + 1):
             z = pick(entry(snapshot.z, l - 1), example)
             a = pick(entry(snapshot.a, l), example)
@@ -267,147 +274,6 @@ class GlassOverlay:
             if item.isVisible():
                 _set(item, texts[key])
                 item.setColor(self._carry_color if key in carrying else self._w_color)
-
-    # -- layout ------------------------------------------------------------------------
-    def x_range(
-        self, sizes: Sequence[int], width_px: float, names_px: float, image_input: bool
-    ) -> tuple[float, float] | None:
-        """The network view's x range that leaves room for the numbers: the input labels
-        left of x = 0 (or the 28×28 image's 0.55), the class names (``names_px`` wide)
-        and output labels right of x = L; None when no numbers are written."""
-        if not applies(sizes):
-            return None
-        self.names_px = names_px
-        L = len(sizes) - 1
-        node_w = self._metrics.horizontalAdvance(f"z {WIDEST}  a {WIDEST}") + 6
-        cost_w = self._metrics.horizontalAdvance(f"C = {WIDEST}") + 12  # the cost node
-        right = names_px + node_w + 30 + cost_w  # node radius, gaps, the cost node
-        left = 0.0 if image_input else self._metrics.horizontalAdvance(f"x₁ {WIDEST}") + 30
-        per_unit = (width_px - right - left) / (L + (0.55 if image_input else 0.0))
-        if per_unit < 40:  # a very narrow view: the plain range
-            return None
-        lo = -0.55 if image_input else -left / per_unit
-        return (lo, L + right / per_unit)
-
-    def _lines_fitting(self, y: np.ndarray, tall: int) -> int:
-        """How many lines a label of a node of the layer at heights ``y`` may have:
-        ``tall``, 2 or 1, whichever fits between two of its nodes."""
-        if len(y) < 2:
-            return tall
-        py = self.vb.viewPixelSize()[1] or 1.0
-        gap = float(np.min(np.abs(np.diff(y)))) / py - 2 - GAP_PX
-        line = self._metrics.height()
-        return tall if gap >= tall * line else 2 if gap >= 2 * line else 1
-
-    def _widest(self, texts: list[str]) -> float:
-        """The widest line of ``texts`` in pixels, rounded up to a WIDTH_STEP."""
-        widest = max((self._metrics.horizontalAdvance(line) for t in texts
-                      for line in t.split("\n")), default=0.0)  # fmt: skip
-        return WIDTH_STEP * math.ceil((widest + 6) / WIDTH_STEP)
-
-    def _place(
-        self,
-        xs,
-        ys,
-        node_px: float,
-        backward: bool,
-        flowing: int | None,
-        lines: tuple[int, ...],
-        node_w: float,
-        edge_w: float,
-    ) -> None:
-        """Position every label and choose the edges written, laid out in pixels so that
-        none covers another (redone only when the geometry or the lines change)."""
-        key = (
-            self.vb.width(), self.vb.height(), self.vb.viewRange()[0][0],
-            tuple(tuple(np.round(y, 4)) for y in ys), tuple(tuple(np.round(x, 4)) for x in xs),
-            node_px, backward, flowing, self.selected, lines, self.names_px, node_w, edge_w,
-        )  # fmt: skip
-        if key == self._layout_key:
-            return
-        self._layout_key = key
-        placed: list[QtCore.QRectF] = list(self.obstacles)  # the view's own labels
-        line_h = self._metrics.height()
-        offset = node_px / 2 + GAP_PX
-        px = self.vb.viewPixelSize()[0] or 1.0
-        for (l, i), item in self._nodes.items():
-            x, y = float(xs[l][i]), float(ys[l][i])
-            if l == 0:
-                item.setPos(x - offset * px, y)
-                width = self._metrics.horizontalAdvance(f"x₁ {WIDEST}") + 6
-                rect = self._rect(x, y, -offset - width, width, line_h + 2)
-            elif l == len(self._sizes) - 1:
-                item.setPos(x + (offset + self.names_px + GAP_PX) * px, y)
-                dx = offset + self.names_px + GAP_PX
-                rect = self._rect(x, y, dx, node_w, lines[l] * line_h + 2)
-            else:
-                item.setPos(x - offset * px, y)
-                rect = self._rect(x, y, -offset - node_w, node_w, lines[l] * line_h + 2)
-            placed.append(rect)
-            item.setVisible(True)
-        for x_l, y_l in zip(xs, ys, strict=True):  # no number on a node's disc
-            for x, y in zip(x_l, y_l, strict=True):
-                placed.append(self._rect(float(x), float(y), -node_px / 2, node_px, node_px))
-        self._place_summary(placed)
-        # edges: the selected neuron's first, then layer by layer
-        order = sorted(
-            self._edges, key=lambda e: (self.selected not in ((e[0], e[1]), (e[0] - 1, e[2])), e)
-        )
-        written = 0
-        for l, i, j in order:
-            item = self._edges[(l, i, j)]
-            x0, y0 = float(xs[l - 1][j]), float(ys[l - 1][j])
-            x1, y1 = float(xs[l][i]), float(ys[l][i])
-            for t in self._along(l, i, j):  # the first free place along the edge
-                x, y = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
-                rect = self._rect(x, y, -edge_w / 2, edge_w, line_h + 2)
-                if not any(rect.intersects(other) for other in placed):
-                    item.setPos(x, y)
-                    placed.append(rect)
-                    written += 1
-                    break
-            else:
-                item.setVisible(False)
-                continue
-            item.setVisible(True)
-        self.edges_written, self.edges_total = written, len(self._edges)
-        shown = "all" if written == len(self._edges) else str(written)
-        self.summary.setText(SUMMARY.format(written=shown, total=len(self._edges)))
-
-    def _place_summary(self, placed: list[QtCore.QRectF]) -> None:
-        """The lines saying what the edges' numbers are and how many are written: in the
-        view's top-left corner, else its top-right, whichever no node label covers."""
-        (left, right), (_, top) = self.vb.viewRange()
-        lines = SUMMARY.format(written="00", total="00").split("\n")
-        text_w = max(self._metrics.horizontalAdvance(t) for t in lines) + 4
-        height = len(lines) * self._metrics.height() + 4
-        for x, anchor, dx in ((left, (0, 0), 0.0), (right, (1, 0), -text_w)):
-            corner = self.vb.mapViewToScene(QtCore.QPointF(x, top))
-            rect = QtCore.QRectF(corner.x() + dx, corner.y(), text_w, height)
-            if not any(rect.intersects(other) for other in placed):
-                self.summary.setAnchor(anchor)
-                self.summary.setPos(x, top)
-                self.summary.setVisible(True)
-                placed.append(rect)
-                return
-        self.summary.setVisible(False)
-
-    def _along(self, l: int, i: int, j: int) -> list[float]:
-        """Where along edge (l, i, j) its label may go (fractions from the source), the
-        preferred first: staggered by j and i so labels of one fan do not line up."""
-        n_from, n_to = self._sizes[l - 1], self._sizes[l]
-        first = 0.3 + 0.4 * ((j + 0.5) / n_from + (i + 0.5) / n_to) / 2
-        others = np.clip(first + np.array([-0.1, 0.1, -0.2, 0.2, -0.3, 0.3]), 0.12, 0.88)
-        return [first, *others.tolist()]
-
-    def _rect(self, x: float, y: float, dx: float, width: float, height: float) -> QtCore.QRectF:
-        """A label's rectangle in scene pixels: from ``dx`` pixels right of the view point
-        (x, y), ``width`` wide, ``height`` tall, centred on y, plus a gap all round."""
-        p = self.vb.mapViewToScene(QtCore.QPointF(x, y))
-        return QtCore.QRectF(
-            p.x() + dx - GAP_PX / 2, p.y() - height / 2 - GAP_PX / 2,
-            width + GAP_PX, height + GAP_PX,
-        )  # fmt: skip
 
     def item(self, key: tuple) -> pg.TextItem:
         """The text item of node ``(l, i)`` or edge ``(l, i, j)`` (for tests)."""

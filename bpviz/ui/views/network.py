@@ -17,7 +17,6 @@ diameter in pixels; ``layout_changed`` fires when they move (a resize).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -31,22 +30,22 @@ from bpviz.ui.throttle import Throttle
 from bpviz.ui.views._base import SnapshotView, entry, pick
 from bpviz.ui.views._edges import EdgeLayer
 from bpviz.ui.views._hover import LiveTip
-from bpviz.ui.views._network_layout import MAX_NODES, disc_column, strip_column
 from bpviz.ui.views._network_legend import ColourLegend, ElidedLabel
-from bpviz.ui.views._network_parts import TOP, OutlineAndPointer
+from bpviz.ui.views._network_nodes import NodeColours
+from bpviz.ui.views._network_parts import OutlineAndPointer
+from bpviz.ui.views._network_structure import NetworkStructure
 from bpviz.ui.views._waves import wave_plan
 from bpviz.ui.views._widgets import caption_bar, superscript
 from bpviz.ui.views.glass import GlassOverlay
-from bpviz.ui.views.glass import applies as glass_applies
-from bpviz.ui.views.glass import spacing as glass_spacing
 
 EDGES_HZ = 4.0  # at full speed the edges (hundreds of lines) follow new weights this often
 BACKWARD = (PhaseKind.DELTA, PhaseKind.GRADIENT)
 ARRIVE = 0.8  # the wave reaches the computed layer at this fraction of the phase
-IMAGE_RIGHT = 0.3  # x of the input image's right border, where its edges leave
+NO_CACHE = QtWidgets.QGraphicsItem.CacheMode.NoCache
+DEVICE_CACHE = QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache
 
 
-class NetworkView(OutlineAndPointer, SnapshotView):
+class NetworkView(NetworkStructure, NodeColours, OutlineAndPointer, SnapshotView):
     """Layers, nodes and the strongest edges of the network in one picture.
 
     Signals: ``example_changed(int)`` (−1 = batch mean), ``neuron_clicked(l, i)``
@@ -128,6 +127,8 @@ class NetworkView(OutlineAndPointer, SnapshotView):
         self.cost_label = pg.TextItem(
             "C", anchor=(1, 0), color=colors.FOREGROUND, fill=pg.mkBrush(colors.BACKGROUND)
         )
+        # one disc, repainted with the edges under it every phase: from its own pixmap
+        self.cost_node.setCacheMode(DEVICE_CACHE)
         for item in (self.cost_node, self.cost_label):
             item.setZValue(10)
             self.vb.addItem(item, ignoreBounds=True)
@@ -135,6 +136,7 @@ class NetworkView(OutlineAndPointer, SnapshotView):
         self.selected_edge = pg.PlotCurveItem(pen=pg.mkPen(colors.HIGHLIGHT, width=3))
         self.selected_node = pg.ScatterPlotItem(brush=None, pen=pg.mkPen(colors.HIGHLIGHT, width=3))
         for item in (self.selected_edge, self.selected_node):
+            item.setVisible(False)  # nothing selected
             item.setZValue(30)
             self.vb.addItem(item, ignoreBounds=True)
         self._columns: list[pg.GraphicsObject] = []  # per layer 1 … L: scatter or strip
@@ -146,6 +148,7 @@ class NetworkView(OutlineAndPointer, SnapshotView):
         self._input_rect = QtCore.QRectF()
         self._input_side = 0
         self._missing_brush = pg.mkBrush(colors.MISSING)
+        self._reset_node_colours()
         # the edges' own, slower rate while updates stream in (full speed)
         self.edge_throttle = Throttle(self._update_edges, EDGES_HZ, self)
         self.glass = GlassOverlay(self.vb)  # every number, for a small network (glass.py)
@@ -181,124 +184,29 @@ class NetworkView(OutlineAndPointer, SnapshotView):
         self.glass.draw(self)
 
     def _draw_selection(self) -> None:
+        node, edge = self._mark_selection()
+        # hidden when empty: an empty item still costs a paint whenever the edges change
+        self.selected_node.setVisible(node)
+        self.selected_edge.setVisible(edge)
+
+    def _mark_selection(self) -> tuple[bool, bool]:
+        """Put the marks on the selection; whether a node and an edge are marked."""
         selection, sizes = self._selection, self._sizes
         if selection is None or not sizes or not (1 <= selection[0] < len(sizes)):
             self.selected_edge.setData([], [])
             self.selected_node.setData([], [])
-            return
+            return False, False
         l, i, j = selection
         if not (0 <= i < sizes[l] and (j is None or 0 <= j < sizes[l - 1])):
-            return
+            return self.selected_node.isVisible(), self.selected_edge.isVisible()
         x, y = self._xy[l][i]
         self.selected_node.setData([x], [y], size=max(self._disc[l], 8) + 10)
         if j is None:
             self.selected_edge.setData([], [])
-        else:
-            x0, y0 = self.edges.out_xy[l - 1][j]
-            self.selected_edge.setData([x0, x], [y0, y])
-
-    # -- structure (rebuilt only when the network's sizes change) ------------------
-    def _build(self, sizes: tuple[int, ...]) -> None:
-        for item in (*self._columns, *self._labels, *self._out_labels):
-            self.vb.removeItem(item)
-        self._columns, self._labels, self._out_labels, self._brushes = [], [], [], {}
-        self._sizes = sizes
-        L = len(sizes) - 1
-        side = math.isqrt(sizes[0])
-        self._input_side = side if side * side == sizes[0] else 0
-        self._rgba = {0: np.zeros((side, side, 4), np.uint8)}  # reused frame after frame
-        self.input_image.setVisible(bool(self._input_side))
-        if self._input_side:
-            self.input_image.setImage(self._rgba[0], levels=None)
-        for l in range(1, L + 1):
-            n = sizes[l]
-            if n > MAX_NODES:
-                self._rgba[l] = np.zeros((n, 1, 4), np.uint8)
-                item = pg.ImageItem(axisOrder="row-major")
-                item.setImage(self._rgba[l], levels=None)
-                item.setBorder(pg.mkPen(colors.MISSING))
-            else:
-                self._brushes[l] = [self._missing_brush] * n
-                item = pg.ScatterPlotItem(pen=pg.mkPen(colors.MISSING, width=1))
-            item.setZValue(10)
-            self.vb.addItem(item)
-            self._columns.append(item)
-        for _l in range(L + 1):
-            label = pg.TextItem(anchor=(0.5, 0), color=colors.FOREGROUND)
-            self.vb.addItem(label)
-            self._labels.append(label)
-        for k in range(sizes[L] if sizes[L] <= MAX_NODES else 0):
-            text = self._class_names[k] if k < len(self._class_names) else str(k)
-            label = pg.TextItem(text, anchor=(0, 0.5), color=colors.FOREGROUND)
-            self.vb.addItem(label)
-            self._out_labels.append(label)
-        # room right of the outputs for their labels and the cost C, whatever the depth
-        self._right = L + 0.5 + 0.1 * max(L - 2, 0)
-        self.vb.setRange(xRange=(-0.5, self._right), yRange=(-0.12, 1.1), padding=0)
-        self.edges.build(sizes)
-        self._input_rect = QtCore.QRectF()
-        self._backward, self._last_phase, self.plan, self._pending = None, None, None, None
-        self._last_snapshot = None
-        self._layout()
-
-    def _layout(self) -> None:
-        """Place every neuron for the view's size in pixels (discs ≥ 10 px, a square input
-        image), and the edges, labels and outline with them."""
-        sizes = self._sizes
-        if not sizes:
-            return
-        L = len(sizes) - 1
-        self.glass.fit(self)  # room for the numbers (sets the x range)
-        spread = glass_applies(sizes)  # the nodes further apart, for the numbers
-        px, py = self.vb.viewPixelSize()
-        if not (px > 0 and py > 0):
-            px, py = 1 / 200, 1 / 200
-        lo, hi = 1 - TOP, TOP
-        xy, out0, disc = [np.zeros((sizes[0], 2))], np.zeros((sizes[0], 2)), [0.0]
-        side = self._input_side
-        if side:  # square on screen, its right border where its edges leave
-            w = min(0.8 * (hi - lo) / py, (IMAGE_RIGHT + 0.45) / px) * px
-            h = w / px * py
-            rect = QtCore.QRectF(IMAGE_RIGHT - w, 0.5 - h / 2, w, h)
-            self._input_rect = rect
-            self.input_image.setRect(rect)
-            r, c = np.divmod(np.arange(side * side), side)
-            y = rect.top() + (side - r - 0.5) * h / side
-            xy[0] = np.column_stack((rect.left() + (c + 0.5) * w / side, y))
-            out0 = np.column_stack((np.full(side * side, rect.right()), y))
-        else:
-            ys = strip_column(sizes[0], lo, hi)
-            xy[0] = out0 = np.column_stack((np.zeros(sizes[0]), ys))
-        for l, item in enumerate(self._columns, start=1):
-            n = sizes[l]
-            if n > MAX_NODES:
-                ys = strip_column(n, lo, hi)
-                xy.append(np.column_stack((np.full(n, float(l)), ys)))
-                disc.append(0.0)
-                item.setRect(QtCore.QRectF(l - 7 * px, lo, 14 * px, hi - lo))
-            else:
-                cap = glass_spacing(n) if spread else None
-                xs, ys, size = disc_column(n, float(l), lo, hi, px, py, cap)
-                xy.append(np.column_stack((xs, ys)))
-                disc.append(size)
-                item.setData(x=xs, y=ys, size=size, brush=self._brushes[l])
-        self._xy, self._disc = xy, disc
-        for l, label in enumerate(self._labels):
-            x = self._input_rect.center().x() if l == 0 and side else float(l)
-            label.setPos(x, lo - 16 * py)  # below the outline of a computed layer
-        right = L + (disc[L] / 2 + 4) * px + (xy[L][:, 0].max() - L)
-        for k, label in enumerate(self._out_labels):
-            label.setPos(right, float(xy[L][k, 1]))
-        # the view's right end: the glass box widens the range for its numbers
-        end = max(self._right, self.vb.viewRange()[0][1])
-        cost = (max(right + 40 * px, end - 22 * px), 0.5)
-        self.cost_node.setData([cost[0]], [cost[1]])
-        self.cost_label.setPos(end - 2 * px, cost[1] - 10 * py)  # right-aligned: whole
-        self.edges.set_positions([out0, *xy[1:]], xy, cost, right + 16 * px)
-        self._draw_highlight()
-        self._draw_selection()
-        self.glass.draw(self)
-        self.layout_changed.emit()
+            return True, False
+        x0, y0 = self.edges.out_xy[l - 1][j]
+        self.selected_edge.setData([x0, x], [y0, y])
+        return True, True
 
     # -- drawing ------------------------------------------------------------------
     def _render(self, snapshot: Snapshot) -> None:
@@ -314,6 +222,13 @@ class NetworkView(OutlineAndPointer, SnapshotView):
             self._stream = snapshot.running and phase == self._last_phase
             self._last_phase, self._last_snapshot = phase, snapshot
         stream = self._stream
+        # Stepping, the columns keep their colours over most phases while the edges under
+        # them change: repainted from pixmaps of their own. Streaming, they change every
+        # frame: a pixmap would only be drawn and thrown away.
+        cache = NO_CACHE if stream else DEVICE_CACHE
+        for item in self._columns:
+            if item.cacheMode() != cache:
+                item.setCacheMode(cache)
         backward = phase is not None and phase.kind in BACKWARD
         self._draw_input(pick(snapshot.x, self.example))
         levels = []
@@ -366,14 +281,6 @@ class NetworkView(OutlineAndPointer, SnapshotView):
                 self._show_column(l, values_shown=l != waiting)
             self._pending = waiting
 
-    def _show_column(self, l: int, values_shown: bool) -> None:
-        item = self._columns[l - 1]
-        if isinstance(item, pg.ImageItem):
-            item.setImage(self._rgba[l] if values_shown else self._rgba[l] * 0, levels=None)
-        else:
-            n = len(self._brushes[l])
-            item.setBrush(self._brushes[l] if values_shown else [self._missing_brush] * n)
-
     def _update_edges(self) -> None:
         """The strongest edges of the latest weights (at most EDGES_HZ while streaming)."""
         if self.snapshot is None or tuple(self.snapshot.config.sizes) != self._sizes:
@@ -410,31 +317,3 @@ class NetworkView(OutlineAndPointer, SnapshotView):
             a = entry(snapshot.a, l)
             return 0.0, max(1.0, float(a.max()) if a is not None else 1.0)
         return 0.0, 1.0
-
-    def _draw_input(self, x: np.ndarray | None) -> None:
-        side = self._input_side
-        if not side:
-            return
-        buffer = self._rgba[0]
-        if x is None:
-            buffer[:] = 0  # transparent: not computed yet
-        else:
-            colors.rgba(x.reshape(side, side)[::-1], 0.0, 1.0, colors.GREYS_LUT, out=buffer)
-        self.input_image.setImage(buffer, levels=None)
-
-    def _draw_column(self, l, values, lo, hi, lut) -> None:
-        item = self._columns[l - 1]
-        if isinstance(item, pg.ImageItem):
-            buffer = self._rgba[l]
-            if values is None:
-                buffer[:] = 0  # transparent inside the grey border: not computed yet
-            else:
-                colors.rgba(values[::-1, None], lo, hi, lut, out=buffer)
-            item.setImage(buffer, levels=None)
-            return
-        if values is None:
-            self._brushes[l] = [self._missing_brush] * len(self._xy[l])
-        else:
-            palette = colors.brushes(lut)
-            self._brushes[l] = [palette[k] for k in colors.lut_indices(values, lo, hi)]
-        item.setBrush(self._brushes[l])
