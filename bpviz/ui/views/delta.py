@@ -22,6 +22,7 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
+from bpviz.runtime.readonly import is_sealed
 from bpviz.session.snapshot import PhaseKind, Snapshot
 from bpviz.ui import colors
 from bpviz.ui.views import _delta_hover
@@ -86,6 +87,7 @@ class _Bars:
         # the axis (all its text) shrinks only after a second of small ones
         self.auto = colors.StickyLevel(shrink=6.0, hold=1.0)
         self.values: np.ndarray | None = None
+        self._source: tuple = ()  # (array, example) ``values`` were picked from
         self.starts: np.ndarray | None = None  # groups of neurons per pixel column
         self._columns: tuple = ()  # (n, neurons per column) that starts and edges are for
         self.n = 0
@@ -95,6 +97,7 @@ class _Bars:
         """``n`` neurons; ``fixed``: the axis is [0, fixed] (σ'), else ±(sticky max |·|)."""
         self.n, self.fixed = n, fixed
         self.auto.reset()
+        self._source = ()
         for item in self.polygons:
             self.plot.removeItem(item)
         self.polygons = []
@@ -123,7 +126,11 @@ class _Bars:
             pixels = self.plot.getViewBox().height()
             text = self.label.textItem.boundingRect().height()  # pixels, with its margins
             top = hi + (hi - lo) * text / max(pixels - text, text)
-        self.plot.setYRange(lo, top, padding=0.05 if self.fixed is not None else 0)
+        box = self.plot.getViewBox()
+        box.setYRange(lo, top, padding=0.05 if self.fixed is not None else 0)
+        # the new transform now, not while the scene paints (its changes then asked for
+        # a second paint of the cell)
+        box.updateMatrix()
         # every |value| ≤ the axis' limit (σ' ≤ its maximum)
         rect = QtCore.QRectF(-1.0, lo, self.n + 1.0, hi - lo)
         for item in self.polygons:
@@ -234,9 +241,15 @@ class _Bars:
         """The signed axis' ±limit (None: nothing computed since the cell was made)."""
         return self.auto.level
 
-    def show(self, values: np.ndarray | None, running: bool = False) -> None:
+    def show(self, values: np.ndarray | None, running: bool = False, source: tuple = ()) -> None:
         """Draw ``values`` ``(n,)``, or mark the cell as not computed yet (None); while
-        ``running`` the axis may wait before shrinking (``colors.StickyLevel``)."""
+        ``running`` the axis may wait before shrinking (``colors.StickyLevel``).
+        ``source``: (the snapshot's array or None, the example) ``values`` were picked
+        from. A sealed array never changes, so the same source again is the picture
+        already drawn: nothing is set (stepping phase by phase, most cells keep theirs)."""
+        if source and self._source and _same_source(source, self._source):
+            return
+        self._source = source
         self.values = values
         self.note.setVisible(values is None)
         if values is None:
@@ -249,6 +262,14 @@ class _Bars:
         limit = self.auto.update(values, running=running)
         if self._range != (-limit, limit):
             self._set_range(-limit, limit)
+
+
+def _same_source(a: tuple, b: tuple) -> bool:
+    """Whether two (array or None, example) sources are one sealed array (or both None)
+    at the same example."""
+    if a[1] != b[1] or a[0] is not b[0]:
+        return False
+    return a[0] is None or is_sealed(a[0])
 
 
 def _faded(color: QtGui.QColor, alpha: float) -> QtGui.QColor:
@@ -368,10 +389,13 @@ class DeltaView(SnapshotView):
             self._build(snapshot)
         self.example_spin.set_batch_size(snapshot.config.batch_size)
         running = snapshot.running
-        for l, (dC_da, sigma_prime, delta) in self._rows.items():
-            dC_da.show(pick(entry(snapshot.dC_da, l - 1), self.example), running)
-            sigma_prime.show(pick(entry(snapshot.sigma_prime, l - 1), self.example), running)
-            delta.show(pick(entry(snapshot.delta, l - 1), self.example), running)
+        example = self.example
+        for l, cells in self._rows.items():
+            for bars, arrays in zip(
+                cells, (snapshot.dC_da, snapshot.sigma_prime, snapshot.delta), strict=True
+            ):
+                values = entry(arrays, l - 1)
+                bars.show(pick(values, example), running, (values, example))
         phase = snapshot.phase
         layer = phase.layer if phase is not None and phase.kind is PhaseKind.DELTA else None
         if layer != self._highlighted:

@@ -1,0 +1,64 @@
+"""The views repaint what changed, once: a step that changes nothing a view shows paints
+nothing there, and a step that changes it paints it once (not once more for changes made
+while painting). Counted as the paint events the views' canvases receive."""
+
+from __future__ import annotations
+
+from pyqtgraph.Qt import QtCore, QtWidgets
+from snapshots import make_snapshots, snapshot_at
+from viewtools import shown
+
+from bpviz.session.snapshot import PhaseKind
+from bpviz.ui.views import DeltaView
+
+
+class Paints(QtCore.QObject):
+    """Counts the paint events of a widget (a GraphicsView: of its viewport)."""
+
+    def __init__(self, widget: QtWidgets.QWidget) -> None:
+        super().__init__(widget)
+        self.count = 0
+        target = widget.viewport() if isinstance(widget, QtWidgets.QAbstractScrollArea) else widget
+        target.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QtCore.QEvent.Type.Paint:
+            self.count += 1
+        return False
+
+
+def settle(qtbot) -> None:
+    """Let every posted change (layouts, update requests) be processed and painted."""
+    for _ in range(5):
+        QtWidgets.QApplication.processEvents()
+        qtbot.wait(20)
+
+
+def test_delta_step_that_changes_no_cell_paints_nothing(qtbot):
+    """∂C/∂W² → ∂C/∂W¹ of one mini-batch: the δ view's arrays and highlight are the same
+    (a wide network: its 512 and 256 neurons are drawn as lines)."""
+    view = shown(qtbot, DeltaView(), height=700)
+    wide = dict(sizes=(784, 512, 256, 10))
+    view.show_snapshot(snapshot_at(PhaseKind.GRADIENT, 3, **wide))
+    settle(qtbot)
+    paints = Paints(view.canvas)
+    shot = snapshot_at(PhaseKind.GRADIENT, 2, **wide)
+    view.show_snapshot(shot)
+    settle(qtbot)
+    assert view._drawn is shot and view.cells(1)[2].lines
+    assert paints.count == 0
+
+
+def test_delta_cells_with_new_values_and_scales_paint_once(qtbot):
+    """δ² arrives (its cells get values and levels, its row the highlight): one paint."""
+    view = shown(qtbot, DeltaView(), height=700)
+    for shot in make_snapshots()[:3]:  # up to the forward pass: nothing to show yet
+        view.show_snapshot(shot)
+    settle(qtbot)
+    paints = Paints(view.canvas)
+    shot = snapshot_at(PhaseKind.DELTA, 2)
+    view.show_snapshot(shot)
+    settle(qtbot)
+    dC_da, _, delta = view.cells(2)
+    assert dC_da.values is not None and delta.limit is not None
+    assert paints.count == 1
