@@ -9,7 +9,7 @@ from snapshots import make_snapshots, snapshot_at
 from viewtools import shown
 
 from bpviz.session.snapshot import PhaseKind
-from bpviz.ui.views import DeltaView
+from bpviz.ui.views import DeltaView, InputOutputView
 
 
 class Paints(QtCore.QObject):
@@ -62,3 +62,20 @@ def test_delta_cells_with_new_values_and_scales_paint_once(qtbot):
     dC_da, _, delta = view.cells(2)
     assert dC_da.values is not None and delta.limit is not None
     assert paints.count == 1
+
+
+def test_io_step_that_changes_neither_x_nor_the_output_paints_nothing(qtbot):
+    """The forward pass of layer 1 → 2 computes a hidden layer: the digits, the selected
+    digit and the output bars stay as they are."""
+    view = shown(qtbot, InputOutputView())
+    view.show_snapshot(snapshot_at(PhaseKind.FORWARD, 2))
+    settle(qtbot)
+    paints = Paints(view.canvas)
+    shot = snapshot_at(PhaseKind.COST)
+    view.show_snapshot(shot)
+    settle(qtbot)
+    assert view._drawn is shot and "prediction" in view.verdict.text()
+    assert paints.count == 0
+    view.set_example(3)  # another example: drawn
+    settle(qtbot)
+    assert paints.count >= 1 and "example 3" in view.verdict.text()

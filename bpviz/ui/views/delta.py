@@ -22,12 +22,11 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
-from bpviz.runtime.readonly import is_sealed
 from bpviz.session.snapshot import PhaseKind, Snapshot
 from bpviz.ui import colors
 from bpviz.ui.views import _delta_hover
 from bpviz.ui.views._bar_items import _Columns, _Polygon
-from bpviz.ui.views._base import SnapshotView, entry, pick
+from bpviz.ui.views._base import SnapshotView, entry, pick, same_sources
 from bpviz.ui.views._legend import gradient, level_text
 from bpviz.ui.views._widgets import caption_bar, superscript
 
@@ -247,7 +246,7 @@ class _Bars:
         ``source``: (the snapshot's array or None, the example) ``values`` were picked
         from. A sealed array never changes, so the same source again is the picture
         already drawn: nothing is set (stepping phase by phase, most cells keep theirs)."""
-        if source and self._source and _same_source(source, self._source):
+        if source and same_sources(source, self._source):
             return
         self._source = source
         self.values = values
@@ -262,14 +261,6 @@ class _Bars:
         limit = self.auto.update(values, running=running)
         if self._range != (-limit, limit):
             self._set_range(-limit, limit)
-
-
-def _same_source(a: tuple, b: tuple) -> bool:
-    """Whether two (array or None, example) sources are one sealed array (or both None)
-    at the same example."""
-    if a[1] != b[1] or a[0] is not b[0]:
-        return False
-    return a[0] is None or is_sealed(a[0])
 
 
 def _faded(color: QtGui.QColor, alpha: float) -> QtGui.QColor:
