@@ -150,13 +150,10 @@ class _Bars:
         if key == self._brush_key or not self.polygons:
             return
         self._brush_key = key
-        start = QtCore.QPointF(0.0, lo if self.signed else 0.0)
-        grad = gradient(self.lut, start, QtCore.QPointF(0.0, hi))
+        start, stop = QtCore.QPointF(0.0, lo if self.signed else 0.0), QtCore.QPointF(0.0, hi)
+        grad = gradient(self.lut, start, stop)
         for item, alpha in zip(self.polygons, self.palette, strict=True):
-            g = QtGui.QLinearGradient(grad)
-            if alpha < 1.0:
-                g.setStops([(at, _faded(c, alpha)) for at, c in grad.stops()])
-            brush = QtGui.QBrush(g)
+            brush = QtGui.QBrush(grad if alpha == 1.0 else gradient(self.lut, start, stop, alpha))
             if self.lines:
                 pen = QtGui.QPen(item.opts["pen"])
                 pen.setBrush(brush)
@@ -261,12 +258,6 @@ class _Bars:
         limit = self.auto.update(values, running=running)
         if self._range != (-limit, limit):
             self._set_range(-limit, limit)
-
-
-def _faded(color: QtGui.QColor, alpha: float) -> QtGui.QColor:
-    faded = QtGui.QColor(color)
-    faded.setAlphaF(color.alphaF() * alpha)
-    return faded
 
 
 class DeltaView(SnapshotView):
@@ -390,9 +381,9 @@ class DeltaView(SnapshotView):
         phase = snapshot.phase
         layer = phase.layer if phase is not None and phase.kind is PhaseKind.DELTA else None
         if layer != self._highlighted:
-            for l, cells in self._rows.items():
+            for l in (self._highlighted, layer):  # the rows lit before and now
                 color = ROW_HIGHLIGHT if l == layer else None
-                for bars in cells:
+                for bars in self._rows.get(l, ()):
                     bars.plot.getViewBox().setBackgroundColor(color)
             self._highlighted = layer
         self.tip.refresh()
