@@ -4,12 +4,13 @@ while painting). Counted as the paint events the views' canvases receive."""
 
 from __future__ import annotations
 
-from pyqtgraph.Qt import QtCore, QtWidgets
+from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 from snapshots import make_snapshots, snapshot_at
 from viewtools import shown
 
 from bpviz.session.snapshot import PhaseKind
-from bpviz.ui.views import DeltaView, InputOutputView
+from bpviz.ui import colors
+from bpviz.ui.views import DeltaView, GradientView, InputOutputView
 
 
 class Paints(QtCore.QObject):
@@ -79,3 +80,55 @@ def test_io_step_that_changes_neither_x_nor_the_output_paints_nothing(qtbot):
     view.set_example(3)  # another example: drawn
     settle(qtbot)
     assert paints.count >= 1 and "example 3" in view.verdict.text()
+
+
+class Layouts(QtCore.QObject):
+    """Counts the layout requests a graphics widget (a plot) receives."""
+
+    def __init__(self, item: QtCore.QObject) -> None:
+        super().__init__()
+        self.count = 0
+        item.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QtCore.QEvent.Type.LayoutRequest:
+            self.count += 1
+        return False
+
+
+def test_gradient_title_changes_colour_without_a_new_layout(qtbot):
+    """∂C/∂W¹ computed (its title lit) → the update: the title goes back to the plain
+    colour, same text: the plot is not laid out again."""
+    view = shown(qtbot, GradientView(), width=1100, height=600)
+    view.show_snapshot(snapshot_at(PhaseKind.GRADIENT, 1))
+    qtbot.waitUntil(lambda: view._drawn is snapshot_at(PhaseKind.GRADIENT, 1))
+    settle(qtbot)
+    title = view.heatmap.plot.titleLabel
+    assert QtGui.QColor(*colors.HIGHLIGHT).name() in title.item.toHtml()
+    layouts = Layouts(view.heatmap.plot)
+    shot = snapshot_at(PhaseKind.UPDATE)
+    view.show_snapshot(shot)
+    qtbot.waitUntil(lambda: view._drawn is shot)
+    settle(qtbot)
+    assert QtGui.QColor(colors.FOREGROUND).name() in title.item.toHtml()
+    assert title.text == "∂C/∂W¹"
+    assert layouts.count == 0
+
+
+def test_gradient_following_the_layer_back_paints_once(qtbot):
+    """The heatmap follows ∂C/∂W², then ∂C/∂W¹; following W² again (new shape, range and
+    levels) paints the canvas once: no second paint for a transform applied while
+    painting, no new layout for a colour bar narrowed and widened again."""
+    view = shown(qtbot, GradientView(), width=1100, height=600)
+    for shot in (snapshot_at(PhaseKind.GRADIENT, 2), snapshot_at(PhaseKind.GRADIENT, 1)):
+        view.show_snapshot(shot)
+        qtbot.waitUntil(lambda shot=shot: view._drawn is shot)
+        settle(qtbot)
+    assert view.layer == 1
+    paints = Paints(view.canvas)
+    shot = snapshot_at(PhaseKind.GRADIENT, 2)
+    view.show_snapshot(shot)
+    qtbot.waitUntil(lambda: view._drawn is shot)
+    settle(qtbot)
+    assert view.layer == 2 and view.heatmap.shape == shot.grad_w[1].shape
+    assert paints.count == 1
