@@ -10,7 +10,7 @@ from viewtools import shown
 
 from bpviz.session.snapshot import PhaseKind
 from bpviz.ui import colors
-from bpviz.ui.views import DeltaView, GradientView, InputOutputView
+from bpviz.ui.views import DeltaView, GradientView, InputOutputView, LossView
 
 
 class Paints(QtCore.QObject):
@@ -131,4 +131,22 @@ def test_gradient_following_the_layer_back_paints_once(qtbot):
     qtbot.waitUntil(lambda: view._drawn is shot)
     settle(qtbot)
     assert view.layer == 2 and view.heatmap.shape == shot.grad_w[1].shape
+    assert paints.count == 1
+
+
+def test_loss_new_history_paints_once(qtbot):
+    """A mini-batch more in the history: new ranges for the loss and the accuracy's box
+    (linked to its steps), one paint."""
+    view = shown(qtbot, LossView())
+    for step in (1, 2):
+        shot = snapshot_at(PhaseKind.UPDATE, step=step)
+        view.show_snapshot(shot)
+        qtbot.waitUntil(lambda shot=shot: view._drawn is shot.history)
+        settle(qtbot)
+    paints = Paints(view.canvas)
+    shot = snapshot_at(PhaseKind.UPDATE, step=3)
+    view.show_snapshot(shot)
+    qtbot.waitUntil(lambda: view._drawn is shot.history)
+    settle(qtbot)
+    assert len(view.mean.getData()[0]) == len(shot.history.loss_step)
     assert paints.count == 1

@@ -254,6 +254,10 @@ class LossView(QtWidgets.QWidget):
         if ranges != self._ranges:
             self._ranges = ranges
             self.plot.getViewBox().setRange(xRange=ranges[0], yRange=ranges[1], padding=0)
+            # the new transforms now (the accuracy's box follows the x range), not while
+            # the scene paints: their changes then asked for a second paint
+            self.plot.getViewBox().updateMatrix()
+            self.accuracy_box.updateMatrix()
 
     def _draw_band(self, history: HistoryView) -> None:
         """The filled region between the buckets' min and max of C (log10 on a log axis)."""
