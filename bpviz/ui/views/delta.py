@@ -81,6 +81,12 @@ class _Bars:
         self._range = (-1.0, 1.0)
         self.label.setZValue(5)
         plot.addItem(self.label, ignoreBounds=True)
+        # The bars are bounded by the whole cell, so each new δ repaints the cell: the
+        # texts and the strip, which change far less often, are drawn from a pixmap then
+        # (a text document's layout replayed cost more than the bars).
+        cached = QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache
+        for item in (self.label.textItem, self.note.textItem, self.strip):
+            item.setCacheMode(cached)
         self.fixed: float | None = None
         # Each mini-batch brings a new example whose δ may be far smaller: while running,
         # the axis (all its text) shrinks only after a second of small ones
