@@ -4,6 +4,7 @@ while painting). Counted as the paint events the views' canvases receive."""
 
 from __future__ import annotations
 
+import numpy as np
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 from snapshots import make_snapshots, snapshot_at
 from viewtools import shown
@@ -150,3 +151,32 @@ def test_loss_new_history_paints_once(qtbot):
     settle(qtbot)
     assert len(view.mean.getData()[0]) == len(shot.history.loss_step)
     assert paints.count == 1
+
+
+def test_delta_wide_layer_columns_are_painted_with_the_map(qtbot):
+    """The columns of a wide layer (drawn as filled rectangles): the column of the
+    largest δ¹ is painted from the zero line up to its height in the map's positive
+    colours, and nothing is painted above it."""
+    view = shown(qtbot, DeltaView(), width=420, height=300)
+    shot = snapshot_at(PhaseKind.DELTA, 1, sizes=(784, 512, 256, 10))
+    view.show_snapshot(shot)
+    settle(qtbot)
+    cell = view.cells(1)[2]
+    up, _ = cell.heights()
+    k = int(np.argmax(up))
+    x = (cell.edges[k] + cell.edges[k + 1]) / 2
+    box = cell.plot.getViewBox()
+    image = view.canvas.grab().toImage()
+
+    def pixels(y: float) -> np.ndarray:
+        """The pixel at (x, y) and its left and right neighbours (a column is ~1 px)."""
+        point = view.canvas.mapFromScene(box.mapViewToScene(QtCore.QPointF(x, y)))
+        return np.array(
+            [image.pixelColor(point.x() + dx, point.y()).getRgb()[:3] for dx in (-1, 0, 1)]
+        )
+
+    level = cell.limit
+    y = 0.9 * up[k]
+    expected = colors.DIVERGING.map((y + level) / (2 * level), mode="byte")[:3]
+    assert np.abs(pixels(y) - expected).max(axis=1).min() <= 30  # the map's colour there
+    assert pixels(up[k] + 0.2 * (level - up[k])).max() < 60  # above: the dark background
