@@ -180,3 +180,20 @@ def test_delta_wide_layer_columns_are_painted_with_the_map(qtbot):
     expected = colors.DIVERGING.map((y + level) / (2 * level), mode="byte")[:3]
     assert np.abs(pixels(y) - expected).max(axis=1).min() <= 30  # the map's colour there
     assert pixels(up[k] + 0.2 * (level - up[k])).max() < 60  # above: the dark background
+
+
+def test_loss_axis_keeps_its_width_when_the_numbers_narrow(qtbot):
+    """Histories of several lengths shown in turn (their ranges' tick numbers of other
+    widths): once the left axis is wide enough for them, the plot is not laid out again."""
+    view = shown(qtbot, LossView())
+    shots = [snapshot_at(PhaseKind.UPDATE, step=step) for step in (1, 2, 3, 4, 6)]
+    for shot in shots:
+        view.show_snapshot(shot)
+        qtbot.waitUntil(lambda shot=shot: view._drawn is shot.history)
+        settle(qtbot)
+    layouts = Layouts(view.plot)
+    for shot in shots:
+        view.show_snapshot(shot)
+        qtbot.waitUntil(lambda shot=shot: view._drawn is shot.history)
+        settle(qtbot)
+    assert layouts.count == 0

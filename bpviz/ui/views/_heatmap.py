@@ -23,6 +23,9 @@ class HeatmapPanel:
         self.plot.setLabel("left", left, color=colors.FOREGROUND)
         self.plot.setLabel("bottom", bottom, color=colors.FOREGROUND)
         colors.style_plot(self.plot)
+        # its ticks' text only widens the axis: a narrower one (new ranges bring new
+        # numbers) re-laid out and repainted the whole plot, and again when it widened
+        self.plot.getAxis("left").setStyle(autoReduceTextSpace=False)
         self.image = PickImage()
         self.plot.addItem(self.image)
         self.bar = pg.ColorBarItem(

@@ -94,6 +94,9 @@ class LossView(QtWidgets.QWidget):
         self.plot.showAxis("right")
         self.plot.setLabel("right", "test accuracy (%)", color=ACCURACY)
         colors.style_plot(self.plot)
+        # its ticks' text only widens the axis: a narrower one (new ranges bring new
+        # numbers) re-laid out and repainted the whole plot, and again when it widened
+        self.plot.getAxis("left").setStyle(autoReduceTextSpace=False)
 
         self.low = pg.PlotDataItem(pen=pg.mkPen(BAND), connect="finite")
         self.high = pg.PlotDataItem(pen=pg.mkPen(BAND), connect="finite")
