@@ -180,6 +180,16 @@ def set_title(plot: pg.PlotItem, text: str, color=FOREGROUND, size: str = "9pt")
     """``plot.setTitle`` only when the text or colour changed (a new title re-lays out the
     plot and repaints all of it)."""
     key = (text, str(color), size)
-    if getattr(plot, "_bpviz_title", None) != key:
-        plot._bpviz_title = key
-        plot.setTitle(text, color=color, size=size)
+    old = getattr(plot, "_bpviz_title", None)
+    if old == key:
+        return
+    plot._bpviz_title = key
+    label = plot.titleLabel
+    if old is not None and old[0::2] == key[0::2] and label.isVisible():
+        # only the colour: the same text keeps its size, so the label's text is restyled
+        # as LabelItem.setText styles it, without re-laying out the plot (repainting it all)
+        label.opts["color"] = color
+        ink = pg.mkColor(color).name(QtGui.QColor.NameFormat.HexArgb)
+        label.item.setHtml(f"<span style='color: {ink}; font-size: {size}'>{text}</span>")
+        return
+    plot.setTitle(text, color=color, size=size)

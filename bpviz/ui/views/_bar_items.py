@@ -3,7 +3,9 @@ rectangle): cheaper than bounds recomputed from the data, and never empty."""
 
 from __future__ import annotations
 
+import numpy as np
 import pyqtgraph as pg
+from pyqtgraph import Qt
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
 
@@ -23,14 +25,53 @@ class _Bounded:
         return self.bounds
 
 
-class _Columns(_Bounded, pg.PlotCurveItem):
-    """Vertical lines (pairs of points) within a known rectangle: PlotCurveItem recomputed
-    its bounds from the data (nanmin/nanmax, pixel padding) on several calls a frame."""
+class _Columns(_Bounded, pg.GraphicsObject):
+    """Vertical bars, one per pixel column, each from (x, y₀) to (x, y₁) of a pair of
+    points (``setData(x, y)``, as a PlotCurveItem with ``connect="pairs"`` took them),
+    as wide as the pen (``opts["pen"]``, cosmetic: pixels) and filled with its brush.
+
+    Drawn as rectangles filled with that brush (QPainter.drawRects): stroking hundreds
+    of lines with a gradient pen went through Qt's stroker, line by line, and cost more
+    than the rest of the δ view's cell. Bounded by a known rectangle (``set_bounds``)."""
 
     def __init__(self, pen: QtGui.QPen) -> None:
-        super().__init__(pen=pen, connect="pairs")
-        self.setSegmentedLineMode("on")
+        super().__init__()
+        self.opts = {"pen": QtGui.QPen(pen)}
         self.bounds = QtCore.QRectF()
+        self._x = self._y = np.zeros(0)
+        self._rects = Qt.internals.PrimitiveArray(QtCore.QRectF, 4)
+
+    def setPen(self, pen: QtGui.QPen) -> None:
+        """The bars' width (pixels) and fill (its brush)."""
+        self.opts["pen"] = QtGui.QPen(pen)
+        self.update()
+
+    def setData(self, x: np.ndarray, y: np.ndarray) -> None:
+        """Pairs of points: bar k goes from (x[2k], y[2k]) to (x[2k + 1], y[2k + 1])."""
+        self._x, self._y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        self.update()
+
+    def getData(self) -> tuple[np.ndarray, np.ndarray]:
+        """The pairs of points given to ``setData``."""
+        return self._x, self._y
+
+    def paint(self, painter: QtGui.QPainter, *args) -> None:
+        n = len(self._x) // 2
+        scale = abs(painter.transform().m11())  # pixels per unit of x
+        if not n or not scale:
+            return
+        pen = self.opts["pen"]
+        width = max(pen.widthF(), 1.0) / scale
+        y0, y1 = self._y[0 : 2 * n : 2], self._y[1 : 2 * n : 2]
+        self._rects.resize(n)
+        rects = self._rects.ndarray()  # (n, 4): x, y, width, height
+        rects[:, 0] = self._x[0 : 2 * n : 2] - width / 2
+        rects[:, 1] = np.minimum(y0, y1)
+        rects[:, 2] = width
+        rects[:, 3] = np.abs(y1 - y0)
+        painter.setPen(QtCore.Qt.PenStyle.NoPen)
+        painter.setBrush(pen.brush())
+        painter.drawRects(*self._rects.drawargs())
 
 
 class _Polygon(_Bounded, QtWidgets.QGraphicsPathItem):

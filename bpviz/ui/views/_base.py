@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from pyqtgraph.Qt import QtCore, QtWidgets
 
+from bpviz.runtime.readonly import is_sealed
 from bpviz.session.snapshot import Snapshot
 from bpviz.ui.throttle import Throttle
 
@@ -26,6 +27,22 @@ def pick(values: np.ndarray | None, example: int | None) -> np.ndarray | None:
 def entry(values: tuple[np.ndarray | None, ...], index: int) -> np.ndarray | None:
     """``values[index]``, or None when the tuple is shorter (not computed yet)."""
     return values[index] if 0 <= index < len(values) else None
+
+
+def same_sources(a: tuple, b: tuple) -> bool:
+    """Whether two tuples of what a drawing was made from are the same: each array the
+    very same sealed array (``bpviz.runtime.readonly``: it never changes), every other
+    entry equal. A view whose sources are the same draws nothing anew (a phase stepped
+    leaves most arrays of the mini-batch as they were)."""
+    if len(a) != len(b):
+        return False
+    for x, y in zip(a, b, strict=True):
+        if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
+            if x is not y or not is_sealed(x):
+                return False
+        elif x != y:
+            return False
+    return True
 
 
 class SnapshotView(QtWidgets.QWidget):

@@ -23,6 +23,9 @@ class HeatmapPanel:
         self.plot.setLabel("left", left, color=colors.FOREGROUND)
         self.plot.setLabel("bottom", bottom, color=colors.FOREGROUND)
         colors.style_plot(self.plot)
+        # its ticks' text only widens the axis: a narrower one (new ranges bring new
+        # numbers) re-laid out and repainted the whole plot, and again when it widened
+        self.plot.getAxis("left").setStyle(autoReduceTextSpace=False)
         self.image = PickImage()
         self.plot.addItem(self.image)
         self.bar = pg.ColorBarItem(
@@ -80,8 +83,11 @@ class HeatmapPanel:
             self.bar.axis.setTicks([[(-end, lo), (0.0, "0"), (end, hi)]])
             font = self.bar.axis.style["tickFont"] or QtGui.QFont()
             wide = QtGui.QFontMetrics(font).horizontalAdvance(max(lo, hi, key=len))
-            width = max(45, wide + 14)  # the ends' text fits (an axis drops text it cuts)
-            if self.bar.axis.width() != width:
+            # the ends' text fits (an axis drops text it cuts); the bar only widens, as a
+            # narrower one re-lays out and repaints the whole canvas (the levels change
+            # with each layer followed and each stepped mini-batch)
+            width = max(45, wide + 14)
+            if self.bar.axis.width() < width:
                 self.bar.axis.setWidth(width)
 
     def set_shape(self, shape: tuple[int, ...]) -> None:
@@ -89,4 +95,7 @@ class HeatmapPanel:
         if shape != self.shape:
             self.shape = shape
             self.plot.setRange(xRange=(0, shape[1]), yRange=(0, shape[0]), padding=0)
+            # the new transform now, not while the scene paints (its changes then asked
+            # for a second paint)
+            self.plot.getViewBox().updateMatrix()
             self.note.setPos(shape[1] / 2, shape[0] / 2)

@@ -37,14 +37,35 @@ def lut_image(lut: np.ndarray) -> QtGui.QImage:
     return image.copy()  # own the pixels (``row`` goes away)
 
 
-def gradient(lut: np.ndarray, start: QtCore.QPointF, stop: QtCore.QPointF) -> QtGui.QLinearGradient:
-    """``lut`` as a linear gradient from ``start`` (its first entry) to ``stop`` (its last)."""
+def gradient(
+    lut: np.ndarray, start: QtCore.QPointF, stop: QtCore.QPointF, alpha: float = 1.0
+) -> QtGui.QLinearGradient:
+    """``lut`` as a linear gradient from ``start`` (its first entry) to ``stop`` (its last),
+    its colours' opacity times ``alpha``."""
     grad = QtGui.QLinearGradient(start, stop)
-    n = len(lut)
-    for k in range(0, n, max(1, n // 32)):
-        grad.setColorAt(k / (n - 1), QtGui.QColor(*(int(c) for c in lut[k])))
-    grad.setColorAt(1.0, QtGui.QColor(*(int(c) for c in lut[-1])))
+    grad.setStops(lut_stops(lut, alpha))
     return grad
+
+
+_STOPS: dict[tuple[bytes, float], list[tuple[float, QtGui.QColor]]] = {}
+
+
+def lut_stops(lut: np.ndarray, alpha: float = 1.0) -> list[tuple[float, QtGui.QColor]]:
+    """33 stops sampling ``lut`` ``(N, 4)`` evenly (its first and last entry included),
+    opacity times ``alpha``: made once per map and alpha (a level changes only where a
+    gradient starts and stops, and the δ view's cells change level often)."""
+    key = (lut.tobytes(), float(alpha))
+    stops = _STOPS.get(key)
+    if stops is None:
+        n = len(lut)
+        at = [*range(0, n - 1, max(1, n // 32)), n - 1]
+        stops = []
+        for k in at:
+            color = QtGui.QColor(*(int(c) for c in lut[k]))
+            color.setAlphaF(color.alphaF() * alpha)
+            stops.append((k / (n - 1), color))
+        _STOPS[key] = stops
+    return stops
 
 
 class ColorLegend(QtWidgets.QWidget):

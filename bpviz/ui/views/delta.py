@@ -26,7 +26,7 @@ from bpviz.session.snapshot import PhaseKind, Snapshot
 from bpviz.ui import colors
 from bpviz.ui.views import _delta_hover
 from bpviz.ui.views._bar_items import _Columns, _Polygon
-from bpviz.ui.views._base import SnapshotView, entry, pick
+from bpviz.ui.views._base import SnapshotView, entry, pick, same_sources
 from bpviz.ui.views._legend import gradient, level_text
 from bpviz.ui.views._widgets import caption_bar, superscript
 
@@ -81,11 +81,18 @@ class _Bars:
         self._range = (-1.0, 1.0)
         self.label.setZValue(5)
         plot.addItem(self.label, ignoreBounds=True)
+        # The bars are bounded by the whole cell, so each new δ repaints the cell: the
+        # texts and the strip, which change far less often, are drawn from a pixmap then
+        # (a text document's layout replayed cost more than the bars).
+        cached = QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache
+        for item in (self.label.textItem, self.note.textItem, self.strip):
+            item.setCacheMode(cached)
         self.fixed: float | None = None
         # Each mini-batch brings a new example whose δ may be far smaller: while running,
         # the axis (all its text) shrinks only after a second of small ones
         self.auto = colors.StickyLevel(shrink=6.0, hold=1.0)
         self.values: np.ndarray | None = None
+        self._source: tuple = ()  # (array, example) ``values`` were picked from
         self.starts: np.ndarray | None = None  # groups of neurons per pixel column
         self._columns: tuple = ()  # (n, neurons per column) that starts and edges are for
         self.n = 0
@@ -95,6 +102,7 @@ class _Bars:
         """``n`` neurons; ``fixed``: the axis is [0, fixed] (σ'), else ±(sticky max |·|)."""
         self.n, self.fixed = n, fixed
         self.auto.reset()
+        self._source = ()
         for item in self.polygons:
             self.plot.removeItem(item)
         self.polygons = []
@@ -123,7 +131,11 @@ class _Bars:
             pixels = self.plot.getViewBox().height()
             text = self.label.textItem.boundingRect().height()  # pixels, with its margins
             top = hi + (hi - lo) * text / max(pixels - text, text)
-        self.plot.setYRange(lo, top, padding=0.05 if self.fixed is not None else 0)
+        box = self.plot.getViewBox()
+        box.setYRange(lo, top, padding=0.05 if self.fixed is not None else 0)
+        # the new transform now, not while the scene paints (its changes then asked for
+        # a second paint of the cell)
+        box.updateMatrix()
         # every |value| ≤ the axis' limit (σ' ≤ its maximum)
         rect = QtCore.QRectF(-1.0, lo, self.n + 1.0, hi - lo)
         for item in self.polygons:
@@ -144,13 +156,10 @@ class _Bars:
         if key == self._brush_key or not self.polygons:
             return
         self._brush_key = key
-        start = QtCore.QPointF(0.0, lo if self.signed else 0.0)
-        grad = gradient(self.lut, start, QtCore.QPointF(0.0, hi))
+        start, stop = QtCore.QPointF(0.0, lo if self.signed else 0.0), QtCore.QPointF(0.0, hi)
+        grad = gradient(self.lut, start, stop)
         for item, alpha in zip(self.polygons, self.palette, strict=True):
-            g = QtGui.QLinearGradient(grad)
-            if alpha < 1.0:
-                g.setStops([(at, _faded(c, alpha)) for at, c in grad.stops()])
-            brush = QtGui.QBrush(g)
+            brush = QtGui.QBrush(grad if alpha == 1.0 else gradient(self.lut, start, stop, alpha))
             if self.lines:
                 pen = QtGui.QPen(item.opts["pen"])
                 pen.setBrush(brush)
@@ -234,9 +243,15 @@ class _Bars:
         """The signed axis' ±limit (None: nothing computed since the cell was made)."""
         return self.auto.level
 
-    def show(self, values: np.ndarray | None, running: bool = False) -> None:
+    def show(self, values: np.ndarray | None, running: bool = False, source: tuple = ()) -> None:
         """Draw ``values`` ``(n,)``, or mark the cell as not computed yet (None); while
-        ``running`` the axis may wait before shrinking (``colors.StickyLevel``)."""
+        ``running`` the axis may wait before shrinking (``colors.StickyLevel``).
+        ``source``: (the snapshot's array or None, the example) ``values`` were picked
+        from. A sealed array never changes, so the same source again is the picture
+        already drawn: nothing is set (stepping phase by phase, most cells keep theirs)."""
+        if source and same_sources(source, self._source):
+            return
+        self._source = source
         self.values = values
         self.note.setVisible(values is None)
         if values is None:
@@ -249,12 +264,6 @@ class _Bars:
         limit = self.auto.update(values, running=running)
         if self._range != (-limit, limit):
             self._set_range(-limit, limit)
-
-
-def _faded(color: QtGui.QColor, alpha: float) -> QtGui.QColor:
-    faded = QtGui.QColor(color)
-    faded.setAlphaF(color.alphaF() * alpha)
-    return faded
 
 
 class DeltaView(SnapshotView):
@@ -368,16 +377,19 @@ class DeltaView(SnapshotView):
             self._build(snapshot)
         self.example_spin.set_batch_size(snapshot.config.batch_size)
         running = snapshot.running
-        for l, (dC_da, sigma_prime, delta) in self._rows.items():
-            dC_da.show(pick(entry(snapshot.dC_da, l - 1), self.example), running)
-            sigma_prime.show(pick(entry(snapshot.sigma_prime, l - 1), self.example), running)
-            delta.show(pick(entry(snapshot.delta, l - 1), self.example), running)
+        example = self.example
+        for l, cells in self._rows.items():
+            for bars, arrays in zip(
+                cells, (snapshot.dC_da, snapshot.sigma_prime, snapshot.delta), strict=True
+            ):
+                values = entry(arrays, l - 1)
+                bars.show(pick(values, example), running, (values, example))
         phase = snapshot.phase
         layer = phase.layer if phase is not None and phase.kind is PhaseKind.DELTA else None
         if layer != self._highlighted:
-            for l, cells in self._rows.items():
+            for l in (self._highlighted, layer):  # the rows lit before and now
                 color = ROW_HIGHLIGHT if l == layer else None
-                for bars in cells:
+                for bars in self._rows.get(l, ()):
                     bars.plot.getViewBox().setBackgroundColor(color)
             self._highlighted = layer
         self.tip.refresh()

@@ -21,7 +21,7 @@ from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 from bpviz.session.snapshot import Snapshot
 from bpviz.ui import colors
 from bpviz.ui.views import _io_hover
-from bpviz.ui.views._base import SnapshotView, entry, pick
+from bpviz.ui.views._base import SnapshotView, entry, pick, same_sources
 from bpviz.ui.views._legend import ColorLegend
 from bpviz.ui.views._tiles import tile_grid
 from bpviz.ui.views._widgets import PickImage, caption_bar
@@ -68,6 +68,7 @@ class InputOutputView(SnapshotView):
         self._font.setBold(True)
         self._grid_of: tuple = ()  # (x, a^L) the grid shows, to skip redrawing it
         self._images = True  # whether the inputs are square images (else 2-D points)
+        self._sources: tuple = ()  # what the view was last drawn from (_render)
         self.caption = QtWidgets.QLabel("the mini-batch x (labels; → prediction when wrong)")
         self.verdict = QtWidgets.QLabel()
         # Opaque, coloured through its palette (a style sheet paints slower, and a see-through
@@ -150,13 +151,24 @@ class InputOutputView(SnapshotView):
         a_L = entry(snapshot.a, snapshot.n_layers)
         n0 = snapshot.config.sizes[0]
         self._show_images(math.isqrt(n0) ** 2 == n0 and n0 > 1)
+        # the same sources again (a phase that computes neither x nor aᴸ): the picture
+        # already there
+        if same_sources(self._sources_of(snapshot), self._sources):
+            return
         if self._images:
             self._draw_grid(x, labels, a_L)
             self._draw_digit(snapshot, x, labels, a_L)
         else:
             self._draw_point(x, labels)
         self._draw_output(snapshot, a_L)
+        self._sources = self._sources_of(snapshot)  # (the output's axis is labelled now)
         self.tip.refresh()
+
+    def _sources_of(self, snapshot: Snapshot) -> tuple:
+        """What the view draws from: the same again draws nothing anew."""
+        a_L = entry(snapshot.a, snapshot.n_layers)
+        x, y, labels = snapshot.x, snapshot.y, snapshot.labels
+        return (x, labels, a_L, y, self.example, self._n_out, self._images)
 
     def _show_images(self, images: bool) -> None:
         """Inputs that are no square image (a toy set's two coordinates) have no digit to

@@ -94,6 +94,9 @@ class LossView(QtWidgets.QWidget):
         self.plot.showAxis("right")
         self.plot.setLabel("right", "test accuracy (%)", color=ACCURACY)
         colors.style_plot(self.plot)
+        # its ticks' text only widens the axis: a narrower one (new ranges bring new
+        # numbers) re-laid out and repainted the whole plot, and again when it widened
+        self.plot.getAxis("left").setStyle(autoReduceTextSpace=False)
 
         self.low = pg.PlotDataItem(pen=pg.mkPen(BAND), connect="finite")
         self.high = pg.PlotDataItem(pen=pg.mkPen(BAND), connect="finite")
@@ -254,6 +257,10 @@ class LossView(QtWidgets.QWidget):
         if ranges != self._ranges:
             self._ranges = ranges
             self.plot.getViewBox().setRange(xRange=ranges[0], yRange=ranges[1], padding=0)
+            # the new transforms now (the accuracy's box follows the x range), not while
+            # the scene paints: their changes then asked for a second paint
+            self.plot.getViewBox().updateMatrix()
+            self.accuracy_box.updateMatrix()
 
     def _draw_band(self, history: HistoryView) -> None:
         """The filled region between the buckets' min and max of C (log10 on a log axis)."""
