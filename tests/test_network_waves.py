@@ -164,7 +164,8 @@ def test_discs_are_readable_and_the_input_leaves_its_edges_visible_at_1366(qtbot
         assert gaps[~np.eye(len(pixels), dtype=bool)].min() >= size  # no two overlap
     rect = view._input_rect
     assert rect.width() > 0
-    starts = view.edges._seg[view.edges._l == 1][:, 0]
+    seg, ls, _i, _j = view.edges.drawn()
+    starts = seg[ls == 1][:, 0]
     assert len(starts) and starts.min() >= rect.right() - 1e-9
 
 

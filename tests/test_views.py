@@ -107,11 +107,7 @@ def test_network_wide_layers_are_strips_and_edges_are_the_strongest(qtbot):
     assert "300 strongest of 401,408" in view.caption.full_text
     assert "300 strongest of 2,560" in view.caption.full_text
     w1 = snapshot.weights[0]
-    shown_1 = {
-        (i, j)
-        for l, i, j in zip(view.edges._l, view.edges._i, view.edges._j, strict=True)
-        if l == 1
-    }
+    shown_1 = {(i, j) for l, i, j in zip(*view.edges.drawn()[1:], strict=True) if l == 1}
     strongest = np.argsort(np.abs(w1).ravel())[-300:]
     assert shown_1 == {divmod(int(k), w1.shape[1]) for k in strongest}
 

@@ -265,21 +265,10 @@ class EdgeLayer:
                 )
         return self._picking
 
-    @property
-    def _seg(self) -> np.ndarray:
-        return self._picked()[0]
-
-    @property
-    def _l(self) -> np.ndarray:
-        return self._picked()[1]
-
-    @property
-    def _i(self) -> np.ndarray:
-        return self._picked()[2]
-
-    @property
-    def _j(self) -> np.ndarray:
-        return self._picked()[3]
+    def drawn(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The edges drawn now, for picking and tests: segments ``(k, 4)`` (x0, y0, x1, y1
+        in view units) and each one's l, i and j."""
+        return self._picked()
 
     # -- the wave ------------------------------------------------------------------
     def band(self) -> tuple[float, float]:
@@ -328,10 +317,11 @@ class EdgeLayer:
     def edge_at(self, x: float, y: float, px: float, py: float) -> tuple[int, int, int] | None:
         """(l, i, j) of the drawn edge nearest to (x, y) within 4 pixels (px, py: view
         units per pixel), or None."""
-        if not len(self._seg):
+        seg, ls, iis, js = self._picked()
+        if not len(seg):
             return None
         scale = np.array([px, py, px, py])
-        s = self._seg / scale
+        s = seg / scale
         p = np.array([x / px, y / py])
         d = s[:, 2:] - s[:, :2]
         t = np.clip(
@@ -341,4 +331,4 @@ class EdgeLayer:
         k = int(np.argmin(dist))
         if dist[k] > 4:
             return None
-        return int(self._l[k]), int(self._i[k]), int(self._j[k])
+        return int(ls[k]), int(iis[k]), int(js[k])
