@@ -197,3 +197,20 @@ def test_loss_axis_keeps_its_width_when_the_numbers_narrow(qtbot):
         qtbot.waitUntil(lambda shot=shot: view._drawn is shot.history)
         settle(qtbot)
     assert layouts.count == 0
+
+
+def test_network_narration_and_caption_change_without_a_new_layout(qtbot):
+    """δ² → δ¹: the narration line and the edges' rule say something new, and the network
+    view repaints them without laying itself (and the window around it) out again."""
+    from bpviz.ui.views import NetworkView
+
+    view = shown(qtbot, NetworkView())
+    view.show_snapshot(snapshot_at(PhaseKind.DELTA, 2))
+    settle(qtbot)
+    told = view.narration.text()
+    layouts = Layouts(view)
+    view.show_snapshot(snapshot_at(PhaseKind.DELTA, 1))
+    settle(qtbot)
+    assert view.narration.text() != told and "δ¹" in view.narration.text()
+    assert view.narration.isVisible() and view.narration.width() > 100
+    assert layouts.count == 0

@@ -36,13 +36,35 @@ class ExampleSpin(QtWidgets.QSpinBox):
         self.blockSignals(False)
 
 
+class Pinned(QtWidgets.QWidget):
+    """Holds ``label`` at its own size with no layout between them.
+
+    A QLabel given new text asks its layout, and every layout up to the window, to lay
+    out again (its size hint may have changed): a label whose text changes every phase
+    made the whole view re-lay out every phase. Pinned, the label only repaints; this
+    widget has the label's height (or ``height``) and takes whatever width its layout
+    gives it."""
+
+    def __init__(self, label: QtWidgets.QLabel, height: int | None = None) -> None:
+        super().__init__()
+        self.label = label
+        label.setParent(self)
+        self.setFixedHeight(height if height is not None else label.sizeHint().height())
+        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed)
+        self.setMinimumWidth(1)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.label.setGeometry(self.rect())
+
+
 def caption_bar(view: QtWidgets.QWidget, caption: QtWidgets.QLabel) -> QtWidgets.QHBoxLayout:
     """The row above a view: ``caption`` beside an ``ExampleSpin``, stored as
     ``view.example_spin`` and wired to ``view.set_example``."""
     view.example_spin = ExampleSpin(view)
     view.example_spin.valueChanged.connect(view.set_example)
     bar = QtWidgets.QHBoxLayout()
-    bar.addWidget(caption, 1)
+    bar.addWidget(Pinned(caption), 1)
     bar.addWidget(view.example_spin)
     return bar
 

@@ -35,7 +35,7 @@ from bpviz.ui.views._network_nodes import NodeColours
 from bpviz.ui.views._network_parts import OutlineAndPointer
 from bpviz.ui.views._network_structure import NetworkStructure
 from bpviz.ui.views._waves import wave_plan
-from bpviz.ui.views._widgets import caption_bar, superscript
+from bpviz.ui.views._widgets import Pinned, caption_bar, superscript
 from bpviz.ui.views.glass import GlassOverlay
 
 EDGES_HZ = 4.0  # at full speed the edges (hundreds of lines) follow new weights this often
@@ -78,17 +78,13 @@ class NetworkView(NetworkStructure, NodeColours, OutlineAndPointer, SnapshotView
         bar.setSpacing(14)
         bar.insertWidget(0, self.edge_legend)
         bar.insertWidget(0, self.node_legend)
-        # The narration's two lines are reserved: a text of another length never re-lays
-        # out the plot below it.
+        # The narration's two lines are reserved and pinned: its new text every phase
+        # repaints it and never re-lays out the view (see ``Pinned``).
         self.narration = QtWidgets.QLabel()
         self.narration.setWordWrap(True)
         self.narration.setTextFormat(QtCore.Qt.TextFormat.RichText)
-        self.narration.setFixedHeight(2 * self.narration.fontMetrics().lineSpacing() + 4)
         self.narration.setAlignment(QtCore.Qt.AlignmentFlag.AlignTop)
-        self.narration.setSizePolicy(  # nor does its width follow the text
-            QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed
-        )
-        self.narration.setMinimumWidth(1)
+        narration_line = Pinned(self.narration, 2 * self.narration.fontMetrics().lineSpacing() + 4)
 
         self.canvas = pg.GraphicsLayoutWidget()
         self.canvas.setBackground(colors.BACKGROUND)
@@ -104,7 +100,7 @@ class NetworkView(NetworkStructure, NodeColours, OutlineAndPointer, SnapshotView
         layout.setContentsMargins(2, 2, 2, 2)
         layout.setSpacing(1)
         layout.addLayout(bar)
-        layout.addWidget(self.narration)
+        layout.addWidget(narration_line)
         layout.addWidget(self.canvas, 1)
 
         self.highlight = QtWidgets.QGraphicsRectItem()
