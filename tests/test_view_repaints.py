@@ -214,3 +214,18 @@ def test_network_narration_and_caption_change_without_a_new_layout(qtbot):
     assert view.narration.text() != told and "δ¹" in view.narration.text()
     assert view.narration.isVisible() and view.narration.width() > 100
     assert layouts.count == 0
+
+
+def test_io_new_verdict_repaints_without_a_new_layout(qtbot):
+    """A new mini-batch (another digit, another prediction): the verdict line says so and
+    the io view does not lay itself out again."""
+    view = shown(qtbot, InputOutputView())
+    first, last = (snapshot_at(PhaseKind.COST, seed=seed) for seed in (0, 1))
+    view.show_snapshot(first)
+    settle(qtbot)
+    before = view.verdict.text()
+    layouts = Layouts(view)
+    view.show_snapshot(last)
+    settle(qtbot)
+    assert view.verdict.text() != before and view.verdict.isVisible()
+    assert layouts.count == 0

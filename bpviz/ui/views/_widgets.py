@@ -58,13 +58,13 @@ class Pinned(QtWidgets.QWidget):
         self.label.setGeometry(self.rect())
 
 
-def caption_bar(view: QtWidgets.QWidget, caption: QtWidgets.QLabel) -> QtWidgets.QHBoxLayout:
+def caption_bar(view: QtWidgets.QWidget, caption: QtWidgets.QWidget) -> QtWidgets.QHBoxLayout:
     """The row above a view: ``caption`` beside an ``ExampleSpin``, stored as
     ``view.example_spin`` and wired to ``view.set_example``."""
     view.example_spin = ExampleSpin(view)
     view.example_spin.valueChanged.connect(view.set_example)
     bar = QtWidgets.QHBoxLayout()
-    bar.addWidget(Pinned(caption), 1)
+    bar.addWidget(caption, 1)
     bar.addWidget(view.example_spin)
     return bar
 

@@ -24,7 +24,7 @@ from bpviz.ui.views import _io_hover
 from bpviz.ui.views._base import SnapshotView, entry, pick, same_sources
 from bpviz.ui.views._legend import ColorLegend
 from bpviz.ui.views._tiles import tile_grid
-from bpviz.ui.views._widgets import PickImage, caption_bar
+from bpviz.ui.views._widgets import PickImage, Pinned, caption_bar
 
 MAX_GRID = 100  # digits drawn in the grid; a larger batch shows its first MAX_GRID
 RIGHT, WRONG = "#4cd964", "#ff453a"
@@ -125,7 +125,8 @@ class InputOutputView(SnapshotView):
         layout.addLayout(bar)
         band = QtWidgets.QHBoxLayout()
         band.setSpacing(0)
-        band.addWidget(self.verdict, 1)
+        # a new verdict every frame: pinned, so it never re-lays out the view (Pinned)
+        band.addWidget(Pinned(self.verdict, self.verdict.fontMetrics().lineSpacing() + 6), 1)
         band.addWidget(self.legend)
         layout.addLayout(band)
         layout.addWidget(self.canvas, 1)

@@ -74,7 +74,7 @@ class NetworkView(NetworkStructure, NodeColours, OutlineAndPointer, SnapshotView
         self.node_legend = ColourLegend(colors.SEQUENTIAL, "nodes δˡ/max|δˡ| −1 1")
         self.edge_legend = ColourLegend(colors.DIVERGING, "edges ∂C/∂wᵢⱼ² −0.0032 0.0032")
         self.caption = ElidedLabel()  # the edges' rule (how many are drawn)
-        bar = caption_bar(self, self.caption)
+        bar = caption_bar(self, Pinned(self.caption))  # a new rule every phase: pinned
         bar.setSpacing(14)
         bar.insertWidget(0, self.edge_legend)
         bar.insertWidget(0, self.node_legend)
