@@ -36,6 +36,18 @@ class ExampleSpin(QtWidgets.QSpinBox):
         self.blockSignals(False)
 
 
+def live_canvas() -> pg.GraphicsLayoutWidget:
+    """A view's canvas, redrawn by every snapshot: it repaints the bounding rectangle of
+    what changed, not the exact region (Qt's default). A new snapshot changes many small
+    items at once — nodes, labels, bars — and clipping the paint to the union of their
+    shapes cost more than painting the pixels between them."""
+    canvas = pg.GraphicsLayoutWidget()
+    canvas.setViewportUpdateMode(
+        QtWidgets.QGraphicsView.ViewportUpdateMode.BoundingRectViewportUpdate
+    )
+    return canvas
+
+
 class Pinned(QtWidgets.QWidget):
     """Holds ``label`` at its own size with no layout between them.
 

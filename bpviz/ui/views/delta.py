@@ -28,7 +28,7 @@ from bpviz.ui.views import _delta_hover
 from bpviz.ui.views._bar_items import _Columns, _Polygon
 from bpviz.ui.views._base import SnapshotView, entry, pick, same_sources
 from bpviz.ui.views._legend import gradient, level_text
-from bpviz.ui.views._widgets import caption_bar, superscript
+from bpviz.ui.views._widgets import caption_bar, live_canvas, superscript
 
 ROW_HIGHLIGHT = (*colors.HIGHLIGHT, 28)
 DIM = 0.4  # opacity of the largest σ' of a pixel column of a wide layer (the smallest: 1)
@@ -287,7 +287,7 @@ class DeltaView(SnapshotView):
             "smallest bright, the largest dim)."
         )
         bar = caption_bar(self, self.caption)
-        self.canvas = pg.GraphicsLayoutWidget()
+        self.canvas = live_canvas()
         self.canvas.setBackground(colors.BACKGROUND)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)

@@ -24,7 +24,7 @@ from bpviz.ui.views import _gradient_hover
 from bpviz.ui.views._base import SnapshotView, entry
 from bpviz.ui.views._heatmap import HeatmapPanel
 from bpviz.ui.views._tiles import MAX_TILES, TileSheet
-from bpviz.ui.views._widgets import superscript
+from bpviz.ui.views._widgets import live_canvas, superscript
 
 GRADIENT, WEIGHTS, UPDATE = "grad", "weights", "update"
 QUANTITIES = {
@@ -122,7 +122,7 @@ class GradientView(SnapshotView):
         bar.addWidget(self.status, 1)
         bar.addWidget(self.hover)
 
-        self.canvas = pg.GraphicsLayoutWidget()
+        self.canvas = live_canvas()
         self.canvas.setBackground(colors.BACKGROUND)
         self.heatmap = HeatmapPanel(
             self.canvas, 0, "neuron i of layer l", "neuron j of layer l − 1"

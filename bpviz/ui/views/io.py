@@ -24,7 +24,7 @@ from bpviz.ui.views import _io_hover
 from bpviz.ui.views._base import SnapshotView, entry, pick, same_sources
 from bpviz.ui.views._legend import ColorLegend
 from bpviz.ui.views._tiles import tile_grid
-from bpviz.ui.views._widgets import PickImage, Pinned, caption_bar
+from bpviz.ui.views._widgets import PickImage, Pinned, caption_bar, live_canvas
 
 MAX_GRID = 100  # digits drawn in the grid; a larger batch shows its first MAX_GRID
 RIGHT, WRONG = "#4cd964", "#ff453a"
@@ -91,7 +91,7 @@ class InputOutputView(SnapshotView):
         self.legend.setPalette(palette)
         self.legend.setAutoFillBackground(True)
 
-        self.canvas = pg.GraphicsLayoutWidget()
+        self.canvas = live_canvas()
         self.canvas.setBackground(colors.BACKGROUND)
         self.grid_plot = _image_plot(self.canvas, 0)
         self.grid = PickImage()

@@ -18,6 +18,7 @@ from bpviz.session.snapshot import EpochsView, HistoryView, Snapshot
 from bpviz.ui import colors
 from bpviz.ui.throttle import Throttle
 from bpviz.ui.views import _loss_hover
+from bpviz.ui.views._widgets import live_canvas
 
 BAND = (90, 150, 230, 70)
 MEAN = (120, 170, 240, 160)
@@ -84,7 +85,7 @@ class LossView(QtWidgets.QWidget):
         bar.addWidget(self.key, 1)
         bar.addWidget(self.log_box)
 
-        self.canvas = pg.GraphicsLayoutWidget()
+        self.canvas = live_canvas()
         self.canvas.setBackground(colors.BACKGROUND)
         self.plot: pg.PlotItem = self.canvas.addPlot(axisItems={"bottom": StepAxis("bottom")})
         self.plot.setMenuEnabled(False)

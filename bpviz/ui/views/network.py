@@ -35,7 +35,7 @@ from bpviz.ui.views._network_nodes import NodeColours
 from bpviz.ui.views._network_parts import OutlineAndPointer
 from bpviz.ui.views._network_structure import NetworkStructure
 from bpviz.ui.views._waves import wave_plan
-from bpviz.ui.views._widgets import Pinned, caption_bar, superscript
+from bpviz.ui.views._widgets import Pinned, caption_bar, live_canvas, superscript
 from bpviz.ui.views.glass import GlassOverlay
 
 EDGES_HZ = 4.0  # at full speed the edges (hundreds of lines) follow new weights this often
@@ -86,7 +86,7 @@ class NetworkView(NetworkStructure, NodeColours, OutlineAndPointer, SnapshotView
         self.narration.setAlignment(QtCore.Qt.AlignmentFlag.AlignTop)
         narration_line = Pinned(self.narration, 2 * self.narration.fontMetrics().lineSpacing() + 4)
 
-        self.canvas = pg.GraphicsLayoutWidget()
+        self.canvas = live_canvas()
         self.canvas.setBackground(colors.BACKGROUND)
         self.plot: pg.PlotItem = self.canvas.addPlot()
         self.plot.hideAxis("left")

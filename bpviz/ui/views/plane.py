@@ -27,6 +27,7 @@ from bpviz.session.snapshot import PhaseKind, Snapshot
 from bpviz.ui import colors
 from bpviz.ui.views._base import SnapshotView, entry, pick
 from bpviz.ui.views._hover import LiveTip, html_lines
+from bpviz.ui.views._widgets import live_canvas
 from bpviz.ui.views.glass import number
 
 CLASS_COLORS = ((25, 129, 250), (230, 80, 74), (63, 191, 111))  # blue, red, green
@@ -89,7 +90,7 @@ class PlaneView(SnapshotView):
             "(boundary where the colours meet) · right: each hidden aᵢ over the plane"
         )
         self.caption.setWordWrap(True)
-        self.canvas = pg.GraphicsLayoutWidget()
+        self.canvas = live_canvas()
         self.canvas.setBackground(colors.BACKGROUND)
         self.plot: pg.PlotItem = self.canvas.addPlot(row=0, col=0)
         self.plot.setAspectLocked(True)
