@@ -101,8 +101,9 @@ class DiagnosisBanner(QObject):
         """As tall as the wrapped text at the banner's width, no taller: a tool bar would
         otherwise share the height out and squeeze the panels below."""
         room = self.banner.width() - self.dismiss_button.sizeHint().width() - 24
-        if room > 100:
-            self.label.setFixedHeight(self.label.heightForWidth(room))
+        height = self.label.heightForWidth(room) if room > 100 else -1
+        if height > 0:  # -1 while there is no text yet (Qt warned of a negative size)
+            self.label.setFixedHeight(height)
 
     def dismiss(self) -> None:
         """Hide the banner for this run and η."""
