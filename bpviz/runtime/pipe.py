@@ -168,9 +168,11 @@ def serve(
         from bpviz.runtime.worker import Worker
         from bpviz.session.session import Session
 
-        # One BLAS thread: the window needs the other core. With OpenBLAS's own threads,
-        # 784-512-256-10 trained at 28-60 steps/s (its threads spin-waiting for the core
-        # the window uses) and drew at 11-14 fps; with one, ~790 steps/s and 31-34 fps.
+        # One BLAS thread: the window needs the other core; OpenBLAS's own threads
+        # spin-wait for it, and the wide network's training and frames fall by half.
+        # threadpoolctl limits the libraries loaded now (NumPy's); SciPy's, which the
+        # engine's gemm loads on first use, reads the variable when it loads.
+        os.environ["OPENBLAS_NUM_THREADS"] = "1"
         threadpool_limits(limits=1, user_api="blas")
         session = Session(dataset) if config is None else Session(dataset, config)
         worker = Worker(session, publish_hz=publish_hz)
