@@ -82,10 +82,12 @@ class _Bars:
         self.label.setZValue(5)
         plot.addItem(self.label, ignoreBounds=True)
         # The bars are bounded by the whole cell, so each new δ repaints the cell: the
-        # texts and the strip, which change far less often, are drawn from a pixmap then
-        # (a text document's layout replayed cost more than the bars).
+        # texts, which change far less often, are drawn from a pixmap then (a text
+        # document's layout replayed cost more than the bars). Not the strip: its
+        # gradient spans the level in value units (±1e-5 and less), and drawn into a
+        # cache at such a scale it came out one flat colour.
         cached = QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache
-        for item in (self.label.textItem, self.note.textItem, self.strip):
+        for item in (self.label.textItem, self.note.textItem):
             item.setCacheMode(cached)
         self.fixed: float | None = None
         # Each mini-batch brings a new example whose δ may be far smaller: while running,
