@@ -24,12 +24,6 @@ ETA_SLIDER_STEPS = 600
 Field = TypeVar("Field", bound=NumberField)
 
 
-def pace_label(pace: float | None) -> str:
-    """What ``pace`` does, in words (``pacing.label``): ``"1 mini-batch/s, every phase
-    shown"`` … ``"full speed, end of each mini-batch"``."""
-    return pacing.label(pace)
-
-
 @dataclass(frozen=True)
 class Actions:
     """The commands of the Run menu and toolbar."""
