@@ -61,6 +61,8 @@ def test_cache_makes_the_second_load_fast_and_identical(mnist_dir, tmp_path) -> 
     np.testing.assert_array_equal(first.train_images, second.train_images)
     np.testing.assert_array_equal(first.test_labels, second.test_labels)
     assert warm < cold  # the figures themselves are in benchmarks/, not asserted here
+    # the cached copy is read into an array of our own: it must be as immutable as the first
+    assert not second.train_images.flags.writeable and not second.test_labels.flags.writeable
 
 
 def test_damaged_cache_is_ignored_and_replaced(tmp_path) -> None:

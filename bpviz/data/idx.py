@@ -92,10 +92,11 @@ def describe(dims: tuple[int, ...]) -> str:
     return f"{dims[0]:,} labels" if len(dims) == 1 else f"array {dims}"
 
 
-def decode_raw(blob: bytes, ndim: int, name: str) -> np.ndarray:
-    """Decode an uncompressed IDX file's bytes. Returns a read-only uint8 view of
-    ``blob``: ``(n, rows*cols)`` for images (``ndim == 3``), ``(n,)`` for labels."""
-    dims = parse_header(blob[: header_size(ndim)], ndim, name)
+def decode_raw(blob: bytes | np.ndarray, ndim: int, name: str) -> np.ndarray:
+    """Decode an uncompressed IDX file's bytes (or a read-only uint8 array of them, as
+    :func:`read_bytes` gives). Returns a read-only uint8 view of ``blob``:
+    ``(n, rows*cols)`` for images (``ndim == 3``), ``(n,)`` for labels."""
+    dims = parse_header(bytes(blob[: header_size(ndim)]), ndim, name)
     _check_length(len(blob) - header_size(ndim), dims, name)
     data = np.frombuffer(blob, dtype=np.uint8, offset=header_size(ndim))
     return _shape(data, dims)
@@ -127,10 +128,30 @@ def encode(array: np.ndarray) -> bytes:
     return bytes((0, 0, IDX_UBYTE, array.ndim)) + dims + np.ascontiguousarray(array).tobytes()
 
 
-def read_bytes(path: Path) -> bytes:
-    """A regular file's bytes, with a :class:`DataError` naming the file on failure."""
+def read_bytes(path: Path) -> np.ndarray:
+    """A regular file's bytes as a read-only uint8 array, with a :class:`DataError`
+    naming the file on failure."""
     with open_regular(path) as f, _reporting(path):
-        return f.read()
+        return _read_up_to(f, os.fstat(f.fileno()).st_size)
+
+
+def _read_up_to(f: BinaryIO, limit: int) -> np.ndarray:
+    """Up to ``limit`` + 1 bytes of ``f`` from where it stands (the one more proves
+    whether the file has grown since its size was taken), as a read-only uint8 array.
+
+    Read straight into the array's memory: ``f.read()`` of a large file costs about
+    twice as much, as it fills a buffer and copies it into a new ``bytes``.
+    """
+    buffer = np.empty(limit + 1, dtype=np.uint8)
+    view, got = memoryview(buffer), 0
+    while got < len(buffer):
+        n = f.readinto(view[got:])
+        if not n:
+            break
+        got += n
+    data = buffer[:got]
+    data.flags.writeable = False
+    return data
 
 
 def open_regular(path: Path) -> BinaryIO:
@@ -175,9 +196,9 @@ def read_file(path: Path, ndim: int) -> tuple[np.ndarray, tuple[bytes, memoryvie
             return array, (head, body)
         dims = parse_header(start, ndim, name)
         _check_length(size - len(start), dims, name)
-        data = f.read(math.prod(dims) + 1)  # one more: the file may have grown since
+        data = _read_up_to(f, math.prod(dims))  # one more: the file may have grown since
     _check_length(len(data), dims, name)
-    return _shape(np.frombuffer(data, dtype=np.uint8), dims), None
+    return _shape(data, dims), None
 
 
 def read_idx(path: str | Path, ndim: int) -> np.ndarray:
