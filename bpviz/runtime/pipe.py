@@ -163,17 +163,11 @@ def serve(
     try:
         if dataset is None:
             dataset = conn.recv()
-        from threadpoolctl import threadpool_limits
-
         from bpviz.runtime.worker import Worker
+        from bpviz.session import blas
         from bpviz.session.session import Session
 
-        # One BLAS thread: the window needs the other core; OpenBLAS's own threads
-        # spin-wait for it, and the wide network's training and frames fall by half.
-        # threadpoolctl limits the libraries loaded now (NumPy's); SciPy's, which the
-        # engine's gemm loads on first use, reads the variable when it loads.
-        os.environ["OPENBLAS_NUM_THREADS"] = "1"
-        threadpool_limits(limits=1, user_api="blas")
+        blas.limit_process()  # the window needs the other core
         session = Session(dataset) if config is None else Session(dataset, config)
         worker = Worker(session, publish_hz=publish_hz)
         worker.start()

@@ -50,6 +50,7 @@ from bpviz.runtime.readonly import Sealer
 from bpviz.runtime.threads import executor, start_thread
 from bpviz.runtime.worker_calls import SessionCall, SessionCallsMixin
 from bpviz.runtime.worker_evaluations import Evaluated, EvaluationsMixin
+from bpviz.session import blas
 from bpviz.session.session import Session
 from bpviz.session.snapshot import Snapshot
 
@@ -101,10 +102,13 @@ class Worker(EvaluationsMixin, SessionCallsMixin, TrainingWorker):
     # --- lifecycle ---
 
     def start(self) -> None:
-        """Start the thread (once; later calls do nothing)."""
+        """Start the thread (once; later calls do nothing). From then on this process
+        runs BLAS on one thread: it trains beside something else (a window, the
+        evaluation thread), whose core OpenBLAS's spinning threads would take."""
         with self._cond:
             if self._thread is not None:
                 return
+            blas.limit_process()
             self._thread = start_thread("bpviz-worker", self._main, daemon=True)
 
     def stop(self, timeout: float = 1.0) -> None:

@@ -8,10 +8,8 @@ confident wrong answers with their a^L (the mistakes gallery) — so that the wi
 the session's evaluation instead of running the held-out set again on its GUI thread.
 The history keeps only the ``EpochMetrics`` part of each epoch (``summary``).
 
-The evaluation runs with one BLAS thread: on this project's 2 shared cores (the GUI
-thread beside the worker), a 2-thread OpenBLAS product of the test digits by W^1 took
-many times longer than on one thread, its threads spin-waiting for a core; at batch 10
-the training products are below OpenBLAS's threading threshold anyway.
+The evaluation runs with one BLAS thread unless told it has the machine to itself (a
+headless run): see :mod:`bpviz.session.blas` for why and how.
 """
 
 from __future__ import annotations
@@ -21,17 +19,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
 from bpviz.data.dataset import Dataset
 from bpviz.engine import evaluate
 from bpviz.engine.network import Network
 from bpviz.engine.validation import frozen
+from bpviz.session import blas
 from bpviz.session.snapshot import EpochMetrics
 
 N_MISTAKES = 24  # the most confident wrong answers kept (the window's gallery shows them)
-
-_controller: ThreadpoolController | None = None
 
 
 @dataclass(frozen=True)
@@ -67,7 +63,7 @@ def held_out(
     ``step``, ``train_loss`` and ``seconds`` of the result. Run it off the GUI thread
     (the worker's evaluation thread, or the window's own for "Evaluate now")."""
     labels = data.test_labels
-    with _blas_threads(one_blas_thread):
+    with blas.one_thread() if one_blas_thread else contextlib.nullcontext():
         result = evaluate(network, data.test_images, labels)
     wrong = np.flatnonzero(result.predictions != labels)
     mistakes = wrong[np.argsort(-result.confidence[wrong], kind="stable")[:N_MISTAKES]]
@@ -95,19 +91,6 @@ def class_indices(values: np.ndarray, k: int) -> np.ndarray:
     type that holds them: uint8 for up to 256 classes."""
     dtype = np.min_scalar_type(max(k - 1, 0))
     return frozen(np.asarray(values).astype(dtype, copy=False))
-
-
-def _one_blas_thread():
-    global _controller
-    if _controller is None:  # finds the BLAS NumPy loaded (once: it scans the loaded libraries)
-        _controller = ThreadpoolController()
-    return _controller.limit(limits=1, user_api="blas")
-
-
-def _blas_threads(one: bool):
-    """One BLAS thread, or (``one`` False: a headless run with the machine to itself)
-    BLAS's own choice."""
-    return _one_blas_thread() if one else contextlib.nullcontext()
 
 
 def epoch_job(
