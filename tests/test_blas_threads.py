@@ -60,7 +60,7 @@ def test_a_started_worker_limits_its_process_also_scipys_blas_loaded_later() -> 
 
 
 def test_a_session_alone_leaves_blas_alone() -> None:
-    """Only a worker (beside a window, with its evaluation thread) takes the limit: a
+    """Only a started worker (it trains beside a window) takes the limit: a
     session used directly (the headless trainer) keeps BLAS's own choice, on every
     core there is, once its evaluations' own one-thread limits have ended."""
     report = probe("session")

@@ -7,8 +7,7 @@ instead of dying silently. Results reach Qt through signals emitted by ``target`
 before; this module knows nothing of Qt (the session and the worker use it too).
 
 ``running()`` lists the threads started here that are still alive, plus any other
-thread named ``bpviz-…`` (the worker's evaluation pool names its thread so): tests check
-with it that nothing leaks.
+thread named ``bpviz-…``: tests check with it that nothing leaks.
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -50,14 +48,6 @@ def start_thread(
         _started.append(thread)
     thread.start()
     return thread
-
-
-def executor(name: str) -> ThreadPoolExecutor:
-    """A one-thread pool whose thread is called ``bpviz-<name>_0`` (listed by ``running``);
-    the caller shuts it down."""
-    if not name.startswith(PREFIX):
-        name = PREFIX + name
-    return ThreadPoolExecutor(1, thread_name_prefix=name)
 
 
 def running() -> list[threading.Thread]:

@@ -16,7 +16,8 @@ memory with the session (``readonly.Sealer``). An exception inside the worker be
 the snapshot's ``message`` (its traceback goes to the log) and the worker serves on.
 ``with_session`` (save, open, export) runs on the worker thread between two commands,
 so it sees one consistent state whichever threads command meanwhile
-(``worker_calls``); epoch evaluations run beside training (``worker_evaluations``).
+(``worker_calls``). The epoch-end evaluation runs on the worker thread too, inside the
+stretch that ends the epoch (``Session.end_epoch``; see there why not beside it).
 """
 
 from __future__ import annotations
@@ -47,9 +48,8 @@ from bpviz.runtime.commands import (
     check,
 )
 from bpviz.runtime.readonly import Sealer
-from bpviz.runtime.threads import executor, start_thread
+from bpviz.runtime.threads import start_thread
 from bpviz.runtime.worker_calls import SessionCall, SessionCallsMixin
-from bpviz.runtime.worker_evaluations import Evaluated, EvaluationsMixin
 from bpviz.session import blas
 from bpviz.session.session import Session
 from bpviz.session.snapshot import Snapshot
@@ -59,7 +59,7 @@ UNSEEN_LIMIT = 1.0  # seconds an animated phase waits for latest() before the ne
 logger = logging.getLogger(__name__)
 
 
-class Worker(EvaluationsMixin, SessionCallsMixin, TrainingWorker):
+class Worker(SessionCallsMixin, TrainingWorker):
     """Drives ``session`` on a thread named ``bpviz-worker``; see the module doc.
 
     The worker owns the session from ``start()`` to ``stop()``: read it from another
@@ -72,7 +72,7 @@ class Worker(EvaluationsMixin, SessionCallsMixin, TrainingWorker):
         self.session = session
         self._period = 1.0 / float(publish_hz)
         self._cond = threading.Condition()
-        self._queue: deque[Command | Evaluated | SessionCall] = deque()
+        self._queue: deque[Command | SessionCall] = deque()
         self._interrupt = threading.Event()  # set while commands wait: ends a fast run early
         self._thread: threading.Thread | None = None
         self._stopping = False
@@ -87,14 +87,8 @@ class Worker(EvaluationsMixin, SessionCallsMixin, TrainingWorker):
         self._config, self._dataset = session.config, session.dataset
         self._latest: Snapshot | None = None
         self._serial = 0
-        self.cpu_seconds = 0.0  # CPU time spent running and evaluating (for benchmarks)
+        self.cpu_seconds = 0.0  # CPU time spent running, evaluations included (for benchmarks)
         self.submitted: Counter[type] = Counter()  # commands queued, by class
-        # epoch-end evaluations run on a second thread while training goes on; their
-        # results come back as commands, so only the worker thread touches the session
-        self._evaluations = executor("bpviz-evaluation")
-        self._evaluating = 0
-        self._pending: deque[tuple[Future, int]] = deque()  # evaluations not yet recorded
-        session.evaluator = self._evaluate_later
         self.applied: Counter[type] = Counter()  # commands applied (or failed), by class
         self._sealer = Sealer()  # publishing threads: this one before start, then the worker's
         self.publish()
@@ -103,8 +97,8 @@ class Worker(EvaluationsMixin, SessionCallsMixin, TrainingWorker):
 
     def start(self) -> None:
         """Start the thread (once; later calls do nothing). From then on this process
-        runs BLAS on one thread: it trains beside something else (a window, the
-        evaluation thread), whose core OpenBLAS's spinning threads would take."""
+        runs BLAS on one thread: it trains beside something else (a window, this
+        process's GUI thread), whose core OpenBLAS's spinning threads would take."""
         with self._cond:
             if self._thread is not None:
                 return
@@ -121,7 +115,6 @@ class Worker(EvaluationsMixin, SessionCallsMixin, TrainingWorker):
             thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
-        self._evaluations.shutdown(wait=True, cancel_futures=True)
 
     def latest(self) -> Snapshot | None:
         """The latest published snapshot (immutable, read-only arrays)."""
@@ -134,9 +127,7 @@ class Worker(EvaluationsMixin, SessionCallsMixin, TrainingWorker):
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Wait until every queued command is applied and the worker is paused; True if so."""
         with self._cond:
-            return self._cond.wait_for(
-                lambda: self._idle and not self._queue and not self._evaluating, timeout
-            )
+            return self._cond.wait_for(lambda: self._idle and not self._queue, timeout)
 
     @property
     def failure(self) -> str | None:
@@ -171,7 +162,7 @@ class Worker(EvaluationsMixin, SessionCallsMixin, TrainingWorker):
 
         Whoever else sends commands meanwhile, ``fn`` sees one state: the one left by
         the commands queued before this call, none of those queued after (a save is
-        consistent). Epoch evaluations under way are recorded first. If ``fn`` returns,
+        consistent). If ``fn`` returns,
         the worker pauses, takes the session's configuration and data as the basis for
         later commands (``fn`` may have opened a session file with others) and publishes;
         if it raises, nothing else changes — a running worker goes on running (a refused
@@ -205,7 +196,6 @@ class Worker(EvaluationsMixin, SessionCallsMixin, TrainingWorker):
                     if commands is None:
                         self._refuse_calls(self._queue)  # their callers wait: say why
                         self._queue.clear()
-                        self._evaluating = 0  # their results will not be applied
                         self._running, self._idle = False, True
                         self._cond.notify_all()
                         return
@@ -214,12 +204,11 @@ class Worker(EvaluationsMixin, SessionCallsMixin, TrainingWorker):
                         self._in_session(command)
                     else:
                         self._guarded(self._apply, command)
-                    if not isinstance(command, Evaluated):  # the worker's own, not a caller's
-                        self.applied[type(command)] += 1
+                    self.applied[type(command)] += 1
                 if not commands and self._running:
                     started = time.thread_time()
                     self._guarded(self._advance)
-                    self._add_cpu(time.thread_time() - started)
+                    self.cpu_seconds += time.thread_time() - started  # the worker's alone
 
     def _wait_for_work(self) -> list | None:
         """Under the lock: the queued commands, [] when a running step is due, None to
@@ -273,7 +262,7 @@ class Worker(EvaluationsMixin, SessionCallsMixin, TrainingWorker):
                         )
                     self._serial += 1
 
-    def _apply(self, command: Command | Evaluated) -> None:
+    def _apply(self, command: Command) -> None:
         """Worker thread: apply one checked command (``commands.check``), then publish
         unless running (a run publishes as it goes)."""
         session, was_running = self.session, self._running
@@ -301,8 +290,6 @@ class Worker(EvaluationsMixin, SessionCallsMixin, TrainingWorker):
             case SetPace(pace, every_phase):
                 self._pace, self._every_phase = pace, every_phase
                 self._next_step_at = time.perf_counter()
-            case Evaluated(future, run_id):
-                self._record_evaluation(future, run_id)
             case AddWatch(l, i, j):
                 session.add_watch(l, i, j)
             case RemoveWatch(l, i, j):

@@ -2,12 +2,11 @@
 run there between two commands, and answered to the caller through a ``Future``.
 
 ``Worker.with_session`` (the protocol's method, in the Worker's own body) queues a
-``SessionCall`` and waits; the worker thread runs it with ``_in_session`` — epoch
-evaluations under way recorded first, then ``fn``, then the session adopted
-(``_adopt_session``: paused, its configuration and data the basis for later commands,
-published). Calls still queued when the worker stops are refused with ``STOPPED``. A
-mixin of ``Worker``, like ``worker_evaluations``: it uses the Worker's lock ``_cond``,
-``session``, ``publish``, ``_guarded`` and ``_settle_evaluations``.
+``SessionCall`` and waits; the worker thread runs it with ``_in_session`` — ``fn``, then
+the session adopted (``_adopt_session``: paused, its configuration and data the basis
+for later commands, published). Calls still queued when the worker stops are refused
+with ``STOPPED``. A mixin of ``Worker``: it uses the Worker's lock ``_cond``,
+``session``, ``publish`` and ``_guarded``.
 """
 
 from __future__ import annotations
@@ -44,14 +43,12 @@ class SessionCallsMixin:
         self.publish()
 
     def _in_session(self, call: SessionCall) -> None:
-        """A ``with_session`` call, on the worker thread: evaluations under way recorded
-        first (the epoch counter and the metrics then agree), then ``fn``; its result or
+        """A ``with_session`` call, on the worker thread: ``fn``, whose result or
         exception goes to the caller waiting on ``call.future``."""
         future = call.future
         if not future.set_running_or_notify_cancel():
             return
         try:
-            self._guarded(self._settle_evaluations)
             value = call.fn(self.session, *call.args, **call.kwargs)
         except BaseException as error:  # the caller's to handle: the worker carries on
             future.set_exception(error)

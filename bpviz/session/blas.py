@@ -1,7 +1,7 @@
 """How many threads BLAS may use: the one home of "one BLAS thread in the training process".
 
-OpenBLAS's threads spin-wait for work. Beside a window (or beside the worker's own
-evaluation thread) they take the core the other needs: on this project's 2 shared cores
+OpenBLAS's threads spin-wait for work. Beside a window (or an "Evaluate now" thread)
+they take the core the other needs: on this project's 2 shared cores
 a 2-thread product of the test digits by W^1 took many times longer than on one thread,
 and the wide network's training and frames fell by half. At batch 10 the training
 products are below OpenBLAS's threading threshold anyway.
@@ -9,14 +9,13 @@ products are below OpenBLAS's threading threshold anyway.
 Two ways to keep to one thread:
 
 - :func:`limit_process`, once, in a process that trains beside something else (the
-  window's training process, or the window's own in ``--in-process`` mode): every BLAS
+  window's training process, or the window's own in in-process mode): every BLAS
   library loaded now, and (through ``OPENBLAS_NUM_THREADS``) SciPy's, which the engine's
   gemm loads on first use, when it loads.
-- :func:`one_thread` around one computation (an epoch's evaluation) in a process that was
-  not limited. Changing the count is a ctypes call per library, and each returns by
-  taking the GIL back from the training thread, waiting for its switch interval: at the
-  sample's ~90 epoch ends a second that cost the worker a quarter of its steps. So in a
-  limited process it does nothing.
+- :func:`one_thread` around one computation (an evaluation) in a process that was not
+  limited. Changing the count is a ctypes call per library, each one handing the GIL
+  to whichever thread wants it (the training thread, the GUI's) and waiting to get it
+  back; in a limited process it does nothing.
 """
 
 from __future__ import annotations

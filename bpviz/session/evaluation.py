@@ -1,8 +1,7 @@
 """Held-out evaluation at the end of an epoch: accuracy, loss, per-class accuracy, confusion.
 
-``epoch_job`` captures what the evaluation needs (a copy of the parameters), so that the
-worker can run it on its evaluation thread while training goes on; a headless session
-runs it at once. Its result, a ``HeldOutEvaluation``, also holds what the window's
+``held_out`` runs at each epoch end, on the training thread (``Session.end_epoch`` says
+why not beside it). Its result, a ``HeldOutEvaluation``, also holds what the window's
 evaluation panel lists — every prediction (the confusion matrix's cells) and the most
 confident wrong answers with their a^L (the mistakes gallery) — so that the window draws
 the session's evaluation instead of running the held-out set again on its GUI thread.
@@ -15,7 +14,6 @@ headless run): see :mod:`bpviz.session.blas` for why and how.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -61,7 +59,7 @@ def held_out(
     """Evaluate ``network`` on ``data``'s held-out split (the engine's vectorised pass),
     then a^L of the ``N_MISTAKES`` most confident wrong answers; ``fields``: ``epoch``,
     ``step``, ``train_loss`` and ``seconds`` of the result. Run it off the GUI thread
-    (the worker's evaluation thread, or the window's own for "Evaluate now")."""
+    (the training thread at an epoch end, or the window's own for "Evaluate now")."""
     labels = data.test_labels
     with blas.one_thread() if one_blas_thread else contextlib.nullcontext():
         result = evaluate(network, data.test_images, labels)
@@ -91,19 +89,3 @@ def class_indices(values: np.ndarray, k: int) -> np.ndarray:
     type that holds them: uint8 for up to 256 classes."""
     dtype = np.min_scalar_type(max(k - 1, 0))
     return frozen(np.asarray(values).astype(dtype, copy=False))
-
-
-def epoch_job(
-    parameters: np.ndarray, network: Network, data: Dataset, *, one_blas_thread: bool, **numbers
-) -> Callable[[], HeldOutEvaluation]:
-    """The epoch-end evaluation of ``parameters`` (a copy, taken now), to run now or on
-    another thread in ``network`` (the session's evaluation twin: the jobs of one run run
-    one after another); ``numbers`` are the epoch's other numbers (epoch, step, train_loss,
-    seconds)."""
-    parameters = parameters.copy()
-
-    def job() -> HeldOutEvaluation:
-        network.parameters[...] = parameters
-        return held_out(network, data, one_blas_thread=one_blas_thread, **numbers)
-
-    return job

@@ -26,7 +26,7 @@ from dataclasses import replace
 import numpy as np
 
 from bpviz.data.dataset import Dataset
-from bpviz.engine import Network, one_hot
+from bpviz.engine import one_hot
 from bpviz.engine.validation import frozen, frozen_copies
 from bpviz.session import evaluation
 from bpviz.session.clock import ComputeClock
@@ -44,7 +44,6 @@ from bpviz.session.limits import check_weight
 from bpviz.session.snapshot import (
     BatchTrace,
     Counters,
-    EpochMetrics,
     Parameters,
     Phase,
     PhaseKind,
@@ -76,9 +75,6 @@ class Session:
     def __init__(self, dataset: Dataset, config: SessionConfig = DEFAULT_CONFIG) -> None:
         self.dataset = dataset
         self.history: History | None = None
-        # ``evaluator(job, run_id)`` runs an epoch-end evaluation elsewhere and later calls
-        # ``record_epoch(job(), run_id)``; None: at once (the worker sets its own)
-        self.evaluator: Callable[[Callable[[], EpochMetrics], int], None] | None = None
         # ``loss_listener(first_step, losses)`` hears the float64 losses ``(k,)`` of steps
         # first_step … first_step + k − 1 as they are recorded (the history keeps float32;
         # a divergence's replay repeats steps): the headless trainer's exact epoch means
@@ -118,7 +114,6 @@ class Session:
         self.divergence: tuple[int, str] | None = None  # (step that diverged, what happened)
         self._order = epoch_order(config.seed, 0, self.dataset.train_images.shape[0])
         self.clock = ComputeClock()  # the epoch's seconds of computing
-        self._evaluation_network: Network | None = None
         self.fast = FastPath(self)  # the trainer, checkpoints and divergence recovery
         self.clear_batch()
 
@@ -309,10 +304,14 @@ class Session:
         self.fast.boundary()
 
     def end_epoch(self) -> None:
-        """The epoch is complete: evaluate it (``evaluator``) and start the next one."""
-        job = evaluation.epoch_job(
-            self.network.parameters,
-            self.evaluation_network(),
+        """The epoch is complete: evaluate it on the held-out set, then start the next one.
+
+        The evaluation runs here, on the training thread, between two mini-batches. On a
+        thread of its own it cost the training more than it costs here: each of its
+        NumPy calls hands the GIL back and forth with the training thread, and the
+        window needs the other core (measured in ``benchmarks/README.md``, "Session 6")."""
+        metrics = evaluation.held_out(
+            self.network,
             self.dataset,
             one_blas_thread=self.evaluation_one_blas_thread,
             epoch=self.epoch,
@@ -320,28 +319,12 @@ class Session:
             train_loss=self.history.epoch_mean_loss(self.step - self.batches_per_epoch + 1),
             seconds=self.clock.seconds(),
         )
-        if self.evaluator is None:
-            self.record_epoch(job(), self.run_id)
-        else:
-            self.evaluator(job, self.run_id)
+        self.history.record_epoch(metrics)
+        self.last_eval = metrics
         self.epoch += 1
         self.batch_in_epoch = 0
         self.clock.restart()
         self._order = epoch_order(self.config.seed, self.epoch, self.dataset.train_images.shape[0])
-
-    def evaluation_network(self) -> Network:
-        """A second network of this run's shape for the epoch-end evaluations (made once:
-        its random initialisation is not free); only the evaluations write to it, one
-        after another."""
-        if self._evaluation_network is None:
-            self._evaluation_network = make_network(self.config)
-        return self._evaluation_network
-
-    def record_epoch(self, metrics: EpochMetrics, run_id: int) -> None:
-        """Add the held-out metrics of an epoch of run ``run_id`` (ignored after a reset)."""
-        if run_id == self.run_id:
-            self.history.record_epoch(metrics)
-            self.last_eval = metrics
 
     # --- session files (bpviz.files.checkpoint writes and reads these) ---
 

@@ -7,7 +7,7 @@ gallery) emits ``example_chosen`` with that digit, for the window to run one for
 backward pass on it and show it in every view.
 
 The numbers are the session's own epoch-end evaluation (``snapshot.last_eval``, a
-``HeldOutEvaluation`` computed on the worker's evaluation thread, with the predictions
+``HeldOutEvaluation`` computed on the training thread at each epoch end, with the predictions
 and worst mistakes the lists need): the panel draws it and never runs the held-out set
 on the GUI thread. Before the first epoch ends (or for a session file's last epoch,
 saved without its predictions), and on "Evaluate now", it evaluates the snapshot's
