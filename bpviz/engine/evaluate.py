@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bpviz.engine import kernels
 from bpviz.engine.functions import run
 from bpviz.engine.network import Network
 from bpviz.engine.validation import QUIET, as_batch, frozen
@@ -60,8 +61,8 @@ def evaluate(net: Network, x: np.ndarray, labels: np.ndarray, chunk: int = CHUNK
             else:
                 a = as_batch(rows, net.sizes[0], net.dtype, "x")
             for l in range(1, net.n_layers + 1):
-                z = np.empty((a.shape[0], net.sizes[l]), net.dtype)
-                a_next = np.empty_like(z)
+                z = kernels.empty((a.shape[0], net.sizes[l]), net.dtype)
+                a_next = kernels.empty(z.shape, net.dtype)
                 run(net.forward_ops(l, a, z, a_next))
                 a = a_next
             predictions[start : start + chunk] = best = a.argmax(axis=1)

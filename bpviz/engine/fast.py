@@ -54,10 +54,13 @@ class Buffers:
     @classmethod
     def allocate(cls, net: Network, m: int) -> Buffers:
         def layers() -> tuple[np.ndarray, ...]:
-            return tuple(np.empty((m, n), net.dtype) for n in net.sizes[1:])
+            return tuple(kernels.empty((m, n), net.dtype) for n in net.sizes[1:])
 
         L = net.n_layers
-        x, y = np.empty((m, net.sizes[0]), net.dtype), np.empty((m, net.sizes[-1]), net.dtype)
+        x, y = (
+            kernels.empty((m, net.sizes[0]), net.dtype),
+            kernels.empty((m, net.sizes[-1]), net.dtype),
+        )
         z, a, dC_da, delta = layers(), (x, *layers()), layers(), layers()
         sp = layers()
         if net.activations[-1].prime is None:  # softmax: δ^L = a^L − y directly
@@ -68,7 +71,7 @@ class Buffers:
             plan += net.hidden_delta_ops(
                 l, delta[l], z[l - 1], a[l], dC_da[l - 1], sp[l - 1], delta[l - 1]
             )
-        grad = np.zeros_like(net.parameters)
+        grad = kernels.empty(net.parameters.shape, net.dtype)  # zeroed
         grad_w, grad_b = kernels.parameter_views(grad, net.sizes)
         ones = np.ones(m, net.dtype)
         updates = tuple(

@@ -8,12 +8,37 @@ same NumPy calls on operands of the same shapes and memory layout — bit-identi
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Sequence
 from functools import cache
 
 import numpy as np
 
 from bpviz.engine.functions import Activation, Cost, Op
+
+ALIGNMENT = 64  # bytes: a cache line
+
+
+def empty(shape: int | tuple[int, ...], dtype: np.dtype | type) -> np.ndarray:
+    """A zeroed C-ordered ``(shape)`` array of ``dtype`` starting on an :data:`ALIGNMENT`
+    boundary.
+
+    Every array the engine computes into (parameters, gradients, z, a, δ, the fast path's
+    buffers) is made here. NumPy's own large arrays start 16 bytes past a cache line as
+    often as not (malloc's header), and OpenBLAS's kernels run markedly slower on such
+    operands: the same product of x by W^1 at batch 10 took half as long again with both
+    off the boundary (``benchmarks/README.md``, session 6). Alignment changes only how
+    the operands are loaded, not the order of the sums: the numbers are the same.
+
+    The memory is a ``bytearray`` the array alone refers to (its ``base``), so that an
+    array made read-only (``frozen``) is as sealed as one that owns its memory
+    (``runtime/readonly.py`` trusts no writable array underneath).
+    """
+    dtype = np.dtype(dtype)
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    memory = bytearray(math.prod(shape) * dtype.itemsize + ALIGNMENT)
+    start = -np.frombuffer(memory, np.uint8).ctypes.data % ALIGNMENT
+    return np.ndarray(shape, dtype, buffer=memory, offset=start)
 
 
 def n_parameters(sizes: Sequence[int]) -> int:

@@ -137,7 +137,7 @@ class Network:
             OUTPUT_ACTIVATIONS[output],
         )
         self.cost_function = COSTS[cost]
-        self.parameters = np.empty(kernels.n_parameters(sizes), dtype=self.dtype)
+        self.parameters = kernels.empty(kernels.n_parameters(sizes), self.dtype)
         self.weights, self.biases = kernels.parameter_views(self.parameters, sizes)
         rng = np.random.default_rng(self.seed)
         for W, b in zip(self.weights, self.biases, strict=True):
@@ -211,7 +211,7 @@ class Network:
         # Only the input x must be finite: a diverging network's activations may not be.
         a_prev = as_batch(a_prev, self.sizes[l - 1], self.dtype, f"a^{l - 1}", finite=l == 1)
         m, n = a_prev.shape[0], self.sizes[l]
-        z, a = np.empty((m, n), self.dtype), np.empty((m, n), self.dtype)
+        z, a = kernels.empty((m, n), self.dtype), kernels.empty((m, n), self.dtype)
         with np.errstate(**QUIET):
             run(self.forward_ops(l, a_prev, z, a))
         return frozen(z), frozen(a)
@@ -232,8 +232,8 @@ class Network:
         """
         y = as_targets(y, np.shape(a_L)[0], self.sizes[-1], self.dtype)
         shape = y.shape
-        dC_da, delta = np.empty(shape, self.dtype), np.empty(shape, self.dtype)
-        sp = None if self.activations[-1].prime is None else np.empty(shape, self.dtype)
+        dC_da, delta = kernels.empty(shape, self.dtype), kernels.empty(shape, self.dtype)
+        sp = None if self.activations[-1].prime is None else kernels.empty(shape, self.dtype)
         with np.errstate(**QUIET):
             run(self.output_delta_ops(z_L, a_L, y, dC_da, sp, delta))
         return frozen(dC_da), frozen(sp), frozen(delta)
@@ -244,7 +244,7 @@ class Network:
         """(∂C_x/∂a^l = (W^{l+1})^T δ^{l+1}, σ'(z^l), δ^l = ∂C_x/∂a^l ⊙ σ'(z^l)), ``(m, n_l)``."""
         check_layer(l, self.n_layers - 1)
         shape = (np.shape(delta_next)[0], self.sizes[l])
-        dC_da, sp, delta = (np.empty(shape, self.dtype) for _ in range(3))
+        dC_da, sp, delta = (kernels.empty(shape, self.dtype) for _ in range(3))
         with np.errstate(**QUIET):
             run(self.hidden_delta_ops(l, delta_next, z_l, a_l, dC_da, sp, delta))
         return frozen(dC_da), frozen(sp), frozen(delta)
@@ -254,8 +254,8 @@ class Network:
     ) -> tuple[np.ndarray, np.ndarray]:
         """∂C/∂W^l = mean_x δ^l (a^{l-1})^T ``(n_l, n_{l-1})``, ∂C/∂b^l = mean_x δ^l ``(n_l,)``."""
         check_layer(l, self.n_layers)
-        grad_w = np.empty(self.weights[l - 1].shape, self.dtype)
-        grad_b = np.empty(self.biases[l - 1].shape, self.dtype)
+        grad_w = kernels.empty(self.weights[l - 1].shape, self.dtype)
+        grad_b = kernels.empty(self.biases[l - 1].shape, self.dtype)
         m = np.shape(delta_l)[0]
         with np.errstate(**QUIET):
             run(kernels.layer_gradients(delta_l, a_prev, grad_w, grad_b))
