@@ -13,7 +13,7 @@ import numpy as np
 from bpviz.engine.validation import frozen
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EpochMetrics:
     """Held-out evaluation at the end of an epoch.
 
