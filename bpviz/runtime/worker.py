@@ -162,11 +162,11 @@ class Worker(SessionCallsMixin, TrainingWorker):
 
         Whoever else sends commands meanwhile, ``fn`` sees one state: the one left by
         the commands queued before this call, none of those queued after (a save is
-        consistent). If ``fn`` returns,
-        the worker pauses, takes the session's configuration and data as the basis for
-        later commands (``fn`` may have opened a session file with others) and publishes;
-        if it raises, nothing else changes — a running worker goes on running (a refused
-        file does not pause training). RuntimeError if the worker is stopped first."""
+        consistent). If ``fn`` returns, the worker pauses, takes the session's
+        configuration and data as the basis for later commands (``fn`` may have opened a
+        session file with others) and publishes; if it raises, nothing else changes — a
+        running worker goes on running (a refused file does not pause training).
+        RuntimeError if the worker is stopped first."""
         with self._cond:
             inline = self._thread is None or self._thread is threading.current_thread()
             if not inline:
