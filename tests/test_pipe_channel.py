@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import pickle
 import time
 
 from bpviz.runtime.pipe import Channel
@@ -40,11 +39,3 @@ def test_poll_is_true_at_the_end_of_the_pipe_so_recv_can_say_so() -> None:
     else:  # pragma: no cover - the assertion's message
         raise AssertionError("recv after the writer closed should raise EOFError")
     a.close()
-
-
-def test_a_polled_channel_still_pickles_as_a_spawned_child_receives_it() -> None:
-    """The poll object is made where the channel is read and never travels."""
-    a, _ = channel_pair()
-    a.poll()
-    copy = pickle.loads(pickle.dumps(a))
-    assert copy._ready is None and copy.reader is not None

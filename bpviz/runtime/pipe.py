@@ -40,7 +40,9 @@ class Channel:
 
     def __init__(self, reader, writer) -> None:
         self.reader, self.writer = reader, writer
-        self._ready: Any = None  # a poll(2) object on the reader, made where it is read
+        # a poll(2) object on the reader, made on first use, in the process that reads
+        # (the child's channel is sent to it unpolled: a poll object does not pickle)
+        self._ready: Any = None
 
     def widen(self) -> None:
         """Enlarge both pipes' buffers where the OS allows (Linux); harmless elsewhere."""
@@ -69,9 +71,6 @@ class Channel:
             self._ready = select.poll()
             self._ready.register(self.reader.fileno(), select.POLLIN)
         return bool(self._ready.poll(None if timeout is None else max(timeout, 0.0) * 1000))
-
-    def __getstate__(self) -> dict:
-        return {"reader": self.reader, "writer": self.writer, "_ready": None}  # for the child
 
     def close(self) -> None:
         self.reader.close()
