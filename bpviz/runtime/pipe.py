@@ -177,10 +177,8 @@ def serve(
         if dataset is None:
             dataset = conn.recv()
         from bpviz.runtime.worker import Worker
-        from bpviz.session import blas
         from bpviz.session.session import Session
 
-        blas.limit_process()  # the window needs the other core
         session = Session(dataset) if config is None else Session(dataset, config)
         worker = Worker(session, publish_hz=publish_hz)
         worker.start()
