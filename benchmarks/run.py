@@ -162,6 +162,22 @@ def table(figures: dict[str, float]) -> str:
     return "\n".join(rows)
 
 
+def worse(figures: dict[str, float]) -> tuple[list[str], list[str]]:
+    """The figures worse here than before: by the best of the rounds on each side, and
+    the stricter list of those worse in every round pair (measured one after the other).
+    Run a tree against itself (``--against HEAD``) to see how many of either list this
+    machine's noise alone fills."""
+    by_best = [k.split("@")[0] for k, v in figures.items() if k.endswith("@better") and v < 1]
+    every = []
+    for key in by_best:
+        low, high = figures.get(f"{key}@ratio_min"), figures.get(f"{key}@ratio_max")
+        if low is None or high is None:
+            continue
+        if (low > 1) if lower_is_better(key) else (high < 1):
+            every.append(key)
+    return by_best, every
+
+
 def verdict(figures: dict[str, float], key: str) -> str:
     """ "better", "worse" or "same", by the best of the rounds on each side."""
     better = figures[f"{key}@better"]
@@ -201,9 +217,10 @@ def main(argv: list[str] | None = None) -> int:
             except RuntimeError as error:
                 print(f"error: {error}", file=sys.stderr)
                 failed.append(module)
-    worse = [k.split("@")[0] for k, v in figures.items() if k.endswith("@better") and v < 1]
     if any(k.endswith("@better") for k in figures):
-        print(f"worse than before: {', '.join(worse) or 'none'}", file=sys.stderr)
+        by_best, every = worse(figures)
+        print(f"worse than before: {', '.join(by_best) or 'none'}", file=sys.stderr)
+        print(f"worse in every round pair: {', '.join(every) or 'none'}", file=sys.stderr)
     if args.json:
         print(json.dumps(figures))
     elif args.table:

@@ -42,3 +42,13 @@ def test_a_saved_run_prints_its_table_without_measuring(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert "| `gui_fps` | 20 | 30 | 0.667 |" in out and "worse (0.67×)" in out
     assert "worse than before: gui_fps" in err
+
+
+def test_a_figure_worse_in_every_round_pair_is_told_apart_from_one_worse_by_chance():
+    # gui_fps: best of rounds lower here (50 < 55), but one pair better (50 > 45);
+    # gui_startup_s: slower in both pairs
+    here = [{"gui_fps": 50.0, "gui_startup_s": 1.2}, {"gui_fps": 40.0, "gui_startup_s": 1.3}]
+    before = [{"gui_fps": 45.0, "gui_startup_s": 1.0}, {"gui_fps": 55.0, "gui_startup_s": 1.1}]
+    by_best, every = run.worse(run.compare(here, before))
+    assert sorted(by_best) == ["gui_fps", "gui_startup_s"]
+    assert every == ["gui_startup_s"]
