@@ -17,7 +17,9 @@ machine's noise hits both alike):
   shared memory); ``gui_transfer_ms_wide_pickled``: the same with the snapshots pickled
   through the pipe (``shared_memory=False``, the way before).
 - ``gui_throughput_ratio_thread``, ``gui_fps_thread``: the same with the worker on a
-  thread of the window's process instead of a child process (the alternative).
+  thread of the window's process instead of a child process (the alternative);
+  ``gui_steps_per_s_thread``: its training rate beside the window (the ratio's numerator;
+  the denominator is ``gui_steps_per_s_headless``).
 - ``gui_fps_animated``: frames per second the network view actually paints while the
   window plays phases at the default animated pace (``pacing.DEFAULT``, 784-30-10), the
   frame clock calling every view's ``animate(progress)``; ``gui_animate_calls_per_s``: the
@@ -305,6 +307,7 @@ def run(quick: bool = False) -> dict[str, float]:
         "gui_steps_per_s_windowed": round(sum(remote) / len(remote)),
         # the alternative measured before choosing the child process: a worker thread
         "gui_throughput_ratio_thread": round(sum(thread) / sum(alone), 3),
+        "gui_steps_per_s_thread": round(sum(thread) / len(thread)),  # that ratio's numerator
         "gui_fps_thread": round(min(fps_thread), 1),
     }
 
